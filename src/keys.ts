@@ -1,0 +1,21 @@
+/**
+ * Every label and annotation key lameduck reads or writes, in one place (DESIGN.md, "Contract").
+ */
+export const PREFIX = 'lameduck.dev/'
+
+/** Namespace label that opts a namespace in; Pod label that opts one Pod out. */
+export const INJECT_LABEL = `${PREFIX}inject`
+export const INJECT_ENABLED = 'enabled'
+export const INJECT_DISABLED = 'disabled'
+
+/** Namespace or Pod annotations; a Pod's value overrides its namespace's. */
+export const SLEEP_ANNOTATION = `${PREFIX}prestop-sleep`
+export const BUDGET_ANNOTATION = `${PREFIX}shutdown-budget`
+export const CONTAINERS_ANNOTATION = `${PREFIX}containers`
+export const HANDLER_ANNOTATION = `${PREFIX}prestop-handler`
+
+/** Pod annotation lameduck writes: what it injected, for audit and idempotency. */
+export const INJECTED_ANNOTATION = `${PREFIX}injected`
+
+/** Set by the kubelet on static (mirror) Pods, which the API server never lets us change. */
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror'

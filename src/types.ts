@@ -1,0 +1,31 @@
+/**
+ * The shapes the pure core and the shells agree on. Plain JSON, no client-node classes.
+ */
+
+/** What the policy needs of a Namespace: its name, labels and annotations. */
+export interface NamespaceInfo {
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+}
+
+/**
+ * Where the webhook looks namespaces up: an informer cache in a cluster, a file offline,
+ * a Map in tests. `get` answers from memory when it can; a miss may be fetched once.
+ */
+export interface NamespaceLookup {
+  get(name: string): Promise<NamespaceInfo | undefined>
+  /** True once the first full list has arrived. */
+  ready(): boolean
+  close(): Promise<void>
+}
+
+/** A PEM key pair as served over TLS. */
+export interface KeyPair {
+  readonly key: string
+  readonly cert: string
+}
+
+/** The preStop handler kinds; `auto` is resolved to one of the other two before use. */
+export type Handler = 'sleep' | 'exec'
+export type HandlerSetting = Handler | 'auto'
