@@ -1,0 +1,357 @@
+import t from 'tap'
+import http from 'node:http'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { pino } from 'pino'
+import { KubeConfig, type V1Namespace } from '@kubernetes/client-node'
+import {
+  createClusterNamespaces, createInformerNamespaces,
+  type InformerNamespacesOptions, type NamespaceEvent, type NamespaceInformer, type Timers
+} from '../../src/namespaces.js'
+
+const logger = pino({ level: 'silent' })
+const flush = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+function ns (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): V1Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } }
+}
+
+interface Deferred { resolve: () => void, reject: (err: Error) => void }
+
+/** A stand-in for client-node's ListWatch: the test emits its events and settles each start(). */
+class FakeInformer implements NamespaceInformer {
+  items: V1Namespace[] = []
+  starts: Deferred[] = []
+  stops = 0
+  stopError: Error | undefined
+  private readonly handlers = new Map<string, Array<(arg: never) => void>>()
+  on (verb: string, cb: (arg: never) => void): void {
+    this.handlers.set(verb, [...(this.handlers.get(verb) ?? []), cb])
+  }
+
+  /** Like ListWatch: object events change `list()` before the callbacks run. */
+  emit (verb: 'add' | 'update' | 'delete' | 'error' | 'connect', arg?: unknown): void {
+    if (verb === 'add' || verb === 'update' || verb === 'delete') {
+      const name = (arg as V1Namespace).metadata?.name
+      this.items = this.items.filter(i => i.metadata?.name !== name)
+      if (verb !== 'delete') this.items.push(arg as V1Namespace)
+    }
+    for (const cb of this.handlers.get(verb) ?? []) cb(arg as never)
+  }
+
+  async start (): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.starts.push({ resolve, reject }))
+  }
+
+  async stop (): Promise<void> {
+    this.stops++
+    if (this.stopError !== undefined) throw this.stopError
+  }
+
+  list (): V1Namespace[] { return this.items }
+}
+
+/** Timers the test advances by hand; `delays` records every timeout asked for. */
+function fakeTimers (): Timers & { advance: (ms: number) => void, delays: number[], pending: () => number } {
+  let clock = 0
+  const queue = new Set<{ at: number, fn: () => void }>()
+  const delays: number[] = []
+  return {
+    now: () => clock,
+    setTimeout (fn, ms) { delays.push(ms); const entry = { at: clock + ms, fn }; queue.add(entry); return entry },
+    clearTimeout (handle) { queue.delete(handle as { at: number, fn: () => void }) },
+    advance (ms) {
+      const until = clock + ms
+      for (;;) {
+        const due = [...queue].filter(e => e.at <= until).sort((a, b) => a.at - b.at)[0]
+        if (due === undefined) break
+        queue.delete(due)
+        clock = due.at
+        due.fn()
+      }
+      clock = until
+    },
+    delays,
+    pending: () => queue.size
+  }
+}
+
+function setup (overrides: Partial<InformerNamespacesOptions> = {}) {
+  const informer = new FakeInformer()
+  const timers = fakeTimers()
+  const events: NamespaceEvent[] = []
+  const reads: string[] = []
+  const api = new Map<string, V1Namespace | Error>()
+  const readNamespace = async (name: string): Promise<V1Namespace | undefined> => {
+    reads.push(name)
+    await flush()
+    const found = api.get(name)
+    if (found instanceof Error) throw found
+    return found
+  }
+  const lookup = createInformerNamespaces({
+    informer, readNamespace, logger, timers, onEvent: e => { events.push(e) }, ...overrides
+  })
+  t.teardown(() => lookup.close())
+  const sync = async (index = informer.starts.length - 1): Promise<void> => { informer.starts[index]!.resolve(); await flush() }
+  const count = (e: NamespaceEvent): number => events.filter(x => x === e).length
+  return { informer, timers, lookup, reads, api, sync, count }
+}
+
+t.test('ready after the first list, answering from it without reading', async t => {
+  const { informer, lookup, reads, sync } = setup()
+  informer.items = [ns('shop', { 'lameduck.dev/inject': 'enabled' }, { 'lameduck.dev/prestop-sleep': '20s' }), { metadata: {} }]
+  t.equal(informer.starts.length, 1, 'started at once')
+  t.equal(lookup.ready(), false)
+  await sync()
+  t.equal(lookup.ready(), true)
+  const shop = await lookup.get('shop')
+  t.same(shop, { name: 'shop', labels: { 'lameduck.dev/inject': 'enabled' }, annotations: { 'lameduck.dev/prestop-sleep': '20s' } })
+  t.ok(Object.isFrozen(shop) && Object.isFrozen(shop?.labels), 'a frozen copy')
+  t.same(reads, [])
+})
+
+t.test('add, update and delete events change the cache', async t => {
+  const { informer, lookup, reads, api, sync } = setup()
+  await sync()
+  const cases: Array<[string, () => void, Record<string, string> | undefined]> = [
+    ['add', () => { informer.emit('add', ns('a', { x: '1' })) }, { x: '1' }],
+    ['update', () => { informer.emit('update', ns('a', { x: '2' })) }, { x: '2' }],
+    ['add without a name is ignored', () => { informer.emit('add', { metadata: { labels: {} } }) }, { x: '2' }],
+    ['delete', () => { informer.emit('delete', ns('a')) }, undefined],
+    ['delete without metadata is harmless', () => { informer.emit('delete', {}) }, undefined]
+  ]
+  for (const [name, act, labels] of cases) {
+    act()
+    t.same((await lookup.get('a'))?.labels, labels, name)
+  }
+  t.equal(api.size, 0)
+  t.same(reads, ['a'], 'a name deleted from the cache is a miss again (then remembered as absent)')
+})
+
+t.test('a miss is read once for many concurrent callers, then served from the cache', async t => {
+  const { lookup, reads, api, sync, count } = setup()
+  await sync()
+  api.set('late', ns('late', { 'lameduck.dev/inject': 'enabled' }))
+  const answers = await Promise.all(Array.from({ length: 20 }, async () => await lookup.get('late')))
+  t.ok(answers.every(a => a?.labels['lameduck.dev/inject'] === 'enabled'))
+  t.same(reads, ['late'])
+  t.equal(count('cache-miss'), 1)
+  await lookup.get('late')
+  t.same(reads, ['late'], 'now cached')
+  t.equal(await lookup.get(''), undefined, 'an empty name is never read')
+  t.same(reads, ['late'])
+})
+
+t.test('a 404 is remembered briefly, and the watch adding the name ends that', async t => {
+  const { informer, timers, lookup, reads, sync } = setup({ absentMs: 1000 })
+  await sync()
+  t.equal(await lookup.get('gone'), undefined)
+  t.equal(await lookup.get('gone'), undefined)
+  t.same(reads, ['gone'], 'remembered as absent')
+  timers.advance(1000)
+  t.equal(await lookup.get('gone'), undefined)
+  t.same(reads, ['gone', 'gone'], 'read again once the memory expires')
+  informer.emit('add', ns('gone', { y: '1' }))
+  t.same((await lookup.get('gone'))?.labels, { y: '1' })
+  t.same(reads, ['gone', 'gone'])
+})
+
+t.test('what the watch delivers while a miss is being read wins', async t => {
+  const { informer, lookup, api, sync } = setup()
+  await sync()
+  api.set('race', ns('race', { from: 'read' }))
+  const pending = lookup.get('race')
+  informer.emit('add', ns('race', { from: 'watch' }))
+  t.same((await pending)?.labels, { from: 'watch' })
+  const pending404 = lookup.get('race2')
+  informer.emit('add', ns('race2', { from: 'watch' }))
+  t.same((await pending404)?.labels, { from: 'watch' }, 'a 404 read does not hide a name the watch added')
+})
+
+t.test('a failed read rejects every waiting caller, is counted, and is not remembered', async t => {
+  const { lookup, reads, api, sync, count } = setup()
+  await sync()
+  api.set('broken', new Error('connection refused'))
+  const results = await Promise.allSettled([lookup.get('broken'), lookup.get('broken')])
+  for (const r of results) t.match(r, { status: 'rejected', reason: { message: /namespace "broken" is not in the cache and reading it failed: Error: connection refused/ } })
+  t.equal(count('miss-fetch-error'), 1)
+  api.set('broken', ns('broken'))
+  t.equal((await lookup.get('broken'))?.name, 'broken')
+  t.same(reads, ['broken', 'broken'])
+})
+
+t.test('sweeping remembered absences drops the expired ones and keeps the fresh', async t => {
+  const { timers, lookup, reads, sync } = setup({ absentMs: 10 })
+  await sync()
+  for (let i = 0; i < 999; i++) await lookup.get(`missing-${i}`)
+  timers.advance(5)
+  await lookup.get('fresh')
+  timers.advance(5)
+  await lookup.get('trigger')
+  timers.advance(2)
+  await lookup.get('fresh')
+  t.equal(reads.filter(r => r === 'fresh').length, 1, 'the unexpired absence survived the sweep')
+  await lookup.get('missing-0')
+  t.equal(reads.filter(r => r === 'missing-0').length, 2, 'an expired one is read again')
+})
+
+t.test('an error restarts the watch after a doubling backoff, capped, reset after a healthy period', async t => {
+  const { informer, timers, lookup, sync, count } = setup({ backoff: { initialMs: 100, maxMs: 350, healthyMs: 1000 }, silenceMs: 60_000 })
+  await sync()
+  informer.emit('add', ns('kept'))
+  const delays: number[] = []
+  for (let i = 0; i < 4; i++) {
+    informer.emit('error', new Error('watch broke'))
+    informer.emit('error', new Error('a second error while waiting is ignored'))
+    delays.push(timers.delays.at(-1)!)
+    t.equal(informer.starts.length, i + 1, 'not restarted before the delay')
+    timers.advance(delays.at(-1)!)
+    t.equal(informer.starts.length, i + 2, 'restarted after the delay')
+    t.ok(lookup.ready(), 'still ready: the stale cache is served')
+    t.equal((await lookup.get('kept'))?.name, 'kept')
+    await sync()
+  }
+  t.same(delays, [100, 200, 350, 350])
+  t.equal(count('watch-restart'), 4)
+  timers.advance(1000)
+  informer.emit('error', new Error('after a healthy minute'))
+  t.equal(timers.delays.at(-1), 100, 'backoff reset')
+  t.ok(informer.stops >= 5, 'each restart stops the old watch first')
+})
+
+t.test('an error during the first start keeps it unready until a start succeeds', async t => {
+  const { informer, timers, lookup, sync } = setup({ backoff: { initialMs: 10 } })
+  informer.emit('error', new Error('list failed'))
+  await sync(0)
+  t.equal(lookup.ready(), false)
+  timers.advance(10)
+  await sync(1)
+  t.equal(lookup.ready(), true)
+})
+
+t.test('only the current start counts; a rejected start is an error like any other', async t => {
+  const { informer, timers, lookup } = setup({ backoff: { initialMs: 10 } })
+  informer.emit('error', new Error('list failed'))
+  timers.advance(10)
+  informer.starts[0]!.resolve()
+  await flush()
+  t.equal(lookup.ready(), false, 'a start superseded by a newer one settling late is ignored')
+  informer.emit('error', new Error('list failed again'))
+  timers.advance(20)
+  informer.starts[1]!.reject(new Error('stale'))
+  await flush()
+  t.same(timers.delays, [10, 20], 'a stale rejection schedules nothing')
+  informer.starts[2]!.reject(new Error('No currently active cluster'))
+  await flush()
+  t.same(timers.delays, [10, 20, 40], 'a rejection of the current start backs off')
+  timers.advance(40)
+  informer.starts[3]!.resolve()
+  await flush()
+  t.equal(lookup.ready(), true)
+})
+
+t.test('a silent watch is restarted; any event postpones that', async t => {
+  const { informer, timers, sync, count } = setup({ silenceMs: 1000, backoff: { initialMs: 50 } })
+  await sync()
+  timers.advance(600)
+  informer.emit('connect')
+  timers.advance(600)
+  t.equal(informer.stops, 0, 'an event 600 ms ago keeps it')
+  timers.advance(400)
+  t.equal(informer.stops, 1, 'silent for 1000 ms: stopped')
+  informer.emit('error', new Error('AbortError of the stopped watch'))
+  timers.advance(50)
+  t.equal(informer.starts.length, 2, 'and started again')
+  t.equal(count('watch-restart'), 0, 'routine restarts are not counted as failures')
+})
+
+t.test('close stops the informer and every restart; misses are no longer read', async t => {
+  const { informer, timers, lookup, reads, sync } = setup({ backoff: { initialMs: 10 } })
+  await sync()
+  informer.emit('error', new Error('broke'))
+  await lookup.close()
+  timers.advance(1000)
+  t.equal(informer.starts.length, 1, 'no restart after close')
+  t.equal(timers.pending(), 0)
+  t.equal(lookup.ready(), false)
+  t.equal(await lookup.get('anything'), undefined)
+  t.same(reads, [])
+})
+
+t.test('close during a start stops the watch that start goes on to open; stop failures are only logged', async t => {
+  const { informer, lookup } = setup()
+  informer.stopError = new Error('stop failed')
+  await lookup.close()
+  t.equal(informer.stops, 1)
+  informer.starts[0]!.resolve()
+  await flush()
+  t.equal(informer.stops, 2)
+  t.equal(lookup.ready(), false)
+})
+
+t.test('close during a start that then fails', async t => {
+  const { informer, lookup } = setup()
+  await lookup.close()
+  informer.starts[0]!.reject(new Error('list failed'))
+  await flush()
+  t.equal(informer.stops, 1, 'nothing more to stop')
+})
+
+t.test('the cluster wiring lists, watches and reads through client-node', async t => {
+  const watches: http.ServerResponse[] = []
+  const watchUrls: URL[] = []
+  const reads: string[] = []
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x')
+    const json = (status: number, body: unknown): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
+    if (url.pathname === '/api/v1/namespaces' && url.searchParams.get('watch') === 'true') {
+      watchUrls.push(url)
+      watches.push(res.writeHead(200, { 'content-type': 'application/json' }))
+      res.flushHeaders()
+    } else if (url.pathname === '/api/v1/namespaces') {
+      json(200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [ns('listed', { a: 'b' })] })
+    } else {
+      const name = url.pathname.split('/').at(-1)!
+      reads.push(name)
+      if (name === 'late') json(200, ns('late'))
+      else if (name === 'broken') json(500, { kind: 'Status', code: 500, message: 'boom' })
+      else json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })
+    }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x'
+  })
+  const lookup = createClusterNamespaces(kc, logger)
+  t.teardown(() => lookup.close())
+  await waitFor(() => lookup.ready())
+  t.equal(watchUrls[0]?.searchParams.get('allowWatchBookmarks'), 'true')
+  t.equal(watchUrls[0]?.searchParams.get('resourceVersion'), '7', 'watches from the list')
+  t.same((await lookup.get('listed'))?.labels, { a: 'b' })
+  t.equal((await lookup.get('late'))?.name, 'late')
+  t.equal(await lookup.get('gone'), undefined)
+  await t.rejects(lookup.get('broken'), /namespace "broken" is not in the cache/)
+  watches[0]!.write(JSON.stringify({ type: 'ADDED', object: { ...ns('gone'), metadata: { name: 'gone', resourceVersion: '8' } } }) + '\n')
+  await waitFor(async () => (await lookup.get('gone')) !== undefined)
+  t.same(reads, ['late', 'gone', 'broken'], 'the watch, not a read, delivered "gone"')
+  const closed = once(watches[0]!, 'close')
+  await lookup.close()
+  await closed
+  t.pass('close ends the watch connection')
+})
+
+/** Polls an outcome (not a fixed sleep) until it holds, failing after 5 s. */
+async function waitFor (check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s')
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
