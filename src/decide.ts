@@ -1,0 +1,60 @@
+/**
+ * One Pod, one decision: skipped (and why), or mutated. Shared by the webhook and `preview`.
+ * DESIGN.md "The rules": what is skipped, and what is explained.
+ */
+import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from './keys.js'
+import { mutatePod } from './mutate.js'
+import { resolveSettings, type PolicyLimits } from './policy.js'
+import type { Pod } from './pod.js'
+import type { NamespaceInfo } from './types.js'
+
+/** The policy's inputs besides the Pod: its namespace and the server's configuration. */
+export interface DecideInput {
+  readonly pod: Pod
+  /** The namespace's name, from `request.namespace` (a Pod's `metadata.namespace` is often empty). */
+  readonly namespaceName: string
+  /** The namespace as the cache knows it; undefined when it could not be found. */
+  readonly namespace: NamespaceInfo | undefined
+  readonly limits: PolicyLimits
+  readonly excludeNamespaces: ReadonlySet<string>
+}
+
+/** Skipped (no patch), or the mutated Pod; warnings either way. */
+export type Decision =
+  | { readonly action: 'skip', readonly reason: string, readonly warnings: readonly string[] }
+  | { readonly action: 'mutate', readonly pod: Pod, readonly containers: readonly string[], readonly grace: number, readonly warnings: readonly string[] }
+
+/** Why a Pod is not for lameduck, or undefined when it is. The warning, if any, tells the user. */
+function skipReason (input: DecideInput): { reason: string, warning?: string } | undefined {
+  const { pod, namespaceName, namespace } = input
+  const restartPolicy = pod.spec.restartPolicy
+  if (restartPolicy === 'Never' || restartPolicy === 'OnFailure') {
+    // Jobs serve no traffic, and a native sleep would outlive their process.
+    return { reason: `restartPolicy ${restartPolicy}` }
+  }
+  if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) return { reason: 'mirror Pod' }
+  if (pod.metadata?.labels?.[INJECT_LABEL] === INJECT_DISABLED) return { reason: 'Pod opted out' }
+  if (input.excludeNamespaces.has(namespaceName)) return { reason: 'namespace excluded' }
+  if (namespace === undefined) {
+    return { reason: 'namespace unknown', warning: `lameduck could not find namespace "${namespaceName}"; Pod left unchanged` }
+  }
+  if (namespace.labels[INJECT_LABEL] !== INJECT_ENABLED) {
+    // The webhook's namespaceSelector should not have sent it: say so, it is a misconfiguration.
+    return { reason: 'namespace not opted in', warning: `namespace "${namespaceName}" is not labeled ${INJECT_LABEL}=${INJECT_ENABLED}; Pod left unchanged` }
+  }
+  return undefined
+}
+
+/** Decides what to do with one Pod and, when it is eligible, mutates a clone of it. */
+export function decide (input: DecideInput): Decision {
+  const skip = skipReason(input)
+  if (skip !== undefined) {
+    return { action: 'skip', reason: skip.reason, warnings: skip.warning === undefined ? [] : [skip.warning] }
+  }
+  const settings = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
+  const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)
+  if (mutation.pod === undefined) {
+    return { action: 'skip', reason: 'no eligible container', warnings: mutation.warnings }
+  }
+  return { action: 'mutate', pod: mutation.pod, containers: mutation.containers, grace: mutation.grace!, warnings: mutation.warnings }
+}

@@ -1,0 +1,130 @@
+/**
+ * The policy: from a Pod's and its namespace's annotations and the server's limits, what to inject.
+ * Pure functions over plain values; every decision a user might not expect becomes a warning.
+ * The rules are DESIGN.md's "Contract" and "The rules".
+ */
+import { BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from './keys.js'
+import { formatDuration, parseDuration } from './duration.js'
+import type { Handler, HandlerSetting } from './types.js'
+
+/** The server's side of the policy: defaults and limits from the command line, read once. */
+export interface PolicyLimits {
+  readonly defaultSleep: number
+  readonly defaultBudget: number
+  readonly maxSleep: number
+  readonly maxGrace: number
+  /** What `auto` means here: decided at start from the API server's (and kubelets') versions. */
+  readonly autoHandler: Handler
+}
+
+/** `*` selects every regular container; otherwise the named ones. */
+export type ContainerSelector = '*' | readonly string[]
+
+/** The resolved settings for one Pod, before looking at its containers. */
+export interface PodSettings {
+  readonly sleep: number
+  readonly budget: number
+  readonly containers: ContainerSelector
+  readonly handler: Handler
+  readonly warnings: readonly string[]
+}
+
+type Annotations = Readonly<Record<string, string>> | undefined
+
+interface Source { readonly where: 'Pod' | 'namespace', readonly value: string }
+
+/** Pod first, then namespace: a Pod annotation overrides the namespace's, for that Pod only. */
+function sources (key: string, pod: Annotations, namespace: Annotations): Source[] {
+  const found: Source[] = []
+  const podValue = pod?.[key]
+  const namespaceValue = namespace?.[key]
+  if (typeof podValue === 'string') found.push({ where: 'Pod', value: podValue })
+  if (typeof namespaceValue === 'string') found.push({ where: 'namespace', value: namespaceValue })
+  return found
+}
+
+/**
+ * The first valid value among the Pod's and the namespace's, else the fallback. Each invalid one
+ * is explained, naming what was used instead.
+ */
+function pick<T> (key: string, found: Source[], parse: (text: string) => T | Error,
+  fallback: T, show: (value: T) => string, warnings: string[]): T {
+  const rejected: string[] = []
+  for (const source of found) {
+    const parsed = parse(source.value)
+    if (!(parsed instanceof Error)) {
+      for (const why of rejected) warnings.push(`${why}; using the ${source.where} value ${show(parsed)}`)
+      return parsed
+    }
+    rejected.push(`${source.where} annotation ${key}: ${parsed.message}`)
+  }
+  for (const why of rejected) warnings.push(`${why}; using the default ${show(fallback)}`)
+  return fallback
+}
+
+function parseSleep (text: string): number | Error {
+  const seconds = parseDuration(text)
+  if (seconds === 0) return new Error(`"${text}" is too short (at least 1s)`)
+  return seconds
+}
+
+/** `*` or comma-separated container names. */
+export function parseContainers (text: string): ContainerSelector | Error {
+  if (text.trim() === '*') return '*'
+  const names = text.split(',').map(name => name.trim()).filter(name => name !== '')
+  if (names.length === 0) return new Error(`"${text}" names no container (use * or a comma-separated list)`)
+  return [...new Set(names)]
+}
+
+function parseHandler (text: string): HandlerSetting | Error {
+  return text === 'auto' || text === 'sleep' || text === 'exec'
+    ? text
+    : new Error(`"${text}" is not a handler (use auto, sleep or exec)`)
+}
+
+const showSelector = (selector: ContainerSelector): string => selector === '*' ? '*' : selector.join(',')
+
+/** Reads the four annotations (Pod over namespace), validates them and clamps the sleep. */
+export function resolveSettings (pod: Annotations, namespace: Annotations, limits: PolicyLimits): PodSettings {
+  const warnings: string[] = []
+  const read = <T>(key: string, parse: (text: string) => T | Error, fallback: T, show: (value: T) => string): T =>
+    pick(key, sources(key, pod, namespace), parse, fallback, show, warnings)
+  let sleep = read(SLEEP_ANNOTATION, parseSleep, limits.defaultSleep, formatDuration)
+  const budget = read(BUDGET_ANNOTATION, parseDuration, limits.defaultBudget, formatDuration)
+  const containers = read(CONTAINERS_ANNOTATION, parseContainers, '*' as ContainerSelector, showSelector)
+  const setting = read(HANDLER_ANNOTATION, parseHandler, 'auto' as HandlerSetting, String)
+  if (sleep > limits.maxSleep) {
+    warnings.push(`preStop sleep ${formatDuration(sleep)} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
+    sleep = limits.maxSleep
+  }
+  const handler = setting === 'auto' ? limits.autoHandler : setting
+  return { sleep, budget, containers, handler, warnings }
+}
+
+/** The grace period the API server defaults a Pod to when none is set. */
+export const DEFAULT_GRACE = 30
+
+/**
+ * `max(current, min(maxGrace, sleep + budget))`, and always above `sleep`: the API server rejects
+ * a native sleep that is not shorter than the grace period
+ * (https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution).
+ * The cap applies to what lameduck adds; a longer grace period its owner set is never lowered.
+ * Applying it to its own result gives the same result, so re-invocation changes nothing.
+ */
+export function computeGrace (current: number | undefined, sleep: number, budget: number, maxGrace: number): number {
+  const wanted = Math.min(maxGrace, sleep + budget)
+  return Math.max(current ?? DEFAULT_GRACE, wanted, sleep + 1)
+}
+
+/** Explains a grace period that is not what the user might expect: raised, or capped by the server. */
+export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number, maxGrace: number): string[] {
+  const notes: string[] = []
+  if (sleep + budget > maxGrace && grace === maxGrace) {
+    notes.push(`preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
+  }
+  const before = current ?? DEFAULT_GRACE
+  if (grace > before) {
+    notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)})`)
+  }
+  return notes
+}
