@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import type { Container, Pod } from '../../src/pod.js'
 import type { PolicyLimits } from '../../src/policy.js'
-import type { NamespaceInfo } from '../../src/types.js'
+import type { NamespaceInfo, NamespaceLookup } from '../../src/types.js'
 
 /** The server defaults: 15s sleep, 15s budget, 300s and 600s limits, `auto` meaning the native sleep. */
 export const LIMITS: PolicyLimits = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' }
@@ -27,4 +27,15 @@ export function namespace (annotations: Record<string, string> = {}, name = 'sho
 /** examples/pod-review.json: a Deployment-created Pod (generateName, two containers, an init container, a native sidecar). */
 export function exampleReview (): { request: { uid: string, object: Pod, namespace: string } } & Record<string, unknown> {
   return JSON.parse(readFileSync(new URL('../../examples/pod-review.json', import.meta.url), 'utf8'))
+}
+
+/** A Map-backed namespace lookup, always ready; `calls` counts lookups. */
+export function mapNamespaces (list: NamespaceInfo[]): NamespaceLookup & { calls: number } {
+  const byName = new Map(list.map(ns => [ns.name, ns]))
+  return {
+    calls: 0,
+    async get (name) { this.calls++; return byName.get(name) },
+    ready: () => true,
+    close: async () => {}
+  }
 }

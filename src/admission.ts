@@ -1,0 +1,94 @@
+/**
+ * From a parsed AdmissionReview to the AdmissionReview answered. One place (`respond`) builds every
+ * response, always with uid, apiVersion and kind; `patchType` only with a patch, as the API server
+ * requires (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#response).
+ * A bug of ours answers `allowed` with no patch and a warning: it never blocks a Pod.
+ */
+import { ADMISSION_API_VERSION, type ParsedReview } from './review.js'
+import { decide } from './decide.js'
+import { diff, encodePatch } from './patch.js'
+import type { PolicyLimits } from './policy.js'
+import type { NamespaceLookup } from './types.js'
+
+/** The AdmissionReview lameduck answers with. */
+export interface AdmissionReviewResponse {
+  apiVersion: typeof ADMISSION_API_VERSION
+  kind: 'AdmissionReview'
+  response: {
+    uid: string
+    allowed: true
+    patchType?: 'JSONPatch'
+    patch?: string
+    warnings?: string[]
+  }
+}
+
+/** What happened, for the decision's log line and metrics. */
+export interface Outcome {
+  readonly decision: 'mutate' | 'skip' | 'error'
+  readonly reason: string
+  readonly patchBytes: number
+  readonly warnings: number
+  readonly error?: unknown
+}
+
+/** What admitting a Pod needs: the namespaces and the server's policy settings. */
+export interface AdmissionDeps {
+  readonly namespaces: NamespaceLookup
+  readonly limits: PolicyLimits
+  readonly excludeNamespaces: ReadonlySet<string>
+}
+
+/**
+ * The API server may cut warnings over 256 characters
+ * (https://kubernetes.io/blog/2020/09/03/warnings/#admission-webhooks); ours are shorter, but a quoted
+ * annotation value could make one longer, so cut it ourselves and say so.
+ */
+const MAX_WARNING = 256
+const WARNING_PREFIX = 'lameduck: '
+
+function tidyWarning (text: string): string {
+  const warning = WARNING_PREFIX + text
+  return warning.length <= MAX_WARNING ? warning : `${warning.slice(0, MAX_WARNING - 1)}…`
+}
+
+/** Builds every AdmissionReview lameduck answers with. */
+export function respond (uid: string, patch: string | undefined, warnings: readonly string[]): AdmissionReviewResponse {
+  const response: AdmissionReviewResponse['response'] = { uid, allowed: true }
+  if (patch !== undefined) {
+    response.patchType = 'JSONPatch'
+    response.patch = patch
+  }
+  if (warnings.length > 0) response.warnings = warnings.map(tidyWarning)
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response }
+}
+
+async function decideReview (review: ParsedReview, deps: AdmissionDeps): Promise<{ body: AdmissionReviewResponse, outcome: Outcome }> {
+  const skipped = (reason: string, warnings: readonly string[]) => ({
+    body: respond(review.uid, undefined, warnings),
+    outcome: { decision: 'skip' as const, reason, patchBytes: 0, warnings: warnings.length }
+  })
+  if (review.pod === undefined) return skipped(review.notForUs!, [])
+  const namespace = deps.excludeNamespaces.has(review.namespace) ? undefined : await deps.namespaces.get(review.namespace)
+  const decision = decide({ pod: review.pod, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces })
+  if (decision.action === 'skip') return skipped(decision.reason, decision.warnings)
+  const operations = diff(review.pod, decision.pod)
+  if (operations.length === 0) return skipped('already injected', decision.warnings)
+  const patch = encodePatch(operations)
+  return {
+    body: respond(review.uid, patch, decision.warnings),
+    outcome: { decision: 'mutate', reason: `containers ${decision.containers.join(',')}`, patchBytes: patch.length, warnings: decision.warnings.length }
+  }
+}
+
+/** Answers a parsed review. Never throws: an error of ours admits the Pod unchanged, with a warning. */
+export async function admit (review: ParsedReview, deps: AdmissionDeps): Promise<{ body: AdmissionReviewResponse, outcome: Outcome }> {
+  try {
+    return await decideReview(review, deps)
+  } catch (error) {
+    return {
+      body: respond(review.uid, undefined, ['internal error; the Pod was admitted unchanged (see the webhook log)']),
+      outcome: { decision: 'error', reason: 'internal error', patchBytes: 0, warnings: 1, error }
+    }
+  }
+}

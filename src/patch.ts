@@ -1,0 +1,23 @@
+/**
+ * The JSONPatch between the object the API server sent and the mutated one.
+ * STYLE.md: diff, don't hand-write: `compare` creates missing parents and escapes `/` and `~`.
+ */
+import jsonPatch from 'fast-json-patch'
+import type { Operation } from 'fast-json-patch'
+
+export type { Operation }
+
+/** The operations that turn `original` into `mutated`; empty when they are equal. */
+export function diff (original: object, mutated: object): Operation[] {
+  return jsonPatch.compare(original, mutated)
+}
+
+/** The patch as the AdmissionResponse carries it: base64 of the JSON array. */
+export function encodePatch (operations: readonly Operation[]): string {
+  return Buffer.from(JSON.stringify(operations)).toString('base64')
+}
+
+/** Applies `operations` to a copy of `document`, validating each; throws when one does not apply. */
+export function applyPatch<T> (document: T, operations: readonly Operation[]): T {
+  return jsonPatch.applyPatch(structuredClone(document), [...operations], true, false).newDocument
+}
