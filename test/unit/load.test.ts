@@ -1,10 +1,8 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { classifyError, MAX_REQUESTS, runLoad, type LoadProgress, type LoadResult } from '../../src/load.js'
-
-type Test = typeof t
 
 /** A loopback server whose handler sees each request's 0-based arrival number; closed at teardown. */
 async function serve (t: Test, handle: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string, hits: () => number, arrivals: number[] }> {

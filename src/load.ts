@@ -1,0 +1,229 @@
+/**
+ * The load generator behind `lameduck load`: GET one URL at a fixed rate, open model (like vegeta), and
+ * record every answer or error compactly, so a rollout's failed requests show up, one by one.
+ *
+ * Open model: request i is due at `i * 1000 / rate` ms after the start and is handed to the undici
+ * Pool at that moment whatever earlier requests are doing; a request that waits for a free connection
+ * has its latency counted from when it was due, so queueing shows as latency (no coordinated omission).
+ *
+ * No retries, on purpose: a connection the server closes under us is the event we are here to see.
+ * `Pool.request` has no retry (only a RetryAgent/RetryHandler would add one). A request written to a
+ * keep-alive socket that the server then closes fails with `ECONNRESET` or `UND_ERR_SOCKET` ("other
+ * side closed"). undici 7 does wait one event-loop turn before reusing an idle socket, so a FIN or RST
+ * that has already arrived sends the request on a fresh connection instead; that request was never
+ * sent, so it is no retry.
+ */
+import { Pool } from 'undici'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** What went wrong when no HTTP status came back. */
+export type ErrorKind = 'reset' | 'refused' | 'timeout' | 'other'
+
+/** How `progress` is reported while a run goes on. */
+export interface LoadProgress { sent: number, done: number, failed: number }
+
+/** What `runLoad` is asked to do. */
+export interface LoadOptions {
+  /** http or https URL to GET. */
+  url: string
+  /** Requests per second, > 0. */
+  rate: number
+  /** Length of the schedule in ms, > 0. */
+  durationMs: number
+  /** Most connections open at once, ≥ 1 (default 32). */
+  connections?: number
+  /** Per-request limit in ms from when the request is handed to the pool (default 10 s). */
+  timeoutMs?: number
+  /** Aborting stops the schedule; requests in flight still finish (or time out) and are reported. */
+  signal?: AbortSignal
+  /** Called every `progressIntervalMs` (default 1 s) and once at the end. */
+  onProgress?: (progress: LoadProgress) => void
+  progressIntervalMs?: number
+}
+
+/** One distinct outcome: an HTTP status (`"200"`) or an error kind (`"reset"`). */
+export interface Outcome {
+  label: string
+  /** Success is a 2xx or 3xx status (redirects are not followed), as vegeta counts it. */
+  ok: boolean
+}
+
+/** A finished run. Request i was due at `i * 1000 / rate` ms, so the schedule needs no storage. */
+export interface LoadResult {
+  url: string
+  rate: number
+  /** Length of the schedule that ran: the asked duration, or less when aborted. */
+  durationMs: number
+  /** From the start to the last answer. */
+  elapsedMs: number
+  aborted: boolean
+  /** Requests sent; every one of them has an outcome. */
+  count: number
+  /** Per request: ms from when it was due to the end of its body or its error. */
+  latencyMs: Float32Array
+  /** Per request: index into `outcomes`. */
+  outcome: Uint16Array
+  outcomes: Outcome[]
+  /** Raw error codes behind the error kinds, e.g. `{ UND_ERR_SOCKET: 3 }`. */
+  errorCodes: Record<string, number>
+  /** Response body bytes received. */
+  bytesIn: number
+}
+
+/** Default for `connections`. */
+export const DEFAULT_CONNECTIONS = 32
+/** Default for `timeoutMs`: longer than that is a failure for any service a user waits on. */
+export const DEFAULT_TIMEOUT_MS = 10_000
+/** Most requests one run may plan: the per-request arrays stay under 60 MB. */
+export const MAX_REQUESTS = 10_000_000
+
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
+const TIMEOUT = new Set(['REQUEST_TIMEOUT', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'REQUEST_TIMEOUT' })
+
+/** Options after validation, defaults filled in. */
+export type ValidLoadOptions = Required<Omit<LoadOptions, 'signal' | 'onProgress'>>
+
+/** Checks `opts` and fills in defaults; throws an Error naming the first bad option. */
+export function validateLoadOptions (opts: LoadOptions): ValidLoadOptions {
+  const { rate, durationMs, connections = DEFAULT_CONNECTIONS, timeoutMs = DEFAULT_TIMEOUT_MS } = opts
+  let url: URL | undefined
+  try { url = new URL(opts.url) } catch { /* reported below */ }
+  if (url === undefined || !['http:', 'https:'].includes(url.protocol)) throw new Error(`url must be an http or https URL, got "${opts.url}"`)
+  if (!(Number.isFinite(rate) && rate > 0)) throw new Error(`rate must be a number of requests per second above 0, got ${rate}`)
+  if (!(Number.isFinite(durationMs) && durationMs > 0)) throw new Error(`duration must be above 0, got ${durationMs} ms`)
+  if (!(Number.isSafeInteger(connections) && connections >= 1)) throw new Error(`connections must be a whole number of at least 1, got ${connections}`)
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new Error(`timeout must be above 0, got ${timeoutMs} ms`)
+  if (plannedCount(rate, durationMs) > MAX_REQUESTS) throw new Error(`rate × duration plans more than ${MAX_REQUESTS} requests; lower one of them`)
+  return { url: url.href, rate, durationMs, connections, timeoutMs, progressIntervalMs: opts.progressIntervalMs ?? 1000 }
+}
+
+/** Requests due before the end of the schedule: 200 rps for 1 s is 200 (at 0, 5, …, 995 ms). */
+function plannedCount (rate: number, durationMs: number): number {
+  // The epsilon keeps 200.00000000000003 from becoming 201.
+  return Math.ceil(rate * durationMs / 1000 - 1e-9)
+}
+
+/** The kind of a request error, and the code it is counted under. */
+export function classifyError (err: unknown): { kind: ErrorKind, code: string } {
+  const code = errorCode(err)
+  if (RESET.has(code)) return { kind: 'reset', code }
+  if (code === 'ECONNREFUSED') return { kind: 'refused', code }
+  if (TIMEOUT.has(code)) return { kind: 'timeout', code }
+  return { kind: 'other', code }
+}
+
+function errorCode (err: unknown): string {
+  if (typeof err !== 'object' || err === null) return 'unknown'
+  const e = err as { code?: unknown, name?: unknown, errors?: unknown, cause?: unknown }
+  if (typeof e.code === 'string') return e.code
+  // Node's happy-eyeballs connect (several addresses) fails with an AggregateError of the attempts.
+  if (Array.isArray(e.errors) && e.errors.length > 0) return errorCode(e.errors[0])
+  if (e.cause !== undefined) return errorCode(e.cause)
+  return typeof e.name === 'string' ? e.name : 'unknown'
+}
+
+/** Keeps per-request results in typed arrays: 6 bytes a request, whatever the run length. */
+class Recorder {
+  readonly latencyMs: Float32Array
+  readonly outcome: Uint16Array
+  readonly outcomes: Outcome[] = []
+  readonly errorCodes: Record<string, number> = {}
+  private readonly index = new Map<string, number>()
+  sent = 0
+  done = 0
+  failed = 0
+  bytesIn = 0
+
+  constructor (planned: number) {
+    this.latencyMs = new Float32Array(planned)
+    this.outcome = new Uint16Array(planned)
+  }
+
+  record (i: number, latencyMs: number, { outcome, code, bytes }: Shot): void {
+    let index = this.index.get(outcome.label)
+    if (index === undefined) {
+      index = this.outcomes.push(outcome) - 1
+      this.index.set(outcome.label, index)
+    }
+    this.latencyMs[i] = latencyMs
+    this.outcome[i] = index
+    if (code !== undefined) this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1
+    this.bytesIn += bytes
+    this.done++
+    if (!outcome.ok) this.failed++
+  }
+
+  progress (): LoadProgress { return { sent: this.sent, done: this.done, failed: this.failed } }
+}
+
+/** What one request came to. */
+interface Shot { outcome: Outcome, code?: string, bytes: number }
+
+/** One GET, read to the end; never rejects. */
+async function fire (pool: Pool, path: string, timeoutMs: number): Promise<Shot> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, timeoutMs)
+  let bytes = 0
+  let shot: Shot
+  try {
+    const res = await pool.request({ path, method: 'GET', signal: controller.signal, headers: { 'user-agent': 'lameduck-load' } })
+    // Read the whole body: a reset half-way through is a failure, and the socket stays reusable.
+    for await (const chunk of res.body) bytes += (chunk as Buffer).length
+    shot = { outcome: { label: String(res.statusCode), ok: res.statusCode < 400 }, bytes }
+  } catch (err) {
+    const { kind, code } = classifyError(err)
+    shot = { outcome: { label: kind, ok: false }, code, bytes }
+  }
+  clearTimeout(timer)
+  return shot
+}
+
+/** Runs the schedule; resolves once every request sent has an outcome. */
+export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
+  const o = validateLoadOptions(opts)
+  const { signal, onProgress } = opts
+  const planned = plannedCount(o.rate, o.durationMs)
+  const url = new URL(o.url)
+  const pool = new Pool(url.origin, { connections: o.connections })
+  const rec = new Recorder(planned)
+  const inFlight = new Set<Promise<void>>()
+  const progress = onProgress && setInterval(() => { onProgress(rec.progress()) }, o.progressIntervalMs)
+  const start = performance.now()
+  const send = (i: number, dueAt: number): void => {
+    rec.sent++
+    const p = fire(pool, url.pathname + url.search, o.timeoutMs).then(shot => {
+      rec.record(i, performance.now() - dueAt, shot)
+      inFlight.delete(p)
+    })
+    inFlight.add(p)
+  }
+  try {
+    await schedule(planned, o.rate, start, send, signal)
+    // Every request has its own timeout, so this wait is bounded by it.
+    while (inFlight.size > 0) await Promise.all(inFlight)
+  } finally {
+    clearInterval(progress)
+    await pool.destroy()
+  }
+  onProgress?.(rec.progress())
+  const { sent } = rec
+  return {
+    url: o.url, rate: o.rate, durationMs: sent < planned ? sent * 1000 / o.rate : o.durationMs,
+    elapsedMs: performance.now() - start, aborted: sent < planned, count: sent,
+    latencyMs: rec.latencyMs.subarray(0, sent), outcome: rec.outcome.subarray(0, sent),
+    outcomes: rec.outcomes, errorCodes: rec.errorCodes, bytesIn: rec.bytesIn
+  }
+}
+
+/** Sends every request that is due, then sleeps until the next one is, until all are sent or aborted. */
+async function schedule (planned: number, rate: number, start: number, send: (i: number, dueAt: number) => void, signal?: AbortSignal): Promise<void> {
+  const dueAt = (i: number): number => start + i * 1000 / rate
+  let next = 0
+  while (next < planned && signal?.aborted !== true) {
+    // A late timer sends the whole backlog at once, each request still timed from when it was due.
+    const now = performance.now()
+    for (; next < planned && dueAt(next) <= now; next++) send(next, dueAt(next))
+    if (next < planned) await sleep(Math.max(0, dueAt(next) - now), undefined, { signal }).catch(() => undefined)
+  }
+}
