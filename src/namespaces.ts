@@ -72,19 +72,16 @@ const realTimers: Timers = {
 
 /** A NamespaceLookup fed by `informer`; it starts at once, and `ready()` turns true after the first list. */
 export function createInformerNamespaces (options: InformerNamespacesOptions): NamespaceLookup {
-  const { informer, readNamespace, logger, absentMs = ABSENT_MS, onEvent = () => {} } = options
+  const { informer, logger, onEvent = () => {} } = options
+  const timers = options.timers ?? realTimers
   const cache = new Map<string, NamespaceInfo>()
-  const absentUntil = new Map<string, number>()
-  const inflight = new Map<string, Promise<NamespaceInfo | undefined>>()
-
+  const misses = createMissReader({ ...options, cache, onEvent, now: () => timers.now() })
   function put (ns: V1Namespace): void {
     const info = toNamespaceInfo(ns)
     if (info === undefined) return
     cache.set(info.name, info)
-    absentUntil.delete(info.name)
+    misses.forget(info.name)
   }
-  const timers = options.timers ?? realTimers
-  const now = (): number => timers.now()
   const watch = superviseWatch({
     informer,
     logger,
@@ -98,6 +95,31 @@ export function createInformerNamespaces (options: InformerNamespacesOptions): N
   informer.on('add', put)
   informer.on('update', put)
   informer.on('delete', ns => { cache.delete(ns.metadata?.name ?? '') })
+  return {
+    async get (name) {
+      const hit = cache.get(name)
+      if (hit !== undefined || name === '' || watch.closed()) return hit
+      return await misses.read(name)
+    },
+    ready: watch.ready,
+    close: watch.close
+  }
+}
+
+interface MissReaderOptions {
+  cache: Map<string, NamespaceInfo>
+  readNamespace: (name: string) => Promise<V1Namespace | undefined>
+  logger: Logger
+  onEvent: (event: NamespaceEvent) => void
+  absentMs?: number
+  now: () => number
+}
+
+/** Reads names the cache lacks: one request for all concurrent callers, and a 404 remembered for `absentMs`. */
+function createMissReader (o: MissReaderOptions): { read: (name: string) => Promise<NamespaceInfo | undefined>, forget: (name: string) => void } {
+  const { cache, absentMs = ABSENT_MS, now } = o
+  const absentUntil = new Map<string, number>()
+  const inflight = new Map<string, Promise<NamespaceInfo | undefined>>()
 
   function rememberAbsent (name: string): void {
     if (absentUntil.size >= ABSENT_SWEEP_SIZE) {
@@ -106,40 +128,36 @@ export function createInformerNamespaces (options: InformerNamespacesOptions): N
     absentUntil.set(name, now() + absentMs)
   }
 
-  async function fetchMiss (name: string): Promise<NamespaceInfo | undefined> {
-    onEvent('cache-miss')
+  async function fetch (name: string): Promise<NamespaceInfo | undefined> {
+    o.onEvent('cache-miss')
     let ns: V1Namespace | undefined
     try {
-      ns = await readNamespace(name)
+      ns = await o.readNamespace(name)
     } catch (err) {
-      onEvent('miss-fetch-error')
-      logger.warn({ err, namespace: name }, 'namespace not in the cache and reading it failed')
+      o.onEvent('miss-fetch-error')
+      o.logger.warn({ err, namespace: name }, 'namespace not in the cache and reading it failed')
       throw new Error(`namespace "${name}" is not in the cache and reading it failed: ${String(err)}`, { cause: err })
     }
     // The watch may have delivered the name meanwhile; its copy wins and will stay current.
-    if (ns === undefined) {
-      if (!cache.has(name)) rememberAbsent(name)
-    } else if (!cache.has(name)) {
-      put(ns)
-    }
-    return cache.get(name)
+    if (cache.has(name)) return cache.get(name)
+    const info = ns === undefined ? undefined : toNamespaceInfo(ns)
+    if (info === undefined) rememberAbsent(name)
+    else cache.set(name, info)
+    return info
   }
 
   return {
-    async get (name) {
-      const hit = cache.get(name)
-      if (hit !== undefined || name === '' || watch.closed()) return hit
+    async read (name) {
       const until = absentUntil.get(name)
       if (until !== undefined && now() < until) return undefined
       let pending = inflight.get(name)
       if (pending === undefined) {
-        pending = fetchMiss(name).finally(() => inflight.delete(name))
+        pending = fetch(name).finally(() => inflight.delete(name))
         inflight.set(name, pending)
       }
       return await pending
     },
-    ready: watch.ready,
-    close: watch.close
+    forget: name => { absentUntil.delete(name) }
   }
 }
 

@@ -298,10 +298,12 @@ t.test('close during a start that then fails', async t => {
   t.equal(informer.stops, 1, 'nothing more to stop')
 })
 
-t.test('the cluster wiring lists, watches and reads through client-node', async t => {
+/** A loopback API server for Namespaces: one list, open watches the test writes to, and reads. */
+async function fakeApiServer (test: Pick<typeof t, 'teardown'>) {
   const watches: http.ServerResponse[] = []
   const watchUrls: URL[] = []
   const reads: string[] = []
+  let lists = 0
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x')
     const json = (status: number, body: unknown): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
@@ -310,6 +312,7 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
       watches.push(res.writeHead(200, { 'content-type': 'application/json' }))
       res.flushHeaders()
     } else if (url.pathname === '/api/v1/namespaces') {
+      lists++
       json(200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [ns('listed', { a: 'b' })] })
     } else {
       const name = url.pathname.split('/').at(-1)!
@@ -321,7 +324,7 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  t.teardown(() => { server.closeAllConnections(); server.close() })
+  test.teardown(() => { server.closeAllConnections(); server.close() })
   const kc = new KubeConfig()
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
@@ -329,6 +332,13 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x'
   })
+  const added = (name: string, resourceVersion: string): string =>
+    JSON.stringify({ type: 'ADDED', object: { ...ns(name), metadata: { name, resourceVersion } } }) + '\n'
+  return { kc, watches, watchUrls, reads, lists: () => lists, added }
+}
+
+t.test('the cluster wiring lists, watches and reads through client-node', async t => {
+  const { kc, watches, watchUrls, reads, added } = await fakeApiServer(t)
   const lookup = createClusterNamespaces(kc, logger)
   t.teardown(() => lookup.close())
   await waitFor(() => lookup.ready())
@@ -338,13 +348,33 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
   t.equal((await lookup.get('late'))?.name, 'late')
   t.equal(await lookup.get('gone'), undefined)
   await t.rejects(lookup.get('broken'), /namespace "broken" is not in the cache/)
-  watches[0]!.write(JSON.stringify({ type: 'ADDED', object: { ...ns('gone'), metadata: { name: 'gone', resourceVersion: '8' } } }) + '\n')
+  watches[0]!.write(added('gone', '8'))
   await waitFor(async () => (await lookup.get('gone')) !== undefined)
   t.same(reads, ['late', 'gone', 'broken'], 'the watch, not a read, delivered "gone"')
   const closed = once(watches[0]!, 'close')
   await lookup.close()
   await closed
   t.pass('close ends the watch connection')
+})
+
+t.test('with client-node, a cut watch and a silent one are both resumed without relisting', async t => {
+  const { kc, watches, watchUrls, lists, added } = await fakeApiServer(t)
+  const lookup = createClusterNamespaces(kc, logger, { silenceMs: 300, backoff: { initialMs: 20 } })
+  t.teardown(() => lookup.close())
+  await waitFor(() => lookup.ready())
+  watches[0]!.write(added('a', '8'))
+  await waitFor(async () => (await lookup.get('a')) !== undefined)
+  watches[0]!.destroy()
+  await waitFor(() => watches.length === 2)
+  t.equal(watchUrls[1]?.searchParams.get('resourceVersion'), '8', 'a cut watch resumes from the last event')
+  const silentClosed = once(watches[1]!, 'close')
+  await waitFor(() => watches.length === 3)
+  await silentClosed
+  t.pass('a silent watch is closed and opened again')
+  watches[2]!.write(added('b', '9'))
+  await waitFor(async () => (await lookup.get('b')) !== undefined)
+  t.equal(lists(), 1, 'listed only once')
+  t.ok(lookup.ready())
 })
 
 /** Polls an outcome (not a fixed sleep) until it holds, failing after 5 s. */
