@@ -49,7 +49,8 @@ export interface InformerNamespacesOptions {
   backoff?: Partial<Backoff>
   /**
    * Restart the watch after this long without any event (default 5 min). Bounds how long a half-open
-   * watch goes unnoticed: client-node 1.4 neither asks the server to end watches nor shows bookmarks.
+   * watch goes unnoticed: client-node 1.4 sets no watch timeout and keeps bookmarks from its callbacks,
+   * so in a quiet cluster silence is all there is to go by; a restart resumes from the last resourceVersion.
    */
   silenceMs?: number
   /** How long a 404 for a name is remembered (default 5 s); the watch adding the name ends it early. */
