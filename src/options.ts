@@ -1,0 +1,42 @@
+/**
+ * `lameduck serve`'s options, in one table: the parser, `--help` and the README's configuration
+ * table all come from it.
+ */
+
+/** How an option's text is read. */
+export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'boolean' | 'list' | 'level'
+
+/** One option: flag name, the config key it sets, its default (as text) and its help line. */
+export interface OptionSpec {
+  readonly name: string
+  readonly key: string
+  readonly kind: OptionKind
+  readonly default?: string
+  readonly help: string
+}
+
+/** The webhook's own namespace: excluded by default so it never depends on itself. */
+export const OWN_NAMESPACE = 'lameduck-system'
+
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'host', key: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on (0.0.0.0: reachable through the Pod IP)' },
+  { name: 'port', key: 'port', kind: 'port', default: '8443', help: 'HTTPS port for /mutate, /healthz and /readyz' },
+  { name: 'metrics-port', key: 'metricsPort', kind: 'port', default: '9090', help: 'plain-HTTP port for /metrics' },
+  { name: 'tls-cert', key: 'tlsCert', kind: 'string', help: 'serving certificate (PEM); reloaded when it changes' },
+  { name: 'tls-key', key: 'tlsKey', kind: 'string', help: 'its private key (PEM)' },
+  { name: 'self-signed', key: 'selfSigned', kind: 'boolean', default: 'false', help: 'generate an in-memory certificate for localhost (local use)' },
+  { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
+  { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: in-cluster, then ~/.kube/config)' },
+  { name: 'default-sleep', key: 'defaultSleep', kind: 'duration', default: '15s', help: 'preStop sleep when no annotation sets one' },
+  { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
+  { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
+  { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
+  { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
+  { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
+  { name: 'body-limit', key: 'bodyLimit', kind: 'size', default: '4MiB', help: 'largest AdmissionReview accepted (413 above)' },
+  { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
+]
+
+/** The options `preview` shares with `serve`: the policy's defaults and limits. */
+export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
+  ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
