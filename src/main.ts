@@ -1,0 +1,91 @@
+/**
+ * The entry point of `lameduck serve`: the one place that listens, reads files and the cluster at
+ * start, and owns signals. SIGTERM: /readyz fails at once, /mutate keeps answering (with
+ * `Connection: close`) for the drain delay, then both servers close and the process exits 0.
+ */
+import closeWithGrace from 'close-with-grace'
+import { KubeConfig } from '@kubernetes/client-node'
+import pino, { type Logger } from 'pino'
+import { policyLimits, type ServeConfig } from './config.js'
+import { buildServer, type ServerState } from './server.js'
+import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
+import { createSelfSignedKeyPair, staticKeyPair, watchKeyPair, type KeyPairSource } from './tls.js'
+import { createFileNamespaces } from './namespaces-file.js'
+import { createClusterNamespaces } from './namespaces.js'
+import { readAutoHandler } from './cluster-info.js'
+import type { Handler, NamespaceLookup } from './types.js'
+
+/** A running webhook: its addresses, and how to stop it as SIGTERM would. */
+export interface Running {
+  readonly port: number
+  readonly metricsPort: number
+  readonly state: ServerState
+  /** Readiness off, answer on for the drain delay, then close everything. */
+  shutdown(): Promise<void>
+}
+
+async function loadKeyPair (config: ServeConfig, logger: Logger): Promise<KeyPairSource> {
+  if (config.selfSigned) return staticKeyPair(await createSelfSignedKeyPair())
+  return await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger })
+}
+
+async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ namespaces: NamespaceLookup, autoHandler: Handler }> {
+  if (config.namespacesFile !== undefined) {
+    // No API server to ask: DESIGN.md says `auto` means the native sleep.
+    return { namespaces: await createFileNamespaces({ path: config.namespacesFile, logger }), autoHandler: 'sleep' }
+  }
+  const kubeConfig = new KubeConfig()
+  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault()
+  else kubeConfig.loadFromFile(config.kubeconfig)
+  const autoHandler = await readAutoHandler(kubeConfig, logger)
+  const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
+  return { namespaces, autoHandler }
+}
+
+const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Starts both servers; resolves once they listen. */
+export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
+  const metrics = createMetrics()
+  const tls = await loadKeyPair(config, logger)
+  const { namespaces, autoHandler } = await loadNamespaces(config, logger, metrics)
+  const state: ServerState = { draining: false }
+  const limits = policyLimits(config, autoHandler)
+  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state })
+  const metricsApp = buildMetricsServer(metrics)
+  await app.listen({ host: config.host, port: config.port })
+  await metricsApp.listen({ host: config.host, port: config.metricsPort })
+  const port = (app.server.address() as { port: number }).port
+  const metricsPort = (metricsApp.server.address() as { port: number }).port
+  logger.info({ port, metricsPort, autoHandler, limits }, 'lameduck is serving')
+  return {
+    port,
+    metricsPort,
+    state,
+    async shutdown () {
+      state.draining = true
+      logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
+      await wait(config.drainDelay * 1000)
+      await app.close()
+      await metricsApp.close()
+      await namespaces.close()
+      tls.close()
+      logger.info('stopped')
+    }
+  }
+}
+
+/** Runs `serve` until SIGTERM or SIGINT; resolves with the exit code. */
+export async function runServe (config: ServeConfig): Promise<number> {
+  const logger = pino({ level: config.logLevel })
+  const running = await startServe(config, logger)
+  return await new Promise(resolve => {
+    // SIGHUP is not a request to stop (close-with-grace would exit on it by default).
+    closeWithGrace({ delay: (config.drainDelay + 15) * 1000, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
+      if (err !== undefined) logger.error({ err }, 'crashed')
+      else logger.info({ signal }, 'signal received')
+      await running.shutdown()
+      resolve(err === undefined ? 0 : 1)
+    })
+  })
+}
