@@ -8,6 +8,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>
 import { parseDuration } from './duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
 import type { PolicyLimits } from './policy.js'
+import type { Handler } from './types.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
 export interface ServeConfig {
@@ -130,13 +131,17 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
-/** The policy's share of the configuration. */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: PolicyLimits['autoHandler']): PolicyLimits {
+/**
+ * The policy's share of the configuration. `autoHandler` may be a function: in a cluster, what
+ * `auto` means is known only once the API server has answered.
+ */
+export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler | (() => Handler)): PolicyLimits {
+  const resolve = typeof autoHandler === 'function' ? autoHandler : () => autoHandler
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    autoHandler
+    get autoHandler () { return resolve() }
   })
 }

@@ -13,6 +13,7 @@ import { createSelfSignedKeyPair, staticKeyPair, watchKeyPair, type KeyPairSourc
 import { createFileNamespaces } from './namespaces-file.js'
 import { createClusterNamespaces } from './namespaces.js'
 import { readAutoHandler } from './cluster-info.js'
+import { eventually } from './retry.js'
 import type { Handler, NamespaceLookup } from './types.js'
 
 /** A running webhook: its addresses, and how to stop it as SIGTERM would. */
@@ -29,17 +30,27 @@ async function loadKeyPair (config: ServeConfig, logger: Logger): Promise<KeyPai
   return await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger })
 }
 
-async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Metrics): Promise<{ namespaces: NamespaceLookup, autoHandler: Handler }> {
+/** Where namespaces come from, what `auto` means, and what still keeps the server from being ready. */
+interface NamespaceSetup {
+  readonly namespaces: NamespaceLookup
+  readonly autoHandler: () => Handler
+  readonly notReady: () => string[]
+}
+
+async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
   if (config.namespacesFile !== undefined) {
     // No API server to ask: DESIGN.md says `auto` means the native sleep.
-    return { namespaces: await createFileNamespaces({ path: config.namespacesFile, logger }), autoHandler: 'sleep' }
+    const namespaces = await createFileNamespaces({ path: config.namespacesFile, logger })
+    return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
   }
   const kubeConfig = new KubeConfig()
   if (config.kubeconfig === undefined) kubeConfig.loadFromDefault()
   else kubeConfig.loadFromFile(config.kubeconfig)
-  const autoHandler = await readAutoHandler(kubeConfig, logger)
   const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
-  return { namespaces, autoHandler }
+  // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
+  // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
+  const version = eventually<Handler>({ read: async () => await readAutoHandler(kubeConfig, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
+  return { namespaces, autoHandler: version.value, notReady: version.notReady }
 }
 
 const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -48,16 +59,16 @@ const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(re
 export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
   const metrics = createMetrics()
   const tls = await loadKeyPair(config, logger)
-  const { namespaces, autoHandler } = await loadNamespaces(config, logger, metrics)
+  const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
   const state: ServerState = { draining: false }
   const limits = policyLimits(config, autoHandler)
-  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state })
+  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
   const port = (app.server.address() as { port: number }).port
   const metricsPort = (metricsApp.server.address() as { port: number }).port
-  logger.info({ port, metricsPort, autoHandler, limits }, 'lameduck is serving')
+  logger.info({ port, metricsPort, limits }, 'lameduck is serving')
   return {
     port,
     metricsPort,
@@ -75,17 +86,20 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   }
 }
 
-/** Runs `serve` until SIGTERM or SIGINT; resolves with the exit code. */
-export async function runServe (config: ServeConfig): Promise<number> {
+/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as DESIGN.md describes. */
+export function onClose (running: Running, logger: Logger): (event: { signal?: string, err?: unknown }) => Promise<void> {
+  return async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'crashed')
+    else logger.info({ signal }, 'signal received')
+    await running.shutdown()
+  }
+}
+
+/** Runs `serve` until SIGTERM or SIGINT; close-with-grace then exits (0, or 1 after a crash). */
+export async function runServe (config: ServeConfig): Promise<never> {
   const logger = pino({ level: config.logLevel })
   const running = await startServe(config, logger)
-  return await new Promise(resolve => {
-    // SIGHUP is not a request to stop (close-with-grace would exit on it by default).
-    closeWithGrace({ delay: (config.drainDelay + 15) * 1000, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
-      if (err !== undefined) logger.error({ err }, 'crashed')
-      else logger.info({ signal }, 'signal received')
-      await running.shutdown()
-      resolve(err === undefined ? 0 : 1)
-    })
-  })
+  // SIGHUP is not a request to stop (close-with-grace would exit on it by default).
+  closeWithGrace({ delay: (config.drainDelay + 15) * 1000, logger, skip: ['SIGHUP'] }, onClose(running, logger))
+  return await new Promise<never>(() => {})
 }

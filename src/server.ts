@@ -22,6 +22,8 @@ export interface ServerDeps extends AdmissionDeps {
   readonly logger: Logger
   readonly metrics: Metrics
   readonly state: ServerState
+  /** More reasons not to be ready, from the shell (e.g. the API server not reached yet). */
+  readonly notReady?: () => string[]
 }
 
 /**
@@ -35,6 +37,7 @@ function readiness (deps: ServerDeps): string[] {
   const reasons: string[] = []
   if (deps.state.draining) reasons.push('shutting down')
   if (!deps.namespaces.ready()) reasons.push('namespace cache not synced')
+  reasons.push(...deps.notReady?.() ?? [])
   return reasons
 }
 

@@ -40,6 +40,14 @@ t.test('bad requests get a JSON error naming what is wrong, and the server keeps
   t.match(await deps.metrics.registry.metrics(), /lameduck_http_rejected_total\{status="400"\} 4/)
 })
 
+t.test('an unexpected error in a route is a 500 with a JSON error', async t => {
+  const { app } = await testServer(t)
+  app.get('/boom', async () => { throw new Error('unexpected') })
+  const response = await app.inject({ url: '/boom' })
+  t.equal(response.statusCode, 500)
+  t.same(response.json(), { error: 'unexpected' })
+})
+
 t.test('health and readiness', async t => {
   let synced = false
   const namespaces = { get: async () => undefined, ready: () => synced, close: async () => {} }

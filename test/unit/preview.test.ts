@@ -63,6 +63,7 @@ t.test('bad input names the file, the document and what is wrong', async t => {
   t.throws(() => run('name: x\n'), /document 1 is not a Kubernetes object \(no kind\)/)
   t.throws(() => run(template('Deployment', '  replicas: 1\n')), /^in\.yaml: Deployment shop\/web spec\.template must be an object$/)
   t.throws(() => run('kind: Pod\nmetadata: { name: p }\nspec: { containers: {} }\n'), /^in\.yaml: Pod p\.spec\.containers must be an array$/)
+  t.throws(() => run(template('CronJob', '  schedule: "* * * * *"\n')), /CronJob shop\/web spec\.jobTemplate\.spec\.template must be an object$/)
   t.throws(() => run('kind: Pod\nspec: { containers: 1 }\n'), /Pod #1\.spec\.containers must be an array/)
 })
 
