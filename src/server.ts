@@ -62,6 +62,13 @@ function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
   })
 }
 
+/** Fastify's messages for 415 and 413, made to say what to send instead. */
+function explain (error: FastifyError, contentType: string | undefined, bodyLimit: number): string {
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return `content-type ${JSON.stringify(contentType ?? '')} is not accepted: send an AdmissionReview as application/json`
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return `request body is larger than ${bodyLimit} bytes (--body-limit)`
+  return error.message
+}
+
 /** Builds the webhook server over HTTPS with the current key pair; later pairs apply to new handshakes. */
 export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
   const app = Fastify({
@@ -80,11 +87,12 @@ export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
   })
   // AdmissionReviews are JSON; anything else is answered 415 (Fastify also parses text/plain by default).
   app.removeContentTypeParser('text/plain')
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500
+    const message = explain(error, request.headers['content-type'], deps.bodyLimit)
     deps.metrics.rejected(statusCode)
-    deps.logger.warn({ statusCode, error: error.message }, 'request rejected')
-    void reply.code(statusCode).send({ error: error.message })
+    deps.logger.warn({ statusCode, error: message }, 'request rejected')
+    void reply.code(statusCode).send({ error: message })
   })
   app.get('/healthz', async () => ({ ok: true }))
   app.get('/readyz', async (_request, reply) => {

@@ -28,8 +28,9 @@ t.test('bad requests get a JSON error naming what is wrong, and the server keeps
     ['an empty body', { headers: json, payload: '' }, 400, /empty/i],
     ['not an AdmissionReview', { headers: json, payload: { kind: 'Pod' } }, 400, /^not an AdmissionReview: kind must be AdmissionReview, not "Pod"$/],
     ['a Pod without containers', { headers: json, payload: { ...exampleReview(), request: { ...exampleReview().request, object: { spec: {} } } } }, 400, /request\.object\.spec\.containers must be an array/],
-    ['the wrong content type', { headers: { 'content-type': 'text/plain' }, payload: 'hello' }, 415, /Unsupported Media Type/i],
-    ['too large', { headers: json, payload: big }, 413, /too large/i]
+    ['the wrong content type', { headers: { 'content-type': 'text/plain' }, payload: 'hello' }, 415, /^content-type "text\/plain" is not accepted: send an AdmissionReview as application\/json$/],
+    ['no content type', { payload: Buffer.from('hello') }, 415, /^content-type "" is not accepted/],
+    ['too large', { headers: json, payload: big }, 413, /^request body is larger than 65536 bytes \(--body-limit\)$/]
   ]
   for (const [name, options, status, message] of cases) {
     const response = await app.inject({ method: 'POST', url: '/mutate', ...options })
