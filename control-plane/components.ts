@@ -1,0 +1,74 @@
+/**
+ * Command lines for etcd, kube-apiserver and kube-controller-manager: the smallest set of flags
+ * that gives a working control plane on loopback (close to what controller-runtime's envtest uses),
+ * as pure functions of the cluster's ports and files.
+ */
+import { join } from 'node:path'
+import type { Credentials } from './credentials.js'
+
+/** The ports a cluster listens on, all on 127.0.0.1. */
+export interface Ports { etcdClient: number, etcdPeer: number, apiserver: number }
+
+/** The controllers the e2e tests rely on, and nothing that needs nodes or a cloud. */
+export const controllers = [
+  'serviceaccount-controller', // each namespace's `default` ServiceAccount: Pod creates need it
+  'serviceaccount-token-controller',
+  'root-ca-certificate-publisher-controller', // kube-root-ca.crt, which projected token volumes name
+  'namespace-controller', // finishes namespace deletion (else namespaces stay Terminating)
+  'garbage-collector-controller', // cascading deletes: Deployment → ReplicaSet → Pod
+  'deployment-controller',
+  'replicaset-controller',
+  'statefulset-controller',
+  'job-controller'
+]
+
+/**
+ * etcd on loopback with a fresh data dir. fsync is off because the data is thrown away; the short
+ * election timeout makes the single member elect itself in ~0.2 s instead of ~1 s (it has no peers
+ * to miss heartbeats from).
+ */
+export function etcdArgs (dir: string, ports: Ports): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`
+  return [
+    '--name=lameduck', `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=lameduck=${peer}`,
+    '--unsafe-no-fsync', '--heartbeat-interval=20', '--election-timeout=200', '--log-level=warn'
+  ]
+}
+
+/**
+ * kube-apiserver with a self-signed serving certificate written to --cert-dir, RBAC, a static token
+ * for the admin, and no endpoint reconciler: the `kubernetes` Service's ClusterIP (10.0.0.1) is
+ * never dialled, and nothing listens there.
+ */
+export function apiserverArgs (dir: string, ports: Ports, creds: Credentials): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
+    `--cert-dir=${join(dir, 'certs')}`,
+    '--service-cluster-ip-range=10.0.0.0/24', '--endpoint-reconciler-type=none',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${creds.serviceAccountPub}`,
+    `--service-account-signing-key-file=${creds.serviceAccountKey}`,
+    `--token-auth-file=${creds.tokenFile}`,
+    '--authorization-mode=RBAC', '--allow-privileged=true', '--profiling=false'
+  ]
+}
+
+/** The API server's generated certificate: the serving certificate followed by its CA. */
+export function apiserverCertFile (dir: string): string {
+  return join(dir, 'certs', 'apiserver.crt')
+}
+
+/** kube-controller-manager talking to the API server as admin; --secure-port=0 serves nothing (no port clashes). */
+export function controllerManagerArgs (dir: string, kubeconfigPath: string, creds: Credentials): string[] {
+  return [
+    `--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0',
+    `--service-account-private-key-file=${creds.serviceAccountKey}`,
+    `--root-ca-file=${apiserverCertFile(dir)}`,
+    '--use-service-account-credentials=false',
+    `--controllers=${controllers.join(',')}`
+  ]
+}

@@ -1,0 +1,37 @@
+/**
+ * Runs the built kubectl against one cluster's kubeconfig, with optional standard input and a
+ * timeout. A non-zero exit is returned, not thrown: tests assert on it.
+ */
+import { spawn } from 'node:child_process'
+import { childEnv } from './env.js'
+
+/** What one kubectl run produced; `code` is 124 when it was killed at the timeout (as timeout(1) does). */
+export interface KubectlResult { code: number, stdout: string, stderr: string }
+
+/** Options for one run. */
+export interface KubectlOptions { input?: string, timeoutMs?: number }
+
+/** Runs `kubectl --kubeconfig <kubeconfigPath> ...args`. */
+export function runKubectl (binary: string, kubeconfigPath: string, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000
+  const child = spawn(binary, ['--kubeconfig', kubeconfigPath, ...args], {
+    env: childEnv({ KUBECONFIG: kubeconfigPath }),
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stdin.on('error', () => { /* kubectl may exit before reading its input; the exit code tells */ })
+  child.stdin.end(opts.input ?? '')
+  return new Promise((resolve, reject) => {
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, timeoutMs)
+    child.on('error', (err) => { clearTimeout(timer); reject(err) })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}kubectl ${args.join(' ')}: killed after ${timeoutMs} ms\n` })
+      else resolve({ code: code ?? 1, stdout, stderr })
+    })
+  })
+}
