@@ -1,5 +1,5 @@
 import t from 'tap'
-import { runCli, type Io } from '../../src/cli.js'
+import { main, runCli, type Io } from '../../src/cli.js'
 
 function io (env: Record<string, string> = {}): Io & { out: string, err: string } {
   const captured = { out: '', err: '' }
@@ -76,4 +76,21 @@ t.test('preview errors', async t => {
     t.equal(await runCli(argv, out), code, argv.join(' '))
     t.match(out.err, message, argv.join(' '))
   }
+})
+
+t.test('main() runs the CLI on the real process\'s streams and environment', async t => {
+  const written: Array<[string, string]> = []
+  const streams = { stdout: process.stdout.write, stderr: process.stderr.write }
+  const restore = (): void => { process.stdout.write = streams.stdout; process.stderr.write = streams.stderr }
+  t.teardown(restore)
+  process.stdout.write = ((chunk: string) => { written.push(['stdout', chunk]); return true }) as typeof process.stdout.write
+  process.stderr.write = ((chunk: string) => { written.push(['stderr', chunk]); return true }) as typeof process.stderr.write
+  const bad = await main(['serve', '--port', 'x', '--self-signed'])
+  const help = await main(['--help'])
+  restore()
+  t.equal(bad, 2)
+  t.equal(help, 0)
+  t.same(written[0], ['stderr', 'lameduck serve: --port: "x" is not a port (0-65535)\n'])
+  t.equal(written[1]?.[0], 'stdout')
+  t.match(written[1]?.[1], /^lameduck: gives every Pod/)
 })
