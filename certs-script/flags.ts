@@ -1,0 +1,138 @@
+/**
+ * `lameduck certs` flags: read once, checked, frozen. A bad flag or value is a ConfigError (one
+ * line, exit code 2).
+ */
+import { ConfigError, parseFlags } from '../src/config.js'
+import { parseDuration } from '../src/duration.js'
+import { OWN_NAMESPACE } from '../src/options.js'
+import type { ClusterTarget } from './cluster-api.js'
+
+/** Everything a run needs. Durations in milliseconds. */
+export interface CertsOptions {
+  readonly out: string | undefined
+  /** Undefined: files only. */
+  readonly cluster: ClusterTarget | undefined
+  readonly service: string
+  readonly namespace: string
+  readonly secret: string
+  readonly caSecret: string
+  readonly webhook: string
+  readonly days: number
+  readonly caDays: number
+  readonly force: boolean
+  readonly rotateCa: boolean
+  readonly overlapMs: number
+  readonly settleMs: number
+  readonly wait: boolean
+}
+
+/** `lameduck certs --help`. */
+export const CERTS_HELP = `Usage: lameduck certs (--out DIR | --apply | --kubeconfig FILE) [flags]
+
+Makes the webhook's key pair: an EC P-256 CA and a serving certificate it signs (SHA-256) for the
+Service's DNS names. Run it again at any time: it renews only what has less than a third of its
+validity left, and otherwise says there is nothing to do. A CA that is still good keeps signing,
+so renewing the serving certificate leaves the caBundle as it is.
+
+With a cluster it writes Secret <namespace>/<secret> (kubernetes.io/tls: tls.crt, tls.key, ca.crt),
+keeps the CA's key in Secret <namespace>/<ca-secret>, and sets the caBundle of every webhook in the
+MutatingWebhookConfiguration. A new CA is added to the caBundle before any certificate it signed is
+written, and the old CA stays trusted for --overlap, until every replica serves the new pair; a
+later run (or --wait) then drops it.
+
+Where:
+  --out DIR               write ca.crt, ca.key, tls.crt, tls.key (keys mode 0600) to DIR; without a
+                          cluster, DIR also holds the pair that is renewed
+  --apply                 use the cluster of the default kubeconfig (KUBECONFIG, ~/.kube/config, or
+                          the Pod's service account)
+  --kubeconfig FILE       use this kubeconfig's cluster (implies --apply)
+  --context NAME          a context of the kubeconfig other than its current one
+
+What:
+  --service NAME          the webhook's Service (default lameduck)
+  --namespace NAME        its namespace, and the Secrets' (default ${OWN_NAMESPACE})
+  --secret NAME           the serving Secret the Deployment mounts (default lameduck-tls)
+  --ca-secret NAME        the Secret that keeps the CA's key (default lameduck-ca)
+  --webhook NAME          the MutatingWebhookConfiguration (default lameduck)
+  --days N                validity of a new serving certificate (default 365)
+  --ca-days N             validity of a new CA, longer than --days (default 3650)
+
+When:
+  --force                 renew the serving certificate now (the CA stays if it is good)
+  --rotate-ca             make a new CA now, and a serving certificate it signs
+  --overlap DURATION      how long an old CA stays in the caBundle after a new one is in the
+                          Secret; longer than a Secret volume takes to update (default 10m)
+  --settle DURATION       after adding a CA to a caBundle that trusts another, wait this long for
+                          the API server to load it before writing the new pair (default 5s)
+  --wait                  after a CA rotation, wait out --overlap and drop the old CA in this run`
+
+const FLAGS = {
+  out: { type: 'string' },
+  apply: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  service: { type: 'string', default: 'lameduck' },
+  namespace: { type: 'string', default: OWN_NAMESPACE },
+  secret: { type: 'string', default: 'lameduck-tls' },
+  'ca-secret': { type: 'string', default: 'lameduck-ca' },
+  webhook: { type: 'string', default: 'lameduck' },
+  days: { type: 'string', default: '365' },
+  'ca-days': { type: 'string', default: '3650' },
+  force: { type: 'boolean', default: false },
+  'rotate-ca': { type: 'boolean', default: false },
+  overlap: { type: 'string', default: '10m' },
+  settle: { type: 'string', default: '5s' },
+  wait: { type: 'boolean', default: false }
+} as const
+
+/** RFC 1123 labels: what Kubernetes accepts as a Service, namespace or Secret name. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/
+
+function name (flag: string, value: string, pattern: RegExp): string {
+  if (!pattern.test(value)) throw new ConfigError(`--${flag}: ${JSON.stringify(value)} is not a valid Kubernetes name`)
+  return value
+}
+
+function days (flag: string, value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(n >= 1 && n <= 36_500)) throw new ConfigError(`--${flag}: ${JSON.stringify(value)} is not a whole number of days (1-36500)`)
+  return n
+}
+
+function millis (flag: string, value: string): number {
+  const seconds = parseDuration(value)
+  if (seconds instanceof Error) throw new ConfigError(`--${flag}: ${seconds.message}`)
+  return seconds * 1000
+}
+
+/** Reads and checks the flags. */
+export function readCertsOptions (argv: readonly string[]): CertsOptions {
+  const values = parseFlags(argv, FLAGS)
+  // Flags with a default are always strings or booleans; the others may be absent.
+  const text = (key: keyof typeof FLAGS): string => String(values[key])
+  const optional = (key: keyof typeof FLAGS): string | undefined => values[key] === undefined ? undefined : text(key)
+  const kubeconfig = optional('kubeconfig')
+  const useCluster = values.apply === true || kubeconfig !== undefined
+  if (!useCluster && values.out === undefined) throw new ConfigError('say where the key pair goes: --out DIR, --apply (the default kubeconfig\'s cluster) or --kubeconfig FILE')
+  if (!useCluster && values.context !== undefined) throw new ConfigError('--context needs --apply or --kubeconfig')
+  const options: CertsOptions = {
+    out: optional('out'),
+    cluster: useCluster ? { kubeconfig, context: optional('context') } : undefined,
+    service: name('service', text('service'), DNS_LABEL),
+    namespace: name('namespace', text('namespace'), DNS_LABEL),
+    secret: name('secret', text('secret'), DNS_SUBDOMAIN),
+    caSecret: name('ca-secret', text('ca-secret'), DNS_SUBDOMAIN),
+    webhook: name('webhook', text('webhook'), DNS_SUBDOMAIN),
+    days: days('days', text('days')),
+    caDays: days('ca-days', text('ca-days')),
+    force: values.force === true || values['rotate-ca'] === true,
+    rotateCa: values['rotate-ca'] === true,
+    overlapMs: millis('overlap', text('overlap')),
+    settleMs: millis('settle', text('settle')),
+    wait: values.wait === true
+  }
+  if (options.caDays <= options.days) throw new ConfigError(`--ca-days (${options.caDays}) must be more than --days (${options.days}): the CA must outlive what it signs`)
+  if (options.secret === options.caSecret) throw new ConfigError('--secret and --ca-secret must differ: the CA\'s key must not reach the webhook\'s Pods')
+  return Object.freeze(options)
+}

@@ -1,0 +1,97 @@
+/**
+ * One run of `lameduck certs`: read what is stored (the Secrets with a cluster, else the --out
+ * directory), keep or renew, then write in the order that never leaves a served certificate
+ * untrusted: caBundle with the new CA, a pause for the API server to load it, the Secrets, then the
+ * caBundle without CAs that are no longer needed.
+ */
+import { day, isSignedBy, joinPem, parseCertificate, renewalTime, type CertificateInfo } from './pem.js'
+import { serviceDnsNames } from './pki.js'
+import { planBundle } from './bundle.js'
+import { decidePairs, type DecidedPairs } from './pair.js'
+import { readDirectory, writeDirectory } from './directory.js'
+import { caSecretFor, holds, readSecrets, servingSecretFor, type StoredSecrets } from './secrets.js'
+import type { ClusterApi, Connect, WebhookConfiguration } from './cluster-api.js'
+import type { CertsOptions } from './flags.js'
+
+/** What a run depends on, passed in so that tests control the cluster and the clock. */
+export interface Deps {
+  readonly connect: Connect
+  readonly now: () => Date
+  readonly sleep: (ms: number) => Promise<void>
+  /** One line of progress for the user. */
+  readonly say: (line: string) => void
+}
+
+/** What a run did. */
+export interface RunResult {
+  /** Something was written. */
+  readonly changed: boolean
+  /** Old CAs stay in the caBundle until then; a run from then on drops them. */
+  readonly pendingUntil: Date | undefined
+}
+
+/** Since when the serving Secret has held certificates of the current CA: now, unless the one it holds was already signed by it. */
+function caSinceFor (stored: StoredSecrets, ca: CertificateInfo, now: Date): Date {
+  const previous = stored.serving === undefined ? undefined : parseCertificate(stored.serving.cert)
+  if (previous === undefined || previous instanceof Error || !isSignedBy(previous, ca)) return now
+  return stored.caSince ?? previous.notBefore
+}
+
+async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets, pairs: DecidedPairs, opts: CertsOptions, deps: Deps, now: Date): Promise<RunResult> {
+  const caSince = caSinceFor(stored, pairs.caInfo, now)
+  const plan = planBundle(webhook.webhooks.map(hook => hook.caBundle), pairs.caInfo, { caSince, overlapMs: opts.overlapMs, now })
+  const where = `caBundle of MutatingWebhookConfiguration ${webhook.name}`
+  const writeBundle = async (): Promise<void> => {
+    await api.writeCaBundle(webhook, joinPem(plan.certificates))
+    deps.say(`${where}: set, trusting ${plan.certificates.map(cert => cert.subject).join(' and ')}`)
+  }
+  for (const entry of plan.dropped) deps.say(`${where}: dropping ${entry}`)
+  if (plan.changed && plan.added) {
+    await writeBundle()
+    if (plan.certificates.length > 1) {
+      deps.say(`waiting ${opts.settleMs / 1000}s for the API server to load the new caBundle (--settle)`)
+      await deps.sleep(opts.settleMs)
+    }
+  }
+  let changed = plan.changed
+  const write = async (name: string, content: ReturnType<typeof caSecretFor>, what: string): Promise<void> => {
+    const done = await api.writeSecret(opts.namespace, name, content)
+    deps.say(`Secret ${opts.namespace}/${name}: ${done} (${what})`)
+    changed = true
+  }
+  const caSecret = caSecretFor(pairs.ca)
+  if (!holds(stored.caSecretContent, caSecret)) await write(opts.caSecret, caSecret, "the CA's certificate and key")
+  const servingSecret = servingSecretFor(pairs.serving, pairs.ca, caSince)
+  if (!holds(stored.servingSecret, servingSecret)) await write(opts.secret, servingSecret, 'tls.crt, tls.key, ca.crt')
+  if (plan.changed && !plan.added) await writeBundle()
+  if (plan.pendingUntil !== undefined) {
+    deps.say(`${where}: the previous CA stays trusted until ${plan.pendingUntil.toISOString()} while the webhook's replicas switch to the new pair (--overlap); run again from then, or use --wait`)
+  }
+  return { changed, pendingUntil: plan.pendingUntil }
+}
+
+/** Reads, decides, writes; says each step. Throws an Error with one clear line on failure. */
+export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunResult> {
+  const wanted = { dnsNames: serviceDnsNames(opts.service, opts.namespace), days: opts.days, caDays: opts.caDays, force: opts.force, rotateCa: opts.rotateCa }
+  let cluster: { api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets } | undefined
+  if (opts.cluster !== undefined) {
+    const api = await deps.connect(opts.cluster)
+    // Read first: a missing webhook configuration stops the run before anything is written.
+    const webhook = await api.readWebhookConfiguration(opts.webhook)
+    cluster = { api, webhook, stored: await readSecrets(api, opts) }
+  }
+  const stored = cluster?.stored ?? await readDirectory(opts.out!)
+  const now = deps.now()
+  const pairs = await decidePairs(stored, wanted, { commonName: `${opts.service}.${opts.namespace}.svc`, now, say: deps.say })
+  let result: RunResult = { changed: pairs.caNew || pairs.servingNew, pendingUntil: undefined }
+  if (cluster !== undefined) result = await updateCluster(cluster.api, cluster.webhook, cluster.stored, pairs, opts, deps, now)
+  if (opts.out !== undefined) {
+    const written = await writeDirectory(opts.out, pairs)
+    for (const path of written) deps.say(`wrote ${path}`)
+    result = { ...result, changed: result.changed || written.length > 0 }
+  }
+  if (!result.changed) {
+    deps.say(`nothing to do: the serving certificate is valid until ${day(pairs.servingInfo.notAfter)}; a run from ${day(renewalTime(pairs.servingInfo))} renews it (--force: now)`)
+  }
+  return result
+}
