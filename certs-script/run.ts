@@ -30,16 +30,19 @@ export interface RunResult {
   readonly pendingUntil: Date | undefined
 }
 
-/** Since when the serving Secret has held certificates of the current CA: now, unless the one it holds was already signed by it. */
-function caSinceFor (stored: StoredSecrets, ca: CertificateInfo, now: Date): Date {
+/**
+ * Since when the serving Secret has held certificates of the current CA, or undefined when it takes
+ * over in this run (the Secret holds none it signed).
+ */
+function caSinceFor (stored: StoredSecrets, ca: CertificateInfo): Date | undefined {
   const previous = stored.serving === undefined ? undefined : parseCertificate(stored.serving.cert)
-  if (previous === undefined || previous instanceof Error || !isSignedBy(previous, ca)) return now
+  if (previous === undefined || previous instanceof Error || !isSignedBy(previous, ca)) return undefined
   return stored.caSince ?? previous.notBefore
 }
 
 async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets, pairs: DecidedPairs, opts: CertsOptions, deps: Deps, now: Date): Promise<RunResult> {
-  const caSince = caSinceFor(stored, pairs.caInfo, now)
-  const plan = planBundle(webhook.webhooks.map(hook => hook.caBundle), pairs.caInfo, { caSince, overlapMs: opts.overlapMs, now })
+  const since = caSinceFor(stored, pairs.caInfo)
+  const plan = planBundle(webhook.webhooks.map(hook => hook.caBundle), pairs.caInfo, { caSince: since ?? now, overlapMs: opts.overlapMs, now })
   const where = `caBundle of MutatingWebhookConfiguration ${webhook.name}`
   const writeBundle = async (): Promise<void> => {
     await api.writeCaBundle(webhook, joinPem(plan.certificates))
@@ -53,6 +56,9 @@ async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, st
       await deps.sleep(opts.settleMs)
     }
   }
+  // A CA that takes over in this run does so when the Secret is written, after the pause: the overlap counts from then.
+  const caSince = since ?? deps.now()
+  const pendingUntil = plan.pendingUntil === undefined ? undefined : new Date(caSince.getTime() + opts.overlapMs)
   let changed = plan.changed
   const write = async (name: string, content: ReturnType<typeof caSecretFor>, what: string): Promise<void> => {
     const done = await api.writeSecret(opts.namespace, name, content)
@@ -64,10 +70,7 @@ async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, st
   const servingSecret = servingSecretFor(pairs.serving, pairs.ca, caSince)
   if (!holds(stored.servingSecret, servingSecret)) await write(opts.secret, servingSecret, 'tls.crt, tls.key, ca.crt')
   if (plan.changed && !plan.added) await writeBundle()
-  if (plan.pendingUntil !== undefined) {
-    deps.say(`${where}: the previous CA stays trusted until ${plan.pendingUntil.toISOString()} while the webhook's replicas switch to the new pair (--overlap); run again from then, or use --wait`)
-  }
-  return { changed, pendingUntil: plan.pendingUntil }
+  return { changed, pendingUntil }
 }
 
 /** Reads, decides, writes; says each step. Throws an Error with one clear line on failure. */
@@ -89,6 +92,9 @@ export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunRes
     const written = await writeDirectory(opts.out, pairs)
     for (const path of written) deps.say(`wrote ${path}`)
     result = { ...result, changed: result.changed || written.length > 0 }
+  }
+  if (result.pendingUntil !== undefined) {
+    deps.say(`the previous CA stays in the caBundle until ${result.pendingUntil.toISOString()}, while the webhook's replicas switch to the new pair (--overlap); a run from then on drops it (--wait: this one)`)
   }
   if (!result.changed) {
     deps.say(`nothing to do: the serving certificate is valid until ${day(pairs.servingInfo.notAfter)}; a run from ${day(renewalTime(pairs.servingInfo))} renews it (--force: now)`)
