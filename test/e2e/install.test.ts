@@ -1,0 +1,197 @@
+// The install, end to end on a real control plane: the API server accepts every object of the
+// manifests; `lameduck certs` bootstraps the key pair and caBundle for a webhook running on this
+// machine; Pods in an opted-in namespace come out mutated; and renewing the serving certificate, then
+// rotating the CA, while Pods are being created fails no call and ends with the new pair served.
+//
+// Only the routing differs from a cluster: the Service becomes `ExternalName: localhost` and the
+// webhook's port is the local one, so the API server dials localhost with SNI
+// lameduck.lameduck-system.svc (control-plane/README.md). The Deployment is created but never runs:
+// there is no kubelet. On that port a TCP relay passes each connection through to the webhook and
+// closes it once idle, so that every call is a new TLS handshake, checked against the caBundle of
+// the moment: with one long keep-alive connection, the API server would never look at a new
+// certificate and a wrong order of writes would go unnoticed.
+import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import net from 'node:net'
+import tls from 'node:tls'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { parseAllDocuments, stringify } from 'yaml'
+import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
+import { createNamespace } from '../../control-plane/namespaces.js'
+import { freePorts } from '../../control-plane/ports.js'
+import { childEnv } from '../../control-plane/env.js'
+import { runCerts } from '../../certs-script/main.js'
+import { splitPem } from '../../certs-script/pem.js'
+
+t.setTimeout(45 * 60_000) // a first build of the control plane; later a cluster starts in seconds
+await ensureBinaries({ log: line => { t.comment(line) } })
+t.setTimeout(300_000)
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const cluster = await startCluster({ log: line => { t.comment(line) } })
+t.teardown(() => cluster.stop())
+const [port, webhookPort] = await freePorts(2) as [number, number]
+const dir = t.testdir({})
+const kc = cluster.kubeconfigPath
+
+async function kubectl (args: string[], input?: string): Promise<string> {
+  const result = await cluster.kubectl(args, input === undefined ? {} : { input })
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
+  return result.stdout
+}
+
+/** `lameduck certs ARGS`, in this process; its lines go to the TAP comments too. */
+async function certs (t: Test, ...args: string[]): Promise<string> {
+  let out = ''
+  const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text }, env: {} }
+  t.equal(await runCerts(['--kubeconfig', kc, '--out', dir, ...args], io), 0, `lameduck certs ${args.join(' ')}`)
+  return out
+}
+
+/** The base as kustomize builds it, with the Service (and so the webhook's port) pointing at this machine. */
+async function routedBase (): Promise<string> {
+  type Doc = { kind: string, spec: unknown, webhooks: Array<{ clientConfig: { service: { port: number } } }> }
+  const docs = parseAllDocuments(await kubectl(['kustomize', join(ROOT, 'manifests')])).map(doc => doc.toJS() as Doc)
+  for (const doc of docs) {
+    if (doc.kind === 'Service') doc.spec = { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, protocol: 'TCP' }] }
+    if (doc.kind === 'MutatingWebhookConfiguration') for (const hook of doc.webhooks) hook.clientConfig.service.port = port
+  }
+  return docs.map(doc => stringify(doc)).join('---\n')
+}
+
+/** Relays `port` to the webhook, closing each connection 50 ms after its last byte; counts connections. */
+async function startRelay (): Promise<{ connections: () => number }> {
+  let connections = 0
+  const relay = net.createServer(client => {
+    connections++
+    const upstream = net.connect(webhookPort, '127.0.0.1')
+    const close = (): void => { client.destroy(); upstream.destroy() }
+    for (const socket of [client, upstream]) socket.setTimeout(50, close).on('error', close).on('close', close)
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>(resolve => relay.listen(port, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => relay.close(() => { resolve() })))
+  return { connections: () => connections }
+}
+
+/** `lameduck serve` from source, reading the key pair from `dir`; SIGTERM at teardown. */
+async function startWebhook (): Promise<{ log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(webhookPort), '--metrics-port', '0',
+    '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kc, '--drain-delay', '0s'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
+  const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))])
+  })
+  await until('the webhook to listen', async () => /lameduck is serving/.test(log) ? true : child.exitCode === null ? undefined : Promise.reject(new Error(log)))
+  return { log: () => log }
+}
+
+async function until<T> (what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(200)
+  }
+}
+
+/** The SHA-256 fingerprint of the certificate the webhook serves to the name the API server uses. */
+function served (): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: webhookPort, servername: 'lameduck.lameduck-system.svc', rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerX509Certificate()!.fingerprint256)
+      socket.destroy()
+    }).on('error', reject)
+  })
+}
+const fingerprintOf = async (file: string): Promise<string> => new X509Certificate(await readFile(join(dir, file))).fingerprint256
+
+interface Pod { metadata: { name: string, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }> } }
+
+function podManifest (labels: Record<string, string> = {}, restartPolicy = 'Always'): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'web-', labels }, spec: { restartPolicy, containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } })
+}
+
+async function createPod (namespace: string, manifest = podManifest(), dryRun = false): Promise<Pod> {
+  return JSON.parse(await kubectl(['create', '-n', namespace, '-f', '-', '-o', 'json', ...(dryRun ? ['--dry-run=server'] : [])], manifest)) as Pod
+}
+
+const injected = (pod: Pod): string | undefined => pod.metadata.annotations?.['lameduck.dev/injected']
+
+t.test('the API server accepts every object of the base and of the fail-closed overlay', async t => {
+  // A server-side dry run cannot create the namespace its other objects go to.
+  await kubectl(['apply', '-f', join(ROOT, 'manifests/base/namespace.yaml')])
+  for (const overlay of ['manifests', 'manifests/fail-closed']) {
+    const out = await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, overlay)])
+    for (const object of ['serviceaccount/lameduck', 'clusterrole.rbac.authorization.k8s.io/lameduck', 'clusterrolebinding.rbac.authorization.k8s.io/lameduck', 'service/lameduck',
+      'deployment.apps/lameduck', 'poddisruptionbudget.policy/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
+      t.match(out, new RegExp(`^${object.replaceAll('.', '\\.')} created \\(server dry run\\)$`, 'm'), `${overlay}: ${object}`)
+    }
+  }
+  t.match(await kubectl(['kustomize', join(ROOT, 'manifests/fail-closed')]), /failurePolicy: Fail/)
+})
+
+t.test('install, then renew and rotate the certificates while Pods are created: every Pod is mutated', async t => {
+  await kubectl(['apply', '-f', '-'], await routedBase())
+  const first = await certs(t)
+  t.match(first, /CA CN=lameduck-ca@\d+: new/)
+  const webhook = await startWebhook()
+  const relay = await startRelay()
+  await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
+  await kubectl(['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=20s'])
+  // The API server loads a new webhook configuration after a short lag.
+  await until('the first mutation', async () => injected(await createPod('shop', podManifest(), true)))
+
+  const pod = await createPod('shop')
+  t.equal(pod.spec.containers[0]!.lifecycle?.preStop?.sleep?.seconds, 20, 'a native preStop sleep')
+  t.equal(pod.spec.terminationGracePeriodSeconds, 35, 'grace = sleep + the default 15 s budget')
+  t.match(injected(pod), /^sleep=20s grace=35s handler=sleep containers=web$/)
+  t.equal(injected(await createPod('shop', podManifest({ 'lameduck.dev/inject': 'disabled' }))), undefined, 'a Pod that opts out')
+  t.equal(injected(await createPod('shop', podManifest({}, 'Never'))), undefined, 'restartPolicy Never: skipped by matchConditions')
+  await createNamespace(cluster, 'plain')
+  t.equal(injected(await createPod('plain')), undefined, 'a namespace that did not opt in')
+
+  t.match(await certs(t), /nothing to do/, 'a second run changes nothing')
+  const caBefore = await fingerprintOf('ca.crt')
+
+  // Pods created one after another for as long as the certificates change under them.
+  const outcomes: Array<string | undefined> = []
+  const connectionsBefore = relay.connections()
+  let creating = true
+  const loop = (async () => {
+    while (creating) outcomes.push(injected(await createPod('shop')) ?? 'created without the mutation')
+  })()
+  await sleep(1000)
+  await certs(t, '--force')
+  t.equal(await fingerprintOf('ca.crt'), caBefore, '--force keeps the CA')
+  await until('the renewed certificate to be served', async () => await served() === await fingerprintOf('tls.crt') ? true : undefined)
+  const rotation = await certs(t, '--rotate-ca', '--wait', '--overlap', '3s', '--settle', '3s')
+  t.match(rotation, /trusting CN=lameduck-ca@\d+ and CN=lameduck-ca@\d+\n/)
+  t.match(rotation, /dropping CN=lameduck-ca@\d+ \(replaced by/)
+  t.equal(await served(), await fingerprintOf('tls.crt'), 'the new pair is served')
+  await sleep(2000)
+  creating = false
+  await loop
+
+  t.ok(outcomes.length >= 10, `${outcomes.length} Pods created during the renewals`)
+  const connections = relay.connections() - connectionsBefore
+  t.ok(connections >= outcomes.length, `${connections} connections for ${outcomes.length} calls: a new TLS handshake for each`)
+  t.same(outcomes.filter(outcome => !/^sleep=20s/.test(outcome ?? '')), [], 'every one of them mutated')
+  const config = JSON.parse(await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])) as { webhooks: Array<{ clientConfig: { caBundle: string } }> }
+  const bundle = splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle, 'base64').toString('utf8'))
+  t.same(bundle, [await readFile(join(dir, 'ca.crt'), 'utf8')], 'the caBundle is the new CA alone')
+  t.not(await fingerprintOf('ca.crt'), caBefore)
+  const secret = JSON.parse(await kubectl(['get', 'secret', '-n', 'lameduck-system', 'lameduck-tls', '-o', 'json'])) as { type: string, data: Record<string, string> }
+  t.equal(secret.type, 'kubernetes.io/tls')
+  t.equal(Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8'), await readFile(join(dir, 'tls.crt'), 'utf8'), 'the Secret holds the pair that is served')
+  t.match(webhook.log(), /TLS key pair reloaded/)
+})
