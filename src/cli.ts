@@ -10,6 +10,7 @@ import { parseNamespaces } from './namespaces-file.js'
 import { INJECT_ENABLED, INJECT_LABEL } from './keys.js'
 import { runServe } from './main.js'
 import { LOAD_HELP, runLoadCommand } from './load-command.js'
+import { CERTS_HELP, runCerts } from '../certs-script/main.js'
 
 /** Where the CLI writes, and what it reads from the environment: passed in, so tests can see it. */
 export interface Io {
@@ -33,6 +34,7 @@ Usage: lameduck <command> [flags]
 Commands:
   serve     run the mutating admission webhook
   preview   print what the webhook would do to a Pod or workload, offline
+  certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
   load      send a fixed-rate load to a URL and report what failed
 
 Run "lameduck <command> --help" for a command's flags.`,
@@ -53,7 +55,8 @@ YAML and JSON are read too. Each object's namespace is its metadata.namespace ("
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
 ${optionLines(POLICY_OPTIONS)}`,
-  load: LOAD_HELP
+  load: LOAD_HELP,
+  certs: CERTS_HELP
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -102,7 +105,8 @@ type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSl
 const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Promise<number>>> = {
   serve: async (argv, io) => await runServe(readServeConfig(argv, io.env)),
   preview: runPreview,
-  load: runLoadCommand
+  load: runLoadCommand,
+  certs: runCerts
 }
 
 /** Runs the command line; resolves with the exit code. */

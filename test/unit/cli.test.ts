@@ -78,6 +78,22 @@ t.test('preview errors', async t => {
   }
 })
 
+t.test('certs is a command: help, a key pair in a directory, a bad flag', async t => {
+  const help = io()
+  t.equal(await runCli(['certs', '--help'], help), 0)
+  t.match(help.out, /^Usage: lameduck certs /)
+  const dir = t.testdir({})
+  const made = io()
+  t.equal(await runCli(['certs', '--out', dir, '--days', '30'], made), 0)
+  t.match(made.out, /serving certificate/i)
+  const again = io()
+  t.equal(await runCli(['certs', '--out', dir, '--days', '30'], again), 0, 'a second run with time left is a no-op')
+  t.notSame(again.out, made.out)
+  const bad = io()
+  t.equal(await runCli(['certs', '--out', dir, '--days', 'soon'], bad), 2)
+  t.match(bad.err, /^lameduck certs: --days/)
+})
+
 t.test('main() runs the CLI on the real process\'s streams and environment', async t => {
   const written: Array<[string, string]> = []
   const streams = { stdout: process.stdout.write, stderr: process.stderr.write }
