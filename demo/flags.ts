@@ -1,0 +1,96 @@
+/**
+ * `npm run demo -- [flags]`: read once, checked, frozen. A bad flag or value is a ConfigError: main.ts
+ * prints it as one line and exits 2.
+ */
+import { ConfigError, parseFlags } from '../src/config.js'
+import { parseDuration } from '../src/duration.js'
+
+/** What one demo run does. */
+export interface DemoOptions {
+  /** Requests per second of the load through nginx. */
+  readonly rate: number
+  /** Replicas of the sample app, each replaced once per rollout. */
+  readonly replicas: number
+  /** How long an endpoint's removal takes to reach nginx, in seconds. */
+  readonly propagationDelay: number
+  /** Let nginx retry a failed request on another backend (`proxy_next_upstream error timeout`). */
+  readonly retries: boolean
+  /** Leave the control plane (and the webhook) running at the end. */
+  readonly keep: boolean
+  /** Also write the two runs' summaries to this file as JSON. */
+  readonly json: string | undefined
+  /** Where nginx prefixes, logs and the timeline picture go. */
+  readonly out: string
+}
+
+/** The answer to the command line: run, or print the help. */
+export type DemoCommand = { readonly help: true } | { readonly help: false, readonly options: DemoOptions }
+
+/** Where the demo writes unless told otherwise; `.lameduck/` is git-ignored. */
+export const DEFAULT_OUT = '.lameduck/demo'
+
+/** `npm run demo -- --help`. */
+export const DEMO_HELP = `Usage: npm run demo -- [flags]
+
+On this machine, end to end: a real local control plane (etcd, kube-apiserver,
+kube-controller-manager), lameduck installed as its mutating webhook, a namespace "shop" that opts
+in, and a rolling update of a sample app under load, run twice: with the Pod spec as stored in a
+namespace without lameduck, then as stored in "shop". The apps, nginx in front of them and the load
+are real processes; the kubelet's termination sequence and the endpoint propagation are simulated.
+
+  --rate N                 requests per second through nginx (default 200)
+  --replicas N             replicas of the sample app, 1-10 (default 3)
+  --propagation-delay D    time for an endpoint removal to reach nginx, e.g. 3s (default 3s)
+  --retries                let nginx retry a failed request on another backend, to show what that hides
+  --keep                   leave the control plane and the webhook running at the end
+  --json FILE              also write {"without": {...}, "with": {...}} to FILE
+  --out DIR                where nginx, logs and the timeline picture go (default ${DEFAULT_OUT})
+  --help                   this text`
+
+const FLAGS = {
+  rate: { type: 'string' },
+  replicas: { type: 'string' },
+  'propagation-delay': { type: 'string' },
+  retries: { type: 'boolean' },
+  keep: { type: 'boolean' },
+  json: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean' }
+} as const
+
+type Flags = Partial<{ rate: string, replicas: string, 'propagation-delay': string, retries: boolean, keep: boolean, json: string, out: string, help: boolean }>
+
+/** A number from `text` within [min, max], whole if asked; `fallback` when the flag is absent. */
+function numberFlag (name: string, text: string | undefined, fallback: number, { min, max, whole }: { min: number, max: number, whole: boolean }): number {
+  if (text === undefined) return fallback
+  const value = text.trim() === '' ? NaN : Number(text)
+  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
+    throw new ConfigError(`--${name}: ${JSON.stringify(text)} is not ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+  }
+  return value
+}
+
+/** Reads the demo's flags; throws ConfigError naming the first bad one. */
+export function readDemoCommand (argv: readonly string[]): DemoCommand {
+  const flags = parseFlags(argv, FLAGS) as Flags
+  if (flags.help === true) return { help: true }
+  const delayText = flags['propagation-delay'] ?? '3s'
+  const delay = parseDuration(delayText)
+  if (delay instanceof Error) throw new ConfigError(`--propagation-delay: ${delay.message}`)
+  if (delay < 1 || delay > 60) throw new ConfigError(`--propagation-delay: ${JSON.stringify(delayText)} must be from 1s to 60s`)
+  for (const name of ['json', 'out'] as const) {
+    if (flags[name] === '') throw new ConfigError(`--${name} must not be empty`)
+  }
+  return {
+    help: false,
+    options: Object.freeze({
+      rate: numberFlag('rate', flags.rate, 200, { min: 10, max: 2000, whole: false }),
+      replicas: numberFlag('replicas', flags.replicas, 3, { min: 1, max: 10, whole: true }),
+      propagationDelay: delay,
+      retries: flags.retries ?? false,
+      keep: flags.keep ?? false,
+      json: flags.json,
+      out: flags.out ?? DEFAULT_OUT
+    })
+  }
+}

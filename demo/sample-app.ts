@@ -1,0 +1,50 @@
+/**
+ * The demo's sample app, one process per replica: a typical Node HTTP service. Each request does a
+ * little work (a few ms of waiting, as for a database, and a hash) and answers JSON. On SIGTERM it
+ * does what a well-behaved app does: it stops accepting connections, finishes the requests in
+ * flight (answering them with `Connection: close`), closes idle keep-alive connections, and exits 0.
+ * What it cannot know is that a load balancer may still send it new connections after that: that
+ * is the gap lameduck's preStop pause covers.
+ *
+ *   node --import tsx demo/sample-app.ts --port 8081 --name shop/web-abc12
+ */
+import { createHash } from 'node:crypto'
+import { createServer } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({ options: { port: { type: 'string' }, name: { type: 'string' } } })
+const port = Number(values.port)
+const name = values.name ?? 'web'
+const log = (msg: string): void => { console.log(`${new Date().toISOString()} ${name} ${msg}`) }
+
+let closing = false
+let inFlight = 0
+const payload = Buffer.alloc(4096, name)
+
+const server = createServer((req, res) => {
+  inFlight++
+  void (async () => {
+    await sleep(2 + Math.random() * 8)
+    const digest = createHash('sha256').update(payload).update(String(Date.now())).digest('hex').slice(0, 12)
+    // While shutting down, ask the client (nginx) not to reuse this connection.
+    if (closing) res.setHeader('connection', 'close')
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ pod: name, path: req.url, digest }))
+    inFlight--
+  })()
+})
+// Above nginx's keep-alive to the backends, so nginx closes idle connections first.
+server.keepAliveTimeout = 65_000
+
+process.on('SIGTERM', () => {
+  closing = true
+  log(`SIGTERM: stop accepting, finish ${inFlight} request(s) in flight, then exit`)
+  server.close(() => {
+    log('drained; exiting 0')
+    process.exit(0)
+  })
+  server.closeIdleConnections()
+})
+
+server.listen(port, '127.0.0.1', () => { log(`listening on 127.0.0.1:${port}`) })

@@ -1,0 +1,56 @@
+/**
+ * One run of the demo in a few numbers (what the table shows and `--json` writes), from the load
+ * generator's report and nginx's access log. Pure.
+ */
+import type { JsonReport } from '../src/load-report.js'
+
+/** Something that happened to a replica during a run, in ms from the start of the load. */
+export interface RunEvent {
+  tMs: number
+  kind: 'endpoint-removed' | 'sigterm' | 'sigkill'
+  pod: string
+}
+
+/** The numbers of one run. `5xx`, `resets` and the others are subsets of `failed`. */
+export interface RunSummary {
+  requests: number
+  failed: number
+  '5xx': number
+  resets: number
+  refused: number
+  timeouts: number
+  p99Ms: number
+  /** Requests nginx sent to more than one backend (only with `--retries`): failures it hid. */
+  retried: number
+  /** Every status or error kind, with its count. */
+  statuses: Record<string, number>
+  events: RunEvent[]
+}
+
+/** Requests in nginx's access log (format ACCESS_LOG_FORMAT) that went to more than one backend. */
+export function countRetried (accessLog: string): number {
+  let retried = 0
+  for (const line of accessLog.split('\n')) {
+    const addresses = /^\S+ \d+ "([^"]*)"/.exec(line)?.[1]
+    if (addresses?.includes(',') === true) retried++
+  }
+  return retried
+}
+
+/** The summary of a run: its load report, nginx's access log, and what happened to its replicas. */
+export function summarizeRun (report: JsonReport, accessLog: string, events: readonly RunEvent[]): RunSummary {
+  const count = (match: (label: string) => boolean): number =>
+    Object.entries(report.statuses).reduce((sum, [label, n]) => match(label) ? sum + n : sum, 0)
+  return {
+    requests: report.requests,
+    failed: report.failed,
+    '5xx': count(label => /^5\d\d$/.test(label)),
+    resets: count(label => label === 'reset'),
+    refused: count(label => label === 'refused'),
+    timeouts: count(label => label === 'timeout'),
+    p99Ms: report.latencyMs.p99,
+    retried: countRetried(accessLog),
+    statuses: { ...report.statuses },
+    events: [...events].sort((a, b) => a.tMs - b.tMs)
+  }
+}

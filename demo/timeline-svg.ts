@@ -1,0 +1,88 @@
+/**
+ * The timeline picture: for each run, requests that succeeded and failed per 100 ms bucket (stacked
+ * bars, by when each request was due), with a vertical mark where an endpoint removal reached nginx
+ * and where a replica got SIGTERM (or SIGKILL). Plain SVG written by hand: a few rects and lines do
+ * not need a charting library. Pure.
+ */
+import type { TimelineBucket } from '../src/load-report.js'
+import type { RunEvent } from './summary.js'
+
+/** One panel of the picture. */
+export interface TimelineRun {
+  /** Used in element ids: `without`, `with`. */
+  id: string
+  title: string
+  bucketMs: number
+  timeline: readonly TimelineBucket[]
+  events: readonly RunEvent[]
+}
+
+const WIDTH = 960
+const PANEL = 190
+const LEFT = 50
+const RIGHT = 20
+const TOP = 40
+const GAP = 50
+const COLORS = { ok: '#4caf50', failed: '#e53935', 'endpoint-removed': '#1e88e5', sigterm: '#fb8c00', sigkill: '#000000' } as const
+const LEGEND: ReadonlyArray<[keyof typeof COLORS, string]> = [
+  ['ok', 'succeeded'], ['failed', 'failed'], ['endpoint-removed', 'endpoint removed from nginx'], ['sigterm', 'SIGTERM'], ['sigkill', 'SIGKILL']
+]
+
+const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
+const fixed = (n: number): string => String(Math.round(n * 10) / 10)
+
+/** A round step for the time axis, in seconds, so that about 10 ticks fit. */
+function tickStep (seconds: number): number {
+  return [1, 2, 5, 10, 30, 60].find(step => seconds / step <= 12) ?? 120
+}
+
+/** One panel: axes, bars, marks, title. `y0` is its top edge. */
+function panel (run: TimelineRun, y0: number, xOf: (ms: number) => number, yMax: number, endMs: number): string {
+  const height = PANEL - 30
+  const base = y0 + height
+  const yOf = (n: number): number => base - n / yMax * height
+  const barWidth = Math.max(1, xOf(run.bucketMs) - xOf(0) - 0.5)
+  const out: string[] = [`<g class="run" id="run-${escape(run.id)}">`, `<text x="${LEFT}" y="${y0 - 8}" font-weight="bold">${escape(run.title)}</text>`]
+  out.push(`<line x1="${LEFT}" y1="${base}" x2="${WIDTH - RIGHT}" y2="${base}" stroke="#888"/>`, `<line x1="${LEFT}" y1="${y0}" x2="${LEFT}" y2="${base}" stroke="#888"/>`)
+  out.push(`<text x="${LEFT - 6}" y="${y0 + 4}" text-anchor="end" font-size="11">${yMax}</text>`, `<text x="${LEFT - 6}" y="${base}" text-anchor="end" font-size="11">0</text>`)
+  const step = tickStep(endMs / 1000)
+  for (let s = 0; s * 1000 <= endMs; s += step) {
+    out.push(`<text x="${fixed(xOf(s * 1000))}" y="${base + 14}" text-anchor="middle" font-size="11">${s}s</text>`)
+  }
+  for (const bucket of run.timeline) {
+    const ok = bucket.requests - bucket.failed
+    const x = fixed(xOf(bucket.t))
+    if (ok > 0) out.push(`<rect class="ok" x="${x}" y="${fixed(yOf(ok))}" width="${fixed(barWidth)}" height="${fixed(base - yOf(ok))}" fill="${COLORS.ok}"/>`)
+    if (bucket.failed > 0) out.push(`<rect class="failed" x="${x}" y="${fixed(yOf(bucket.requests))}" width="${fixed(barWidth)}" height="${fixed(yOf(ok) - yOf(bucket.requests))}" fill="${COLORS.failed}"/>`)
+  }
+  for (const event of run.events) {
+    const x = fixed(xOf(event.tMs))
+    const dash = event.kind === 'endpoint-removed' ? ' stroke-dasharray="4 3"' : ''
+    out.push(`<line class="${event.kind}" x1="${x}" y1="${y0}" x2="${x}" y2="${base}" stroke="${COLORS[event.kind]}" stroke-width="1.5"${dash}><title>${escape(`${event.kind} ${event.pod} at ${(event.tMs / 1000).toFixed(2)}s`)}</title></line>`)
+  }
+  out.push('</g>')
+  return out.join('\n')
+}
+
+/** The SVG document for `runs`, stacked top to bottom on one time axis and one count axis. */
+export function drawTimeline (runs: readonly TimelineRun[]): string {
+  const endMs = Math.max(1000, ...runs.map(run => run.timeline.length * run.bucketMs), ...runs.flatMap(run => run.events.map(e => e.tMs)))
+  const yMax = Math.max(1, ...runs.flatMap(run => run.timeline.map(b => b.requests)))
+  const xOf = (ms: number): number => LEFT + ms / endMs * (WIDTH - LEFT - RIGHT)
+  const height = TOP + runs.length * (PANEL + GAP)
+  // About 7 px a character at 12 px: each entry starts after the previous one's label.
+  let x = LEFT
+  const legend = LEGEND.map(([kind, label]) => {
+    const entry = `<rect x="${x}" y="10" width="12" height="12" fill="${COLORS[kind]}"/><text x="${x + 16}" y="21" font-size="12">${label}</text>`
+    x += 16 + label.length * 7 + 24
+    return entry
+  })
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
+    ...legend,
+    ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs)),
+    '</svg>',
+    ''
+  ].join('\n')
+}
