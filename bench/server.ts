@@ -1,0 +1,44 @@
+/**
+ * The benchmark's webhook, run as a child process so that the load generator does not share its
+ * event loop: the real `buildServer` (src/server.ts) with its real logger (one JSON line per admission
+ * to stdout), plus `POST /echo`, registered here for the benchmark only. /echo parses the same body
+ * with the same parser and answers the smallest valid AdmissionReview (allowed, uid echoed): the cost
+ * of HTTPS, Fastify and JSON alone, which is what /mutate is divided by.
+ * It tells its parent the port over IPC, and closes (writing a --cpu-prof profile, if asked) on "stop".
+ */
+import pino from 'pino'
+import { buildServer } from '../src/server.js'
+import { createMetrics } from '../src/metrics.js'
+import { createSelfSignedKeyPair, staticKeyPair } from '../src/tls.js'
+import type { NamespaceInfo, NamespaceLookup } from '../src/types.js'
+
+/** The namespace of the fixture: opted in, with a pause and a budget of its own. */
+const SHOP: NamespaceInfo = { name: 'shop', labels: { 'lameduck.dev/inject': 'enabled' }, annotations: { 'lameduck.dev/prestop-sleep': '20s', 'lameduck.dev/shutdown-budget': '25s' } }
+
+const namespaces: NamespaceLookup = {
+  get: async name => name === SHOP.name ? SHOP : undefined,
+  ready: () => true,
+  close: async () => {}
+}
+
+const app = buildServer({
+  tls: staticKeyPair(await createSelfSignedKeyPair()),
+  namespaces,
+  limits: { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' },
+  excludeNamespaces: new Set(['kube-system']),
+  bodyLimit: 4 * 1024 * 1024,
+  logger: pino({ level: 'info' }),
+  metrics: createMetrics(),
+  state: { draining: false }
+})
+app.post('/echo', async request => {
+  const uid = (request.body as { request?: { uid?: unknown } } | null)?.request?.uid
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } }
+})
+await app.listen({ host: '127.0.0.1', port: 0 })
+process.send!({ port: (app.server.address() as { port: number }).port })
+process.on('message', message => {
+  if (message !== 'stop') return
+  void app.close().then(() => { process.exit(0) })
+})
+process.on('disconnect', () => { process.exit(0) })

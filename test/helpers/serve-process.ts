@@ -1,0 +1,75 @@
+/**
+ * The real `lameduck serve` as a child process, from source (tsx), on loopback ports of its own: for
+ * the reliability suite and the benchmarks, which need the process itself (its signals, its RSS).
+ * Only the tail of its log is kept, since under load it writes a line per admission.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { freePorts } from '../../control-plane/ports.js'
+import { childEnv } from '../../control-plane/env.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const CLI = fileURLToPath(new URL('./run-cli.ts', import.meta.url))
+const LOG_TAIL = 256 * 1024
+
+/** A running `lameduck serve`. */
+export interface ServeProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  readonly port: number
+  readonly metricsPort: number
+  /** The last 256 KiB of stdout and stderr. */
+  log(): string
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  readonly exited: Promise<number | string>
+  /** SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<number | string>
+}
+
+/** Options of `startServeProcess`: its flags besides host and ports, and what it must print before it counts as started. */
+export interface ServeProcessOptions {
+  args: readonly string[]
+  /** A fixed HTTPS port (e.g. to restart on the same one); default a free one. */
+  port?: number
+  /** Give up waiting for the "serving" line after this long. Default 60 s (tsx compiles on a busy machine). */
+  startTimeoutMs?: number
+}
+
+/** Starts `lameduck serve` and resolves once it listens. Callers stop it (by PID) in their teardown. */
+export async function startServeProcess (opts: ServeProcessOptions): Promise<ServeProcess> {
+  const [freePort, metricsPort] = await freePorts(2) as [number, number]
+  const port = opts.port ?? freePort
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort), ...opts.args],
+    { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  const keep = (chunk: string): void => { log = (log + chunk).slice(-LOG_TAIL) }
+  child.stdout!.setEncoding('utf8').on('data', keep)
+  child.stderr!.setEncoding('utf8').on('data', keep)
+  const exited = new Promise<number | string>(resolve => child.on('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') }))
+  const stop = async (graceMs = 15_000): Promise<number | string> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    const result = await exited
+    clearTimeout(timer)
+    return result
+  }
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000)
+  while (!log.includes('lameduck is serving')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop(1000)
+      throw new Error(`lameduck serve did not start: ${log.slice(-2000)}`)
+    }
+    await sleep(50)
+  }
+  return { child, pid: child.pid!, port, metricsPort, log: () => log, exited, stop }
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export async function rssBytes (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status)
+  if (match === null) throw new Error(`no VmRSS for process ${pid}`)
+  return Number(match[1]) * 1024
+}
