@@ -1,6 +1,9 @@
 /**
  * Applies resolved settings to a Pod: the preStop hooks, the grace period and the marker.
- * Works on a clone; the caller diffs the clone against the original (STYLE.md: diff, don't hand-write).
+ * Works on a copy; the caller diffs the copy against the original (STYLE.md: diff, don't hand-write).
+ * The copy is made on write: only the objects on the way to what can change (the Pod, its spec,
+ * each regular container, the metadata) are new; everything else (env, volumes, managedFields) is
+ * shared with the original and never written. A whole-Pod clone was the largest cost of /mutate.
  */
 import { INJECTED_ANNOTATION } from './keys.js'
 import { formatDuration } from './duration.js'
@@ -8,9 +11,9 @@ import { buildPreStop, isNginxImage, sameJson } from './prestop.js'
 import { computeGrace, explainGrace, type PodSettings } from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
 
-/** What a mutation did: the mutated clone (when anything is injected) and why. */
+/** What a mutation did: the mutated copy (when anything is injected) and why. */
 export interface Mutation {
-  /** The mutated clone, or undefined when no container gets a hook (the Pod is left alone). */
+  /** The mutated copy, or undefined when no container gets a hook (the Pod is left alone). */
   readonly pod: Pod | undefined
   /** Containers that carry lameduck's hook after the mutation. */
   readonly containers: readonly string[]
@@ -55,10 +58,15 @@ export function formatMarker (settings: PodSettings, grace: number, containers: 
   return `sleep=${formatDuration(settings.sleep)} grace=${formatDuration(grace)} handler=${settings.handler} containers=${containers.join(',')}`
 }
 
-/** Mutates a clone of `original` by `settings`. Never changes `original`. */
+/** The Pod, its spec and its regular containers copied one level deep: the objects the mutation writes to. */
+function copyOnWrite (original: Pod): Pod {
+  return { ...original, spec: { ...original.spec, containers: original.spec.containers.map(container => ({ ...container })) } }
+}
+
+/** Mutates a copy of `original` by `settings` (sharing what it does not change). Never changes `original`. */
 export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number): Mutation {
   const warnings = [...settings.warnings]
-  const pod = structuredClone(original)
+  const pod = copyOnWrite(original)
   const hooked = selectContainers(pod, settings.containers, warnings)
     .filter(container => hookContainer(container, settings, warnings))
     .map(container => container.name)
