@@ -11,6 +11,7 @@ import { INJECT_ENABLED, INJECT_LABEL } from './keys.js'
 import { runServe } from './main.js'
 import { LOAD_HELP, runLoadCommand } from './load-command.js'
 import { CERTS_HELP, runCerts } from '../certs-script/main.js'
+import { CHECK_HELP, runCheckCommand } from './check-command.js'
 
 /** Where the CLI writes, and what it reads from the environment: passed in, so tests can see it. */
 export interface Io {
@@ -36,6 +37,7 @@ Commands:
   preview   print what the webhook would do to a Pod or workload, offline
   certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
   load      send a fixed-rate load to a URL and report what failed
+  check     in a cluster: restart a Deployment under load; pass only if no request failed
 
 Run "lameduck <command> --help" for a command's flags.`,
   serve: `Usage: lameduck serve [flags]
@@ -56,7 +58,8 @@ YAML and JSON are read too. Each object's namespace is its metadata.namespace ("
                                   without --namespaces-file, namespaces count as opted in
 ${optionLines(POLICY_OPTIONS)}`,
   load: LOAD_HELP,
-  certs: CERTS_HELP
+  certs: CERTS_HELP,
+  check: CHECK_HELP
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -106,7 +109,8 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   serve: async (argv, io) => await runServe(readServeConfig(argv, io.env)),
   preview: runPreview,
   load: runLoadCommand,
-  certs: runCerts
+  certs: runCerts,
+  check: runCheckCommand
 }
 
 /** Runs the command line; resolves with the exit code. */
