@@ -144,6 +144,8 @@ t.test('with the kubelet played by the test, check follows the whole rollout and
   // Succeeded once the rollout has completed (as a load outlasting the rollout would).
   const kubelet = (async () => {
     while (!stop) {
+      // Read before the rollout status, so that "rolled out" is never the state from before the restart.
+      const afterRestart = restarted
       const pods = (await getJson<List<Pod>>('shop-b', 'pods')).items
       const rolledOut = (await cluster.kubectl(['rollout', 'status', '-n', 'shop-b', 'deployment/loadtest-app', '--watch=false'])).stdout.includes('successfully rolled out')
       for (const pod of pods) {
@@ -152,7 +154,7 @@ t.test('with the kubelet played by the test, check follows the whole rollout and
         if (pod.metadata.labels?.['app.kubernetes.io/name'] === 'loadtest-app' && phase === 'Pending') await reportPod('shop-b', pod.metadata.name, 'Running', true)
         if (jobName !== '' && pod.metadata.labels?.['job-name'] === jobName) {
           if (phase === 'Pending') await reportPod('shop-b', pod.metadata.name, 'Running', true)
-          if (phase === 'Running' && rolledOut && restarted) await reportPod('shop-b', pod.metadata.name, 'Succeeded', false)
+          if (phase === 'Running' && rolledOut && afterRestart) await reportPod('shop-b', pod.metadata.name, 'Succeeded', false)
         }
       }
       await sleep(300)
