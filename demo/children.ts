@@ -74,8 +74,12 @@ export class Children {
   /** Undoes everything registered, last first; each at most once, errors reported and skipped. */
   async stopAll (log: (line: string) => void): Promise<void> {
     for (let item = this.undo.pop(); item !== undefined; item = this.undo.pop()) {
+      const start = performance.now()
       try {
         await item.run()
+        const ms = performance.now() - start
+        // Only the slow ones: a process that needed SIGKILL, or a control plane shutting down.
+        if (ms > 1000) log(`${item.what}: took ${(ms / 1000).toFixed(1)} s`)
       } catch (err) {
         log(`could not ${item.what}: ${(err as Error).message}`)
       }
