@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent, request } from 'undici'
 import { freePorts } from '../../control-plane/ports.js'
 import { childEnv } from '../../control-plane/env.js'
 
@@ -33,8 +34,22 @@ export interface ServeProcessOptions {
   args: readonly string[]
   /** A fixed HTTPS port (e.g. to restart on the same one); default a free one. */
   port?: number
-  /** Give up waiting for the "serving" line after this long. Default 60 s (tsx compiles on a busy machine). */
+  /** Give up waiting for /healthz after this long. Default 60 s (tsx compiles on a busy machine). */
   startTimeoutMs?: number
+}
+
+/** True once GET /healthz answers 200 (whatever the log level, so no log line is waited for). */
+async function healthy (port: number): Promise<boolean> {
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
+  try {
+    const response = await request(`https://127.0.0.1:${port}/healthz`, { dispatcher })
+    await response.body.dump()
+    return response.statusCode === 200
+  } catch {
+    return false
+  } finally {
+    await dispatcher.close()
+  }
 }
 
 /** Starts `lameduck serve` and resolves once it listens. Callers stop it (by PID) in their teardown. */
@@ -56,7 +71,7 @@ export async function startServeProcess (opts: ServeProcessOptions): Promise<Ser
     return result
   }
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000)
-  while (!log.includes('lameduck is serving')) {
+  while (!await healthy(port)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop(1000)
       throw new Error(`lameduck serve did not start: ${log.slice(-2000)}`)
