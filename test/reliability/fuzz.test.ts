@@ -57,7 +57,7 @@ const structureMutation: fc.Arbitrary<Case> = fc.record({
     key = keys[step % keys.length]!
   }
   const target = holder as Json
-  if (action === 'delete') delete target[key]
+  if (action === 'delete') Reflect.deleteProperty(target, key)
   else target[key] = action === 'wrap' ? [target[key]] : value
   return { body: Buffer.from(JSON.stringify(review)), contentType: 'application/json' }
 })
