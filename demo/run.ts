@@ -47,7 +47,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const sleepSeconds = options.propagationDelay + SLEEP_MARGIN_SECONDS
   await createNamespaces(cluster, sleepSeconds, BUDGET_SECONDS, line => { log(`  ${line}`) })
   const dryRun = await dryRunInShop(cluster)
-  log(`  kubectl create --dry-run=server -o yaml -n ${SHOP} (trimmed to what lameduck changes):`)
+  log(`  kubectl create --dry-run=server -n ${SHOP} of a plain Pod, as YAML trimmed to what lameduck changes:`)
   for (const line of dryRun.view.split('\n')) log(`    ${line}`)
   if (dryRun.warnings !== '') log(`  kubectl said: ${dryRun.warnings}`)
 
