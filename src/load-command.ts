@@ -9,7 +9,7 @@ import { runLoad } from './load.js'
 import { formatReport, toJsonReport } from './load-report.js'
 import type { Io } from './cli.js'
 
-export const LOAD_HELP = `Usage: lameduck load --url URL --rate R --duration D [--connections N] [--timeout T] [--json FILE]
+export const LOAD_HELP = `Usage: lameduck load --url URL --rate R --duration D [--connections N] [--timeout T] [--no-keep-alive] [--json FILE]
 
 Sends GET requests to URL at a fixed rate (an open model: requests go out on schedule even when
 answers are slow) and prints a report: requests, success ratio, latency percentiles, status codes
@@ -20,6 +20,8 @@ and error kinds (reset, refused, timeout). Progress goes to stderr.
   --duration D        how long to send, e.g. 30s or 2m
   --connections N     most connections open at once (default 32)
   --timeout T         per-request limit (default 10s)
+  --no-keep-alive     a new connection for every request, as new clients through kube-proxy make
+                      (a kept-alive connection stays pinned to the Pod it first reached)
   --json FILE         also write the JSON report with a 100 ms timeline; "-" prints it as one line on stdout`
 
 const FLAGS = {
@@ -28,6 +30,7 @@ const FLAGS = {
   duration: { type: 'string' },
   connections: { type: 'string' },
   timeout: { type: 'string' },
+  'no-keep-alive': { type: 'boolean' },
   json: { type: 'string' }
 } as const
 
@@ -48,14 +51,15 @@ function count (flag: string, text: string | undefined, fallback?: number): numb
 
 /** Runs `lameduck load`; resolves with the exit code (0 when the run completed, whatever failed). */
 export async function runLoadCommand (argv: readonly string[], io: Io): Promise<number> {
-  const flags = parseFlags(argv, FLAGS) as Partial<Record<keyof typeof FLAGS, string>>
+  const { 'no-keep-alive': noKeepAlive, ...flags } = parseFlags(argv, FLAGS) as Partial<Record<Exclude<keyof typeof FLAGS, 'no-keep-alive'>, string>> & { 'no-keep-alive'?: boolean }
   if (flags.url === undefined) throw new ConfigError('--url is required')
   const options = {
     url: flags.url,
     rate: count('rate', flags.rate),
     durationMs: seconds('duration', flags.duration) * 1000,
     connections: count('connections', flags.connections, 32),
-    timeoutMs: seconds('timeout', flags.timeout, 10) * 1000
+    timeoutMs: seconds('timeout', flags.timeout, 10) * 1000,
+    keepAlive: noKeepAlive !== true
   }
   let result
   try {

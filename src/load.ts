@@ -34,6 +34,13 @@ export interface LoadOptions {
   connections?: number
   /** Per-request limit in ms from when the request is handed to the pool (default 10 s). */
   timeoutMs?: number
+  /**
+   * Reuse connections (default true). False sends `Connection: close` and opens a new connection
+   * for every request, as a stream of new clients would: through kube-proxy, conntrack pins a
+   * kept-alive connection to the Pod it first reached, so a long-lived client keeps talking to a
+   * Pod that endpoints have already forgotten.
+   */
+  keepAlive?: boolean
   /** Aborting stops the schedule; requests in flight still finish (or time out) and are reported. */
   signal?: AbortSignal
   /** Called every `progressIntervalMs` (default 1 s) and once at the end. */
@@ -86,7 +93,7 @@ export type ValidLoadOptions = Required<Omit<LoadOptions, 'signal' | 'onProgress
 
 /** Checks `opts` and fills in defaults; throws an Error naming the first bad option. */
 export function validateLoadOptions (opts: LoadOptions): ValidLoadOptions {
-  const { rate, durationMs, connections = DEFAULT_CONNECTIONS, timeoutMs = DEFAULT_TIMEOUT_MS } = opts
+  const { rate, durationMs, connections = DEFAULT_CONNECTIONS, timeoutMs = DEFAULT_TIMEOUT_MS, keepAlive = true } = opts
   let url: URL | undefined
   try { url = new URL(opts.url) } catch { /* reported below */ }
   if (url === undefined || !['http:', 'https:'].includes(url.protocol)) throw new Error(`url must be an http or https URL, got "${opts.url}"`)
@@ -95,7 +102,7 @@ export function validateLoadOptions (opts: LoadOptions): ValidLoadOptions {
   if (!(Number.isSafeInteger(connections) && connections >= 1)) throw new Error(`connections must be a whole number of at least 1, got ${connections}`)
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new Error(`timeout must be above 0, got ${timeoutMs} ms`)
   if (plannedCount(rate, durationMs) > MAX_REQUESTS) throw new Error(`rate × duration plans more than ${MAX_REQUESTS} requests; lower one of them`)
-  return { url: url.href, rate, durationMs, connections, timeoutMs, progressIntervalMs: opts.progressIntervalMs ?? 1000 }
+  return { url: url.href, rate, durationMs, connections, timeoutMs, keepAlive, progressIntervalMs: opts.progressIntervalMs ?? 1000 }
 }
 
 /** Requests due before the end of the schedule: 200 rps for 1 s is 200 (at 0, 5, …, 995 ms). */
@@ -161,13 +168,14 @@ class Recorder {
 interface Shot { outcome: Outcome, code?: string, bytes: number }
 
 /** One GET, read to the end; never rejects. */
-async function fire (pool: Pool, path: string, timeoutMs: number): Promise<Shot> {
+async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boolean): Promise<Shot> {
   const controller = new AbortController()
   const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, timeoutMs)
   let bytes = 0
   let shot: Shot
   try {
-    const res = await pool.request({ path, method: 'GET', signal: controller.signal, headers: { 'user-agent': 'lameduck-load' } })
+    // `reset: true` is undici's Connection: close, and the socket is closed after the answer.
+    const res = await pool.request({ path, method: 'GET', signal: controller.signal, reset: !keepAlive, headers: { 'user-agent': 'lameduck-load' } })
     // Read the whole body: a reset half-way through is a failure, and the socket stays reusable.
     for await (const chunk of res.body) bytes += (chunk as Buffer).length
     shot = { outcome: { label: String(res.statusCode), ok: res.statusCode < 400 }, bytes }
@@ -192,7 +200,7 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   const start = performance.now()
   const send = (i: number, dueAt: number): void => {
     rec.sent++
-    const p = fire(pool, url.pathname + url.search, o.timeoutMs).then(shot => {
+    const p = fire(pool, url.pathname + url.search, o.timeoutMs, o.keepAlive).then(shot => {
       rec.record(i, performance.now() - dueAt, shot)
       inFlight.delete(p)
     })

@@ -45,6 +45,21 @@ t.test('sends rate × duration requests, spread over the duration, to the path a
   t.ok(progress.every((p, i) => i === 0 || p.sent >= progress[i - 1]!.sent), 'progress never goes back')
 })
 
+t.test('keep-alive reuses a few connections; keepAlive false opens one per request', async t => {
+  for (const keepAlive of [true, false]) {
+    const sockets = new Set<unknown>()
+    const headers: Array<string | undefined> = []
+    const server = await serve(t, (_, req, res) => { sockets.add(req.socket); headers.push(req.headers.connection); res.end('ok') })
+    const result = await runLoad({ url: server.url, rate: 100, durationMs: 300, connections: 4, keepAlive })
+    t.same(tally(result), { 200: 30 }, `keepAlive ${keepAlive}: every request answered`)
+    if (keepAlive) t.ok(sockets.size <= 4, `${sockets.size} connections for 30 requests`)
+    else {
+      t.equal(sockets.size, 30, 'a new connection for each request')
+      t.same(new Set(headers), new Set(['close']), 'each one asks the server to close')
+    }
+  }
+})
+
 t.test('2xx and 3xx succeed; 4xx and 5xx fail, under their status', async t => {
   const server = await serve(t, (n, _, res) => {
     res.writeHead([503, 302, 404, 200][n % 4]!, { location: '/' }).end()
