@@ -74,7 +74,9 @@ export function buildLoadJob (o: LoadJobOptions): V1Job {
           containers: [{
             name: LOAD_CONTAINER,
             image: o.image,
-            args: ['load', '--url', o.url, '--rate', String(o.rate), '--duration', `${o.durationSeconds}s`, '--json', '-'],
+            // --no-keep-alive: every request a new connection, so each one goes where kube-proxy routes it now;
+            // a kept-alive connection would stay pinned to the Pod it first reached.
+            args: ['load', '--url', o.url, '--rate', String(o.rate), '--duration', `${o.durationSeconds}s`, '--no-keep-alive', '--json', '-'],
             resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }
           }]

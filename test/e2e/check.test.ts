@@ -121,7 +121,7 @@ t.test('check starts the load Job, restarts the Deployment, and times out naming
   t.equal(job.metadata.annotations?.['lameduck.dev/check-target'], 'shop-a/loadtest-app')
   t.match(job.spec, { backoffLimit: 0, ttlSecondsAfterFinished: 600, template: { spec: { restartPolicy: 'Never' } } })
   t.ok(job.spec.activeDeadlineSeconds > 5, 'bounded, beyond the load itself')
-  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--json', '-'])
+  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--no-keep-alive', '--json', '-'])
   t.equal(job.spec.template.spec.containers[0]!.image, 'lameduck:0.1.0')
 
   const result = await run

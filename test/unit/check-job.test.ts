@@ -31,5 +31,5 @@ t.test('the Job: generated name, labels, one attempt, a TTL, a deadline past the
   const [container] = job.spec!.template.spec!.containers
   t.equal(container!.name, 'load')
   t.equal(container!.image, 'lameduck:0.1.0')
-  t.same(container!.args, ['load', '--url', 'http://web.shop.svc:80/', '--rate', '25', '--duration', '90s', '--json', '-'])
+  t.same(container!.args, ['load', '--url', 'http://web.shop.svc:80/', '--rate', '25', '--duration', '90s', '--no-keep-alive', '--json', '-'])
 })
