@@ -1,9 +1,9 @@
 // Where the values come from, through the real kube-apiserver: a namespace annotation changed after
 // the fact (the informer follows it), a namespace the informer has not seen yet (read once
 // directly: lameduck reaches the API server through a relay that can hold back its watch), a bad
-// annotation value (the default, and a warning kubectl prints), and every sleep
-// from 1 s to --max-sleep with the grace period lameduck computes for it: this API server accepts
-// each one, where it rejects a native sleep longer than the grace period.
+// annotation value (the default, and a warning kubectl prints), and every sleep from 1 s to
+// --max-sleep with the grace period lameduck computes for it: this API server accepts each one,
+// where it rejects a native sleep longer than the grace period.
 import t from 'tap'
 import { readFile, writeFile } from 'node:fs/promises'
 import net, { type AddressInfo } from 'node:net'
@@ -65,7 +65,7 @@ t.test('a changed namespace annotation reaches the next Pod once the informer ha
   await kubectl(cluster, ['annotate', '--overwrite', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=42s'])
   const pod = await untilMutated(cluster, 'shop', /^sleep=42s/, 10_000)
   t.comment(`the new value was in use after ${Date.now() - changed} ms`)
-  t.equal(sleepOf(pod.spec.containers[0]), 42)
+  t.equal(sleepOf(pod.spec.containers[0]), 42, 'the new sleep')
   t.equal(pod.spec.terminationGracePeriodSeconds, 57, 'grace = 42 + the default 15 s budget')
 })
 
@@ -87,12 +87,12 @@ t.test('a bad annotation value: the default or the next good value is used, and 
   await untilMutated(cluster, 'typo', /^sleep=15s/)
   const { pod, warnings } = await createPod(cluster, 'typo', podOf())
   t.equal(sleepOf(pod.spec.containers[0]), 15, 'the server default')
-  t.equal(pod.spec.terminationGracePeriodSeconds, 30)
-  t.same(warnings, ['lameduck: namespace annotation lameduck.dev/prestop-sleep: "banana" is not a duration (use seconds like 15 or 15s, or 1m30s); using the default 15s'])
+  t.equal(pod.spec.terminationGracePeriodSeconds, 30, 'grace 15 + 15 s: not raised')
+  t.same(warnings, ['lameduck: namespace annotation lameduck.dev/prestop-sleep: "banana" is not a duration (use seconds like 15 or 15s, or 1m30s); using the default 15s'], 'kubectl prints what was wrong and what was used')
 
   const own = await createPod(cluster, 'shop', podOf({ annotations: { 'lameduck.dev/prestop-sleep': '0' } }))
   t.equal(sleepOf(own.pod.spec.containers[0]), 42, 'the namespace value')
-  t.equal(own.warnings[0], 'lameduck: Pod annotation lameduck.dev/prestop-sleep: "0" is too short (at least 1s); using the namespace value 42s')
+  t.equal(own.warnings[0], 'lameduck: Pod annotation lameduck.dev/prestop-sleep: "0" is too short (at least 1s); using the namespace value 42s', 'a bad Pod value falls back to the namespace\'s')
 })
 
 t.test('every sleep from 1 s to --max-sleep is accepted with the grace period lameduck computes', async t => {

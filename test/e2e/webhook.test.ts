@@ -46,10 +46,10 @@ t.test('a created Pod is stored mutated, every regular container with the hook',
   const created = await createPod(cluster, 'shop', podOf({ containers }))
   const { stdout } = await kubectl(cluster, ['get', 'pod', created.pod.metadata!.name!, '-n', 'shop', '-o', 'json'])
   const pod = JSON.parse(stdout) as Pod
-  t.same(pod.spec.containers.map(sleepOf), [20, 20])
-  t.equal(pod.spec.terminationGracePeriodSeconds, 45)
-  t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=web,api')
-  t.same(created.warnings, [RAISED])
+  t.same(pod.spec.containers.map(sleepOf), [20, 20], 'both containers sleep 20 s')
+  t.equal(pod.spec.terminationGracePeriodSeconds, 45, 'grace 45 s')
+  t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=web,api', 'the marker')
+  t.same(created.warnings, [RAISED], 'the warning')
 })
 
 t.test('a Deployment: every Pod the ReplicaSet controller creates is mutated', async t => {
@@ -62,9 +62,9 @@ t.test('a Deployment: every Pod the ReplicaSet controller creates is mutated', a
   for (const pod of pods) {
     const owner = (pod.metadata!.ownerReferences as Array<{ kind: string }>)[0]!
     t.equal(owner.kind, 'ReplicaSet', `${pod.metadata!.name!} was made by the ReplicaSet controller`)
-    t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=pause')
-    t.equal(sleepOf(pod.spec.containers[0]), 20)
-    t.equal(pod.spec.terminationGracePeriodSeconds, 45)
+    t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=pause', 'the marker (kubectl names the container after the image)')
+    t.equal(sleepOf(pod.spec.containers[0]), 20, 'preStop sleep 20 s')
+    t.equal(pod.spec.terminationGracePeriodSeconds, 45, 'grace 45 s')
   }
 })
 
@@ -72,7 +72,7 @@ t.test('Pods lameduck leaves alone', async t => {
   t.test('in a namespace that did not opt in', async t => {
     const { pod, warnings } = await createPod(cluster, 'plain', podOf())
     untouched(t, pod)
-    t.same(warnings, [])
+    t.same(warnings, [], 'and no warning: lameduck was not called')
   })
   t.test('a Pod that opts out with its label', async t => {
     untouched(t, (await createPod(cluster, 'shop', podOf({ labels: { 'lameduck.dev/inject': 'disabled' } }))).pod)
@@ -94,15 +94,15 @@ t.test('Pods lameduck leaves alone', async t => {
     const { pod, warnings } = await createPod(cluster, 'shop', podOf({ containers: [{ name: 'web', image: pause, lifecycle: { preStop: own } }, { name: 'api', image: pause }] }))
     t.same(pod.spec.containers[0]!.lifecycle, { preStop: own }, 'web keeps its own hook')
     t.equal(sleepOf(pod.spec.containers[1]), 20, 'api gets the native sleep')
-    t.equal(pod.spec.terminationGracePeriodSeconds, 45)
-    t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=api')
+    t.equal(pod.spec.terminationGracePeriodSeconds, 45, 'the grace period is raised all the same')
+    t.equal(injected(pod), 'sleep=20s grace=45s handler=sleep containers=api', 'the marker names api only')
     t.same(warnings, ['lameduck: container "web" already has a preStop hook; kept as it is', RAISED])
   })
   t.test('a native sidecar is never touched', async t => {
     const { pod } = await createPod(cluster, 'shop', podOf({ initContainers: [{ name: 'proxy', image: pause, restartPolicy: 'Always' }] }))
     t.equal(pod.spec.initContainers![0]!.lifecycle, undefined, 'the sidecar has no hook')
-    t.equal(sleepOf(pod.spec.containers[0]), 20)
-    t.equal(injected(pod), MARKER)
+    t.equal(sleepOf(pod.spec.containers[0]), 20, 'the regular container has it')
+    t.equal(injected(pod), MARKER, 'the marker names the regular container only')
   })
 })
 
