@@ -1,8 +1,11 @@
 /**
- * Memory under a steady load: the real `lameduck serve` (self-signed, namespaces from
+ * Memory under a steady load: the real `lameduck serve`, compiled as for the image (self-signed, namespaces from
  * examples/namespaces.yaml) at a fixed rate for a while, its RSS read from /proc every second. Drift
  * compares the median RSS of the first window (a minute, or a quarter of a shorter soak) with the last.
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
 import { median, quantile, runLoad } from './load.js'
 
@@ -21,9 +24,23 @@ export interface SoakResult {
 
 const MB = 1024 * 1024
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** Inside the checkout, so that the build resolves node_modules; .lameduck/ is not committed. */
+const BUILD = `${ROOT}.lameduck/bench-build`
+
+/**
+ * Compiles src/ as `npm run build` does, into BUILD, and returns the node arguments that run its CLI:
+ * the process measured is the one a container runs, without tsx's compiler in memory.
+ */
+async function compiledEntry (): Promise<string[]> {
+  await promisify(execFile)(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', BUILD], { cwd: ROOT })
+  const cli = pathToFileURL(`${BUILD}/src/cli.js`).href
+  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
+}
+
 /** Runs the soak; the webhook is stopped (by PID) whatever happens. */
 export async function soak (fixture: string, seconds: number, rate: number): Promise<SoakResult> {
-  const webhook = await startServeProcess({ args: ['--self-signed', '--namespaces-file', 'examples/namespaces.yaml'] })
+  const webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--self-signed', '--namespaces-file', 'examples/namespaces.yaml'] })
   const samples: number[] = []
   const sampler = setInterval(() => { void rssBytes(webhook.pid).then(bytes => samples.push(bytes), () => {}) }, 1000)
   try {

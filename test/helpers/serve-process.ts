@@ -34,6 +34,8 @@ export interface ServeProcessOptions {
   args: readonly string[]
   /** A fixed HTTPS port (e.g. to restart on the same one); default a free one. */
   port?: number
+  /** Node arguments that run the CLI instead of tsx on src/ (e.g. a compiled build); the CLI's own arguments follow. */
+  entry?: readonly string[]
   /** Give up waiting for /healthz after this long. Default 60 s (tsx compiles on a busy machine). */
   startTimeoutMs?: number
 }
@@ -56,7 +58,7 @@ async function healthy (port: number): Promise<boolean> {
 export async function startServeProcess (opts: ServeProcessOptions): Promise<ServeProcess> {
   const [freePort, metricsPort] = await freePorts(2) as [number, number]
   const port = opts.port ?? freePort
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort), ...opts.args],
+  const child = spawn(process.execPath, [...opts.entry ?? ['--import', 'tsx', CLI], 'serve', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort), ...opts.args],
     { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   const keep = (chunk: string): void => { log = (log + chunk).slice(-LOG_TAIL) }
