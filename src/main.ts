@@ -56,6 +56,24 @@ async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Met
 
 const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
+/**
+ * How long a closing server waits for connections it cannot call idle before it cuts them. Node
+ * counts a connection that has not sent its first request as active (it is waiting for headers), so
+ * `close()` leaves it open; Go's HTTP client dials such spare connections, and the API server keeps
+ * them for 90 s. A request still in flight after the drain delay has this long to finish.
+ */
+export const CLOSE_WAIT_MS = 1000
+
+/** Closes a Fastify app; whatever connections are left after `CLOSE_WAIT_MS` are cut. */
+async function closeApp (app: { close: () => PromiseLike<undefined>, server: { closeAllConnections: () => void } }): Promise<void> {
+  const cut = setTimeout(() => { app.server.closeAllConnections() }, CLOSE_WAIT_MS)
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(cut)
+  }
+}
+
 /** Starts both servers; resolves once they listen. */
 export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
   const metrics = createMetrics()
@@ -78,8 +96,8 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
       state.draining = true
       logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
       await wait(config.drainDelay * 1000)
-      await app.close()
-      await metricsApp.close()
+      await closeApp(app)
+      await closeApp(metricsApp)
       await namespaces.close()
       tls.close()
       logger.info('stopped')

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpsRequest } from 'node:https'
 import { once } from 'node:events'
+import tls from 'node:tls'
 import pino from 'pino'
-import { onClose, startServe } from '../../src/main.js'
+import { CLOSE_WAIT_MS, onClose, startServe } from '../../src/main.js'
 import { readServeConfig } from '../../src/config.js'
 import { createSelfSignedKeyPair } from '../../src/tls.js'
 import { exampleReview } from '../helpers/pods.js'
@@ -39,6 +40,22 @@ t.test('serves offline from a namespaces file with a self-signed pair, then shut
   t.match(await metrics.text(), /lameduck_admission_reviews_total\{decision="mutate"\} 1/)
   await running.shutdown()
   t.equal(running.state.draining, true)
+  await t.rejects(call(running.port, '/healthz'), { code: 'ECONNREFUSED' }, 'closed')
+})
+
+t.test('shutdown cuts a connection that never sent a request, after CLOSE_WAIT_MS', async t => {
+  const running = await startServe(readServeConfig([...local, '--self-signed', '--namespaces-file', 'examples/namespaces.yaml'], {}), silent)
+  // As Go's HTTP client does: a spare connection, TLS done, no request on it. Node counts it as
+  // waiting for headers, so a plain close() would wait for it (60 s, the headers timeout).
+  const spare = tls.connect({ host: '127.0.0.1', port: running.port, rejectUnauthorized: false })
+  await once(spare, 'secureConnect')
+  const closed = once(spare, 'close')
+  const started = Date.now()
+  await running.shutdown()
+  await closed
+  const took = Date.now() - started
+  t.ok(took >= CLOSE_WAIT_MS - 50, `it had its chance to send a request first (${took} ms)`)
+  t.ok(took < 30_000, 'cut, instead of being waited for')
   await t.rejects(call(running.port, '/healthz'), { code: 'ECONNREFUSED' }, 'closed')
 })
 
