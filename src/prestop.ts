@@ -18,10 +18,12 @@ const PRESET_IMAGES = new Set(['nginx', 'openresty', 'nginx-unprivileged'])
 /** True when an image reference names nginx or openresty, whatever the registry, tag or digest. */
 export function isNginxImage (image: string | undefined): boolean {
   if (image === undefined) return false
-  const withoutDigest = image.split('@')[0]!
-  const lastPart = withoutDigest.split('/').pop()!
-  const repository = lastPart.split(':')[0]!
-  return PRESET_IMAGES.has(repository.toLowerCase())
+  // On every admission, for every container: index arithmetic rather than split()'s arrays.
+  const at = image.indexOf('@')
+  const withoutDigest = at === -1 ? image : image.slice(0, at)
+  const lastPart = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1)
+  const colon = lastPart.indexOf(':')
+  return PRESET_IMAGES.has((colon === -1 ? lastPart : lastPart.slice(0, colon)).toLowerCase())
 }
 
 function nginxQuit (sleep: number): string[] {
