@@ -48,27 +48,39 @@ const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 const round2 = (n: number): number => Math.round(n * 100) / 100
 const round3 = (n: number): number => Math.round(n * 1000) / 1000
 
-/** /mutate against /echo, alternating which goes first; returns the median ratio and rates. */
+/**
+ * /mutate against two baselines on the same server with the same body, each round in a rotating
+ * order: /echo (the body sent back: a bare echo route) and /minimal (the smallest valid answer).
+ * Returns the median ratios and rates.
+ */
 async function throughput (url: string, body: string, rounds: number, seconds: number) {
-  const ratios: number[] = []
-  const mutate: number[] = []
-  const echo: number[] = []
-  await runLoad({ url: `${url}/mutate`, body, seconds: 2, connections: 8 }) // warm-up: JIT, TLS sessions
-  await runLoad({ url: `${url}/echo`, body, seconds: 2, connections: 8 })
+  const paths = ['mutate', 'echo', 'minimal'] as const
+  const rates: Record<string, number[]> = { mutate: [], echo: [], minimal: [] }
+  const vsEcho: number[] = []
+  const vsMinimal: number[] = []
+  for (const path of paths) await runLoad({ url: `${url}/${path}`, body, seconds: 2, connections: 8 }) // warm-up: JIT, TLS sessions
   for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? ['mutate', 'echo'] : ['echo', 'mutate']
     const rps: Record<string, number> = {}
-    for (const path of order) {
+    for (let j = 0; j < paths.length; j++) {
+      const path = paths[(i + j) % paths.length]!
       const result = await runLoad({ url: `${url}/${path}`, body, seconds, connections: 8 })
       if (result.failures > 0) throw new Error(`/${path}: ${result.failures} failed requests`)
       rps[path] = result.rps
+      rates[path]!.push(result.rps)
     }
-    mutate.push(rps.mutate!)
-    echo.push(rps.echo!)
-    ratios.push(rps.mutate! / rps.echo!)
-    log(`throughput round ${i + 1}: /mutate ${rps.mutate!.toFixed(0)}/s, /echo ${rps.echo!.toFixed(0)}/s, ratio ${ratios.at(-1)!.toFixed(3)}`)
+    vsEcho.push(rps.mutate! / rps.echo!)
+    vsMinimal.push(rps.mutate! / rps.minimal!)
+    log(`throughput round ${i + 1}: /mutate ${rps.mutate!.toFixed(0)}/s, /echo ${rps.echo!.toFixed(0)}/s, /minimal ${rps.minimal!.toFixed(0)}/s; vs echo ${vsEcho.at(-1)!.toFixed(3)}, vs minimal ${vsMinimal.at(-1)!.toFixed(3)}`)
   }
-  return { mutateVsEcho: round3(median(ratios)), mutateRps: Math.round(median(mutate)), echoRps: Math.round(median(echo)), ratios: ratios.map(round3) }
+  return {
+    mutateVsEcho: round3(median(vsEcho)),
+    mutateVsMinimal: round3(median(vsMinimal)),
+    mutateRps: Math.round(median(rates.mutate!)),
+    echoRps: Math.round(median(rates.echo!)),
+    minimalRps: Math.round(median(rates.minimal!)),
+    ratiosVsEcho: vsEcho.map(round3),
+    ratiosVsMinimal: vsMinimal.map(round3)
+  }
 }
 
 async function fixedRate (url: string, body: string, seconds: number) {

@@ -1,9 +1,10 @@
 /**
  * The benchmark's webhook, run as a child process so that the load generator does not share its
  * event loop: the real `buildServer` (src/server.ts) with its real logger (one JSON line per admission
- * to stdout), plus `POST /echo`, registered here for the benchmark only. /echo parses the same body
- * with the same parser and answers the smallest valid AdmissionReview (allowed, uid echoed): the cost
- * of HTTPS, Fastify and JSON alone, which is what /mutate is divided by.
+ * to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the body
+ * and sends it back (a bare echo route, what `mutateVsEcho` divides by), and `POST /minimal` parses it
+ * and answers the smallest valid AdmissionReview (allowed, uid echoed; `mutateVsMinimal`): the cost
+ * of HTTPS, Fastify and JSON alone, with a smaller answer than /mutate's.
  * It tells its parent the port over IPC, and closes (writing a --cpu-prof profile, if asked) on "stop".
  */
 import pino from 'pino'
@@ -31,7 +32,10 @@ const app = buildServer({
   metrics: createMetrics(),
   state: { draining: false }
 })
-app.post('/echo', async request => {
+// The baseline the issue names: an echo, which parses the body and sends it back.
+app.post('/echo', async request => request.body)
+// A stricter one: parses the same body and sends the smallest valid answer (no patch, no log line).
+app.post('/minimal', async request => {
   const uid = (request.body as { request?: { uid?: unknown } } | null)?.request?.uid
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } }
 })
