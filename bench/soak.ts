@@ -4,7 +4,9 @@
  * compares the median RSS of the first window (a minute, or a quarter of a shorter soak) with the last.
  */
 import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
+import { parse } from 'yaml'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
 import { median, quantile, runLoad } from './load.js'
@@ -32,10 +34,18 @@ const BUILD = `${ROOT}.lameduck/bench-build`
  * Compiles src/ as `npm run build` does, into BUILD, and returns the node arguments that run its CLI:
  * the process measured is the one a container runs, without tsx's compiler in memory.
  */
+/** The NODE_OPTIONS the shipped Deployment gives the webhook (its heap cap), so the soak runs it the same way. */
+export async function deploymentNodeOptions (): Promise<string[]> {
+  type Deployment = { spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string, value?: string }> }> } } } }
+  const deployment = parse(await readFile(`${ROOT}manifests/base/deployment.yaml`, 'utf8')) as Deployment
+  const value = deployment.spec.template.spec.containers[0]?.env?.find(e => e.name === 'NODE_OPTIONS')?.value
+  return value === undefined ? [] : value.split(/\s+/)
+}
+
 async function compiledEntry (): Promise<string[]> {
   await promisify(execFile)(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', BUILD], { cwd: ROOT })
   const cli = pathToFileURL(`${BUILD}/src/cli.js`).href
-  return ['--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
+  return [...await deploymentNodeOptions(), '--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
 }
 
 /** Runs the soak; the webhook is stopped (by PID) whatever happens. */
