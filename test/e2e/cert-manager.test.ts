@@ -8,25 +8,16 @@ import { readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { goOutput } from '../../control-plane/go.js'
+import { clusterFor, kubectl as kubectlOf } from '../helpers/e2e.js'
 
 /** cert-manager's release whose CRDs the overlay is checked against (cert-manager.io/v1 since 1.0). */
 const CERT_MANAGER = 'github.com/cert-manager/cert-manager@v1.21.2'
 
-t.setTimeout(45 * 60_000) // a first build of the control plane; later a cluster starts in seconds
-await ensureBinaries({ log: line => { t.comment(line) } })
-t.setTimeout(300_000)
-
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const cluster = await startCluster({ log: line => { t.comment(line) } })
-t.teardown(() => cluster.stop())
+const cluster = await clusterFor(t, 300_000)
 
-async function kubectl (args: string[], input?: string): Promise<string> {
-  const result = await cluster.kubectl(args, input === undefined ? {} : { input })
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
-  return result.stdout
-}
+const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
 
 /** The directory of cert-manager's CRDs in the module cache, downloaded on first use. */
 async function crdDirectory (): Promise<string> {

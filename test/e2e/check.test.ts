@@ -11,25 +11,17 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
-import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { runCli } from '../../src/cli.js'
 import { RESTARTED_AT } from '../../src/check-rollout.js'
+import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 
-t.setTimeout(45 * 60_000) // a first build of the control plane; later a cluster starts in seconds
-await ensureBinaries({ log: line => { t.comment(line) } })
-t.setTimeout(300_000)
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const LOADTEST = join(ROOT, 'manifests/loadtest')
-const cluster = await startCluster({ log: line => { t.comment(line) } })
-t.teardown(() => cluster.stop())
+const cluster = await clusterFor(t, 300_000)
 
-async function kubectl (args: string[], input?: string): Promise<string> {
-  const result = await cluster.kubectl(args, input === undefined ? {} : { input })
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
-  return result.stdout
-}
+const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
 
 async function getJson<T> (namespace: string, ...what: string[]): Promise<T> {
   return JSON.parse(await kubectl(['get', '-n', namespace, ...what, '-o', 'json'])) as T
@@ -54,17 +46,6 @@ async function check (namespace: string, ...args: string[]): Promise<{ code: num
   const io = { stdout: (s: string) => { result.out += s }, stderr: (s: string) => { result.err += s }, env: {} }
   result.code = await runCli(['check', '--kubeconfig', cluster.kubeconfigPath, '--namespace', namespace, '--deployment', 'loadtest-app', '--service', 'loadtest-app', '--rate', '10', ...args], io)
   return result
-}
-
-/** Polls until `fn` gives a value or `timeoutMs` passes. */
-async function until<T> (what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(200)
-  }
 }
 
 const checkJobs = async (namespace: string): Promise<Job[]> => (await getJson<List<Job>>(namespace, 'jobs', '-l', 'app.kubernetes.io/name=lameduck-check')).items

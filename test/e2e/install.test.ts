@@ -20,29 +20,21 @@ import tls from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments, stringify } from 'yaml'
-import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { freePorts } from '../../control-plane/ports.js'
 import { childEnv } from '../../control-plane/env.js'
 import { runCerts } from '../../certs-script/main.js'
 import { splitPem } from '../../certs-script/pem.js'
+import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 
-t.setTimeout(45 * 60_000) // a first build of the control plane; later a cluster starts in seconds
-await ensureBinaries({ log: line => { t.comment(line) } })
-t.setTimeout(300_000)
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const cluster = await startCluster({ log: line => { t.comment(line) } })
-t.teardown(() => cluster.stop())
+const cluster = await clusterFor(t, 300_000)
 const [port, webhookPort] = await freePorts(2) as [number, number]
 const dir = t.testdir({})
 const kc = cluster.kubeconfigPath
 
-async function kubectl (args: string[], input?: string): Promise<string> {
-  const result = await cluster.kubectl(args, input === undefined ? {} : { input })
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
-  return result.stdout
-}
+const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
 
 /** `lameduck certs ARGS`, in this process; its lines go to the TAP comments too. */
 async function certs (t: Test, ...args: string[]): Promise<string> {
@@ -92,16 +84,6 @@ async function startWebhook (): Promise<{ log: () => string }> {
   })
   await until('the webhook to listen', async () => /lameduck is serving/.test(log) ? true : child.exitCode === null ? undefined : Promise.reject(new Error(log)))
   return { log: () => log }
-}
-
-async function until<T> (what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(200)
-  }
 }
 
 /** The SHA-256 fingerprint of the certificate the webhook serves to the name the API server uses. */
