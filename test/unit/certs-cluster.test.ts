@@ -1,63 +1,22 @@
 // The client-node side of the certs-script against a loopback HTTPS server that answers as the
 // API server does (paths, verbs, Status bodies); test/e2e/install.test.ts runs it against a real one.
 import t, { type Test } from 'tap'
-import https from 'node:https'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ApiException } from '@kubernetes/client-node'
 import { connectCluster, explain } from '../../certs-script/cluster.js'
 import type { ClusterApi } from '../../certs-script/cluster-api.js'
-import { createSelfSignedKeyPair } from '../../src/tls.js'
+import { failure as status, fakeApiServer, kubeconfigYaml, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../helpers/api-server.js'
 
-const pair = await createSelfSignedKeyPair()
 const b64 = (text: string): string => Buffer.from(text).toString('base64')
 
-interface Request { method: string, url: string, contentType: string | undefined, body: unknown }
-type Handler = (request: Request) => { status: number, body?: unknown }
+type Handler = (request: ApiRequest) => ApiAnswer
 
-/** An HTTPS server on loopback that answers each request with `handler` and records it. */
-async function fakeApiServer (t: Test, handler: Handler): Promise<{ url: string, requests: Request[] }> {
-  const requests: Request[] = []
-  const server = https.createServer({ key: pair.key, cert: pair.cert }, (req: IncomingMessage, res: ServerResponse) => {
-    let text = ''
-    req.setEncoding('utf8').on('data', (chunk: string) => { text += chunk }).on('end', () => {
-      const request = { method: req.method!, url: req.url!, contentType: req.headers['content-type'], body: text === '' ? undefined : JSON.parse(text) as unknown }
-      requests.push(request)
-      const { status, body } = handler(request)
-      res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body ?? {}))
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => { resolve() }) }))
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
-}
-
-function kubeconfigYaml (server: string, extraContexts = ''): string {
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster: {server: "${server}", certificate-authority-data: ${b64(pair.cert)}}
-users:
-- name: admin
-  user: {token: secret-token}
-contexts:
-- name: test
-  context: {cluster: test, user: admin}
-${extraContexts}current-context: test
-`
-}
-
-async function connect (t: Test, handler: Handler): Promise<{ api: ClusterApi, requests: Request[], url: string }> {
+async function connect (t: Test, handler: Handler): Promise<{ api: ClusterApi, requests: ApiRequest[], url: string }> {
   const { url, requests } = await fakeApiServer(t, handler)
-  const file = join(t.testdir({}), 'kubeconfig')
-  await writeFile(file, kubeconfigYaml(url))
-  return { api: await connectCluster({ kubeconfig: file, context: undefined }), requests, url }
+  return { api: await connectCluster({ kubeconfig: await writeKubeconfig(t, url), context: undefined }), requests, url }
 }
 
-const status = (code: number, message: string): { status: number, body: unknown } => ({ status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code } })
 const SECRETS = '/api/v1/namespaces/lameduck-system/secrets'
 const WEBHOOK = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/lameduck'
 

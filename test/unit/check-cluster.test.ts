@@ -1,59 +1,10 @@
 // The client-node side of `lameduck check` against a loopback server that answers as the API server
 // does (paths, verbs, content types, Status bodies); test/e2e/check.test.ts runs it against a real one.
-import t, { type Test } from 'tap'
-import http from 'node:http'
-import https from 'node:https'
-import type { AddressInfo } from 'node:net'
+import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connectCheckCluster } from '../../src/check-cluster.js'
-import { createSelfSignedKeyPair } from '../../src/tls.js'
-
-const pair = await createSelfSignedKeyPair()
-
-interface Request { method: string, url: string, contentType: string | undefined, authorization: string | undefined, body: unknown }
-interface Answer { status: number, body?: unknown, type?: string }
-
-/** A loopback server (HTTPS, or plain HTTP) that answers with `handler` and records each request. */
-async function fakeApiServer (t: Test, handler: (r: Request) => Answer, plain = false): Promise<{ url: string, requests: Request[] }> {
-  const requests: Request[] = []
-  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    let text = ''
-    req.setEncoding('utf8').on('data', (chunk: string) => { text += chunk }).on('end', () => {
-      const request = { method: req.method!, url: req.url!, contentType: req.headers['content-type'], authorization: req.headers.authorization, body: text === '' ? undefined : JSON.parse(text) as unknown }
-      requests.push(request)
-      const { status, body, type = 'application/json' } = handler(request)
-      if (status === 204) { res.writeHead(204).end(); return }
-      res.writeHead(status, { 'content-type': type }).end(typeof body === 'string' ? body : JSON.stringify(body ?? {}))
-    })
-  }
-  const server = plain ? http.createServer(listener) : https.createServer({ key: pair.key, cert: pair.cert }, listener)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => { resolve() }) }))
-  return { url: `${plain ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
-}
-
-async function kubeconfig (t: Test, server: string): Promise<string> {
-  // client-node speaks plain HTTP only to a cluster marked insecure.
-  const trust = server.startsWith('http:') ? 'insecure-skip-tls-verify: true' : `certificate-authority-data: ${Buffer.from(pair.cert).toString('base64')}`
-  const file = join(t.testdir({}), 'kubeconfig')
-  await writeFile(file, `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster: {server: "${server}", ${trust}}
-users:
-- name: admin
-  user: {token: secret-token}
-contexts:
-- name: test
-  context: {cluster: test, user: admin}
-current-context: test
-`)
-  return file
-}
-
-const status = (code: number, message: string): Answer => ({ status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code } })
+import { failure as status, fakeApiServer, writeKubeconfig as kubeconfig } from '../helpers/api-server.js'
 
 t.test('each call goes to its API path with its verb, and the restart is a merge patch', async t => {
   const { url, requests } = await fakeApiServer(t, ({ method, url }) => {
