@@ -3,8 +3,7 @@
  * and a one-line verdict on stdout; exit 0 only when no request failed during the rollout.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, parseFlags } from './config.js'
-import { parseDuration } from './duration.js'
+import { ConfigError, durationFlag, parseFlags } from './config.js'
 import { validateLoadOptions } from './load.js'
 import { formatReport } from './load-report.js'
 import { DEFAULT_IMAGE } from './check-job.js'
@@ -52,10 +51,9 @@ function required (flags: Flags, name: 'namespace' | 'deployment' | 'service'): 
   return value
 }
 
+/** A duration flag that must be above 0 (a load or a wait of no time checks nothing). */
 function seconds (flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback
-  const value = parseDuration(text)
-  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
+  const value = durationFlag(flag, text, fallback)
   if (value === 0) throw new ConfigError(`--${flag} must be above 0`)
   return value
 }

@@ -88,6 +88,15 @@ export function parseFlags (args: readonly string[], options: ParseArgsOptionsCo
   }
 }
 
+/** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
+export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
+  if (text === undefined && fallback !== undefined) return fallback
+  if (text === undefined) throw new ConfigError(`--${flag} is required`)
+  const value = parseDuration(text)
+  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
+  return value
+}
+
 /**
  * The values of `specs`: from parsed flags, then `LAMEDUCK_*` variables, then defaults; each one
  * converted and checked. Throws ConfigError naming the flag (or variable) and the bad value.

@@ -3,8 +3,7 @@
  * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
  */
 import { writeFile } from 'node:fs/promises'
-import { ConfigError, parseFlags } from './config.js'
-import { parseDuration } from './duration.js'
+import { ConfigError, durationFlag, parseFlags } from './config.js'
 import { runLoad } from './load.js'
 import { formatReport, toJsonReport } from './load-report.js'
 import type { Io } from './cli.js'
@@ -34,14 +33,6 @@ const FLAGS = {
   json: { type: 'string' }
 } as const
 
-function seconds (flag: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined && fallback !== undefined) return fallback
-  if (text === undefined) throw new ConfigError(`--${flag} is required`)
-  const value = parseDuration(text)
-  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
-  return value
-}
-
 function count (flag: string, text: string | undefined, fallback?: number): number {
   if (text === undefined && fallback !== undefined) return fallback
   const value = Number(text)
@@ -56,9 +47,9 @@ export async function runLoadCommand (argv: readonly string[], io: Io): Promise<
   const options = {
     url: flags.url,
     rate: count('rate', flags.rate),
-    durationMs: seconds('duration', flags.duration) * 1000,
+    durationMs: durationFlag('duration', flags.duration) * 1000,
     connections: count('connections', flags.connections, 32),
-    timeoutMs: seconds('timeout', flags.timeout, 10) * 1000,
+    timeoutMs: durationFlag('timeout', flags.timeout, 10) * 1000,
     keepAlive: noKeepAlive !== true
   }
   let result
