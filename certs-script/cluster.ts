@@ -9,7 +9,8 @@ import type { ClusterApi, ClusterTarget, SecretContent, WebhookConfiguration } f
 /** Where client-node points when it found no kubeconfig and is not in a Pod. */
 const NOWHERE = 'http://localhost:8080'
 
-function loadKubeConfig (target: ClusterTarget): KubeConfig {
+/** Loads the kubeconfig (the target's file, or the default: $KUBECONFIG, ~/.kube/config, in-cluster), at the target's context; one line saying what is wrong with it. */
+export function loadKubeConfig (target: ClusterTarget): KubeConfig {
   const config = new KubeConfig()
   try {
     if (target.kubeconfig === undefined) config.loadFromDefault()

@@ -5,22 +5,9 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import { explain } from '../certs-script/cluster.js'
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
+import { explain, loadKubeConfig } from '../certs-script/cluster.js'
 import type { CheckCluster } from './check.js'
-
-/** Loads the kubeconfig (`file`, or the default: $KUBECONFIG, ~/.kube/config, in-cluster). */
-function loadKubeConfig (file: string | undefined): KubeConfig {
-  const config = new KubeConfig()
-  try {
-    if (file === undefined) config.loadFromDefault()
-    else config.loadFromFile(file)
-  } catch (err) {
-    throw new Error(`cannot load kubeconfig ${file ?? '(default)'}: ${(err as Error).message}`)
-  }
-  if (config.getCurrentCluster() === null) throw new Error('the kubeconfig names no current cluster')
-  return config
-}
 
 /**
  * GET a Pod's log as text. Not client-node's readNamespacedPodLog: it throws on the API server's
@@ -47,7 +34,7 @@ async function getLog (config: KubeConfig, server: string, namespace: string, po
 
 /** A CheckCluster for the kubeconfig's current context. */
 export function connectCheckCluster (kubeconfig: string | undefined): CheckCluster {
-  const config = loadKubeConfig(kubeconfig)
+  const config = loadKubeConfig({ kubeconfig, context: undefined })
   const server = config.getCurrentCluster()!.server
   const apps = config.makeApiClient(AppsV1Api)
   const batch = config.makeApiClient(BatchV1Api)
