@@ -5,7 +5,6 @@
  * would store, on a dry run) together with the warnings kubectl printed.
  */
 import type { Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
@@ -14,9 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { ensureBinaries, startCluster, type Cluster } from '../../control-plane/cluster.js'
-import { childEnv } from '../../control-plane/env.js'
 import { waitForDefaultServiceAccount } from '../../control-plane/namespaces.js'
 import { createSelfSignedKeyPair } from '../../src/tls.js'
+import { startServeProcess } from './serve-process.js'
 import type { Container, Pod } from '../../src/pod.js'
 
 export type { Cluster, Container, Pod }
@@ -79,8 +78,8 @@ export interface Webhook {
   readonly limits: { maxSleep: number, maxGrace: number, defaultSleep: number, defaultBudget: number }
   /** Everything it wrote so far (pino JSON lines). */
   log(): string
-  /** Its exit code, once it has exited (null after a signal). */
-  readonly exited: Promise<number | null>
+  /** Its exit code, once it has exited (the signal's name after a signal). */
+  readonly exited: Promise<number | string>
 }
 
 function httpsGet (url: string, ca: string): Promise<number> {
@@ -90,9 +89,9 @@ function httpsGet (url: string, ca: string): Promise<number> {
 }
 
 /**
- * Starts `lameduck serve` from source (test/helpers/run-cli.ts under tsx) against `cluster`, with a
- * key pair in files whose certificate carries IP SAN 127.0.0.1, and waits for /readyz: the namespace
- * cache is synced and the API server's version read, so `auto` already means the native sleep.
+ * Starts `lameduck serve` from source (startServeProcess) against `cluster`, with a key pair in
+ * files whose certificate carries IP SAN 127.0.0.1, and waits for /readyz: the namespace cache is
+ * synced and the API server's version read, so `auto` already means the native sleep.
  * Stopped by PID at teardown (SIGTERM, then SIGKILL after 10 s).
  */
 export async function startWebhook (t: Test, cluster: Cluster, opts: { drainDelay?: string, port?: number, pair?: { cert: string, key: string }, kubeconfigPath?: string } = {}): Promise<Webhook> {
@@ -101,25 +100,17 @@ export async function startWebhook (t: Test, cluster: Cluster, opts: { drainDela
   const pair = opts.pair ?? await createSelfSignedKeyPair()
   await writeFile(join(dir, 'tls.crt'), pair.cert)
   await writeFile(join(dir, 'tls.key'), pair.key, { mode: 0o600 })
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'serve',
-    '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--metrics-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
-    '--kubeconfig', opts.kubeconfigPath ?? cluster.kubeconfigPath, '--drain-delay', opts.drainDelay ?? '0s'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let log = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
-  const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))])
+  const serve = await startServeProcess({
+    args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', opts.kubeconfigPath ?? cluster.kubeconfigPath, '--drain-delay', opts.drainDelay ?? '0s'],
+    ...(opts.port === undefined ? {} : { port: opts.port })
   })
-  const serving = await until('lameduck serve to listen', async () => {
-    if (child.exitCode !== null) throw new Error(`lameduck serve exited with ${child.exitCode}:\n${log}`)
-    const line = log.split('\n').find(l => l.includes('lameduck is serving'))
-    return line === undefined ? undefined : JSON.parse(line) as { port: number, metricsPort: number, limits: Webhook['limits'] }
+  t.teardown(async () => { await serve.stop(10_000) })
+  const serving = await until('lameduck serve\'s start line', async () => {
+    const line = serve.log().split('\n').find(l => l.includes('lameduck is serving'))
+    return line === undefined ? undefined : JSON.parse(line) as { limits: Webhook['limits'] }
   })
-  await until('lameduck /readyz', async () => await httpsGet(`https://127.0.0.1:${serving.port}/readyz`, pair.cert) === 200 ? true : undefined)
-  return { pid: child.pid!, port: serving.port, metricsPort: serving.metricsPort, cert: pair.cert, key: pair.key, limits: serving.limits, log: () => log, exited }
+  await until('lameduck /readyz', async () => await httpsGet(`https://127.0.0.1:${serve.port}/readyz`, pair.cert) === 200 ? true : undefined)
+  return { pid: serve.pid, port: serve.port, metricsPort: serve.metricsPort, cert: pair.cert, key: pair.key, limits: serving.limits, log: serve.log, exited: serve.exited }
 }
 
 /**
