@@ -11,7 +11,6 @@
 // the moment: with one long keep-alive connection, the API server would never look at a new
 // certificate and a wrong order of writes would go unnoticed.
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,10 +21,10 @@ import { fileURLToPath } from 'node:url'
 import { parseAllDocuments, stringify } from 'yaml'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { freePorts } from '../../control-plane/ports.js'
-import { childEnv } from '../../control-plane/env.js'
 import { runCerts } from '../../certs-script/main.js'
 import { splitPem } from '../../certs-script/pem.js'
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
+import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
 
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -70,20 +69,11 @@ async function startRelay (): Promise<{ connections: () => number }> {
   return { connections: () => connections }
 }
 
-/** `lameduck serve` from source, reading the key pair from `dir`; SIGTERM at teardown. */
-async function startWebhook (): Promise<{ log: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(webhookPort), '--metrics-port', '0',
-    '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kc, '--drain-delay', '0s'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let log = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { log += chunk })
-  const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))])
-  })
-  await until('the webhook to listen', async () => /lameduck is serving/.test(log) ? true : child.exitCode === null ? undefined : Promise.reject(new Error(log)))
-  return { log: () => log }
+/** `lameduck serve` from source on the webhook's port, reading the key pair from `dir`; stopped by PID at teardown. */
+async function startWebhook (): Promise<ServeProcess> {
+  const serve = await startServeProcess({ port: webhookPort, args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kc, '--drain-delay', '0s'] })
+  t.teardown(async () => { await serve.stop(10_000) })
+  return serve
 }
 
 /** The SHA-256 fingerprint of the certificate the webhook serves to the name the API server uses. */
