@@ -10,11 +10,11 @@
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseAllDocuments, stringify } from 'yaml'
 import type { Cluster } from '../control-plane/cluster.js'
 import { childEnv } from '../control-plane/env.js'
 import { repoRoot } from '../control-plane/paths.js'
 import { freePorts } from '../control-plane/ports.js'
+import { routedManifests } from '../control-plane/routing.js'
 import { runCerts } from '../certs-script/main.js'
 import type { Child, Children } from './children.js'
 
@@ -25,23 +25,12 @@ export async function kubectl (cluster: Cluster, args: string[], input?: string)
   return result.stdout
 }
 
-/** The base as kustomize builds it, with the Service, and so the webhook's port, pointing at this machine. */
-async function routedBase (cluster: Cluster, port: number): Promise<string> {
-  type Doc = { kind: string, spec: unknown, webhooks: Array<{ clientConfig: { service: { port: number } } }> }
-  const docs = parseAllDocuments(await kubectl(cluster, ['kustomize', join(repoRoot, 'manifests')])).map(doc => doc.toJS() as Doc)
-  for (const doc of docs) {
-    if (doc.kind === 'Service') doc.spec = { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, protocol: 'TCP' }] }
-    if (doc.kind === 'MutatingWebhookConfiguration') for (const hook of doc.webhooks) hook.clientConfig.service.port = port
-  }
-  return docs.map(doc => stringify(doc)).join('---\n')
-}
-
 /** Applies the routed base, makes the certificates, starts the webhook; resolves once it serves. */
 export async function installLameduck (cluster: Cluster, children: Children, opts: { dir: string, keep: boolean, log: (line: string) => void }): Promise<Child> {
   const { log, dir } = opts
   const [port] = await freePorts(1) as [number]
   log(`applying manifests/ (the Service routed to localhost:${port})`)
-  const applied = await kubectl(cluster, ['apply', '-f', '-'], await routedBase(cluster, port))
+  const applied = await kubectl(cluster, ['apply', '-f', '-'], await routedManifests(cluster, port))
   for (const line of applied.trim().split('\n')) log(`  ${line}`)
   log('lameduck certs: CA, serving certificate, Secrets and caBundle')
   const say = (text: string): void => { for (const line of text.trimEnd().split('\n')) log(`  ${line}`) }

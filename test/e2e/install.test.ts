@@ -18,9 +18,9 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { parseAllDocuments, stringify } from 'yaml'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { freePorts } from '../../control-plane/ports.js'
+import { routedManifests } from '../../control-plane/routing.js'
 import { runCerts } from '../../certs-script/main.js'
 import { splitPem } from '../../certs-script/pem.js'
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
@@ -41,17 +41,6 @@ async function certs (t: Test, ...args: string[]): Promise<string> {
   const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text }, env: {} }
   t.equal(await runCerts(['--kubeconfig', kc, '--out', dir, ...args], io), 0, `lameduck certs ${args.join(' ')}`)
   return out
-}
-
-/** The base as kustomize builds it, with the Service (and so the webhook's port) pointing at this machine. */
-async function routedBase (): Promise<string> {
-  type Doc = { kind: string, spec: unknown, webhooks: Array<{ clientConfig: { service: { port: number } } }> }
-  const docs = parseAllDocuments(await kubectl(['kustomize', join(ROOT, 'manifests')])).map(doc => doc.toJS() as Doc)
-  for (const doc of docs) {
-    if (doc.kind === 'Service') doc.spec = { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, protocol: 'TCP' }] }
-    if (doc.kind === 'MutatingWebhookConfiguration') for (const hook of doc.webhooks) hook.clientConfig.service.port = port
-  }
-  return docs.map(doc => stringify(doc)).join('---\n')
 }
 
 /** Relays `port` to the webhook, closing each connection 50 ms after its last byte; counts connections. */
@@ -113,7 +102,7 @@ t.test('the API server accepts every object of the base and of the fail-closed o
 })
 
 t.test('install, then renew and rotate the certificates while Pods are created: every Pod is mutated', async t => {
-  await kubectl(['apply', '-f', '-'], await routedBase())
+  await kubectl(['apply', '-f', '-'], await routedManifests(cluster, port))
   const first = await certs(t)
   t.match(first, /CA CN=lameduck-ca@\d+: new/)
   const webhook = await startWebhook()
