@@ -1,7 +1,7 @@
 /**
  * The two runs side by side, as the demo prints them at the end. Pure.
  */
-import { formatMs } from '../src/load-report.js'
+import { formatMs } from '../src/load/report.js'
 import type { RunSummary } from './summary.js'
 
 /** Column headings of the two runs. */

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Cluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
-import { BUDGET_ANNOTATION, INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION, SLEEP_ANNOTATION } from '../src/keys.js'
+import { BUDGET_ANNOTATION, INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION, SLEEP_ANNOTATION } from '../src/admission/keys.js'
 import { kubectl } from './install.js'
 import type { StoredPod } from './plan.js'
 import { podView, type PodLike } from './pod-view.js'
