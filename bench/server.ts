@@ -28,6 +28,7 @@ const app = buildServer({
   limits: { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' },
   excludeNamespaces: new Set(['kube-system']),
   bodyLimit: 4 * 1024 * 1024,
+  timeouts: { headers: 100, request: 110 },
   logger: pino({ level: 'info' }),
   metrics: createMetrics(),
   state: { draining: false }

@@ -27,6 +27,8 @@ export interface ServeConfig {
   readonly excludeNamespaces: ReadonlySet<string>
   readonly drainDelay: number
   readonly bodyLimit: number
+  readonly headersTimeout: number
+  readonly requestTimeout: number
   readonly logLevel: string
 }
 
@@ -132,6 +134,8 @@ function validate (config: ServeConfig): ServeConfig {
   check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
+  check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
+  check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
   return config
 }
 

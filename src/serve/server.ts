@@ -19,6 +19,8 @@ export interface ServerState {
 export interface ServerDeps extends AdmissionDeps {
   readonly tls: KeyPairSource
   readonly bodyLimit: number
+  /** Seconds a request's headers, and the whole request, may take to arrive (--headers-timeout, --request-timeout). */
+  readonly timeouts: { readonly headers: number, readonly request: number }
   readonly logger: Logger
   readonly metrics: Metrics
   readonly state: ServerState
@@ -32,6 +34,21 @@ export interface ServerDeps extends AdmissionDeps {
  * API server that closes an idle connection, never our close racing a request it just sent.
  */
 const KEEP_ALIVE_MS = 120_000
+
+/**
+ * Slow or stalled clients: Node answers 408 and closes a connection whose request headers (or whole
+ * request) have not arrived in time. Node starts the headers clock at a request's first byte, so an
+ * idle kept-alive connection is never cut by it (only by KEEP_ALIVE_MS); but for a connection's first
+ * request it starts at the handshake, so a connection the API server dialled and keeps unused counts
+ * too: the default --headers-timeout stays over the API server's 90 s idle timeout for that reason.
+ * Node checks every connection on an interval (30 s by default), so a short timeout gets a short one.
+ */
+function applyTimeouts (server: Server, timeouts: ServerDeps['timeouts']): void {
+  server.headersTimeout = timeouts.headers * 1000
+  server.requestTimeout = timeouts.request * 1000
+  // Read when the server starts listening.
+  ;(server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(5000, timeouts.headers * 250)
+}
 
 function readiness (deps: ServerDeps): string[] {
   const reasons: string[] = []
@@ -80,6 +97,7 @@ export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
     keepAliveTimeout: KEEP_ALIVE_MS,
     return503OnClosing: false
   }) as unknown as FastifyInstance<Server>
+  applyTimeouts(app.server, deps.timeouts)
   deps.tls.onChange(pair => {
     app.server.setSecureContext(tlsOptions(pair))
     deps.metrics.certificateReloaded()

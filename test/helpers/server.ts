@@ -41,6 +41,7 @@ export async function testServer (t: Test, overrides: Partial<ServerDeps> = {}) 
     limits: LIMITS,
     excludeNamespaces: new Set(['kube-system']),
     bodyLimit: 64 * 1024,
+    timeouts: { headers: 100, request: 110 },
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     state,

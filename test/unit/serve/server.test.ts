@@ -120,3 +120,40 @@ t.test('over real TLS: 1.2 or newer, keep-alive above 90 s, key pair reloaded fo
   t.equal(open.getPeerCertificate().fingerprint256, first)
   open.end()
 })
+
+/** Opens a TLS connection, writes `text`, and resolves with what the server sent before closing, and when. */
+async function stalled (port: number, ca: string, text: string): Promise<{ answer: string, ms: number }> {
+  const started = performance.now()
+  const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => { socket.write(text) })
+  let answer = ''
+  socket.on('data', chunk => { answer += String(chunk) })
+  socket.on('error', () => {}) // a reset after the 408 is a close too
+  await new Promise(resolve => socket.on('close', resolve))
+  return { answer, ms: performance.now() - started }
+}
+
+t.test('slow clients: a request that stalls gets 408 and its connection is closed; an idle kept-alive one stays', async t => {
+  const { app, pair } = await testServer(t, { timeouts: { headers: 1, request: 3 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  t.equal(app.server.headersTimeout, 1000)
+  t.equal(app.server.requestTimeout, 3000)
+  const kept = connect({ host: '127.0.0.1', port, ca: pair.cert, servername: 'localhost' })
+  kept.on('error', () => {}) // reset when the server closes at teardown
+  kept.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+  const [silent, headers, body] = await Promise.all([
+    stalled(port, pair.cert, ''),
+    stalled(port, pair.cert, 'POST /mutate HTTP/1.1\r\nHost: x\r\n'),
+    stalled(port, pair.cert, 'POST /mutate HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{')
+  ])
+  t.match(silent.answer, /^HTTP\/1\.1 408/, 'a connection that sends nothing')
+  t.match(headers.answer, /^HTTP\/1\.1 408/, 'headers that never end')
+  t.ok(headers.ms < 2500, `cut after the headers timeout (${headers.ms.toFixed(0)} ms)`)
+  t.match(body.answer, /^HTTP\/1\.1 408/, 'a body that never ends')
+  t.ok(body.ms >= 2900, `cut after the request timeout (${body.ms.toFixed(0)} ms)`)
+  t.notOk(kept.destroyed, 'the kept-alive connection, idle longer than both, is still open')
+  const again = new Promise<string>(resolve => kept.on('data', chunk => { if (String(chunk).includes('"ok"')) resolve(String(chunk)) }))
+  kept.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+  t.match(await again, /200 OK/, 'and answers its next request')
+  kept.destroy()
+})
