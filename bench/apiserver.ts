@@ -2,7 +2,8 @@
  * Latency the webhook adds to Pod creation through a real API server (control-plane/, `startCluster`):
  * server-side dry-run creates of the same Pod, alternately in a namespace the webhook is registered for
  * and in one it is not, over one keep-alive HTTPS connection to the API server (no kubectl per
- * request, whose start-up would drown the difference). The webhook is the real `lameduck serve`.
+ * request, whose start-up would drown the difference). The webhook is the real `lameduck serve`; the
+ * Go peer (bench/go-peer/) is registered the same way for a third namespace, measured in the same rounds.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,7 +14,8 @@ import { startCluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
 import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
 import { startServeProcess } from '../test/helpers/serve-process.js'
-import { median, quantile } from './load.js'
+import { median, quantile } from './stats.js'
+import { startGoPeer, type GoPeer } from './peer.js'
 
 /** What the API server comparison measured, in ms. */
 export interface ApiServerResult {
@@ -24,6 +26,11 @@ export interface ApiServerResult {
   withMsP99: number
   withoutMsP99: number
   samplesPerSide: number
+  /** The same through the Go peer, in the same rounds. */
+  goAddedMsMedian: number
+  goAddedMsP99: number
+  goWithMsMedian: number
+  goWithMsP99: number
 }
 
 /** The fixture's Pod, made creatable here: the default ServiceAccount, no owner, no server-set fields. */
@@ -41,39 +48,60 @@ function creatablePod (review: { request: { object: Record<string, unknown> } })
   return JSON.stringify(pod)
 }
 
-function webhookConfiguration (port: number, caPem: string): string {
+/**
+ * One webhook's registration; lameduck's and the Go peer's differ only in name, port and the one
+ * label that sends each its own namespace (both namespaces are opted in as DESIGN.md says).
+ */
+function webhookConfiguration (peer: 'lameduck' | 'go', port: number, caPem: string): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'lameduck-bench' },
+    metadata: { name: `bench-${peer}` },
     webhooks: [{
-      name: 'lameduck.lameduck.dev',
+      name: `${peer}.lameduck.dev`,
       admissionReviewVersions: ['v1'],
       sideEffects: 'None',
       failurePolicy: 'Fail',
       timeoutSeconds: 5,
       clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(caPem).toString('base64') },
       rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-      namespaceSelector: { matchLabels: { 'lameduck.dev/inject': 'enabled' } }
+      namespaceSelector: { matchLabels: { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': peer } }
     }]
   })
 }
 
-/** Measures `rounds` rounds of `perRound` dry-run creates on each side; `log` reports progress. */
-export async function benchApiServer (fixture: string, rounds: number, perRound: number, log: (line: string) => void): Promise<ApiServerResult> {
+/** Median minus median, and p99 minus p99, of sorted samples with and without a webhook. */
+function added (withMs: Float64Array, withoutMs: Float64Array): { median: number, p99: number } {
+  return { median: quantile(withMs, 0.5) - quantile(withoutMs, 0.5), p99: quantile(withMs, 0.99) - quantile(withoutMs, 0.99) }
+}
+
+const sorted = (values: number[]): Float64Array => Float64Array.from(values).sort()
+
+/**
+ * Measures `rounds` rounds of `perRound` dry-run creates in each of three namespaces: one lameduck is
+ * registered for, one the Go peer (`goBinary`) is registered for, and one with no webhook, in a
+ * rotating order; `log` reports progress. Both webhooks run with the same key pair.
+ */
+export async function benchApiServer (fixture: string, rounds: number, perRound: number, goBinary: string, log: (line: string) => void): Promise<ApiServerResult> {
   const cluster = await startCluster({ log })
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-bench-'))
   let webhook: Awaited<ReturnType<typeof startServeProcess>> | undefined
+  let peer: GoPeer | undefined
   let pool: Pool | undefined
   try {
     const pair = await createSelfSignedKeyPair()
     await writeFile(join(dir, 'tls.crt'), pair.cert)
     await writeFile(join(dir, 'tls.key'), pair.key)
-    await createNamespace(cluster, 'hooked', { 'lameduck.dev/inject': 'enabled' })
+    const goLabels = { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': 'go' }
+    await createNamespace(cluster, 'hooked', { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': 'lameduck' })
+    await createNamespace(cluster, 'hooked-go', goLabels)
     await createNamespace(cluster, 'plain')
     webhook = await startServeProcess({ args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', cluster.kubeconfigPath] })
-    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfiguration(webhook.port, pair.cert) })
-    if (applied.code !== 0) throw new Error(applied.stderr)
+    peer = await startGoPeer({ binary: goBinary, dir: await mkdtemp(join(dir, 'go-')), pair, namespaces: [{ name: 'hooked-go', labels: goLabels, annotations: {} }] })
+    for (const [name, port] of [['lameduck', webhook.port], ['go', peer.port]] as const) {
+      const applied = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfiguration(name, port, pair.cert) })
+      if (applied.code !== 0) throw new Error(applied.stderr)
+    }
     const config = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as { users: Array<{ user: { token: string } }>, clusters: Array<{ cluster: { 'certificate-authority-data': string } }> }
     const ca = Buffer.from(config.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString('utf8')
     pool = new Pool(cluster.server, { connections: 1, connect: { ca } })
@@ -89,41 +117,47 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
     }
     // The API server picks up a new webhook configuration after a short lag.
     const deadline = Date.now() + 30_000
-    while (!(await create('hooked')).mutated) {
-      if (Date.now() > deadline) throw new Error('the webhook was never called')
+    while (!(await create('hooked')).mutated || !(await create('hooked-go')).mutated) {
+      if (Date.now() > deadline) throw new Error('the webhooks were never called')
       await new Promise(resolve => setTimeout(resolve, 200))
     }
     if ((await create('plain')).mutated) throw new Error('the plain namespace was mutated')
-    for (let i = 0; i < 50; i++) { await create('hooked'); await create('plain') } // warm-up
-    const withMs: number[] = []
-    const withoutMs: number[] = []
-    const added: number[] = []
+    const sides = ['hooked', 'hooked-go', 'plain'] as const
+    for (let i = 0; i < 50; i++) for (const side of sides) await create(side) // warm-up
+    const samples: Record<typeof sides[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
+    const perRoundAdded: number[] = []
+    const perRoundGoAdded: number[] = []
     for (let round = 0; round < rounds; round++) {
-      const w: number[] = []
-      const wo: number[] = []
+      const these: Record<typeof sides[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
       for (let i = 0; i < perRound; i++) {
-        // Alternate which side goes first, so neither always follows the other.
-        if (i % 2 === 0) { w.push((await create('hooked')).ms); wo.push((await create('plain')).ms) } else { wo.push((await create('plain')).ms); w.push((await create('hooked')).ms) }
+        // Rotate which side goes first, so none always follows another.
+        for (let j = 0; j < sides.length; j++) { const side = sides[(i + j) % sides.length]!; these[side].push((await create(side)).ms) }
       }
-      added.push(median(w) - median(wo))
-      withMs.push(...w)
-      withoutMs.push(...wo)
-      log(`api server round ${round + 1}: with ${median(w).toFixed(2)} ms, without ${median(wo).toFixed(2)} ms (median)`)
+      perRoundAdded.push(median(these.hooked) - median(these.plain))
+      perRoundGoAdded.push(median(these['hooked-go']) - median(these.plain))
+      for (const side of sides) samples[side].push(...these[side])
+      log(`api server round ${round + 1}: lameduck ${median(these.hooked).toFixed(2)} ms, Go peer ${median(these['hooked-go']).toFixed(2)} ms, no webhook ${median(these.plain).toFixed(2)} ms (median)`)
     }
-    const sortedWith = Float64Array.from(withMs).sort()
-    const sortedWithout = Float64Array.from(withoutMs).sort()
+    const withMs = sorted(samples.hooked)
+    const goMs = sorted(samples['hooked-go'])
+    const withoutMs = sorted(samples.plain)
     return {
-      addedMsMedian: median(added),
-      addedMsP99: quantile(sortedWith, 0.99) - quantile(sortedWithout, 0.99),
-      withMsMedian: quantile(sortedWith, 0.5),
-      withoutMsMedian: quantile(sortedWithout, 0.5),
-      withMsP99: quantile(sortedWith, 0.99),
-      withoutMsP99: quantile(sortedWithout, 0.99),
-      samplesPerSide: withMs.length
+      addedMsMedian: median(perRoundAdded),
+      addedMsP99: added(withMs, withoutMs).p99,
+      withMsMedian: quantile(withMs, 0.5),
+      withoutMsMedian: quantile(withoutMs, 0.5),
+      withMsP99: quantile(withMs, 0.99),
+      withoutMsP99: quantile(withoutMs, 0.99),
+      samplesPerSide: withMs.length,
+      goAddedMsMedian: median(perRoundGoAdded),
+      goAddedMsP99: added(goMs, withoutMs).p99,
+      goWithMsMedian: quantile(goMs, 0.5),
+      goWithMsP99: quantile(goMs, 0.99)
     }
   } finally {
     await pool?.close()
     await webhook?.stop()
+    await peer?.stop()
     await cluster.stop()
     await rm(dir, { recursive: true, force: true })
   }

@@ -82,21 +82,15 @@ export async function runHandshakes (url: string, body: string, seconds: number,
   return { rps: ok / seconds, failures }
 }
 
-/** The value below which a fraction `q` of the sorted `values` lie (nearest rank). */
-export function quantile (values: ArrayLike<number>, q: number): number {
-  if (values.length === 0) return NaN
-  return values[Math.min(values.length - 1, Math.max(0, Math.ceil(q * values.length) - 1))]!
-}
-
-/** The median of some numbers. */
-export function median (values: readonly number[]): number {
-  return quantile(Float64Array.from(values).sort(), 0.5)
-}
-
-/** The benchmark server (bench/server.ts) in a child process; `stop` closes it (and writes its CPU profile, if any). */
-export async function startBenchServer (cpuProfDir?: string): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
-  const execArgv = ['--import', 'tsx', ...(cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir])]
-  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+/**
+ * The benchmark server (bench/server.ts) in a child process, with `nodeOptions` (the Deployment's
+ * heap flags); its log lines are read from a pipe and dropped, as a container runtime reads them.
+ * `stop` closes it (and writes its CPU profile, if any).
+ */
+export async function startBenchServer (o: { cpuProfDir?: string, nodeOptions?: readonly string[] } = {}): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
+  const execArgv = [...o.nodeOptions ?? [], '--import', 'tsx', ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir])]
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  child.stdout!.on('data', () => {})
   const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', message => { resolve((message as { port: number }).port) })

@@ -11,10 +11,8 @@ import pino from 'pino'
 import { buildServer } from '../src/serve/server.js'
 import { createMetrics } from '../src/serve/metrics.js'
 import { createSelfSignedKeyPair, staticKeyPair } from '../src/tls/key-pair.js'
-import type { NamespaceInfo, NamespaceLookup } from '../src/admission/types.js'
-
-/** The namespace of the fixture: opted in, with a pause and a budget of its own. */
-const SHOP: NamespaceInfo = { name: 'shop', labels: { 'lameduck.dev/inject': 'enabled' }, annotations: { 'lameduck.dev/prestop-sleep': '20s', 'lameduck.dev/shutdown-budget': '25s' } }
+import type { NamespaceLookup } from '../src/admission/types.js'
+import { SHOP } from './fixture.js'
 
 const namespaces: NamespaceLookup = {
   get: async name => name === SHOP.name ? SHOP : undefined,

@@ -1,7 +1,8 @@
 /**
- * Memory under a steady load: the real `lameduck serve`, compiled as for the image (self-signed, namespaces from
- * examples/namespaces.yaml) at a fixed rate for a while, its RSS read from /proc every second. Drift
- * compares the median RSS of the first window (a minute, or a quarter of a shorter soak) with the last.
+ * Memory at idle and under a steady load: the real `lameduck serve`, compiled as for the image
+ * (self-signed, namespaces from examples/namespaces.yaml), or the Go peer, at a fixed rate for a while,
+ * RSS read from /proc every second. Drift compares the median RSS of the first window (a minute, or
+ * a quarter of a shorter soak) with the last.
  */
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -9,7 +10,8 @@ import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
-import { median, quantile, runLoad } from './load.js'
+import { runLoad } from './load.js'
+import { median, quantile } from './stats.js'
 
 /** What the soak measured. */
 export interface SoakResult {
@@ -48,13 +50,31 @@ async function compiledEntry (): Promise<string[]> {
   return [...await deploymentNodeOptions(), '--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
 }
 
-/** Runs the soak; the webhook is stopped (by PID) whatever happens. */
-export async function soak (fixture: string, seconds: number, rate: number): Promise<SoakResult> {
+/** A webhook under test: where it answers, its process, and how to stop it. */
+export interface Target { url: string, pid: number, stop: () => Promise<unknown> }
+
+/** The compiled `lameduck serve` (self-signed, namespaces from examples/namespaces.yaml), as a Target. */
+export async function startCompiledServe (): Promise<Target> {
   const webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--self-signed', '--namespaces-file', 'examples/namespaces.yaml'] })
+  return { url: `https://127.0.0.1:${webhook.port}`, pid: webhook.pid, stop: webhook.stop }
+}
+
+/** The median RSS of a process over `seconds`, sampled every 200 ms, in MB: before any load, its idle footprint. */
+export async function idleRssMb (pid: number, seconds: number): Promise<number> {
   const samples: number[] = []
-  const sampler = setInterval(() => { void rssBytes(webhook.pid).then(bytes => samples.push(bytes), () => {}) }, 1000)
+  for (let i = 0; i < seconds * 5; i++) {
+    samples.push(await rssBytes(pid))
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  return median(samples) / MB
+}
+
+/** Runs the soak against a started target (stopping it is the caller's). */
+export async function soak (target: Target, fixture: string, seconds: number, rate: number): Promise<SoakResult> {
+  const samples: number[] = []
+  const sampler = setInterval(() => { void rssBytes(target.pid).then(bytes => samples.push(bytes), () => {}) }, 1000)
   try {
-    const load = await runLoad({ url: `https://127.0.0.1:${webhook.port}/mutate`, body: fixture, seconds, connections: 16, rate })
+    const load = await runLoad({ url: `${target.url}/mutate`, body: fixture, seconds, connections: 16, rate })
     const window = Math.max(1, Math.floor(Math.min(60, seconds / 4)))
     const first = median(samples.slice(0, window))
     const last = median(samples.slice(-window))
@@ -71,6 +91,5 @@ export async function soak (fixture: string, seconds: number, rate: number): Pro
     }
   } finally {
     clearInterval(sampler)
-    await webhook.stop()
   }
 }
