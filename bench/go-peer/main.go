@@ -17,12 +17,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
+	"github.com/go-logr/zapr"
+	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
@@ -32,8 +34,25 @@ func main() {
 	port := flag.Int("port", 9443, "HTTPS port")
 	certDir := flag.String("cert-dir", "", "directory holding tls.crt and tls.key")
 	namespacesFile := flag.String("namespaces-file", "", "JSON list of Namespace objects")
+	cpuProfile := flag.String("cpu-profile", "", "write a CPU profile here until the process stops")
 	flag.Parse()
-	logf.SetLogger(zap.New(zap.UseDevMode(false)))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			panic(err)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	// JSON lines without zap's sampling (controller-runtime's production default keeps 100 a second
+	// and then every 100th): one line per admission, as lameduck writes.
+	config := zap.NewProductionConfig()
+	config.Sampling = nil
+	zapLogger, err := config.Build()
+	if err != nil {
+		panic(err)
+	}
+	logf.SetLogger(zapr.NewLogger(zapLogger))
 	log := logf.Log.WithName("go-peer")
 
 	namespaces, err := readNamespaces(*namespacesFile)
@@ -59,6 +78,7 @@ func main() {
 	defer stop()
 	if err := server.Start(ctx); err != nil {
 		log.Error(err, "server failed")
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
