@@ -14,7 +14,7 @@ import { benchApiServer } from './apiserver.js'
 import { hotFunctions } from './profile.js'
 import { buildGoPeer, pin, startGoPeer } from './peer.js'
 import { SHOP, patchedObject } from './fixture.js'
-import { median, medianTail, round2, round3, sideBySideKeys, tail, type SideBySide, type Tail } from './stats.js'
+import { median, round2, round3, sideBySideKeys, tail, type SideBySide, type Tail } from './stats.js'
 import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
 
 const USAGE = `Usage: npm run bench -- [flags]
@@ -195,9 +195,9 @@ async function footprint (name: string, target: Target, body: string, seconds: n
 }
 
 async function memory (flags: ReturnType<typeof readFlags>, body: string, goBinary: string, side: SideBySide, results: Record<string, unknown>): Promise<void> {
-  const ours = await footprint('lameduck', await startCompiledServe(), body, flags.soakSeconds)
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-bench-'))
   try {
+    const ours = await footprint('lameduck', await startCompiledServe(dir), body, flags.soakSeconds)
     const peer = await startGoPeer({ binary: goBinary, dir, pair: await createSelfSignedKeyPair(), namespaces: [SHOP], cpu: CPUS?.webhooks })
     const theirs = await footprint('Go peer', peer, body, flags.soakSeconds)
     const m = ours.soak

@@ -1,11 +1,13 @@
 /**
  * Memory at idle and under a steady load: the real `lameduck serve`, compiled as for the image
- * (self-signed, namespaces from examples/namespaces.yaml), or the Go peer, at a fixed rate for a while,
+ * (key pair from files, namespaces from examples/namespaces.yaml), or the Go peer, at a fixed rate for a while,
  * RSS read from /proc every second. Drift compares the median RSS of the first window (a minute, or
  * a quarter of a shorter soak) with the last.
  */
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,9 +55,15 @@ async function compiledEntry (): Promise<string[]> {
 /** A webhook under test: where it answers, its process, and how to stop it. */
 export interface Target { url: string, pid: number, stop: () => Promise<unknown> }
 
-/** The compiled `lameduck serve` (self-signed, namespaces from examples/namespaces.yaml), as a Target. */
-export async function startCompiledServe (): Promise<Target> {
-  const webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--self-signed', '--namespaces-file', 'examples/namespaces.yaml'] })
+/**
+ * The compiled `lameduck serve` as the Deployment runs it (key pair from files, the Deployment's
+ * NODE_OPTIONS), with namespaces from examples/namespaces.yaml, as a Target; `dir` holds the pair.
+ */
+export async function startCompiledServe (dir: string): Promise<Target> {
+  const pair = await createSelfSignedKeyPair()
+  await writeFile(join(dir, 'tls.crt'), pair.cert)
+  await writeFile(join(dir, 'tls.key'), pair.key)
+  const webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--namespaces-file', 'examples/namespaces.yaml'] })
   return { url: `https://127.0.0.1:${webhook.port}`, pid: webhook.pid, stop: webhook.stop }
 }
 
