@@ -4,14 +4,10 @@
  * RSS read from /proc every second. Drift compares the median RSS of the first window (a minute, or
  * a quarter of a shorter soak) with the last.
  */
-import { execFile } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
-import { promisify } from 'node:util'
-import { parse } from 'yaml'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
+import { compiledEntry, rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
 import { runLoad } from './load.js'
 import { median, quantile } from './stats.js'
 
@@ -29,28 +25,6 @@ export interface SoakResult {
 }
 
 const MB = 1024 * 1024
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-/** Inside the checkout, so that the build resolves node_modules; .lameduck/ is not committed. */
-const BUILD = `${ROOT}.lameduck/bench-build`
-
-/**
- * Compiles src/ as `npm run build` does, into BUILD, and returns the node arguments that run its CLI:
- * the process measured is the one a container runs, without tsx's compiler in memory.
- */
-/** The NODE_OPTIONS the shipped Deployment gives the webhook (its heap cap), so the soak runs it the same way. */
-export async function deploymentNodeOptions (): Promise<string[]> {
-  type Deployment = { spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string, value?: string }> }> } } } }
-  const deployment = parse(await readFile(`${ROOT}manifests/base/deployment.yaml`, 'utf8')) as Deployment
-  const value = deployment.spec.template.spec.containers[0]?.env?.find(e => e.name === 'NODE_OPTIONS')?.value
-  return value === undefined ? [] : value.split(/\s+/)
-}
-
-async function compiledEntry (): Promise<string[]> {
-  await promisify(execFile)(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', BUILD], { cwd: ROOT })
-  const cli = pathToFileURL(`${BUILD}/src/cli/main.js`).href
-  return [...await deploymentNodeOptions(), '--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
-}
 
 /** A webhook under test: where it answers, its process, and how to stop it. */
 export interface Target { url: string, pid: number, stop: () => Promise<unknown> }
