@@ -1,13 +1,13 @@
 /**
  * The benchmark's webhook, run as a child process so that the load generator does not share its
- * event loop: the real `buildServer` (src/server.ts) with its real logger (one JSON line per admission
- * to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the body
+ * event loop: the real `buildServer` (src/serve/server.ts) with its real logger (createLogger: one JSON
+ * line per admission to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the body
  * and sends it back (a bare echo route, what `mutateVsEcho` divides by), and `POST /minimal` parses it
  * and answers the smallest valid AdmissionReview (allowed, uid echoed; `mutateVsMinimal`): the cost
  * of HTTPS, Fastify and JSON alone, with a smaller answer than /mutate's.
  * It tells its parent the port over IPC, and closes (writing a --cpu-prof profile, if asked) on "stop".
  */
-import pino from 'pino'
+import { createLogger } from '../src/serve/logger.js'
 import { buildServer } from '../src/serve/server.js'
 import { createMetrics } from '../src/serve/metrics.js'
 import { createSelfSignedKeyPair, staticKeyPair } from '../src/tls/key-pair.js'
@@ -27,7 +27,7 @@ const app = buildServer({
   excludeNamespaces: new Set(['kube-system']),
   bodyLimit: 4 * 1024 * 1024,
   timeouts: { headers: 100, request: 110 },
-  logger: pino({ level: 'info' }),
+  logger: createLogger('info'),
   metrics: createMetrics(),
   state: { draining: false }
 })

@@ -5,7 +5,8 @@
  */
 import closeWithGrace from 'close-with-grace'
 import { KubeConfig } from '@kubernetes/client-node'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
+import { createLogger } from './logger.js'
 import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
@@ -116,7 +117,7 @@ export function onClose (running: Running, logger: Logger): (event: { signal?: s
 
 /** Runs `serve` until SIGTERM or SIGINT; close-with-grace then exits (0, or 1 after a crash). */
 export async function runServe (config: ServeConfig): Promise<never> {
-  const logger = pino({ level: config.logLevel })
+  const logger = createLogger(config.logLevel)
   const running = await startServe(config, logger)
   // SIGHUP is not a request to stop (close-with-grace would exit on it by default).
   closeWithGrace({ delay: (config.drainDelay + 15) * 1000, logger, skip: ['SIGHUP'] }, onClose(running, logger))
