@@ -2,7 +2,8 @@
  * Latency the webhook adds to Pod creation through a real API server (control-plane/, `startCluster`):
  * server-side dry-run creates of the same Pod, alternately in a namespace the webhook is registered for
  * and in one it is not, over one keep-alive HTTPS connection to the API server (no kubectl per
- * request, whose start-up would drown the difference). The webhook is the real `lameduck serve`; the
+ * request, whose start-up would drown the difference). The webhook is the real `lameduck serve`
+ * (compiled, with the Deployment's NODE_OPTIONS); the
  * Go peer (bench/go-peer/) is registered the same way for a third namespace, measured in the same rounds.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -13,7 +14,7 @@ import { parse } from 'yaml'
 import { startCluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
 import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
-import { startServeProcess } from '../test/helpers/serve-process.js'
+import { compiledEntry, startServeProcess } from '../test/helpers/serve-process.js'
 import { median, quantile } from './stats.js'
 import { startGoPeer, type GoPeer } from './peer.js'
 
@@ -96,7 +97,7 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
     await createNamespace(cluster, 'hooked', { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': 'lameduck' })
     await createNamespace(cluster, 'hooked-go', goLabels)
     await createNamespace(cluster, 'plain')
-    webhook = await startServeProcess({ args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', cluster.kubeconfigPath] })
+    webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', cluster.kubeconfigPath] })
     peer = await startGoPeer({ binary: goBinary, dir: await mkdtemp(join(dir, 'go-')), pair, namespaces: [{ name: 'hooked-go', labels: goLabels, annotations: {} }] })
     for (const [name, port] of [['lameduck', webhook.port], ['go', peer.port]] as const) {
       const applied = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfiguration(name, port, pair.cert) })
