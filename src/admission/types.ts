@@ -14,6 +14,10 @@ export interface NamespaceInfo {
  * a Map in tests. `get` answers from memory when it can; a miss may be fetched once.
  */
 export interface NamespaceLookup {
+  /**
+   * The namespace, or undefined when it does not exist. Rejects only when it cannot be read (the
+   * API server did not answer): lameduck then cannot decide, and answers 500.
+   */
   get(name: string): Promise<NamespaceInfo | undefined>
   /** True once the first full list has arrived. */
   ready(): boolean

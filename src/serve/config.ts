@@ -140,17 +140,13 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
-/**
- * The policy's share of the configuration. `autoHandler` may be a function: in a cluster, what
- * `auto` means is known only once the API server has answered.
- */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler | (() => Handler)): PolicyLimits {
-  const resolve = typeof autoHandler === 'function' ? autoHandler : () => autoHandler
+/** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
+export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler): PolicyLimits {
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    get autoHandler () { return resolve() }
+    autoHandler
   })
 }

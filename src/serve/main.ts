@@ -15,6 +15,7 @@ import { createFileNamespaces } from '../namespaces/file.js'
 import { createClusterNamespaces } from '../namespaces/informer.js'
 import { readAutoHandler } from './cluster-info.js'
 import { eventually } from './retry.js'
+import type { PolicyLimits } from '../admission/policy.js'
 import type { Handler, NamespaceLookup } from '../admission/types.js'
 
 /** A running webhook: its addresses, and how to stop it as SIGTERM would. */
@@ -80,14 +81,16 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const tls = await loadKeyPair(config, logger)
   const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
   const state: ServerState = { draining: false }
-  const limits = policyLimits(config, autoHandler)
+  // Both possible values made once; each request reads the one `auto` means now.
+  const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
+  const limits = (): PolicyLimits => limitsFor[autoHandler()]
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
   const port = (app.server.address() as { port: number }).port
   const metricsPort = (metricsApp.server.address() as { port: number }).port
-  logger.info({ port, metricsPort, limits }, 'lameduck is serving')
+  logger.info({ port, metricsPort, limits: limits() }, 'lameduck is serving')
   return {
     port,
     metricsPort,

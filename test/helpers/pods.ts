@@ -2,6 +2,7 @@
  * Pods and settings for tests: small builders over plain JSON, and the example review from examples/.
  */
 import { readFileSync } from 'node:fs'
+import type { Admission } from '../../src/admission/admit.js'
 import type { Container, Pod } from '../../src/admission/pod.js'
 import type { PolicyLimits } from '../../src/admission/policy.js'
 import type { NamespaceInfo, NamespaceLookup } from '../../src/admission/types.js'
@@ -38,4 +39,10 @@ export function mapNamespaces (list: NamespaceInfo[]): NamespaceLookup & { calls
     ready: () => true,
     close: async () => {}
   }
+}
+
+/** An answer that must be an AdmissionReview (HTTP 200); anything else fails the test with its error. */
+export function answered (admission: Admission): Extract<Admission, { status: 200 }> {
+  if (admission.status !== 200) throw new Error(`answered ${admission.status}: ${admission.body.error}`)
+  return admission
 }

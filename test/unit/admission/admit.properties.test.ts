@@ -9,7 +9,7 @@ import { admit } from '../../../src/admission/admit.js'
 import { parseReview } from '../../../src/admission/review.js'
 import { applyPatch, type Operation } from '../../../src/admission/patch.js'
 import type { Container, Pod } from '../../../src/admission/pod.js'
-import { LIMITS, mapNamespaces, namespace } from '../../helpers/pods.js'
+import { LIMITS, answered, mapNamespaces, namespace } from '../../helpers/pods.js'
 
 const KEYS = ['lameduck.dev/prestop-sleep', 'lameduck.dev/shutdown-budget', 'lameduck.dev/containers', 'lameduck.dev/prestop-handler', 'lameduck.dev/injected']
 const NAMES = ['web', 'api', 'envoy', 'proxy', 'sidecar', 'migrate', 'a~b', 'x/y']
@@ -52,7 +52,7 @@ const review = (pod: Pod) => ({
 async function patchOf (pod: Pod, nsAnnotations: Record<string, string>): Promise<Operation[]> {
   const parsed = parseReview(review(pod))
   if (parsed instanceof Error) throw parsed
-  const { body } = await admit(parsed, { namespaces: mapNamespaces([namespace(nsAnnotations)]), limits: LIMITS, excludeNamespaces: new Set() })
+  const { body } = answered(await admit(parsed, { namespaces: mapNamespaces([namespace(nsAnnotations)]), limits: LIMITS, excludeNamespaces: new Set() }))
   if (body.response.patch === undefined) return []
   if (body.response.patchType !== 'JSONPatch') throw new Error('a patch without patchType')
   return JSON.parse(Buffer.from(body.response.patch, 'base64').toString())
