@@ -1,9 +1,9 @@
 import t from 'tap'
 import { admit, respond, type AdmissionDeps } from '../../../src/admission/admit.js'
 import { parseReview, type ParsedReview } from '../../../src/admission/review.js'
-import { applyPatch, type Operation } from '../../../src/admission/patch.js'
+import type { Operation } from '../../../src/admission/patch.js'
 import type { Pod } from '../../../src/admission/pod.js'
-import { LIMITS, answered, exampleReview, mapNamespaces, namespace } from '../../helpers/pods.js'
+import { LIMITS, answered, applyPatch, exampleReview, mapNamespaces, namespace } from '../../helpers/pods.js'
 
 const deps = (overrides: Partial<AdmissionDeps> = {}): AdmissionDeps => ({
   namespaces: mapNamespaces([namespace({ 'lameduck.dev/prestop-sleep': '20s', 'lameduck.dev/shutdown-budget': '25s' })]),

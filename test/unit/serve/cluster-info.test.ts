@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import { KubeConfig } from '@kubernetes/client-node'
 import {
-  chooseAutoHandler, decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
+  decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
 } from '../../../src/serve/cluster-info.js'
 import type { Handler } from '../../../src/admission/types.js'
 
@@ -41,7 +41,7 @@ t.test('auto is sleep only when the server and every kubelet are 1.30 or newer',
     ['an old server wins over new kubelets', { serverVersion: 'v1.29.0', kubeletVersions: ['v1.31.0'] }, 'exec', /older than 1\.30$/]
   ]
   for (const [name, input, handler, describe] of cases) {
-    t.equal(chooseAutoHandler(input), handler, name)
+    t.equal(decideAutoHandler(input).handler, handler, name)
     t.match(decideAutoHandler(input).describe, describe, name)
   }
 })
