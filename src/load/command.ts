@@ -3,7 +3,7 @@
  * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
  */
 import { writeFile } from 'node:fs/promises'
-import { ConfigError, durationFlag, parseFlags } from '../serve/config.js'
+import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
 import { runLoad } from './run.js'
 import { formatReport, toJsonReport } from './report.js'
 import type { Io } from '../common/io.js'
@@ -33,22 +33,15 @@ const FLAGS = {
   json: { type: 'string' }
 } as const
 
-function count (flag: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined && fallback !== undefined) return fallback
-  const value = Number(text)
-  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} must be a number${text === undefined ? '' : `, not ${JSON.stringify(text)}`}`)
-  return value
-}
-
 /** Runs `lameduck load`; resolves with the exit code (0 when the run completed, whatever failed). */
 export async function runLoadCommand (argv: readonly string[], io: Io): Promise<number> {
   const { 'no-keep-alive': noKeepAlive, ...flags } = parseFlags(argv, FLAGS) as Partial<Record<Exclude<keyof typeof FLAGS, 'no-keep-alive'>, string>> & { 'no-keep-alive'?: boolean }
   if (flags.url === undefined) throw new ConfigError('--url is required')
   const options = {
     url: flags.url,
-    rate: count('rate', flags.rate),
+    rate: numberFlag('rate', flags.rate),
     durationMs: durationFlag('duration', flags.duration) * 1000,
-    connections: count('connections', flags.connections, 32),
+    connections: numberFlag('connections', flags.connections, { fallback: 32 }),
     timeoutMs: durationFlag('timeout', flags.timeout, 10) * 1000,
     keepAlive: noKeepAlive !== true
   }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ConfigError, envName, policyLimits, readServeConfig } from '../../../src/serve/config.js'
+import { ConfigError } from '../../../src/common/flags.js'
+import { envName, policyLimits, readServeConfig } from '../../../src/serve/config.js'
 
 const SELF = ['--self-signed']
 
