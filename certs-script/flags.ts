@@ -4,7 +4,7 @@
  */
 import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
 import { OWN_NAMESPACE } from '../src/serve/options.js'
-import type { ClusterTarget } from './cluster-api.js'
+import type { ClusterTarget } from '../src/common/cluster.js'
 
 /** Everything a run needs. Durations in milliseconds. */
 export interface CertsOptions {

@@ -37,10 +37,24 @@ export interface Outcome {
   readonly error?: unknown
 }
 
-/** The answer: an AdmissionReview (HTTP 200), or a short error without internals (HTTP 500). */
+/**
+ * A Kubernetes Status: for an error answer, the API server's client reads the message of a Status
+ * (of JSON of any other shape only "unknown") into the error kubectl shows
+ * (k8s.io/client-go/rest, `Result.Error`).
+ */
+export interface FailureStatus {
+  readonly apiVersion: 'v1'
+  readonly kind: 'Status'
+  readonly status: 'Failure'
+  readonly code: 500
+  readonly reason: 'InternalError'
+  readonly message: string
+}
+
+/** The answer: an AdmissionReview (HTTP 200), or a short Status without internals (HTTP 500). */
 export type Admission =
   | { readonly status: 200, readonly body: AdmissionReviewResponse, readonly outcome: Outcome }
-  | { readonly status: 500, readonly body: { readonly error: string }, readonly outcome: Outcome }
+  | { readonly status: 500, readonly body: FailureStatus, readonly outcome: Outcome }
 
 /** What admitting a Pod needs: the namespaces and the server's policy settings. */
 export interface AdmissionDeps {
@@ -77,7 +91,7 @@ export function respond (uid: string, patch: string | undefined, warnings: reado
 function unavailable (review: ParsedReview, error: unknown): Admission {
   return {
     status: 500,
-    body: { error: `lameduck cannot decide: namespace "${review.namespace}" could not be read from the API server` },
+    body: { apiVersion: 'v1', kind: 'Status', status: 'Failure', code: 500, reason: 'InternalError', message: `lameduck cannot decide: namespace "${review.namespace}" could not be read from the API server` },
     outcome: { decision: 'unavailable', reason: 'namespace unavailable', patchBytes: 0, warnings: 0, error }
   }
 }

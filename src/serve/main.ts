@@ -4,7 +4,6 @@
  * `Connection: close`) for the drain delay, then both servers close and the process exits 0.
  */
 import closeWithGrace from 'close-with-grace'
-import { KubeConfig } from '@kubernetes/client-node'
 import pino, { type Logger } from 'pino'
 import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
@@ -15,6 +14,7 @@ import { createFileNamespaces } from '../namespaces/file.js'
 import { createClusterNamespaces } from '../namespaces/informer.js'
 import { readAutoHandler } from './cluster-info.js'
 import { eventually } from './retry.js'
+import { loadKubeConfig } from '../common/cluster.js'
 import type { PolicyLimits } from '../admission/policy.js'
 import type { Handler, NamespaceLookup } from '../admission/types.js'
 
@@ -45,9 +45,7 @@ async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Met
     const namespaces = await createFileNamespaces({ path: config.namespacesFile, logger })
     return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
   }
-  const kubeConfig = new KubeConfig()
-  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault()
-  else kubeConfig.loadFromFile(config.kubeconfig)
+  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig, context: undefined })
   const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.

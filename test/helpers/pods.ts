@@ -44,7 +44,7 @@ export function mapNamespaces (list: NamespaceInfo[]): NamespaceLookup & { calls
 
 /** An answer that must be an AdmissionReview (HTTP 200); anything else fails the test with its error. */
 export function answered (admission: Admission): Extract<Admission, { status: 200 }> {
-  if (admission.status !== 200) throw new Error(`answered ${admission.status}: ${admission.body.error}`)
+  if (admission.status !== 200) throw new Error(`answered ${admission.status}: ${admission.body.message}`)
   return admission
 }
 

@@ -91,7 +91,7 @@ t.test('a namespace that cannot be read is answered 500, so the API server appli
   const unreadable = { get: async () => { throw new Error('connect ECONNREFUSED 10.0.0.1:443') }, ready: () => true, close: async () => {} }
   const admission = await admit(parse(exampleReview()), deps({ namespaces: unreadable }))
   t.equal(admission.status, 500)
-  t.same(admission.body, { error: 'lameduck cannot decide: namespace "shop" could not be read from the API server' })
+  t.same(admission.body, { apiVersion: 'v1', kind: 'Status', status: 'Failure', code: 500, reason: 'InternalError', message: 'lameduck cannot decide: namespace "shop" could not be read from the API server' }, 'a Status, whose message the API server passes on')
   t.notMatch(JSON.stringify(admission.body), /ECONNREFUSED|10\.0\.0\.1/, 'no internals')
   t.match(admission.outcome, { decision: 'unavailable', reason: 'namespace unavailable', patchBytes: 0, warnings: 0, error: { message: /ECONNREFUSED/ } })
 })

@@ -57,7 +57,7 @@ t.test('a namespace that cannot be read: 500 with a short message, logged and co
   const { app, deps } = await testServer(t, { logger, namespaces: unreadable })
   const response = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: exampleReview() })
   t.equal(response.statusCode, 500)
-  t.same(response.json(), { error: 'lameduck cannot decide: namespace "shop" could not be read from the API server' })
+  t.match(response.json(), { kind: 'Status', code: 500, message: 'lameduck cannot decide: namespace "shop" could not be read from the API server' })
   t.match(lines.find(line => line.decision === 'unavailable'), { level: 50, msg: /answered 500/, err: { message: /ECONNREFUSED/ } })
   const metrics = await deps.metrics.registry.metrics()
   t.match(metrics, /lameduck_admission_reviews_total\{decision="unavailable"\} 1/)
