@@ -2,6 +2,11 @@
  * The shapes the pure core and the shells agree on. Plain JSON, no client-node classes.
  */
 
+/** True for a JSON object (not an array, not null): what every reader of untrusted JSON or YAML checks first. */
+export function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 /** What the policy needs of a Namespace: its name, labels and annotations. */
 export interface NamespaceInfo {
   readonly name: string

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { parseAllDocuments } from 'yaml'
-import type { NamespaceInfo, NamespaceLookup } from '../admission/types.js'
+import { isObject, type NamespaceInfo, type NamespaceLookup } from '../admission/types.js'
 
 /** Every Namespace in `text`, in order; throws an Error naming `source`, the document and the problem. */
 export function parseNamespaces (text: string, source: string): NamespaceInfo[] {
@@ -79,10 +79,6 @@ function stringMap (value: unknown, at: string): Readonly<Record<string, string>
     }
   }
   return Object.freeze({ ...(value as Record<string, string>) })
-}
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function describe (value: unknown): string {
