@@ -3,7 +3,7 @@
  * and a one-line verdict on stdout; exit 0 only when no request failed during the rollout.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
+import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
 import { validateLoadOptions } from '../load/run.js'
 import { formatReport } from '../load/report.js'
 import { DEFAULT_IMAGE } from './job.js'
@@ -30,18 +30,7 @@ only if no request failed, 1 if some did (or the check could not finish), 2 for 
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)`
 
-const FLAGS = {
-  namespace: { type: 'string' },
-  deployment: { type: 'string' },
-  service: { type: 'string' },
-  port: { type: 'string' },
-  path: { type: 'string' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  image: { type: 'string' },
-  timeout: { type: 'string' },
-  kubeconfig: { type: 'string' }
-} as const
+const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig'])
 
 type Flags = Partial<Record<keyof typeof FLAGS, string>>
 

@@ -12,6 +12,14 @@ export class ConfigError extends Error {}
 /** A command's flags: node:util parseArgs option declarations, by flag name. */
 export type FlagTable = NonNullable<ParseArgsConfig['options']>
 
+/** The flag table of a command that reads and checks each value itself: string flags, and boolean switches. */
+export function flagTable<S extends string, B extends string = never> (strings: readonly S[], switches: readonly B[] = []): Record<S, { type: 'string' }> & Record<B, { type: 'boolean' }> {
+  const table: Record<string, { type: 'string' | 'boolean' }> = {}
+  for (const name of strings) table[name] = { type: 'string' }
+  for (const name of switches) table[name] = { type: 'boolean' }
+  return table as Record<S, { type: 'string' }> & Record<B, { type: 'boolean' }>
+}
+
 /** Parsed flag values: strings, booleans, or lists of them for repeatable flags. */
 export type FlagValues = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>
 

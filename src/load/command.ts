@@ -3,7 +3,7 @@
  * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
  */
 import { writeFile } from 'node:fs/promises'
-import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
+import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
 import { runLoad } from './run.js'
 import { formatReport, toJsonReport } from './report.js'
 import type { Io } from '../common/io.js'
@@ -23,15 +23,7 @@ and error kinds (reset, refused, timeout). Progress goes to stderr.
                       (a kept-alive connection stays pinned to the Pod it first reached)
   --json FILE         also write the JSON report with a 100 ms timeline; "-" prints it as one line on stdout`
 
-const FLAGS = {
-  url: { type: 'string' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  connections: { type: 'string' },
-  timeout: { type: 'string' },
-  'no-keep-alive': { type: 'boolean' },
-  json: { type: 'string' }
-} as const
+const FLAGS = flagTable(['url', 'rate', 'duration', 'connections', 'timeout', 'json'], ['no-keep-alive'])
 
 /** Runs `lameduck load`; resolves with the exit code (0 when the run completed, whatever failed). */
 export async function runLoadCommand (argv: readonly string[], io: Io): Promise<number> {

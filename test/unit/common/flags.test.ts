@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, durationFlag, numberFlag, parseFlags } from '../../../src/common/flags.js'
+import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../../../src/common/flags.js'
 
 t.test('flags are parsed strictly; a bad one is one ConfigError line', async t => {
   t.same(parseFlags(['--rate', '5', '--on'], { rate: { type: 'string' }, on: { type: 'boolean' } }), { rate: '5', on: true })
@@ -27,4 +27,11 @@ t.test('number and duration flags: fallback, required, and messages that name th
     [() => durationFlag('duration', 'soon'), '--duration: "soon" is not a duration (use seconds like 15 or 15s, or 1m30s)']
   ]
   for (const [read, message] of cases) t.throws(read, new ConfigError(message), message)
+})
+
+t.test('a flag table of string flags and switches', async t => {
+  const table = flagTable(['url', 'rate'], ['quiet'])
+  t.same(table, { url: { type: 'string' }, rate: { type: 'string' }, quiet: { type: 'boolean' } })
+  t.same(parseFlags(['--url', 'u', '--quiet'], table), { url: 'u', quiet: true })
+  t.same(flagTable(['a']), { a: { type: 'string' } })
 })
