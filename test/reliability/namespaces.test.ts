@@ -8,7 +8,7 @@
 // after 60 s without error), so a change is seen within the longest backoff plus a relist:
 // CUT_BOUND_MS. Here the cuts follow the start-up outage within a minute, so the backoff is already
 // up (8 s, then 16 s, then 30 s): the worst case, on purpose. A half-open watch is only noticed by its silence: 5 minutes in
-// production (SILENCE_MS in src/namespaces-watch.ts), too long for CI, so the half-open case runs the
+// production (SILENCE_MS in src/namespaces/watch.ts), too long for CI, so the half-open case runs the
 // same cache (createClusterNamespaces, real client-node, same proxy) in this process with a 3 s
 // silence; the bound is the silence plus the backoff plus a relist.
 import t from 'tap'
