@@ -12,7 +12,7 @@ import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../t
 import { watchKeyPair } from '../tls/watch.js'
 import { createFileNamespaces } from '../namespaces/file.js'
 import { createClusterNamespaces } from '../namespaces/informer.js'
-import { readAutoHandler } from './cluster-info.js'
+import { readAutoHandler } from './auto-handler.js'
 import { eventually } from './retry.js'
 import { loadKubeConfig } from '../common/cluster.js'
 import type { PolicyLimits } from '../admission/policy.js'

@@ -3,7 +3,7 @@ import http from 'node:http'
 import { pino } from 'pino'
 import {
   decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
-} from '../../../src/serve/cluster-info.js'
+} from '../../../src/serve/auto-handler.js'
 import type { Handler } from '../../../src/admission/types.js'
 import { kubeConfigFor } from '../../helpers/api-server.js'
 
