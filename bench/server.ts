@@ -23,7 +23,7 @@ const namespaces: NamespaceLookup = {
 const app = buildServer({
   tls: staticKeyPair(await createSelfSignedKeyPair()),
   namespaces,
-  limits: { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' },
+  limits: () => ({ defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' }),
   excludeNamespaces: new Set(['kube-system']),
   bodyLimit: 4 * 1024 * 1024,
   timeouts: { headers: 100, request: 110 },
