@@ -94,7 +94,12 @@ export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPa
   return { url, port, pid: child.pid!, stop }
 }
 
-/** Pins a running process and all its threads to one CPU. */
+/** Pins a running process and all its threads to one CPU (or a list, `0-1`). */
 export async function pin (pid: number, cpu: number | string): Promise<void> {
-  await promisify(execFile)('taskset', ['-a', '-p', '-c', String(cpu), String(pid)])
+  try {
+    await promisify(execFile)('taskset', ['-a', '-p', '-c', String(cpu), String(pid)])
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') throw new Error('taskset not found: the bench pins the load generator and the webhooks to different CPUs with it (install util-linux)')
+    throw err
+  }
 }
