@@ -14,7 +14,7 @@ import { parse } from 'yaml'
 import { startCluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
 import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
-import { compiledEntry, startServeProcess } from '../test/helpers/serve-process.js'
+import { compiledEntry, rssBytes, startServeProcess } from '../test/helpers/serve-process.js'
 import { median, quantile } from './stats.js'
 import { startGoPeer, type GoPeer } from './peer.js'
 
@@ -32,6 +32,9 @@ export interface ApiServerResult {
   goAddedMsP99: number
   goWithMsMedian: number
   goWithMsP99: number
+  /** RSS in MB of each webhook after the rounds: lameduck with its namespace informer, as in a cluster. */
+  rssMb: number
+  goRssMb: number
 }
 
 /** The fixture's Pod, made creatable here: the default ServiceAccount, no owner, no server-set fields. */
@@ -139,6 +142,8 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
       for (const side of sides) samples[side].push(...these[side])
       log(`api server round ${round + 1}: lameduck ${median(these.hooked).toFixed(2)} ms, Go peer ${median(these['hooked-go']).toFixed(2)} ms, no webhook ${median(these.plain).toFixed(2)} ms (median)`)
     }
+    const rssMb = await rssBytes(webhook.pid) / 2 ** 20
+    const goRssMb = await rssBytes(peer.pid) / 2 ** 20
     const withMs = sorted(samples.hooked)
     const goMs = sorted(samples['hooked-go'])
     const withoutMs = sorted(samples.plain)
@@ -153,7 +158,9 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
       goAddedMsMedian: median(perRoundGoAdded),
       goAddedMsP99: added(goMs, withoutMs).p99,
       goWithMsMedian: quantile(goMs, 0.5),
-      goWithMsP99: quantile(goMs, 0.99)
+      goWithMsP99: quantile(goMs, 0.99),
+      rssMb,
+      goRssMb
     }
   } finally {
     await pool?.close()

@@ -224,7 +224,7 @@ async function run (argv: string[]): Promise<number> {
     // The API server, etcd and both webhooks share both CPUs, as in a cluster's control plane.
     if (CPUS !== undefined) await pin(process.pid, '0-1')
     const api = await benchApiServer(body, flags.rounds, 100, goBinary, log)
-    Object.assign(results, { apiserverAddedMsMedian: round2(api.addedMsMedian), apiserverAddedMsP99: round2(api.addedMsP99), apiserverWithMsMedian: round2(api.withMsMedian), apiserverWithoutMsMedian: round2(api.withoutMsMedian), apiserverWithMsP99: round2(api.withMsP99), apiserverWithoutMsP99: round2(api.withoutMsP99), apiserverSamplesPerSide: api.samplesPerSide, goAddedMsP99: round2(api.goAddedMsP99), goWithMsMedian: round2(api.goWithMsMedian), goWithMsP99: round2(api.goWithMsP99) })
+    Object.assign(results, { apiserverAddedMsMedian: round2(api.addedMsMedian), apiserverAddedMsP99: round2(api.addedMsP99), apiserverWithMsMedian: round2(api.withMsMedian), apiserverWithoutMsMedian: round2(api.withoutMsMedian), apiserverWithMsP99: round2(api.withMsP99), apiserverWithoutMsP99: round2(api.withoutMsP99), apiserverSamplesPerSide: api.samplesPerSide, goAddedMsP99: round2(api.goAddedMsP99), goWithMsMedian: round2(api.goWithMsMedian), goWithMsP99: round2(api.goWithMsP99), rssMbWithInformer: round2(api.rssMb), goRssMbApiserver: round2(api.goRssMb) })
     side.apiserver = { lameduckAdded: api.addedMsMedian, goAdded: api.goAddedMsMedian }
   }
   Object.assign(results, sideBySideKeys(side), { loadAverage1mAtEnd: round2(loadavg()[0]!) })
