@@ -13,7 +13,7 @@ export type PreStop =
  * graceful one (https://nginx.org/en/docs/control.html). The hook asks for it after the pause and
  * waits for the master to exit, so the kubelet's SIGTERM finds nothing left to cut off.
  */
-const PRESET_IMAGES = new Set(['nginx', 'openresty', 'nginx-unprivileged'])
+export const PRESET_IMAGES = new Set(['nginx', 'openresty', 'nginx-unprivileged'])
 
 /** True when an image reference names nginx or openresty, whatever the registry, tag or digest. */
 export function isNginxImage (image: string | undefined): boolean {

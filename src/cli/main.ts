@@ -12,6 +12,7 @@ import { runServe } from '../serve/main.js'
 import { LOAD_HELP, runLoadCommand } from '../load/command.js'
 import { CERTS_HELP, runCerts } from '../../certs-script/main.js'
 import { CHECK_HELP, runCheckCommand } from '../check/command.js'
+import { POLICY_HELP, runPolicyCommand } from '../mutating-policy/command.js'
 import type { Io } from '../common/io.js'
 
 /** Exit codes: 2 for a usage error, 1 for a failure while running. */
@@ -32,6 +33,7 @@ Commands:
   certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
   load      send a fixed-rate load to a URL and report what failed
   check     in a cluster: restart a Deployment under load; pass only if no request failed
+  policy    print lameduck as admission policies (Kubernetes 1.36+): no server to run
 
 Run "lameduck <command> --help" for a command's flags.`,
   serve: `Usage: lameduck serve [flags]
@@ -53,7 +55,8 @@ YAML and JSON are read too. Each object's namespace is its metadata.namespace ("
 ${optionLines(POLICY_OPTIONS)}`,
   load: LOAD_HELP,
   certs: CERTS_HELP,
-  check: CHECK_HELP
+  check: CHECK_HELP,
+  policy: POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS))
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -104,7 +107,8 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   preview: runPreview,
   load: runLoadCommand,
   certs: runCerts,
-  check: runCheckCommand
+  check: runCheckCommand,
+  policy: runPolicyCommand
 }
 
 /** Runs the command line; resolves with the exit code. */
