@@ -67,3 +67,6 @@ export function jsonToCel (value: unknown, holes: { marker: string, hole: string
   }
   throw new Error(`cannot write ${JSON.stringify(value)} as CEL`)
 }
+
+/** A tagged template: the text as CEL string literals, `${...}` as CEL string expressions, joined with `+`. */
+export const text = (parts: TemplateStringsArray, ...holes: string[]): string => concat(parts, holes)
