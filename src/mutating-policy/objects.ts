@@ -5,7 +5,6 @@
  * opted-in namespaces but the excluded ones, no opted-out Pods, restartPolicy Always, no mirror Pods.
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from '../admission/keys.js'
-import { str } from './cel.js'
 import { mutationExpression, mutationVariables } from './mutation.js'
 import { settingsVariables, type PolicySettings } from './settings.js'
 import { warningValidations, warningVariables } from './warnings.js'
@@ -25,7 +24,7 @@ const matchConstraints = {
 /** The webhook's matchConditions: what can be skipped without reading the namespace. */
 const matchConditions = [
   { name: 'restart-policy-always', expression: "!has(object.spec.restartPolicy) || object.spec.restartPolicy == 'Always'" },
-  { name: 'not-a-mirror-pod', expression: `!has(object.metadata.annotations) || !(${str(MIRROR_ANNOTATION)} in object.metadata.annotations)` }
+  { name: 'not-a-mirror-pod', expression: `!has(object.metadata.annotations) || !('${MIRROR_ANNOTATION}' in object.metadata.annotations)` }
 ]
 
 function matchResources (settings: PolicySettings): Record<string, unknown> {

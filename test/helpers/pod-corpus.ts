@@ -17,6 +17,10 @@ const MIRROR = 'kubernetes.io/config.mirror'
 
 const NAMES = ['web', 'api', 'envoy', 'proxy', 'sidecar', 'migrate', 'worker', 'cache', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']
 
+/** `arbitrary` or undefined, `absent` times out of `absent + present`. */
+const maybe = <T>(arbitrary: fc.Arbitrary<T>, absent: number, present: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: absent }, { arbitrary, weight: present })
+
 const durationValue = fc.oneof(
   fc.constantFrom('0', '1', '15', '15s', '20', '1m', '1m30s', '5m1s', '10m0s', '1h', '299', '300', '301s', '400s', '600', '10m', '2147483647', '2147483648', '99999999999', '00000000000015', '0h0m0s'),
   fc.constantFrom(' 15s ', '\u00a020\ufeff', '\t1m\n', '15 s', '1.5s', '-5', '15ms', 'soon', '', ' ', 's', 'h1', '1m1h'),
@@ -32,12 +36,12 @@ const anyValue = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'graphe
 
 /** lameduck's four annotations (each maybe absent, valid or not), and sometimes an old marker. */
 export const lameduckAnnotations: fc.Arbitrary<Record<string, string>> = fc.tuple(
-  fc.option(fc.oneof(durationValue, anyValue), { freq: 1 }),
-  fc.option(fc.oneof(durationValue, anyValue), { freq: 1 }),
-  fc.option(fc.oneof({ arbitrary: containersValue, weight: 4 }, { arbitrary: anyValue, weight: 1 }), { freq: 2 }),
-  fc.option(fc.oneof(handlerValue, anyValue), { freq: 1 }),
-  fc.option(fc.constant('sleep=1s grace=2s handler=exec containers=old'), { freq: 4 })
-).map(values => Object.fromEntries([SLEEP, BUDGET, CONTAINERS, HANDLER, INJECTED].flatMap((key, index) => values[index] === null ? [] : [[key, values[index]!]])))
+  maybe(fc.oneof(durationValue, anyValue), 1, 1),
+  maybe(fc.oneof(durationValue, anyValue), 1, 1),
+  maybe(fc.oneof({ arbitrary: containersValue, weight: 4 }, { arbitrary: anyValue, weight: 1 }), 2, 1),
+  maybe(fc.oneof(handlerValue, anyValue), 1, 1),
+  maybe(fc.constant('sleep=1s grace=2s handler=exec containers=old'), 4, 1)
+).map(values => Object.fromEntries([SLEEP, BUDGET, CONTAINERS, HANDLER, INJECTED].flatMap((key, index) => values[index] === undefined ? [] : [[key, values[index]!]])))
 
 const HOOKS = [
   { sleep: { seconds: 5 } }, { sleep: { seconds: 15 } }, { sleep: { seconds: 20 } },
@@ -60,8 +64,8 @@ const initContainer = (name: string): fc.Arbitrary<Container> => fc.record({
   restartPolicy: fc.constant('Always')
 }, { requiredKeys: ['name', 'image'] })
 
-const labels = fc.option(fc.oneof({ arbitrary: fc.constantFrom<Record<string, string>>({ 'lameduck.dev/inject': 'enabled' }, { app: 'web' }), weight: 8 }, { arbitrary: fc.constant({ 'lameduck.dev/inject': 'disabled' }), weight: 1 }), { nil: undefined, freq: 1 })
-const grace = fc.option(fc.oneof(fc.constantFrom(0, 1, 29, 30, 31, 35, 45, 300, 600, 601, 1000), fc.integer({ min: 0, max: 700 })), { nil: undefined, freq: 1 })
+const labels = fc.option(fc.oneof({ arbitrary: fc.constantFrom<Record<string, string>>({ 'lameduck.dev/inject': 'enabled' }, { app: 'web' }), weight: 8 }, { arbitrary: fc.constant({ 'lameduck.dev/inject': 'disabled' }), weight: 1 }), { nil: undefined, freq: 2 })
+const grace = fc.option(fc.oneof(fc.constantFrom(0, 1, 29, 30, 31, 35, 45, 300, 600, 601, 1000), fc.integer({ min: 0, max: 700 })), { nil: undefined, freq: 2 })
 const restartPolicy = fc.option(fc.oneof({ arbitrary: fc.constant('Always'), weight: 8 }, { arbitrary: fc.constantFrom('Never', 'OnFailure'), weight: 1 }), { nil: undefined })
 const extraAnnotations = fc.oneof({ arbitrary: fc.constantFrom<Record<string, string>>({}, { 'prometheus.io/scrape': 'true' }), weight: 20 }, { arbitrary: fc.constant({ [MIRROR]: 'x' }), weight: 1 })
 
