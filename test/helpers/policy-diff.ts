@@ -4,7 +4,8 @@
  * suffix), and the warnings, with the two intended differences of docs/policy.md applied.
  */
 import { formatDuration } from '../../src/admission/duration.js'
-import { INJECTED_ANNOTATION } from '../../src/admission/keys.js'
+import { decide } from '../../src/admission/decide.js'
+import { INJECT_ENABLED, INJECT_LABEL } from '../../src/admission/keys.js'
 import { computeGrace, DEFAULT_GRACE, resolveSettings, type PolicyLimits } from '../../src/admission/policy.js'
 import { isNginxImage } from '../../src/admission/prestop.js'
 import type { Pod } from '../../src/admission/pod.js'
@@ -39,15 +40,16 @@ export const policyWarnings = (warnings: readonly string[]): string[] => warning
 export function expectedPolicyWarnings (webhook: readonly string[], stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): string[] {
   const kept = webhook.map(w => w.startsWith(WEBHOOK_PREFIX) ? w.slice(WEBHOOK_PREFIX.length) : w)
     .filter(w => !w.startsWith('terminationGracePeriodSeconds raised from') && !w.includes('runs nginx, which treats SIGTERM'))
-  const marker = stored.metadata?.annotations?.[INJECTED_ANNOTATION]
-  if (marker === undefined) return joinBeyondEach(kept).sort()
   const settings = resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits)
+  // What carries lameduck's hook: decide on the result (a no-op there) says so; a stale marker does not.
+  const decision = decide({ pod: stored, namespaceName: 'ns', namespace: { name: 'ns', labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations: namespaceAnnotations }, limits, excludeNamespaces: new Set() })
+  if (decision.action === 'skip') return joinBeyondEach(kept).sort()
+  const hooked = decision.containers
   const grace = stored.spec.terminationGracePeriodSeconds!
   const floor = computeGrace(0, settings.sleep, settings.budget, limits.maxGrace)
   if (grace === floor && grace !== DEFAULT_GRACE) {
     kept.push(`terminationGracePeriodSeconds set to ${grace} (preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)})`)
   }
-  const hooked = / containers=(.*)$/.exec(marker)![1]!.split(',')
   if (settings.handler === 'sleep') {
     for (const c of stored.spec.containers.filter(c => hooked.includes(c.name) && isNginxImage(c.image))) {
       kept.push(`container "${c.name}" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
