@@ -50,12 +50,20 @@ await Promise.all(sets.flatMap((annotations, set) => MODES.map(mode =>
 
 const client = await dryRunClient(cluster.kubeconfigPath)
 t.teardown(() => client.close())
-const injectedIn = async (ns: string) => {
-  const result = await client.create(ns, podOf())
-  return result.accepted && result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined ? true : undefined
+// In force, and narrowed: a Pod with a bad value is mutated and warned about by the policies alone in
+// a policy namespace, by the webhook alone in a webhook namespace (the API server loads policies and
+// bindings a moment after they are applied).
+const probe = podOf({ annotations: { 'lameduck.dev/prestop-sleep': 'soon' } })
+const fromPolicy = (w: string) => w.startsWith('Validation failed for ValidatingAdmissionPolicy')
+const fromWebhook = (w: string) => w.startsWith('lameduck: ')
+const settled = (mode: Mode, policyWarns: boolean, webhookWarns: boolean) => async () => {
+  const result = await client.create(nsName(mode, 0), probe)
+  return result.accepted && result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined &&
+    result.warnings.some(fromPolicy) === policyWarns && result.warnings.some(fromWebhook) === webhookWarns ? true : undefined
 }
-await until('the policy to be in force', () => injectedIn(nsName('policy', 0)))
-await until('the webhook to be in force', () => injectedIn(nsName('webhook', 0)))
+await until('the policies to be in force in their namespaces only', settled('policy', true, false))
+await until('the webhook to be in force in its namespaces only', settled('webhook', false, true))
+await until('both to be in force together', settled('both', true, true))
 
 const example = (JSON.parse(await readFile(new URL('../../examples/pod-review.json', import.meta.url), 'utf8')) as { request: { object: Pod } }).request.object
 delete example.metadata!.ownerReferences
