@@ -145,3 +145,26 @@ t.test('an annotation too large for CEL\'s cost budget: the policy leaves the Po
   t.same(policy.pod.spec.containers[0]!.lifecycle, undefined)
   t.match(webhookResult.pod.metadata?.annotations?.['lameduck.dev/injected'], /^sleep=20s /, 'the webhook trims 200 kB of spaces')
 })
+
+// The API server runs admission policies in name order: zz-late-container after lameduck, so `late`
+// gets its hook only by re-invocation (with reinvocationPolicy: Never it stays bare: tried on 1.37.2).
+t.test('re-invocation: a container another policy adds after lameduck\'s gets the hook too', async t => {
+  const late = (kind: string, spec: Record<string, unknown>) => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name: 'zz-late-container' }, spec })
+  const rules = { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }
+  await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    late('MutatingAdmissionPolicy', {
+      matchConstraints: rules,
+      failurePolicy: 'Fail',
+      reinvocationPolicy: 'Never',
+      mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "object.spec.containers.exists(c, c.name == 'late') ? [] : [JSONPatch{op: 'add', path: '/spec/containers/-', value: Object.spec.containers{name: 'late', image: 'example/late:1'}}]" } }]
+    }),
+    late('MutatingAdmissionPolicyBinding', { policyName: 'zz-late-container', matchResources: { namespaceSelector: { matchLabels: { 'lameduck-test/late': 'yes' } } } })
+  ] }))
+  await namespace(cluster, 'late-policy', { 'lameduck.dev/inject': 'enabled', [MODE]: 'policy', 'lameduck-test/late': 'yes' })
+  const stored = await until('the late container and lameduck\'s marker', async () => {
+    const result = await client.create('late-policy', podOf())
+    return result.accepted && result.pod.spec.containers.length === 2 && result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined ? result.pod : undefined
+  })
+  t.equal(stored.metadata?.annotations?.['lameduck.dev/injected'], 'sleep=15s grace=30s handler=sleep containers=web,late')
+  t.same(stored.spec.containers.map(c => c.lifecycle?.preStop), [{ sleep: { seconds: 15 } }, { sleep: { seconds: 15 } }])
+})
