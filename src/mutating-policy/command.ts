@@ -4,14 +4,15 @@
  * (docs/policy.md says why): change a flag, print again, apply again.
  */
 import { Document } from 'yaml'
-import { ConfigError, checkLimits, flagOptions, parseFlags, resolveOptions, type ParseArgsOptionsConfig } from '../serve/config.js'
+import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
+import { checkLimits, flagOptions, resolveOptions } from '../serve/config.js'
 import { POLICY_OPTIONS } from '../serve/options.js'
 import type { Handler } from '../admission/types.js'
 import type { Io } from '../common/io.js'
 import { buildPolicyObjects, type KubeObject } from './objects.js'
 import type { PolicySettings } from './settings.js'
 
-const FLAGS = { ...flagOptions(POLICY_OPTIONS), handler: { type: 'string' } } satisfies ParseArgsOptionsConfig
+const FLAGS = { ...flagOptions(POLICY_OPTIONS), handler: { type: 'string' } } satisfies FlagTable
 
 /** Reads the flags (and LAMEDUCK_* variables, as serve does); throws ConfigError naming a bad one. */
 export function readPolicySettings (argv: readonly string[], env: Io['env']): PolicySettings {
