@@ -4,6 +4,7 @@
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from './keys.js'
 import { mutatePod } from './mutate.js'
+import { fitUnderGrace, ownGrace } from './own-grace.js'
 import { resolveSettings, type PolicyLimits } from './policy.js'
 import type { Pod } from './pod.js'
 import type { NamespaceInfo } from './types.js'
@@ -17,6 +18,8 @@ export interface DecideInput {
   readonly namespace: NamespaceInfo | undefined
   readonly limits: PolicyLimits
   readonly excludeNamespaces: ReadonlySet<string>
+  /** The Pod is a manifest as written (preview), not one the API server has defaulted. */
+  readonly asWritten?: boolean
 }
 
 /** Skipped (no patch), or the mutated Pod; warnings either way. */
@@ -51,7 +54,10 @@ export function decide (input: DecideInput): Decision {
   if (skip !== undefined) {
     return { action: 'skip', reason: skip.reason, warnings: skip.warning === undefined ? [] : [skip.warning] }
   }
-  const settings = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
+  const resolved = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
+  const own = ownGrace(input.pod, input.asWritten === true)
+  const settings = own === undefined ? resolved : fitUnderGrace(resolved, own)
+  if (settings instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, settings.message] }
   const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)
   if (mutation.pod === undefined) {
     return { action: 'skip', reason: 'no eligible container', warnings: mutation.warnings }

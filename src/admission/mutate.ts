@@ -72,8 +72,8 @@ export function mutatePod (original: Pod, settings: PodSettings, maxGrace: numbe
     .map(container => container.name)
   if (hooked.length === 0) return { pod: undefined, containers: [], grace: undefined, warnings }
   const current = pod.spec.terminationGracePeriodSeconds
-  const grace = computeGrace(current, settings.sleep, settings.budget, maxGrace)
-  warnings.push(...explainGrace(current, grace, settings.sleep, settings.budget, maxGrace))
+  const grace = settings.keepGrace ?? computeGrace(current, settings.sleep, settings.budget, maxGrace)
+  if (settings.keepGrace === undefined) warnings.push(...explainGrace(current, grace, settings.sleep, settings.budget, maxGrace))
   pod.spec.terminationGracePeriodSeconds = grace
   pod.metadata = { ...pod.metadata }
   pod.metadata.annotations = { ...pod.metadata.annotations, [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked) }
