@@ -7,6 +7,8 @@
 import { ADMISSION_API_VERSION, type ParsedReview } from './review.js'
 import { decide } from './decide.js'
 import { diff, encodePatch } from './patch.js'
+import { capWarnings } from './warnings.js'
+import { reviewWorkload } from './workload.js'
 import type { PolicyLimits } from './policy.js'
 import type { NamespaceLookup } from './types.js'
 
@@ -37,6 +39,8 @@ export interface AdmissionDeps {
   readonly namespaces: NamespaceLookup
   readonly limits: PolicyLimits
   readonly excludeNamespaces: ReadonlySet<string>
+  /** Advice warnings on workloads (advice.ts); on unless false (`--no-advice`). */
+  readonly advice?: boolean
 }
 
 /**
@@ -59,7 +63,7 @@ export function respond (uid: string, patch: string | undefined, warnings: reado
     response.patchType = 'JSONPatch'
     response.patch = patch
   }
-  if (warnings.length > 0) response.warnings = warnings.map(tidyWarning)
+  if (warnings.length > 0) response.warnings = capWarnings(warnings.map(tidyWarning), WARNING_PREFIX)
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response }
 }
 
@@ -68,6 +72,11 @@ async function decideReview (review: ParsedReview, deps: AdmissionDeps): Promise
     body: respond(review.uid, undefined, warnings),
     outcome: { decision: 'skip' as const, reason, patchBytes: 0, warnings: warnings.length }
   })
+  if (review.workload !== undefined) {
+    const namespace = deps.excludeNamespaces.has(review.namespace) ? undefined : await deps.namespaces.get(review.namespace)
+    const { reason, warnings } = reviewWorkload({ workload: review.workload, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces, advice: deps.advice !== false })
+    return skipped(reason, warnings)
+  }
   if (review.pod === undefined) return skipped(review.notForUs!, [])
   const namespace = deps.excludeNamespaces.has(review.namespace) ? undefined : await deps.namespaces.get(review.namespace)
   const decision = decide({ pod: review.pod, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces })

@@ -18,8 +18,11 @@ export interface DecideInput {
   readonly namespace: NamespaceInfo | undefined
   readonly limits: PolicyLimits
   readonly excludeNamespaces: ReadonlySet<string>
-  /** The Pod is a manifest as written (preview), not one the API server has defaulted. */
-  readonly asWritten?: boolean
+  /**
+   * What `pod` is: a Pod the API server sent (the default), a Pod manifest as written (preview), or
+   * a workload's Pod template, whose Pods a controller makes (own-grace.ts applies to the first two).
+   */
+  readonly source?: 'admitted' | 'written' | 'template'
 }
 
 /** Skipped (no patch), or the mutated Pod; warnings either way. */
@@ -55,7 +58,7 @@ export function decide (input: DecideInput): Decision {
     return { action: 'skip', reason: skip.reason, warnings: skip.warning === undefined ? [] : [skip.warning] }
   }
   const resolved = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
-  const own = ownGrace(input.pod, input.asWritten === true)
+  const own = input.source === 'template' ? undefined : ownGrace(input.pod, input.source === 'written')
   const settings = own === undefined ? resolved : fitUnderGrace(resolved, own)
   if (settings instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, settings.message] }
   const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)

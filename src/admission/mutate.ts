@@ -10,6 +10,8 @@ import { formatDuration } from './duration.js'
 import { buildPreStop, isNginxImage, sameJson } from './prestop.js'
 import { computeGrace, explainGrace, type PodSettings } from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
+import { isMeshProxy } from './mesh.js'
+import { containersNamed } from './names.js'
 
 /** What a mutation did: the mutated copy (when anything is injected) and why. */
 export interface Mutation {
@@ -21,7 +23,10 @@ export interface Mutation {
   readonly warnings: readonly string[]
 }
 
-/** Regular containers the selector picks; names that match none of them are explained. */
+/**
+ * Regular containers the selector picks; names that match none of them are explained. A mesh
+ * proxy the list leaves out is picked all the same (mesh.ts), and that is explained too.
+ */
 function selectContainers (pod: Pod, selector: PodSettings['containers'], warnings: string[]): Container[] {
   const regular = pod.spec.containers
   if (selector === '*') return regular
@@ -34,23 +39,34 @@ function selectContainers (pod: Pod, selector: PodSettings['containers'], warnin
       ? `lameduck.dev/containers names "${name}", which matches no container in this Pod`
       : `lameduck.dev/containers names "${name}", which is ${what}; only regular containers get a preStop hook`)
   }
-  return regular.filter(c => selector.includes(c.name))
+  const proxies = regular.filter(c => !selector.includes(c.name) && isMeshProxy(c))
+  if (proxies.length > 0) {
+    warnings.push(`${containersNamed(proxies.map(c => c.name))}: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though lameduck.dev/containers leaves it out`)
+  }
+  return regular.filter(c => selector.includes(c.name) || proxies.includes(c))
 }
 
-/** Sets the hook on one container unless it has one of its own; true when it carries ours after. */
-function hookContainer (container: Container, settings: PodSettings, warnings: string[]): boolean {
+/** What happened to one container: lameduck's hook added, already there (a second pass), or its own kept. */
+type HookResult = 'added' | 'ours' | 'kept'
+
+/** Sets the hook on one container unless it has one of its own. */
+function hookContainer (container: Container, settings: PodSettings): HookResult {
   const hook = buildPreStop(settings.handler, settings.sleep, container.image)
   const existing = container.lifecycle?.preStop
-  if (existing !== undefined) {
-    if (sameJson(existing, hook)) return true
-    warnings.push(`container "${container.name}" already has a preStop hook; kept as it is`)
-    return false
-  }
+  if (existing !== undefined) return sameJson(existing, hook) ? 'ours' : 'kept'
   container.lifecycle = { ...container.lifecycle, preStop: hook }
-  if (settings.handler === 'sleep' && isNginxImage(container.image)) {
-    warnings.push(`container "${container.name}" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
+  return 'added'
+}
+
+/** One warning per kind of surprise, naming every container it concerns (names.ts). */
+function explainContainers (settings: PodSettings, kept: readonly Container[], added: readonly Container[]): string[] {
+  const notes: string[] = []
+  if (kept.length > 0) notes.push(`${containersNamed(kept.map(c => c.name))} already ${kept.length === 1 ? 'has a preStop hook' : 'have preStop hooks'}; kept as ${kept.length === 1 ? 'it is' : 'they are'}`)
+  const nginx = settings.handler === 'sleep' ? added.filter(c => isNginxImage(c.image)) : []
+  if (nginx.length > 0) {
+    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
   }
-  return true
+  return notes
 }
 
 /** The marker: what was injected, for audit and idempotency. */
@@ -67,9 +83,11 @@ function copyOnWrite (original: Pod): Pod {
 export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number): Mutation {
   const warnings = [...settings.warnings]
   const pod = copyOnWrite(original)
-  const hooked = selectContainers(pod, settings.containers, warnings)
-    .filter(container => hookContainer(container, settings, warnings))
-    .map(container => container.name)
+  const results = selectContainers(pod, settings.containers, warnings)
+    .map(container => ({ container, result: hookContainer(container, settings) }))
+  const having = (...wanted: HookResult[]): Container[] => results.filter(r => wanted.includes(r.result)).map(r => r.container)
+  warnings.push(...explainContainers(settings, having('kept'), having('added')))
+  const hooked = having('added', 'ours').map(container => container.name)
   if (hooked.length === 0) return { pod: undefined, containers: [], grace: undefined, warnings }
   const current = pod.spec.terminationGracePeriodSeconds
   const grace = settings.keepGrace ?? computeGrace(current, settings.sleep, settings.budget, maxGrace)

@@ -1,6 +1,6 @@
 /**
- * Where each workload kind keeps its Pod template, shared by `preview` and the workload review:
- * both decide on the template exactly as the webhook would on the Pods made from it.
+ * Which kinds are workloads, and where each keeps its Pod template, shared by `preview` and the
+ * workload review: both decide on the template exactly as the webhook would on the Pods made from it.
  */
 
 type Json = Record<string, unknown>
@@ -15,6 +15,24 @@ export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   ReplicationController: ['spec', 'template'],
   Job: ['spec', 'template'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template']
+}
+
+/** The workload kinds reviewed, by API group. */
+const WORKLOAD_KINDS: Readonly<Record<string, readonly string[]>> = {
+  apps: ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  batch: ['Job', 'CronJob']
+}
+
+/** The kind, when a request's `kind` ({group, version, kind}) is a reviewed workload. */
+export function workloadKind (kind: { group?: unknown, kind?: unknown }): string | undefined {
+  const kinds = typeof kind.group === 'string' ? WORKLOAD_KINDS[kind.group] : undefined
+  return typeof kind.kind === 'string' && kinds?.includes(kind.kind) === true ? kind.kind : undefined
+}
+
+/** A workload as the review reads it. */
+export interface Workload {
+  readonly kind: string
+  readonly object: Json
 }
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)

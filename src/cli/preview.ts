@@ -30,7 +30,7 @@ function previewObject (object: Json, path: readonly string[], label: string, na
   const problem = checkPod(template, path.length === 0 ? label : `${label} ${path.join('.')}`)
   if (problem !== undefined) throw new Error(problem)
   const namespaceName = isObject(object.metadata) && typeof object.metadata.namespace === 'string' ? object.metadata.namespace : 'default'
-  const decision = decide({ pod: template as Pod, namespaceName, namespace: namespaces(namespaceName), limits, excludeNamespaces: exclude, asWritten: true })
+  const decision = decide({ pod: template as Pod, namespaceName, namespace: namespaces(namespaceName), limits, excludeNamespaces: exclude, source: path.length === 0 ? 'written' : 'template' })
   const warnings = decision.warnings.map(warning => `${label}: ${warning}`)
   if (decision.action === 'skip') return { object, warnings: [...warnings, `${label}: unchanged (${decision.reason})`] }
   return { object: withTemplate(object, path, decision.pod), warnings }

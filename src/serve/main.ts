@@ -81,7 +81,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
   const state: ServerState = { draining: false }
   const limits = policyLimits(config, autoHandler)
-  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
+  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })

@@ -45,11 +45,12 @@ t.test('a grace period of 0 or 1 leaves no room for a pause: the Pod is left unc
 })
 
 t.test('which grace periods count as set by the manifest', async t => {
-  const cases: Array<[string, Pod, number, DecideInput['asWritten']?]> = [
+  const cases: Array<[string, Pod, number, DecideInput['source']?]> = [
     ['the API server\'s default 30, from create', withGrace(30), 30],
     ['30 in a client-side applied manifest', withGrace(30, { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied({ terminationGracePeriodSeconds: 30 }) } }), 30],
     ['30 in a server-side applied manifest', withGrace(30, { managedFields: applyEntry({ 'f:terminationGracePeriodSeconds': {} }) }), 30],
-    ['30 written in a manifest (preview)', withGrace(30), 30, true],
+    ['30 written in a manifest (preview)', withGrace(30), 30, 'written'],
+    ['5 in a workload\'s Pod template', withGrace(5), 5, 'template'],
     ['a client-side applied manifest without it', withGrace(30, { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied({ containers: [] }) } }), 30],
     ['an unreadable last-applied annotation', withGrace(30, { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{' } }), 30],
     ['a server-side applied manifest without it, and an update that has it', withGrace(30, { managedFields: [...applyEntry({ 'f:containers': {} }), { operation: 'Update', fieldsV1: { 'f:spec': { 'f:terminationGracePeriodSeconds': {} } } }, null] }), 30],
@@ -59,8 +60,8 @@ t.test('which grace periods count as set by the manifest', async t => {
   const settingsWant = { sleep: 20, budget: 25 }
   const ns = namespace({ 'lameduck.dev/prestop-sleep': `${settingsWant.sleep}s`, 'lameduck.dev/shutdown-budget': `${settingsWant.budget}s` })
   const kept = new Set(['30 in a client-side applied manifest', '30 in a server-side applied manifest', '30 written in a manifest (preview)', 'a Pod owned, but not by a controller'])
-  for (const [name, p, before, asWritten] of cases) {
-    const decision = run(p, { namespace: ns, ...(asWritten === undefined ? {} : { asWritten }) })
+  for (const [name, p, before, source] of cases) {
+    const decision = run(p, { namespace: ns, ...(source === undefined ? {} : { source }) })
     const grace = decision.action === 'mutate' ? decision.pod.spec.terminationGracePeriodSeconds : undefined
     t.equal(grace, kept.has(name) ? before : 45, `${name}: ${kept.has(name) ? 'kept' : 'raised to 45'}`)
   }
