@@ -97,3 +97,37 @@ spec: { selector: { app: redis }, ports: [{ port: 6379 }] }
   t.same(redis.args, ['--appendonly', 'no', '--save', '', '--loglevel', 'n'])
   t.same(redis.lifecycle, { preStop: { sleep: { seconds: 15 } } }, 'with the preview\'s injection')
 })
+
+const deploymentYaml = (replicas: number): string => stringify({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'shopfront', namespace: 'shop' },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'shopfront' } },
+    template: { metadata: { labels: { app: 'shopfront' } }, spec: { containers: [{ name: 'web', image: pause, ports: [{ containerPort: 8080 }] }] } }
+  }
+})
+const NO_PROBE = 'lameduck: Pods of this Deployment: container "web" has ports but no readinessProbe: a new Pod gets traffic before it is ready, so a rollout drops requests even with lameduck'
+
+// Last: it changes the namespace's annotations.
+t.test('kubectl apply of a Deployment prints the warnings its Pods get, and a namespace change shows on the next apply', async t => {
+  const first = await kubectl(cluster, ['apply', '-f', '-'], deploymentYaml(1))
+  t.match(first.stdout, /deployment.apps\/shopfront created/)
+  t.same(warningsIn(first.stderr), [NO_PROBE], 'the person who applied it sees the advice')
+  await kubectl(cluster, ['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=40s'])
+  await untilMutated(cluster, 'shop', /^sleep=40s/)
+  const second = await kubectl(cluster, ['apply', '-f', '-'], deploymentYaml(2))
+  t.match(second.stdout, /deployment.apps\/shopfront configured/)
+  t.same(warningsIn(second.stderr), [
+    'lameduck: Pods of this Deployment: terminationGracePeriodSeconds raised from 30 to 55 (preStop sleep 40s + shutdown budget 15s)',
+    NO_PROBE
+  ], 'the namespace\'s new sleep, on the next apply')
+  const server = await kubectl(cluster, ['apply', '--server-side', '-f', '-'], deploymentYaml(2))
+  t.same(warningsIn(server.stderr).length, 2, 'server-side apply too')
+  const rs = await kubectl(cluster, ['get', 'replicasets', '-n', 'shop', '-l', 'app=shopfront', '-o', 'name'])
+  t.match(rs.stdout, /replicaset/, 'the Deployment made its ReplicaSet (not reviewed: a controller owns it)')
+  const reasons = webhook.log().split('\n').filter(line => line.includes('"msg":"admission"')).map(line => (JSON.parse(line) as { reason: string }).reason)
+  t.notOk(reasons.some(reason => reason.startsWith('ReplicaSet')), 'the API server did not even send the ReplicaSet')
+  t.ok(reasons.includes('Deployment reviewed: its Pods get the hook'))
+})
