@@ -5,6 +5,7 @@
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from './keys.js'
 import { mutatePod } from './mutate.js'
 import { fitUnderGrace, ownGrace } from './own-grace.js'
+import { forWindows } from './windows.js'
 import { resolveSettings, type PolicyLimits } from './policy.js'
 import type { Pod } from './pod.js'
 import type { NamespaceInfo } from './types.js'
@@ -59,8 +60,10 @@ export function decide (input: DecideInput): Decision {
   }
   const resolved = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
   const own = input.source === 'template' ? undefined : ownGrace(input.pod, input.source === 'written')
-  const settings = own === undefined ? resolved : fitUnderGrace(resolved, own)
-  if (settings instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, settings.message] }
+  const fitted = own === undefined ? resolved : fitUnderGrace(resolved, own)
+  if (fitted instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, fitted.message] }
+  const settings = forWindows(input.pod, fitted, input.limits)
+  if (settings instanceof Error) return { action: 'skip', reason: 'Windows Pod without a native sleep', warnings: [...fitted.warnings, settings.message] }
   const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)
   if (mutation.pod === undefined) {
     return { action: 'skip', reason: 'no eligible container', warnings: mutation.warnings }
