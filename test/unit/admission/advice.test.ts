@@ -31,6 +31,7 @@ t.test('a Deployment whose rollout may take every replica down at once', async t
     ['0 replicas', rolling(0, 1), false],
     ['Recreate', rolling(1, 1, 'Recreate'), false],
     ['an unreadable value', rolling(1, 'half'), false],
+    ['a value of the wrong type', rolling(1, true), false],
     ['no strategy at all', {}, false]
   ]
   for (const [name, spec, warned] of cases) {
@@ -39,6 +40,7 @@ t.test('a Deployment whose rollout may take every replica down at once', async t
     if (warned) t.match(advice[0], /^maxUnavailable \S+ lets a rollout take down all \d+ replicas? at once/, name)
   }
   t.same(advise('StatefulSet', template([web]), rolling(1, 1)), [], 'only Deployments')
+  t.same(adviseWorkload({ kind: 'Deployment', object: { kind: 'Deployment' } }, template([web]), 30), [], 'no spec: one replica, 25% unavailable is 0')
 })
 
 t.test('a grace period written in the template below what its Pods get', async t => {

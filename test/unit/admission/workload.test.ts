@@ -50,6 +50,7 @@ t.test('a CronJob\'s and a StatefulSet\'s templates are found where they are', a
   const cron = { kind: 'CronJob', metadata: { name: 'c' }, spec: { jobTemplate: { spec: { template: { spec: { restartPolicy: 'Always', containers: [{ name: 'w' }] } } } } } }
   t.match(reviewWorkload(input(cron)).warnings, [/^Pods of this CronJob: terminationGracePeriodSeconds raised from 30 to 45/])
   t.match(reviewWorkload(input({ ...deployment(), kind: 'StatefulSet' })).warnings, [/^Pods of this StatefulSet: /])
+  t.match(reviewWorkload(input({ ...deployment(), metadata: undefined })).warnings, [/^Pods of this Deployment: /], 'no metadata: no owner')
 })
 
 t.test('through admit: allowed, never a patch, the warnings prefixed; advice off with advice: false', async t => {
