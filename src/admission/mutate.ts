@@ -5,9 +5,10 @@
  * each regular container, the metadata) are new; everything else (env, volumes, managedFields) is
  * shared with the original and never written. A whole-Pod clone was the largest cost of /mutate.
  */
-import { INJECTED_ANNOTATION } from './keys.js'
+import { isDeepStrictEqual } from 'node:util'
+import { CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, INJECTED_ANNOTATION } from './keys.js'
 import { formatDuration } from './duration.js'
-import { buildPreStop, isNginxImage, sameJson } from './prestop.js'
+import { buildPreStop, isNginxImage } from './prestop.js'
 import { computeGrace, explainGrace, type PodSettings } from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
 import { isMeshProxy } from './mesh.js'
@@ -36,12 +37,12 @@ function selectContainers (pod: Pod, selector: PodSettings['containers'], warnin
     if (regular.some(c => c.name === name)) continue
     const what = sidecars.has(name) ? 'a native sidecar' : initNames.has(name) ? 'an init container' : undefined
     warnings.push(what === undefined
-      ? `lameduck.dev/containers names "${name}", which matches no container in this Pod`
-      : `lameduck.dev/containers names "${name}", which is ${what}; only regular containers get a preStop hook`)
+      ? `${CONTAINERS_ANNOTATION} names "${name}", which matches no container in this Pod`
+      : `${CONTAINERS_ANNOTATION} names "${name}", which is ${what}; only regular containers get a preStop hook`)
   }
   const proxies = regular.filter(c => !selector.includes(c.name) && isMeshProxy(c))
   if (proxies.length > 0) {
-    warnings.push(`${containersNamed(proxies.map(c => c.name))}: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though lameduck.dev/containers leaves it out`)
+    warnings.push(`${containersNamed(proxies.map(c => c.name))}: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${CONTAINERS_ANNOTATION} leaves it out`)
   }
   return regular.filter(c => selector.includes(c.name) || proxies.includes(c))
 }
@@ -53,7 +54,8 @@ type HookResult = 'added' | 'ours' | 'kept'
 function hookContainer (container: Container, settings: PodSettings): HookResult {
   const hook = buildPreStop(settings.handler, settings.sleep, container.image)
   const existing = container.lifecycle?.preStop
-  if (existing !== undefined) return sameJson(existing, hook) ? 'ours' : 'kept'
+  // Our own hook from an earlier pass (re-invocation): deep equality of plain JSON, no I/O.
+  if (existing !== undefined) return isDeepStrictEqual(existing, hook) ? 'ours' : 'kept'
   container.lifecycle = { ...container.lifecycle, preStop: hook }
   return 'added'
 }
@@ -64,7 +66,7 @@ function explainContainers (settings: PodSettings, kept: readonly Container[], a
   if (kept.length > 0) notes.push(`${containersNamed(kept.map(c => c.name))} already ${kept.length === 1 ? 'has a preStop hook' : 'have preStop hooks'}; kept as ${kept.length === 1 ? 'it is' : 'they are'}`)
   const nginx = settings.handler === 'sleep' ? added.filter(c => isNginxImage(c.image)) : []
   if (nginx.length > 0) {
-    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
+    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
   }
   return notes
 }

@@ -5,6 +5,7 @@
  */
 import type { Pod } from './pod.js'
 import { workloadKind, type Workload } from './template.js'
+import { isObject } from './types.js'
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1'
 
@@ -22,9 +23,6 @@ export interface ParsedReview {
 }
 
 type Json = Record<string, unknown>
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const isAbsent = (value: unknown): boolean => value === undefined || value === null
 

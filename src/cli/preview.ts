@@ -8,7 +8,7 @@ import type { Pod } from '../admission/pod.js'
 import { checkPod } from '../admission/review.js'
 import type { PolicyLimits } from '../admission/policy.js'
 import { TEMPLATE_PATHS, templateAt, withTemplate } from '../admission/template.js'
-import type { NamespaceInfo } from '../admission/types.js'
+import { isObject, type NamespaceInfo } from '../admission/types.js'
 import { listItems, readDocuments, writeDocument } from '../common/yaml.js'
 
 /** How preview finds a namespace: from a file, or one built from `--namespace-annotation`s. */
@@ -21,8 +21,6 @@ export interface PreviewResult {
 }
 
 type Json = Record<string, unknown>
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Decides on one object's Pod template; returns the object to print (a copy when changed) and its warnings. */
 function previewObject (object: Json, path: readonly string[], label: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): { object: Json, warnings: string[] } {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { decide, type DecideInput } from '../../../src/admission/decide.js'
-import { diff, applyPatch } from '../../../src/admission/patch.js'
-import { LIMITS, namespace, pod } from '../../helpers/pods.js'
+import { diff } from '../../../src/admission/patch.js'
+import { LIMITS, applyPatch, namespace, pod } from '../../helpers/pods.js'
 import type { Pod } from '../../../src/admission/pod.js'
 
 const CONTROLLER = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }]

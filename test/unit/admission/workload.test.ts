@@ -63,11 +63,14 @@ t.test('through admit: allowed, never a patch, the warnings prefixed; advice off
   const noProbe = deployment({}, { containers: [{ name: 'web', image: 'app:1', ports: [{ containerPort: 8080 }] }] })
   for (const operation of ['CREATE', 'UPDATE']) {
     const { body, outcome } = await admit(review(noProbe, operation), deps())
+    if (!('response' in body)) return t.fail('an AdmissionReview')
     t.same(Object.keys(body.response).sort(), ['allowed', 'uid', 'warnings'], `${operation}: no patch`)
     t.same(body.response.warnings, ['lameduck: Pods of this Deployment: container "web" has ports but no readinessProbe: a new Pod gets traffic before it is ready, so a rollout drops requests even with lameduck'])
     t.match(outcome, { decision: 'skip', reason: 'Deployment reviewed: its Pods get the hook', patchBytes: 0, warnings: 1 })
   }
-  t.same((await admit(review(noProbe), deps({ advice: false }))).body.response.warnings, undefined, 'no advice')
+  t.match((await admit(review(noProbe), deps({ advice: false }))).body, { response: { uid: 'u1', warnings: undefined } }, 'no advice')
+  const broken = { get: async () => { throw new Error('API server down') }, ready: () => true, close: async () => {} }
+  t.match(await admit(review(noProbe), deps({ namespaces: broken })), { status: 500, outcome: { decision: 'unavailable' } }, 'a namespace that cannot be read: 500, and failurePolicy Ignore lets the workload through')
   const excluded = mapNamespaces([namespace()])
   const answer = await admit(review(noProbe), deps({ namespaces: excluded, excludeNamespaces: new Set(['shop']) }))
   t.equal(excluded.calls, 0, 'an excluded namespace is not looked up')
