@@ -1,7 +1,8 @@
 // The layout's promises, checked on every run: no import cycle anywhere in the product's code
 // (type-only imports count too: they tie the files together for a reader just the same), no cycle
 // between the folders of src/ (what several parts share sits below all of them), and a pure core:
-// src/admission/ imports nothing from the other folders and nothing that does I/O.
+// src/admission/ imports nothing from the other folders and nothing that does I/O; src/common/, what
+// every command shares, imports only the core.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -79,6 +80,12 @@ t.test('no cycle between the folders of src/', async t => {
     folders.set(from, targets)
   }
   t.same(findCycles(new Map([...folders].map(([folder, targets]) => [folder, [...targets]]))), [])
+})
+
+t.test('what every command shares, src/common/, sits below them: it imports only the core', async t => {
+  for (const file of files.filter(f => f.startsWith('src/common/'))) {
+    t.same(localImports(file).filter(target => !/^src\/(admission|common)\//.test(target)), [], `${file}: only src/admission/ and src/common/`)
+  }
 })
 
 t.test('the pure core, src/admission/, imports nothing from the shells and nothing that does I/O', async t => {
