@@ -27,6 +27,7 @@ const app = buildServer({
   excludeNamespaces: new Set(['kube-system']),
   bodyLimit: 4 * 1024 * 1024,
   timeouts: { headers: 100, request: 110 },
+  maxConnections: 1000,
   logger: createLogger('info'),
   metrics: createMetrics(),
   state: { draining: false }

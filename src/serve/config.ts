@@ -28,6 +28,7 @@ export interface ServeConfig {
   readonly bodyLimit: number
   readonly headersTimeout: number
   readonly requestTimeout: number
+  readonly maxConnections: number
   readonly logLevel: string
 }
 
@@ -55,6 +56,8 @@ function convert (spec: OptionSpec, text: string): Value {
       const match = SIZE.exec(text.trim())
       return match === null ? fail('is not a size (use bytes, or 512KiB, 4MiB)') : Number(match[1]) * SIZE_FACTORS[match[2]!]!
     }
+    case 'count':
+      return /^\d+$/.test(text.trim()) ? Number(text.trim()) : fail('is not a whole number')
     case 'boolean':
       return ['true', '1', 'yes'].includes(text) ? true : ['false', '0', 'no', ''].includes(text) ? false : fail('is not true or false')
     case 'list':
@@ -107,6 +110,7 @@ function validate (config: ServeConfig): ServeConfig {
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
+  check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
   return config
 }

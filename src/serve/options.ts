@@ -4,7 +4,7 @@
  */
 
 /** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'boolean' | 'list' | 'level'
+export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level'
 
 /** One option: flag name, the config key it sets, its default (as text) and its help line. */
 export interface OptionSpec {
@@ -36,6 +36,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
   { name: 'request-timeout', key: 'requestTimeout', kind: 'duration', default: '110s', help: 'a whole request, body included, must arrive within this: 408 and close after' },
+  { name: 'max-connections', key: 'maxConnections', kind: 'count', default: '1000', help: 'open connections at most; more are closed at once, before their TLS handshake, so that stalled clients cannot take the memory limit' },
   { name: 'body-limit', key: 'bodyLimit', kind: 'size', default: '4MiB', help: 'largest AdmissionReview accepted (413 above)' },
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]

@@ -27,6 +27,8 @@ export interface ServerDeps extends Omit<AdmissionDeps, 'limits'> {
   readonly bodyLimit: number
   /** Seconds a request's headers, and the whole request, may take to arrive (--headers-timeout, --request-timeout). */
   readonly timeouts: { readonly headers: number, readonly request: number }
+  /** Open connections at most (--max-connections). */
+  readonly maxConnections: number
   readonly logger: Logger
   readonly metrics: Metrics
   readonly state: ServerState
@@ -107,6 +109,11 @@ export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
     return503OnClosing: false
   }) as unknown as FastifyInstance<Server>
   applyTimeouts(app.server, deps.timeouts)
+  // Each open TLS connection holds ~75 KB of native memory on Node 24 (OpenSSL's state and buffers):
+  // 3,000 stalled clients took RSS to 326 MB, over the Deployment's 256Mi. Over the cap, Node closes
+  // a new connection as it is accepted, before any handshake; connections already open (the API
+  // server's kept-alive ones) keep working, and stalled ones free their place at the timeouts.
+  app.server.maxConnections = deps.maxConnections
   deps.tls.onChange(pair => {
     app.server.setSecureContext(tlsOptions(pair))
     deps.metrics.certificateReloaded()

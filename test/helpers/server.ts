@@ -42,6 +42,7 @@ export async function testServer (t: Test, overrides: Partial<ServerDeps> = {}) 
     excludeNamespaces: new Set(['kube-system']),
     bodyLimit: 64 * 1024,
     timeouts: { headers: 100, request: 110 },
+    maxConnections: 1000,
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     state,

@@ -9,7 +9,7 @@ t.test('defaults', async t => {
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, selfSigned: true,
     namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
-    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, logLevel: 'info'
+    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info'
   })
   t.ok(Object.isFrozen(config), 'read once, then frozen')
 })
@@ -51,6 +51,8 @@ t.test('a bad flag or value is one clear line', async t => {
     [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
     [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/],
     [[...SELF, '--headers-timeout', '0'], {}, /--headers-timeout must be at least 1s/],
+    [[...SELF, '--max-connections', '0'], {}, /--max-connections must be at least 1/],
+    [[...SELF, '--max-connections', 'many'], {}, /^--max-connections: "many" is not a whole number$/],
     [[...SELF, '--headers-timeout', '30s', '--request-timeout', '10s'], {}, /--request-timeout \(10s\) must not be shorter than --headers-timeout \(30s\)/]
   ]
   for (const [argv, env, message] of cases) {

@@ -195,3 +195,23 @@ t.test('a workload review is logged with the workload\'s name and answered witho
   t.equal(response.json().response.patch, undefined)
   t.match(lines.find(line => line.msg === 'admission'), { name: 'web', decision: 'skip', reason: /^Deployment reviewed/ })
 })
+
+t.test('over --max-connections, a new connection is closed before its handshake; the open ones keep working', async t => {
+  const { app, pair } = await testServer(t, { maxConnections: 1 })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  const first = connect({ host: '127.0.0.1', port, ca: pair.cert, servername: 'localhost' })
+  first.on('error', () => {})
+  await new Promise(resolve => first.once('secureConnect', resolve))
+  const refused = await new Promise<string>(resolve => {
+    const second = connect({ host: '127.0.0.1', port, ca: pair.cert, servername: 'localhost' })
+    second.once('secureConnect', () => { resolve('handshake done'); second.destroy() })
+    second.once('error', err => { resolve((err as { code?: string }).code ?? err.message) })
+    second.once('close', () => { resolve('closed') })
+  })
+  t.not(refused, 'handshake done', `the second connection was closed (${refused})`)
+  const answer = new Promise<string>(resolve => first.on('data', chunk => { resolve(String(chunk)) }))
+  first.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+  t.match(await answer, /200 OK/, 'the first still answers')
+  first.destroy()
+})
