@@ -84,13 +84,13 @@ export async function runHandshakes (url: string, body: string, seconds: number,
 
 /**
  * The benchmark server (bench/server.ts) in a child process, with `nodeOptions` (the Deployment's
- * heap flags); its log lines are read from a pipe and dropped, as a container runtime reads them.
+ * heap flags); its log lines go to /dev/null, as the Go peer's go to a file: a pipe to this process,
+ * busy generating load, would measure how fast it drains pipes.
  * `stop` closes it (and writes its CPU profile, if any).
  */
 export async function startBenchServer (o: { cpuProfDir?: string, nodeOptions?: readonly string[] } = {}): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
   const execArgv = [...o.nodeOptions ?? [], '--import', 'tsx', ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir])]
-  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
-  child.stdout!.on('data', () => {})
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', message => { resolve((message as { port: number }).port) })

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { spawn, execFile } from 'node:child_process'
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -66,7 +66,9 @@ async function healthy (url: string): Promise<boolean> {
 
 /**
  * Starts the Go peer on a free loopback port with the key pair written to `dir`; `cpu` pins it to
- * one CPU (taskset) from the start, so Go sizes GOMAXPROCS to it. Its log lines are read and dropped.
+ * one CPU (taskset) from the start, so Go sizes GOMAXPROCS to it. Its log (stderr) goes to a file in
+ * `dir`, not to a pipe: the bench's own process, busy generating load, drains pipes slowly, and zap's
+ * blocking writes then held the Go peer to half its rate (lameduck's log is asynchronous).
  */
 export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPair, namespaces: readonly NamespaceInfo[], cpu?: number }): Promise<GoPeer> {
   await writeFile(join(o.dir, 'tls.crt'), o.pair.cert)
@@ -74,10 +76,12 @@ export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPa
   await writeFile(join(o.dir, 'namespaces.json'), namespacesJson(o.namespaces))
   const [port] = await freePorts(1) as [number]
   const args = ['--port', String(port), '--cert-dir', o.dir, '--namespaces-file', join(o.dir, 'namespaces.json')]
-  const child = o.cpu === undefined ? spawn(o.binary, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('taskset', ['-c', String(o.cpu), o.binary, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let tail = ''
-  child.stdout.on('data', () => {})
-  child.stderr.on('data', (chunk: Buffer) => { tail = (tail + String(chunk)).slice(-4000) })
+  const logFile = join(o.dir, 'go-peer.log')
+  const log = await open(logFile, 'w')
+  const stdio: ['ignore', 'ignore', number] = ['ignore', 'ignore', log.fd]
+  const child = o.cpu === undefined ? spawn(o.binary, args, { env: childEnv(), stdio }) : spawn('taskset', ['-c', String(o.cpu), o.binary, ...args], { env: childEnv(), stdio })
+  await log.close()
+  const tail = async (): Promise<string> => (await readFile(logFile, 'utf8').catch(() => '')).slice(-4000)
   const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
@@ -88,7 +92,7 @@ export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPa
   const url = `https://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   while (!await healthy(url)) {
-    if (child.exitCode !== null || Date.now() > deadline) { await stop(); throw new Error(`the Go peer did not start: ${tail}`) }
+    if (child.exitCode !== null || Date.now() > deadline) { await stop(); throw new Error(`the Go peer did not start: ${await tail()}`) }
     await sleep(100)
   }
   return { url, port, pid: child.pid!, stop }
