@@ -9,6 +9,8 @@ import pino, { type Logger } from 'pino'
 import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
+import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
+import { startClusterRenewal } from '../renew/start.js'
 import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
 import { watchKeyPair } from '../tls/watch.js'
 import { createFileNamespaces } from '../namespaces/file.js'
@@ -82,6 +84,10 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const state: ServerState = { draining: false }
   const limits = policyLimits(config, autoHandler)
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
+  const certMetrics = createCertificateMetrics(metrics.registry)
+  const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
+  await expiry.ready
+  const renewer = config.renewCerts ? startClusterRenewal(config, logger, certMetrics) : undefined
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -95,10 +101,12 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
     async shutdown () {
       state.draining = true
       logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
+      await renewer?.close()
       await wait(config.drainDelay * 1000)
       await closeApp(app)
       await closeApp(metricsApp)
       await namespaces.close()
+      expiry.close()
       tls.close()
       logger.info('stopped')
     }

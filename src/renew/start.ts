@@ -1,0 +1,49 @@
+/**
+ * `lameduck serve --renew-certs`: the certs-script's renewal run (`lameduck certs --apply` with the
+ * manifests' names) in a loop in every replica, under the Lease `lameduck-system/lameduck-renew`.
+ */
+import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from 'pino'
+import { readCertsOptions, type CertsOptions } from '../../certs-script/flags.js'
+import { connectCluster, loadKubeConfig } from '../../certs-script/cluster.js'
+import { renewOnce } from '../../certs-script/run.js'
+import type { ServeConfig } from '../serve/config.js'
+import { createLeaseLock } from './lease.js'
+import { connectLease } from './lease-client.js'
+import { startRenewer, type RenewalMetrics, type Renewer } from './renewer.js'
+
+/** The Lease the replicas take for a run (manifests/base/renew.yaml). */
+export const LEASE_NAME = 'lameduck-renew'
+/** Longer than any run (a CA rotation waits `--settle`, 5 s): a replica that died holding it frees it after this. */
+export const LEASE_SECONDS = 60
+
+/** The certs-script's options for `config`: its defaults (the manifests' names) with the serve flags' validities and overlap. */
+export function certsOptionsFor (config: Pick<ServeConfig, 'kubeconfig' | 'renewValidity' | 'renewCaValidity' | 'renewOverlap'>): CertsOptions {
+  return readCertsOptions([
+    ...config.kubeconfig === undefined ? ['--apply'] : ['--kubeconfig', config.kubeconfig],
+    '--validity', `${config.renewValidity}s`, '--ca-validity', `${config.renewCaValidity}s`, '--overlap', `${config.renewOverlap}s`
+  ])
+}
+
+/* c8 ignore start -- the wiring to the real cluster client and clock: its parts are unit tested
+   (lease, renewer, schedule, certs-script/run), and test/e2e/renew.test.ts runs it against a real
+   kube-apiserver with two replicas. */
+/** Starts the renewal loop of this replica. */
+export function startClusterRenewal (config: ServeConfig, logger: Logger, metrics: RenewalMetrics): Renewer {
+  const options = certsOptionsFor(config)
+  const kubeConfig = loadKubeConfig(options.cluster!)
+  const now = (): Date => new Date()
+  // The Pod's name in a cluster; host and PID tell apart two replicas on one machine.
+  const lock = createLeaseLock(connectLease(kubeConfig, options.namespace, LEASE_NAME), { identity: `${hostname()}_${process.pid}`, durationSeconds: LEASE_SECONDS, now })
+  const log = logger.child({ component: 'renew' })
+  log.info({ secret: `${options.namespace}/${options.secret}`, webhook: options.webhook, lease: `${options.namespace}/${LEASE_NAME}` }, 'certificate renewal in the cluster: on')
+  return startRenewer({
+    lock,
+    renew: async say => await renewOnce(options, { connect: connectCluster, now, sleep: async ms => { await sleep(ms) }, say }),
+    now,
+    logger: log,
+    metrics
+  })
+}
+/* c8 ignore stop */
