@@ -26,10 +26,12 @@ export function certsOptionsFor (config: Pick<ServeConfig, 'kubeconfig' | 'renew
   ])
 }
 
-/* c8 ignore start -- the wiring to the real cluster client and clock: its parts are unit tested
-   (lease, renewer, schedule, certs-script/run), and test/e2e/renew.test.ts runs it against a real
-   kube-apiserver with two replicas. */
-/** Starts the renewal loop of this replica. */
+/** The renewal loop when `--renew-certs` is on, else a renewer that does nothing. */
+export function startRenewal (config: ServeConfig, logger: Logger, metrics: RenewalMetrics): Renewer {
+  return config.renewCerts ? startClusterRenewal(config, logger, metrics) : { close: async () => undefined }
+}
+
+/** Starts the renewal loop of this replica (test/e2e/renew.test.ts runs two against a real kube-apiserver). */
 export function startClusterRenewal (config: ServeConfig, logger: Logger, metrics: RenewalMetrics): Renewer {
   const options = certsOptionsFor(config)
   const kubeConfig = loadKubeConfig(options.cluster!)
@@ -40,10 +42,9 @@ export function startClusterRenewal (config: ServeConfig, logger: Logger, metric
   log.info({ secret: `${options.namespace}/${options.secret}`, webhook: options.webhook, lease: `${options.namespace}/${LEASE_NAME}` }, 'certificate renewal in the cluster: on')
   return startRenewer({
     lock,
-    renew: async say => await renewOnce(options, { connect: connectCluster, now, sleep: async ms => { await sleep(ms) }, say }),
+    renew: async say => await renewOnce(options, { connect: connectCluster, now, sleep, say }),
     now,
     logger: log,
     metrics
   })
 }
-/* c8 ignore stop */

@@ -10,7 +10,7 @@ import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
 import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
-import { startClusterRenewal } from '../renew/start.js'
+import { startRenewal } from '../renew/start.js'
 import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
 import { watchKeyPair } from '../tls/watch.js'
 import { createFileNamespaces } from '../namespaces/file.js'
@@ -87,7 +87,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const certMetrics = createCertificateMetrics(metrics.registry)
   const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
   await expiry.ready
-  const renewer = config.renewCerts ? startClusterRenewal(config, logger, certMetrics) : undefined
+  const renewer = startRenewal(config, logger, certMetrics)
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -101,7 +101,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
     async shutdown () {
       state.draining = true
       logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
-      await renewer?.close()
+      await renewer.close()
       await wait(config.drainDelay * 1000)
       await closeApp(app)
       await closeApp(metricsApp)
