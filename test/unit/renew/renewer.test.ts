@@ -28,6 +28,11 @@ function lockOf (answers: boolean[]): LeaseLock & { events: string[] } {
   return { events, acquire: async () => { const yes = answers.shift() ?? true; events.push(yes ? 'acquired' : 'busy'); return yes }, release: async () => { events.push('released') } }
 }
 
+/** Polls `done` every 10 ms until it holds (or 10 s pass): timers run late on a busy machine. */
+async function eventually (done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await sleep(10)
+}
+
 const result = (changes: Partial<RunResult>): RunResult => ({ changed: false, pendingUntil: undefined, ca: cert, serving: cert, caNew: false, servingNew: false, nextRenewal: new Date(Date.now() + 3_600_000), ...changes })
 
 t.test('runs at once under the Lease, counts what it renewed, logs the steps, and sleeps until the next renewal', async t => {
@@ -36,7 +41,8 @@ t.test('runs at once under the Lease, counts what it renewed, logs the steps, an
   const lock = lockOf([])
   let runs = 0
   const renewer = startRenewer({ lock, now: () => new Date(), logger: log, metrics, timing, renew: async say => { runs++; say('serving certificate: new'); return result({ changed: true, caNew: true, servingNew: true }) } })
-  await sleep(100)
+  await eventually(() => lock.events.length === 2)
+  await sleep(50)
   await renewer.close()
   t.equal(runs, 1, 'one run: the next is an hour away')
   t.same(lock.events, ['acquired', 'released'])
@@ -48,7 +54,7 @@ t.test('another replica holds the Lease: tries again shortly, and then has nothi
   const { logger: log, lines } = logger()
   const lock = lockOf([false])
   const renewer = startRenewer({ lock, now: () => new Date(), logger: log, metrics: counting(), timing, renew: async () => result({}) })
-  await sleep(150)
+  await eventually(() => lock.events.includes('released'))
   await renewer.close()
   t.same(lock.events, ['busy', 'acquired', 'released'])
   t.ok(lines().some(line => line.msg === 'certificate renewal: nothing to do' && line.level === 20), 'at debug level')
@@ -63,7 +69,7 @@ t.test('a failed run is counted and logged, the Lease given back, and retried wi
     lock, now: () => new Date(), logger: log, metrics, timing,
     renew: async say => { runs++; if (runs <= 2) { say('CA kept'); throw new Error('writing Secret x: forbidden (403)') } return result({ changed: true, servingNew: true }) }
   })
-  await sleep(300)
+  await eventually(() => lock.events.length === 6)
   await renewer.close()
   t.equal(runs, 3)
   t.same(metrics.counts, { serving: 1, ca: 0, failed: 2 })
@@ -75,7 +81,7 @@ t.test('a Lease that cannot be read is a failure too', async t => {
   const { logger: log } = logger()
   const metrics = counting()
   const renewer = startRenewer({ lock: { acquire: async () => { throw new Error('reading Lease: forbidden') }, release: async () => undefined }, now: () => new Date(), logger: log, metrics, timing: { ...timing, firstRetryMs: 60_000, maxRetryMs: 60_000 }, renew: async () => result({}) })
-  await sleep(50)
+  await eventually(() => metrics.counts.failed === 1)
   await renewer.close()
   t.equal(metrics.counts.failed, 1)
 })
@@ -83,11 +89,19 @@ t.test('a Lease that cannot be read is a failure too', async t => {
 t.test('close waits for a run in flight, and no run follows (default timing)', async t => {
   const { logger: log } = logger()
   let runs = 0
-  const renewer = startRenewer({ lock: lockOf([]), now: () => new Date(), logger: log, metrics: counting(), renew: async () => { runs++; await sleep(100); return result({ nextRenewal: new Date() }) } })
+  let entered!: () => void
+  const inRun = new Promise<void>(resolve => { entered = resolve })
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const renewer = startRenewer({ lock: lockOf([]), now: () => new Date(), logger: log, metrics: counting(), renew: async () => { runs++; entered(); await gate; return result({ nextRenewal: new Date() }) } })
+  await inRun
+  let closed = false
+  const closing = renewer.close().then(() => { closed = true })
   await sleep(20)
-  const started = Date.now()
-  await renewer.close()
-  t.ok(Date.now() - started >= 50, 'waited for the run')
+  t.notOk(closed, 'still waiting for the run')
+  release()
+  await closing
+  t.ok(closed, 'closed once the run ended')
   await sleep(1200)
-  t.equal(runs, 1)
+  t.equal(runs, 1, 'and no run after it, though one was due')
 })

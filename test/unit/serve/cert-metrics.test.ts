@@ -38,6 +38,11 @@ function switchable (pair: KeyPair): KeyPairSource & { switchTo: (next: KeyPair)
   }
 }
 
+/** Polls `done` every 10 ms until it holds (or 10 s pass): timers run late on a busy machine. */
+async function eventually (done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000 && !await done(); i++) await sleep(10)
+}
+
 const gauge = async (registry: Registry, certificate: string): Promise<number | undefined> => {
   const line = (await registry.metrics()).split('\n').find(l => l.startsWith(`lameduck_certificate_expiry_timestamp_seconds{certificate="${certificate}"}`))
   return line === undefined ? undefined : Number(line.split(' ').pop())
@@ -57,7 +62,7 @@ t.test('the expiry of the served certificate and of the CA that signed it, kept 
   t.equal(await gauge(registry, 'ca'), seconds(ca.cert), 'the CA that issued it, not the other one in the bundle')
   t.same(lines, [], 'a month left: no warning')
   source.switchTo(renewed)
-  await sleep(50)
+  await eventually(async () => await gauge(registry, 'serving') === seconds(renewed.cert))
   t.equal(await gauge(registry, 'serving'), seconds(renewed.cert), 'after a reload')
   t.match(lines, [{ level: 40, msg: /^TLS certificate expires soon/, certificate: 'serving' }], 'ten days left: a warning')
 })
@@ -67,7 +72,7 @@ t.test('without a ca.crt (or --self-signed), the serving certificate only; the w
   const { logger, lines } = capture()
   const watch = watchCertificateExpiry({ tls: staticKeyPair(renewed), certFile: join(t.testdir({}), 'tls.crt'), metrics: createCertificateMetrics(registry), logger, warnWithinMs: 14 * DAY, now: () => now, intervalMs: 20 })
   await watch.ready
-  await sleep(70)
+  await eventually(() => lines.length >= 3)
   watch.close()
   t.equal(await gauge(registry, 'ca'), undefined)
   t.ok(lines.length >= 3, `warned at load and on the timer (${lines.length})`)
