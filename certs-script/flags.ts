@@ -2,10 +2,9 @@
  * `lameduck certs` flags: read once, checked, frozen. A bad flag or value is a ConfigError (one
  * line, exit code 2).
  */
-import { ConfigError, parseFlags } from '../src/serve/config.js'
-import { parseDuration } from '../src/admission/duration.js'
+import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
 import { OWN_NAMESPACE } from '../src/serve/options.js'
-import type { ClusterTarget } from './cluster-api.js'
+import type { ClusterTarget } from '../src/common/cluster.js'
 import { validityText } from './renewal.js'
 
 /** Everything a run needs. Durations in milliseconds. */
@@ -103,11 +102,8 @@ function name (flag: string, value: string, pattern: RegExp): string {
 
 const DAY_MS = 86_400_000
 
-function days (flag: string, value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN
-  if (!(n >= 1 && n <= 36_500)) throw new ConfigError(`--${flag}: ${JSON.stringify(value)} is not a whole number of days (1-36500)`)
-  return n * DAY_MS
-}
+const days = (flag: string, value: string): number => numberFlag(flag, value, { whole: { min: 1, max: 36_500, unit: 'days' } }) * DAY_MS
+const millis = (flag: string, value: string): number => durationFlag(flag, value) * 1000
 
 /** A validity from `--<daysFlag> N` or `--<durationFlag> DURATION` (one of them), else `defaultDays`. */
 function validity (values: Readonly<Record<string, unknown>>, daysFlag: string, durationFlag: string, defaultDays: number): number {
@@ -120,12 +116,6 @@ function validity (values: Readonly<Record<string, unknown>>, daysFlag: string, 
     return ms
   }
   return days(daysFlag, typeof inDays === 'string' ? inDays : String(defaultDays))
-}
-
-function millis (flag: string, value: string): number {
-  const seconds = parseDuration(value)
-  if (seconds instanceof Error) throw new ConfigError(`--${flag}: ${seconds.message}`)
-  return seconds * 1000
 }
 
 /** Reads and checks the flags. */

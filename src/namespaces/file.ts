@@ -4,53 +4,25 @@
  * the API server would, so a mistake is reported with the file, the document and what is wrong,
  * rather than silently changing what gets injected.
  */
-import { watch as fsWatch } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Logger } from 'pino'
-import { parseAllDocuments } from 'yaml'
-import type { NamespaceInfo, NamespaceLookup } from '../admission/types.js'
+import { watchFiles, type WatchDirectory } from '../common/watched-files.js'
+import { isObject, type NamespaceInfo, type NamespaceLookup } from '../admission/types.js'
+import { listItems, readDocuments } from '../common/yaml.js'
 
 /** Every Namespace in `text`, in order; throws an Error naming `source`, the document and the problem. */
 export function parseNamespaces (text: string, source: string): NamespaceInfo[] {
   const found: NamespaceInfo[] = []
   const firstSeenIn = new Map<string, string>()
-  parseAllDocuments(text).forEach((doc, index) => {
-    const where = `${source}: document ${index + 1}`
-    const value = documentValue(doc, where)
-    // An empty document, such as the one after a trailing `---`, holds nothing.
-    if (value === null) return
-    for (const [item, at] of itemsOf(value, where)) {
-      const info = toNamespaceInfo(item, at)
-      const first = firstSeenIn.get(info.name)
-      if (first !== undefined) throw new Error(`${at}: duplicate namespace "${info.name}" (first in ${first})`)
-      firstSeenIn.set(info.name, at.slice(source.length + 2))
-      found.push(info)
-    }
-  })
+  for (const { value, where } of readDocuments(text, source).flatMap(listItems)) {
+    const info = toNamespaceInfo(value, where)
+    const first = firstSeenIn.get(info.name)
+    if (first !== undefined) throw new Error(`${where}: duplicate namespace "${info.name}" (first in ${first})`)
+    firstSeenIn.set(info.name, where.slice(source.length + 2))
+    found.push(info)
+  }
   if (found.length === 0) throw new Error(`${source}: holds no Namespace`)
   return found
-}
-
-function documentValue (doc: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
-  // yaml's messages end with a code excerpt; the first line (with line and column) is enough for a log.
-  const firstLine = (message: string): string => message.split('\n')[0]!.replace(/:$/, '')
-  const error = doc.errors[0]
-  if (error !== undefined) throw new Error(`${where}: ${firstLine(error.message)}`)
-  try {
-    return doc.toJS() as unknown
-  } catch (err) {
-    // Aliases are resolved here: an unknown anchor, or too many expansions (a "billion laughs").
-    throw new Error(`${where}: ${firstLine((err as Error).message)}`)
-  }
-}
-
-function itemsOf (value: unknown, where: string): Array<[unknown, string]> {
-  const kind = isObject(value) ? value.kind : undefined
-  if (kind !== 'List' && kind !== 'NamespaceList') return [[value, where]]
-  const items = (value as Record<string, unknown>).items
-  if (!Array.isArray(items)) throw new Error(`${where}: a ${kind} without an items list`)
-  return items.map((item, i): [unknown, string] => [item, `${where}, item ${i + 1}`])
 }
 
 function toNamespaceInfo (value: unknown, at: string): NamespaceInfo {
@@ -81,19 +53,12 @@ function stringMap (value: unknown, at: string): Readonly<Record<string, string>
   return Object.freeze({ ...(value as Record<string, string>) })
 }
 
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function describe (value: unknown): string {
   if (Array.isArray(value)) return 'a list'
   if (value === null) return 'null'
   if (typeof value === 'object') return 'a mapping'
   return `a ${typeof value} (${JSON.stringify(value)})`
 }
-
-/** Watches a directory: `onChange` on any entry changing, `onError` if watching fails later. */
-export type WatchDirectory = (dir: string, onChange: () => void, onError: (err: Error) => void) => { close(): void }
 
 /** What `createFileNamespaces` needs. */
 export interface FileNamespacesOptions {
@@ -109,87 +74,44 @@ export interface FileNamespacesOptions {
 
 const POLL_MS = 5000
 
-const watchDirectory: WatchDirectory = (dir, onChange, onError) => fsWatch(dir, onChange).on('error', onError)
+async function readNamespacesFile (path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read the namespaces file: ${(err as Error).message}`, { cause: err })
+  }
+}
 
 /**
  * A NamespaceLookup over `path`, ready at once. A file that cannot be read or parsed at start
  * rejects. Later changes are picked up by watching the directory (a ConfigMap volume swaps a
- * `..data` symlink, so the file's own name never changes) and by polling; a bad version is
- * logged and the last good one kept. The watcher and the timer keep the process alive until `close()`.
+ * `..data` symlink, so the file's own name never changes) and by polling (src/common/watched-files.ts);
+ * a bad version is logged and the last good one kept. The watcher and the timer keep the process
+ * alive until `close()`.
  */
 export async function createFileNamespaces (options: FileNamespacesOptions): Promise<NamespaceLookup> {
-  const { path, logger, pollIntervalMs = POLL_MS, onReload = () => {}, watch = watchDirectory } = options
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new Error(`cannot read the namespaces file: ${(err as Error).message}`, { cause: err })
-  }
-  let byName = indexByName(parseNamespaces(text, path))
-  let seen: string | undefined = text
-  let lastProblem: string | undefined
+  const { path, logger, onReload = () => {} } = options
+  const file = await watchFiles({
+    paths: [path],
+    read: readNamespacesFile,
+    parse: ([text]) => new Map(parseNamespaces(text!, path).map(ns => [ns.name, ns])),
+    what: 'namespaces file',
+    logger,
+    pollIntervalMs: options.pollIntervalMs ?? POLL_MS,
+    ...(options.watch === undefined ? {} : { watch: options.watch }),
+    onChange: byName => {
+      logger.info({ path, namespaces: byName.size }, 'namespaces file reloaded')
+      onReload()
+    },
+    onProblem: err => { onReload(err) }
+  })
   let closed = false
-  let queued = false
-  let queue = Promise.resolve()
-
-  function report (err: Error): void {
-    // Once per distinct problem, not on every poll while it lasts.
-    if (err.message === lastProblem) return
-    lastProblem = err.message
-    logger.warn({ path, err }, 'namespaces file not reloaded; keeping the previous version')
-    onReload(err)
-  }
-  async function reload (): Promise<void> {
-    let next: string
-    try {
-      next = await readFile(path, 'utf8')
-    } catch (err) {
-      seen = undefined // so the file is parsed again once it is back, even unchanged
-      report(err as Error)
-      return
-    }
-    if (next === seen) return
-    seen = next
-    try {
-      byName = indexByName(parseNamespaces(next, path))
-    } catch (err) {
-      report(err as Error)
-      return
-    }
-    lastProblem = undefined
-    logger.info({ path, namespaces: byName.size }, 'namespaces file reloaded')
-    onReload()
-  }
-  function scheduleReload (): void {
-    if (queued || closed) return
-    queued = true
-    queue = queue.then(async () => { queued = false; await reload() })
-  }
-
-  const timer = setInterval(scheduleReload, pollIntervalMs)
-  let watcher: { close(): void } | undefined
-  const pollOnly = (err: unknown): void => {
-    logger.warn({ err, path }, 'cannot watch the namespaces file; polling it only')
-    watcher?.close()
-    watcher = undefined
-  }
-  try {
-    watcher = watch(dirname(path), scheduleReload, pollOnly)
-  } catch (err) {
-    pollOnly(err)
-  }
   return {
-    async get (name) { return byName.get(name) },
+    async get (name) { return file.current().get(name) },
     ready: () => !closed,
     async close () {
       closed = true
-      clearInterval(timer)
-      watcher?.close()
-      await queue
+      await file.close()
     }
   }
-}
-
-function indexByName (namespaces: NamespaceInfo[]): Map<string, NamespaceInfo> {
-  return new Map(namespaces.map(ns => [ns.name, ns]))
 }

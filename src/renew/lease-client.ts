@@ -3,7 +3,7 @@
  * read (a 409 is a lost race, not an error). Messages as the certs-script's (`explain`).
  */
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node'
-import { explain } from '../../certs-script/cluster.js'
+import { explain } from '../common/cluster.js'
 import type { LeaseApi, LeaseRecord } from './lease.js'
 
 // client-node 1.4 hands MicroTime fields over as the API server's text, not as Dates.

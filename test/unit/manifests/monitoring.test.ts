@@ -85,7 +85,7 @@ t.test('the alerts the issue asks for: expiry within 14 days, a failing renewal,
   const byName = new Map(rules.map(rule => [String(rule.alert), String(rule.expr)]))
   t.match(byName.get('LameduckCertificateExpiresSoon'), /lameduck_certificate_expiry_timestamp_seconds - time\(\)\) < 14 \* 86400/)
   t.match(byName.get('LameduckCertificateRenewalFailing'), /lameduck_certificate_renewal_failures_total/)
-  t.match(byName.get('LameduckWebhookErrors'), /lameduck_admission_reviews_total\{decision="error"\}/)
+  t.match(byName.get('LameduckWebhookErrors'), /lameduck_admission_reviews_total\{decision=~"error\|unavailable"\}/)
   t.match(byName.get('LameduckWebhookFailingOpen'), /apiserver_admission_webhook_fail_open_count\{name="pods\.lameduck\.dev"\}/)
 })
 

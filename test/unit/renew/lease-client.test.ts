@@ -2,7 +2,7 @@
 // API server does; test/e2e/renew.test.ts runs it against a real one.
 import t, { type Test } from 'tap'
 import { connectLease } from '../../../src/renew/lease-client.js'
-import { loadKubeConfig } from '../../../certs-script/cluster.js'
+import { loadKubeConfig } from '../../../src/common/cluster.js'
 import { failure, fakeApiServer, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/lameduck-system/leases/lameduck-renew'
