@@ -42,6 +42,16 @@ export function fitVariables (): Variable[] {
   ]
 }
 
+/**
+ * For the warnings policy, which sees the mutated Pod: a bare Pod's grace period raised from 30 to
+ * --max-grace, the sleep as it was, looks like one its manifest set. When lameduck's hook is there,
+ * both read as capped, which is true of either; the own-grace warning is told otherwise.
+ */
+export const fittedTold = (maxGrace: number): Variable => ({
+  name: 'fittedTold',
+  expression: `${v('fitted')} && !(${v('graceGiven')} == ${maxGrace} && ${v('sleep')} == ${v('sleepResolved')} && size(${v('hookedNames')}) > 0)`
+})
+
 /** The webhook's warnings for what fitVariables decides (own-grace.ts, windows.ts), and the policy's own for `undecided`. */
 export function fitValidations (): Validation[] {
   const grace = `string(${v('graceGiven')})`
@@ -50,7 +60,7 @@ export function fitValidations (): Validation[] {
   const sleepAndBudget = text`preStop sleep ${formatDuration(v('sleepResolved'))} + shutdown budget ${formatDuration(v('budget'))}`
   return [
     { expression: `!${v('graceTooShort')}`, messageExpression: text`${why}; no preStop pause fits under it: Pod left unchanged` },
-    { expression: `!${v('fitted')}`, messageExpression: text`${why}; ${what}, leaving ${formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)} of the ${formatDuration(v('budget'))} shutdown budget` },
+    { expression: `!${v('fittedTold')}`, messageExpression: text`${why}; ${what}, leaving ${formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)} of the ${formatDuration(v('budget'))} shutdown budget` },
     {
       expression: `!${v('undecided')}`,
       messageExpression: text`${sleepAndBudget} is over terminationGracePeriodSeconds ${grace}, which this Pod's own manifest may set (its ${str(LAST_APPLIED_ANNOTATION)} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`

@@ -6,7 +6,7 @@
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from '../admission/keys.js'
 import { mutationExpression, mutationVariables } from './mutation.js'
-import { fitVariables } from './fit.js'
+import { fittedTold, fitVariables } from './fit.js'
 import { settingsVariables, type PolicySettings } from './settings.js'
 import { warningValidations, warningVariables } from './warnings.js'
 
@@ -62,7 +62,7 @@ export function buildPolicyObjects (settings: PolicySettings): KubeObject[] {
       failurePolicy: 'Ignore',
       matchConstraints,
       matchConditions,
-      variables: [...variables, ...mutationVariables(settings), ...warningVariables()],
+      variables: [...variables, ...mutationVariables(settings), fittedTold(settings.maxGrace), ...warningVariables()],
       validations: warningValidations(settings)
     }),
     // Warn only: the warnings policy never denies a Pod.

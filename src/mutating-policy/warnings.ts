@@ -123,11 +123,11 @@ export function warningValidations (settings: PolicySettings): Validation[] {
     aboutContainers(v('keptHooks'), text` already ${agree(v('keptHooks'), 'has a preStop hook', 'have preStop hooks')}; kept as ${agree(v('keptHooks'), 'it is', 'they are')}`),
     aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx, which treats SIGTERM as a fast shutdown; set ${str(HANDLER_ANNOTATION)}: exec for a graceful "nginx -s quit"`),
     {
-      expression: `!(${hooked} && !${v('fitted')} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
+      expression: `!(${hooked} && !${v('fittedTold')} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
       messageExpression: text`${sleepAndBudget} is over the server's limit; terminationGracePeriodSeconds capped at ${str(String(settings.maxGrace))} (--max-grace)`
     },
     {
-      expression: `!(${hooked} && !${v('fitted')} && ${v('grace')} == ${v('graceFloor')} && ${v('grace')} != ${DEFAULT_GRACE})`,
+      expression: `!(${hooked} && !${v('fittedTold')} && ${v('grace')} == ${v('graceFloor')} && ${v('grace')} != ${DEFAULT_GRACE})`,
       messageExpression: text`terminationGracePeriodSeconds set to ${`string(${v('grace')})`} (${sleepAndBudget})`
     }
   ]
