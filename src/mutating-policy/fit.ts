@@ -31,9 +31,9 @@ export function fitVariables (): Variable[] {
     // The API server has defaulted the grace period: any other value is the manifest's own.
     { name: 'graceOwn', expression: `${v('bare')} && ${v('graceGiven')} != ${DEFAULT_GRACE}` },
     { name: 'graceTooShort', expression: `${v('graceOwn')} && ${v('graceGiven')} < 2` },
-    { name: 'fitted', expression: `${v('graceOwn')} && ${v('graceGiven')} >= 2 && ${overGrace(v('graceGiven'))}` },
+    { name: 'fitted', expression: `${v('graceOwn')} && ${v('graceGiven')} >= 2 && (${overGrace(v('graceGiven'))} || ${v('sleepResolved')} >= ${v('graceGiven')})` },
     // 30 may be the manifest's own too; only when fitting would change the Pod does it matter.
-    { name: 'undecided', expression: `${v('bare')} && ${v('graceGiven')} == ${DEFAULT_GRACE} && ${overGrace(String(DEFAULT_GRACE))} && (${lastApplied}.matches(${str(MAY_NAME_GRACE)}) || ${applied})` },
+    { name: 'undecided', expression: `${v('bare')} && ${v('graceGiven')} == ${DEFAULT_GRACE} && (${overGrace(String(DEFAULT_GRACE))} || ${v('sleepResolved')} >= ${DEFAULT_GRACE}) && (${lastApplied}.matches(${str(MAY_NAME_GRACE)}) || ${applied})` },
     { name: 'skip', expression: `${v('graceTooShort')} || ${v('undecided')}` },
     { name: 'sleep', expression: `${v('fitted')} ? ${min(v('sleepResolved'), `(${v('graceGiven')} - 1)`)} : ${v('sleepResolved')}` },
     // A 1.36+ cluster always has the native sleep, so a Windows Pod gets it instead of exec.
@@ -63,7 +63,7 @@ export function fitValidations (): Validation[] {
     { expression: `!${v('fittedTold')}`, messageExpression: text`${why}; ${what}, leaving ${formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)} of the ${formatDuration(v('budget'))} shutdown budget` },
     {
       expression: `!${v('undecided')}`,
-      messageExpression: text`${sleepAndBudget} is over terminationGracePeriodSeconds ${grace}, which this Pod's own manifest may set (its ${str(LAST_APPLIED_ANNOTATION)} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`
+      messageExpression: text`${sleepAndBudget} does not fit under terminationGracePeriodSeconds ${grace}, which this Pod's own manifest may set (its ${str(LAST_APPLIED_ANNOTATION)} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`
     },
     {
       expression: `!(${v('windowsExec')} && !${v('skip')})`,

@@ -89,6 +89,7 @@ const fixtures: Pod[] = [
   pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 1 } }),
   pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Pod","spec":{"terminationGracePeriodSeconds":30}}' } }),
   pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Pod","spec":{}}' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{"\\u0074erminationGracePeriodSeconds":30}}' } }),
   { ...pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s' } }), metadata: { generateName: 'web-', annotations: { 'lameduck.dev/prestop-sleep': '40s' }, managedFields: [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:terminationGracePeriodSeconds': {} } } }] } },
   { ...pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 5 } }), metadata: { generateName: 'web-', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: '0b0b8a8e-6f0c-4a8e-9d7e-0c9f4a1e2b3c', controller: true }] } },
   // … Windows, mesh proxies, nginx-slim, and durations of hours.

@@ -48,7 +48,8 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
   // What the bindings and match conditions leave out never reaches the policies.
   const matched = [undefined, 'Always'].includes(stored.spec.restartPolicy) && stored.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined &&
     stored.metadata?.labels?.[INJECT_LABEL] !== INJECT_DISABLED
-  return matched && !controlled && stored.spec.terminationGracePeriodSeconds === DEFAULT_GRACE && settings.sleep + settings.budget > DEFAULT_GRACE &&
+  return matched && !controlled && stored.spec.terminationGracePeriodSeconds === DEFAULT_GRACE &&
+    (settings.sleep + settings.budget > DEFAULT_GRACE || settings.sleep >= DEFAULT_GRACE) &&
     (MAY_NAME_GRACE.test(lastApplied) || applied)
 }
 
@@ -65,14 +66,14 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
 export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): string[] {
   const settings = resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits)
   if (undecided(stored, namespaceAnnotations, limits)) {
-    return [...settings.warnings, `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} is over terminationGracePeriodSeconds 30, which this Pod's own manifest may set (its ${LAST_APPLIED_ANNOTATION} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`].sort()
+    return [...settings.warnings, `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} does not fit under terminationGracePeriodSeconds 30, which this Pod's own manifest may set (its ${LAST_APPLIED_ANNOTATION} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`].sort()
   }
   const decision = decide({ pod: stored, namespaceName: 'ns', namespace: { name: 'ns', labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations: namespaceAnnotations }, limits, excludeNamespaces: new Set() })
   const expected = [...decision.warnings]
   if (decision.action === 'skip') return joinBeyondEach(expected).sort()
   const grace = decision.grace
   const own = ownGrace(stored, false)
-  const fitted = own !== undefined && own >= 2 && settings.sleep + settings.budget > own
+  const fitted = own !== undefined && own >= 2 && (settings.sleep + settings.budget > own || settings.sleep >= own)
   const floor = computeGrace(0, settings.sleep, settings.budget, limits.maxGrace)
   // Hooked, at --max-grace with the sleep as resolved: maybe lameduck's raise, told as capped.
   const told = fitted && !(own === limits.maxGrace && settings.sleep < own)
