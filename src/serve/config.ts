@@ -30,6 +30,11 @@ export interface ServeConfig {
   readonly requestTimeout: number
   readonly maxConnections: number
   readonly logLevel: string
+  readonly renewCerts: boolean
+  readonly renewValidity: number
+  readonly renewCaValidity: number
+  readonly renewOverlap: number
+  readonly certExpiryWarning: number
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -112,6 +117,9 @@ function validate (config: ServeConfig): ServeConfig {
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
+  check(!config.renewCerts || (config.tlsCert !== undefined && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from files (--tls-cert, --tls-key), not --namespaces-file or --self-signed')
+  check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
+  check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config
 }
 
