@@ -7,9 +7,8 @@
 // webhook's port is the local one, so the API server dials localhost with SNI
 // lameduck.lameduck-system.svc (control-plane/README.md). The Deployment is created but never runs:
 // there is no kubelet. On that port a TCP relay passes each connection through to the webhook and
-// closes it once idle after an answer, so that (nearly) every call is a new TLS handshake, checked against the caBundle of
-// the moment: with one long keep-alive connection, the API server would never look at a new
-// certificate and a wrong order of writes would go unnoticed.
+// counts connections: each caBundle change makes the API server dial anew, and that TLS handshake is
+// checked against the caBundle of the moment, so a wrong order of writes would fail calls.
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -44,20 +43,17 @@ async function certs (t: Test, ...args: string[]): Promise<string> {
 }
 
 /**
- * Relays `port` to the webhook, closing each connection 100 ms after the webhook's last bytes when the
- * API server has sent nothing since; counts connections. Idle time is counted only once the webhook
- * has answered: a timer on either socket alone cut calls whose answer took longer than the timer on
- * a busy machine (the API server does not retry a POST), and such a Pod came out unmutated.
+ * Relays `port` to the webhook and counts connections. It never closes one itself: closing an idle
+ * connection races with the API server reusing it (a reset, and the API server does not retry a
+ * POST), so the Pod of that call came out unmutated. New connections come from the API server
+ * itself: it builds a new client, and so dials anew, whenever the caBundle changes.
  */
 async function startRelay (): Promise<{ connections: () => number }> {
   let connections = 0
   const relay = net.createServer(client => {
     connections++
     const upstream = net.connect(webhookPort, '127.0.0.1')
-    let idle: NodeJS.Timeout | undefined
-    const close = (): void => { clearTimeout(idle); client.destroy(); upstream.destroy() }
-    client.on('data', () => { clearTimeout(idle) })
-    upstream.on('data', () => { clearTimeout(idle); idle = setTimeout(close, 100) })
+    const close = (): void => { client.destroy(); upstream.destroy() }
     for (const socket of [client, upstream]) socket.on('error', close).on('close', close)
     client.pipe(upstream).pipe(client)
   })
@@ -157,9 +153,14 @@ t.test('install, then renew and rotate the certificates while Pods are created: 
 
   t.ok(outcomes.length >= 10, `${outcomes.length} Pods created during the renewals`)
   const connections = relay.connections() - connectionsBefore
-  // One call may still find the connection of the one before it open (two calls within 100 ms): most, not all.
-  t.ok(connections >= outcomes.length / 2, `${connections} connections for ${outcomes.length} calls: a new TLS handshake for most`)
-  t.same(outcomes.filter(outcome => !/^sleep=20s/.test(outcome ?? '')), [], 'every one of them mutated')
+  t.ok(connections >= 2, `${connections} new connections: the API server dialled anew as the caBundle changed`)
+  const unmutated = outcomes.filter(outcome => !/^sleep=20s/.test(outcome ?? ''))
+  if (unmutated.length > 0) {
+    // What the API server said of the failed call: the reason is in its log, not in the Pod.
+    const log = await readFile(join(cluster.dir, 'kube-apiserver.log'), 'utf8').catch(() => '')
+    for (const line of log.split('\n').filter(line => /lameduck/.test(line) && /fail|error/i.test(line)).slice(-5)) t.comment(line)
+  }
+  t.same(unmutated, [], 'every one of them mutated')
   const config = JSON.parse(await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])) as { webhooks: Array<{ clientConfig: { caBundle: string } }> }
   const bundle = splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle, 'base64').toString('utf8'))
   t.same(bundle, [await readFile(join(dir, 'ca.crt'), 'utf8')], 'the caBundle is the new CA alone')
