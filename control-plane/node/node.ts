@@ -92,7 +92,8 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
     return component
   }
   await start('kube-scheduler', binaryPath('kube-scheduler'), [`--kubeconfig=${o.kubeconfigPath}`, '--leader-elect=false', '--secure-port=0'], async () => true)
-  await start('cluster-dns', process.execPath, ['--import', 'tsx', join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', o.kubeconfigPath, '--domain', NODE.clusterDomain],
+  // tsx by URL: the process runs in the node's directory, outside the checkout's node_modules.
+  await start('cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', o.kubeconfigPath, '--domain', NODE.clusterDomain],
     async () => (await readFile(join(dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
   step('kube-scheduler and cluster DNS started')
   await start('containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(dir, ['version']); return true })
