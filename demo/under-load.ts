@@ -64,7 +64,8 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const selector = 'kubernetes.io/service-name=web'
   const pods = makeInformer(kubeConfig, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: 'app=web' }), 'app=web')
   const slices = makeInformer(kubeConfig, `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: selector }), selector)
-  for (const informer of [pods, slices] as const) informer.on('error', (err: unknown) => { log(`watch failed: ${String(err)}`) })
+  let watching = true
+  for (const informer of [pods, slices] as const) informer.on('error', (err: unknown) => { if (watching) log(`watch failed: ${String(err)}`) })
   await Promise.all([pods.start(), slices.start()])
 
   const marks: Array<{ at: number, kind: RunEvent['kind'], pod: string }> = []
@@ -78,13 +79,16 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   log(`nginx on ${nginx.url} in front of ${readyAddresses(initial).join(', ')}; it follows the EndpointSlices ${o.propagationDelayMs / 1000}s late`)
 
   // The load balancer: every EndpointSlice change reaches nginx after the propagation delay.
+  // Only a Pod that was ready counts as turning not ready (a new Pod is not ready until its probe passes).
+  const wasReady = new Set(initial.filter(e => e.ready).map(e => e.pod))
   const notReady = new Set<string>()
   let routed = new Map(initial.filter(e => e.ready).map(e => [e.address, e.pod]))
   const timers = new Set<NodeJS.Timeout>()
   const onSlices = (): void => {
     const endpoints = endpointsOf(slices.list(), APP_PORT.name)
     for (const e of endpoints) {
-      if (!e.ready && !notReady.has(e.pod)) { notReady.add(e.pod); mark('endpoint-not-ready', e.pod); log(`${at()}  EndpointSlice: ${e.pod} not ready`) }
+      if (e.ready) wasReady.add(e.pod)
+      else if (wasReady.has(e.pod) && !notReady.has(e.pod)) { notReady.add(e.pod); mark('endpoint-not-ready', e.pod); log(`${at()}  EndpointSlice: ${e.pod} not ready`) }
     }
     const next = new Map(endpoints.filter(e => e.ready).map(e => [e.address, e.pod]))
     const timer = setTimeout(() => {
@@ -130,6 +134,7 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const podReport = await podLoad.report()
   log(`${at()}  load through the ClusterIP done: ${podReport.requests} requests, ${podReport.failed} failed`)
   for (const timer of timers) clearTimeout(timer)
+  watching = false
   await Promise.all([pods.stop(), slices.stop()])
   const accessLog = await nginx.accessLog()
   await nginx.stop()
