@@ -11,7 +11,7 @@ import { Pool } from 'undici'
 import { parse } from 'yaml'
 import { startCluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
-import { createSelfSignedKeyPair } from '../src/tls.js'
+import { createSelfSignedKeyPair } from '../src/tls/key-pair.js'
 import { startServeProcess } from '../test/helpers/serve-process.js'
 import { median, quantile } from './load.js'
 

@@ -8,10 +8,10 @@
  * It tells its parent the port over IPC, and closes (writing a --cpu-prof profile, if asked) on "stop".
  */
 import pino from 'pino'
-import { buildServer } from '../src/server.js'
-import { createMetrics } from '../src/metrics.js'
-import { createSelfSignedKeyPair, staticKeyPair } from '../src/tls.js'
-import type { NamespaceInfo, NamespaceLookup } from '../src/types.js'
+import { buildServer } from '../src/serve/server.js'
+import { createMetrics } from '../src/serve/metrics.js'
+import { createSelfSignedKeyPair, staticKeyPair } from '../src/tls/key-pair.js'
+import type { NamespaceInfo, NamespaceLookup } from '../src/admission/types.js'
 
 /** The namespace of the fixture: opted in, with a pause and a budget of its own. */
 const SHOP: NamespaceInfo = { name: 'shop', labels: { 'lameduck.dev/inject': 'enabled' }, annotations: { 'lameduck.dev/prestop-sleep': '20s', 'lameduck.dev/shutdown-budget': '25s' } }

@@ -44,7 +44,7 @@ export async function deploymentNodeOptions (): Promise<string[]> {
 
 async function compiledEntry (): Promise<string[]> {
   await promisify(execFile)(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', BUILD], { cwd: ROOT })
-  const cli = pathToFileURL(`${BUILD}/src/cli.js`).href
+  const cli = pathToFileURL(`${BUILD}/src/cli/main.js`).href
   return [...await deploymentNodeOptions(), '--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1))`]
 }
 

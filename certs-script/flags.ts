@@ -2,9 +2,9 @@
  * `lameduck certs` flags: read once, checked, frozen. A bad flag or value is a ConfigError (one
  * line, exit code 2).
  */
-import { ConfigError, parseFlags } from '../src/config.js'
-import { parseDuration } from '../src/duration.js'
-import { OWN_NAMESPACE } from '../src/options.js'
+import { ConfigError, parseFlags } from '../src/serve/config.js'
+import { parseDuration } from '../src/admission/duration.js'
+import { OWN_NAMESPACE } from '../src/serve/options.js'
 import type { ClusterTarget } from './cluster-api.js'
 
 /** Everything a run needs. Durations in milliseconds. */

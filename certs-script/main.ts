@@ -3,7 +3,7 @@
  * dispatches to `runCerts`; `--help` prints `CERTS_HELP`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Io } from '../src/cli.js'
+import type { Io } from '../src/common/io.js'
 import type { ClusterApi, ClusterTarget } from './cluster-api.js'
 import { readCertsOptions } from './flags.js'
 import { renewOnce, type Deps } from './run.js'

@@ -4,7 +4,7 @@
  * certificate never changes the caBundle.
  */
 import { createPrivateKey } from 'node:crypto'
-import type { KeyPair } from '../src/types.js'
+import type { KeyPair } from '../src/admission/types.js'
 import { day, isSignedBy, parseCertificate, renewalTime, type CertificateInfo } from './pem.js'
 
 /** What the user asked for. */

@@ -3,8 +3,8 @@
  * tls.key, and ca.crt for clients), and a second Secret with the CA's key, which only the
  * certs-script reads — the webhook's Pods never see it. Pure mapping, plus reading both.
  */
-import type { KeyPair } from '../src/types.js'
-import { PREFIX } from '../src/keys.js'
+import type { KeyPair } from '../src/admission/types.js'
+import { PREFIX } from '../src/admission/keys.js'
 import type { ClusterApi, SecretContent } from './cluster-api.js'
 import type { StoredPairs } from './directory.js'
 

@@ -7,9 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Cluster } from '../control-plane/cluster.js'
 import { LAMEDUCK_IMAGE } from '../control-plane/images/lameduck-image.js'
-import { buildLoadJob, LOAD_CONTAINER } from '../src/check-job.js'
-import { extractReport } from '../src/check-verdict.js'
-import type { JsonReport } from '../src/load-report.js'
+import { buildLoadJob, LOAD_CONTAINER } from '../src/check/job.js'
+import { extractReport } from '../src/check/verdict.js'
+import type { JsonReport } from '../src/load/report.js'
 import { kubectl } from './workloads.js'
 
 /** A started load Pod. */

@@ -2,7 +2,7 @@
  * One run of the demo in a few numbers (what the table shows and `--json` writes), from the load
  * generator's report and nginx's access log. Pure.
  */
-import type { JsonReport } from '../src/load-report.js'
+import type { JsonReport } from '../src/load/report.js'
 
 /**
  * Something that happened to a replica during a run, in ms from the start of the load: its Pod

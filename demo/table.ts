@@ -2,7 +2,7 @@
  * The runs side by side, as the demo prints them at the end: one column per run and path (through
  * the ClusterIP, through the load balancer; without and with lameduck). Pure.
  */
-import { formatMs } from '../src/load-report.js'
+import { formatMs } from '../src/load/report.js'
 import type { RunSummary } from './summary.js'
 
 /** Titles of the two runs. */

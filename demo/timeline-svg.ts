@@ -4,7 +4,7 @@
  * and where a replica got SIGTERM (or SIGKILL). Plain SVG written by hand: a few rects and lines do
  * not need a charting library. Pure.
  */
-import type { TimelineBucket } from '../src/load-report.js'
+import type { TimelineBucket } from '../src/load/report.js'
 import type { RunEvent } from './summary.js'
 
 /** One panel of the picture. */

@@ -12,7 +12,7 @@ import type { Cluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
 import { repoRoot } from '../control-plane/paths.js'
 import { LAMEDUCK_IMAGE } from '../control-plane/images/lameduck-image.js'
-import { BUDGET_ANNOTATION, INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION, SLEEP_ANNOTATION } from '../src/keys.js'
+import { BUDGET_ANNOTATION, INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION, SLEEP_ANNOTATION } from '../src/admission/keys.js'
 import type { StoredPod } from './plan.js'
 import { podView, type PodLike } from './pod-view.js'
 

@@ -12,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { createNamespace } from '../../control-plane/namespaces.js'
-import { runCli } from '../../src/cli.js'
-import { RESTARTED_AT } from '../../src/check-rollout.js'
+import { runCli } from '../../src/cli/main.js'
+import { RESTARTED_AT } from '../../src/check/rollout.js'
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 
 

@@ -31,7 +31,7 @@ t.test('the build stage compiles the context into dist/', async t => {
   // `npm ci` of the build stage, without a second install: the repository's dev dependencies.
   await symlink(join(ROOT, 'node_modules'), join(build, 'node_modules'))
   await run(process.execPath, [join(build, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: build })
-  t.ok(await exists(join(build, 'dist/src/cli.js')))
+  t.ok(await exists(join(build, 'dist/src/cli/main.js')))
   t.ok(await exists(join(build, 'dist/certs-script/main.js')))
 })
 

@@ -9,7 +9,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createSelfSignedKeyPair } from '../../src/tls.js'
+import { createSelfSignedKeyPair } from '../../src/tls/key-pair.js'
 
 /** The fake API server's key pair; its certificate is the kubeconfig's certificate authority. */
 export const pair = await createSelfSignedKeyPair()

@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { ensureBinaries, startCluster, type Cluster } from '../../control-plane/cluster.js'
 import { waitForDefaultServiceAccount } from '../../control-plane/namespaces.js'
-import { createSelfSignedKeyPair } from '../../src/tls.js'
+import { createSelfSignedKeyPair } from '../../src/tls/key-pair.js'
 import { startServeProcess } from './serve-process.js'
-import type { Container, Pod } from '../../src/pod.js'
+import type { Container, Pod } from '../../src/admission/pod.js'
 
 export type { Cluster, Container, Pod }
 

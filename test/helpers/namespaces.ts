@@ -5,7 +5,7 @@
 import t from 'tap'
 import { pino } from 'pino'
 import type { V1Namespace } from '@kubernetes/client-node'
-import { createInformerNamespaces, type InformerNamespacesOptions, type NamespaceEvent, type NamespaceInformer, type Timers } from '../../src/namespaces.js'
+import { createInformerNamespaces, type InformerNamespacesOptions, type NamespaceEvent, type NamespaceInformer, type Timers } from '../../src/namespaces/informer.js'
 
 export const logger = pino({ level: 'silent' })
 export const flush = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }

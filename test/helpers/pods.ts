@@ -2,9 +2,9 @@
  * Pods and settings for tests: small builders over plain JSON, and the example review from examples/.
  */
 import { readFileSync } from 'node:fs'
-import type { Container, Pod } from '../../src/pod.js'
-import type { PolicyLimits } from '../../src/policy.js'
-import type { NamespaceInfo, NamespaceLookup } from '../../src/types.js'
+import type { Container, Pod } from '../../src/admission/pod.js'
+import type { PolicyLimits } from '../../src/admission/policy.js'
+import type { NamespaceInfo, NamespaceLookup } from '../../src/admission/types.js'
 
 /** The server defaults: 15s sleep, 15s budget, 300s and 600s limits, `auto` meaning the native sleep. */
 export const LIMITS: PolicyLimits = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' }

@@ -5,10 +5,10 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { Test } from 'tap'
-import { buildServer, type ServerDeps, type ServerState } from '../../src/server.js'
-import { createMetrics } from '../../src/metrics.js'
-import { createSelfSignedKeyPair, type KeyPairSource } from '../../src/tls.js'
-import type { KeyPair } from '../../src/types.js'
+import { buildServer, type ServerDeps, type ServerState } from '../../src/serve/server.js'
+import { createMetrics } from '../../src/serve/metrics.js'
+import { createSelfSignedKeyPair, type KeyPairSource } from '../../src/tls/key-pair.js'
+import type { KeyPair } from '../../src/admission/types.js'
 import { LIMITS, mapNamespaces, namespace } from './pods.js'
 
 /** A key pair source the test switches by hand. */

@@ -7,8 +7,8 @@ import { X509Certificate } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { pino, type Logger } from 'pino'
-import { createSelfSignedKeyPair } from '../../src/tls.js'
-import type { KeyPair } from '../../src/types.js'
+import { createSelfSignedKeyPair } from '../../src/tls/key-pair.js'
+import type { KeyPair } from '../../src/admission/types.js'
 
 export const [A, B] = await Promise.all([createSelfSignedKeyPair(), createSelfSignedKeyPair({ dnsNames: ['b.example'] })]) as [KeyPair, KeyPair]
 export const fingerprint = (pair: KeyPair): string => new X509Certificate(pair.cert).fingerprint256

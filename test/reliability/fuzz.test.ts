@@ -6,7 +6,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { Pool } from 'undici'
-import { applyPatch, type Operation } from '../../src/patch.js'
+import { applyPatch, type Operation } from '../../src/admission/patch.js'
 import { testServer } from '../helpers/server.js'
 import { report, scaled } from '../helpers/reliability.js'
 

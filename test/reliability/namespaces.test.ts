@@ -23,7 +23,7 @@ import { parse, stringify } from 'yaml'
 import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { freePorts } from '../../control-plane/ports.js'
-import { createClusterNamespaces } from '../../src/namespaces.js'
+import { createClusterNamespaces } from '../../src/namespaces/informer.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 import { report, scaled } from '../helpers/reliability.js'
 

@@ -1,0 +1,142 @@
+/**
+ * The `lameduck` command line: one subcommand per job, `--help` everywhere, and a bad flag or value
+ * answered with one clear line and a non-zero exit.
+ */
+import { readFile } from 'node:fs/promises'
+import { ConfigError, checkLimits, flagOptions, parseFlags, policyLimits, readServeConfig, resolveOptions, type ParseArgsOptionsConfig, type ServeConfig } from '../serve/config.js'
+import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
+import { preview, type NamespaceSource } from './preview.js'
+import { parseNamespaces } from '../namespaces/file.js'
+import { INJECT_ENABLED, INJECT_LABEL } from '../admission/keys.js'
+import { runServe } from '../serve/main.js'
+import { LOAD_HELP, runLoadCommand } from '../load/command.js'
+import { CERTS_HELP, runCerts } from '../../certs-script/main.js'
+import { CHECK_HELP, runCheckCommand } from '../check/command.js'
+import type { Io } from '../common/io.js'
+
+/** Exit codes: 2 for a usage error, 1 for a failure while running. */
+const USAGE = 2
+const FAILED = 1
+
+const optionLines = (specs: readonly OptionSpec[]): string =>
+  specs.map(spec => `  --${spec.name.padEnd(26)}${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`).join('\n')
+
+export const HELP: Readonly<Record<string, string>> = {
+  lameduck: `lameduck: gives every Pod in an opted-in namespace a preStop pause and a grace period that cover it
+
+Usage: lameduck <command> [flags]
+
+Commands:
+  serve     run the mutating admission webhook
+  preview   print what the webhook would do to a Pod or workload, offline
+  certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
+  load      send a fixed-rate load to a URL and report what failed
+  check     in a cluster: restart a Deployment under load; pass only if no request failed
+
+Run "lameduck <command> --help" for a command's flags.`,
+  serve: `Usage: lameduck serve [flags]
+
+Runs the webhook: POST /mutate, GET /healthz and GET /readyz over HTTPS; /metrics over plain HTTP.
+Every flag can also be set as LAMEDUCK_<NAME> (--max-sleep is LAMEDUCK_MAX_SLEEP); a flag wins.
+
+${optionLines(SERVE_OPTIONS)}`,
+  preview: `Usage: lameduck preview -f FILE [--namespaces-file FILE | --namespace-annotation KEY=VALUE ...]
+
+Prints the mutated object(s) as YAML on stdout and the warnings on stderr, for a Pod or a workload
+with a Pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob); multi-document
+YAML and JSON are read too. Each object's namespace is its metadata.namespace ("default" when unset).
+
+  -f, --filename FILE             the objects to preview ("-" for stdin is not supported)
+  --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
+  --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
+                                  without --namespaces-file, namespaces count as opted in
+${optionLines(POLICY_OPTIONS)}`,
+  load: LOAD_HELP,
+  certs: CERTS_HELP,
+  check: CHECK_HELP
+}
+
+function annotationSource (pairs: readonly string[]): NamespaceSource {
+  const annotations: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new ConfigError(`--namespace-annotation: ${JSON.stringify(pair)} is not KEY=VALUE`)
+    annotations[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return name => ({ name, labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations })
+}
+
+async function namespaceSource (file: string | undefined, pairs: readonly string[]): Promise<NamespaceSource> {
+  if (file === undefined) return annotationSource(pairs)
+  if (pairs.length > 0) throw new ConfigError('--namespaces-file and --namespace-annotation exclude each other')
+  const byName = new Map(parseNamespaces(await readFile(file, 'utf8'), file).map(ns => [ns.name, ns]))
+  return name => byName.get(name)
+}
+
+const PREVIEW_FLAGS = {
+  filename: { type: 'string', short: 'f' },
+  'namespaces-file': { type: 'string' },
+  'namespace-annotation': { type: 'string', multiple: true },
+  annotation: { type: 'string', multiple: true },
+  ...flagOptions(POLICY_OPTIONS)
+} satisfies ParseArgsOptionsConfig
+
+async function runPreview (argv: readonly string[], io: Io): Promise<number> {
+  const values = parseFlags(argv, PREVIEW_FLAGS)
+  const policy = resolveOptions(POLICY_OPTIONS, values, io.env) as unknown as PolicyOptions
+  checkLimits(policy)
+  const filename = values.filename
+  if (typeof filename !== 'string') throw new ConfigError('-f FILE is required')
+  const annotations = [values['namespace-annotation'], values.annotation].flat().filter(value => typeof value === 'string')
+  const namespacesFile = values['namespaces-file']
+  const namespaces = await namespaceSource(typeof namespacesFile === 'string' ? namespacesFile : undefined, annotations)
+  const text = await readFile(filename, 'utf8')
+  const result = preview(text, filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
+  io.stdout(result.yaml)
+  for (const warning of result.warnings) io.stderr(`${warning}\n`)
+  return 0
+}
+
+type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces'>
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Promise<number>>> = {
+  serve: async (argv, io) => await runServe(readServeConfig(argv, io.env)),
+  preview: runPreview,
+  load: runLoadCommand,
+  certs: runCerts,
+  check: runCheckCommand
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function runCli (argv: readonly string[], io: Io): Promise<number> {
+  const [command = '--help', ...rest] = argv
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(`${HELP.lameduck}\n`)
+    return argv.length === 0 ? USAGE : 0
+  }
+  const run = COMMANDS[command]
+  if (run === undefined) {
+    io.stderr(`lameduck: unknown command ${JSON.stringify(command)} (run "lameduck --help")\n`)
+    return USAGE
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${HELP[command]}\n`)
+    return 0
+  }
+  try {
+    return await run(rest, io)
+  } catch (error) {
+    const usage = error instanceof ConfigError
+    io.stderr(`lameduck ${command}: ${(error as Error).message}\n`)
+    return usage ? USAGE : FAILED
+  }
+}
+
+/** The bin's entry: the real process's streams and environment. */
+export async function main (argv: readonly string[]): Promise<number> {
+  return await runCli(argv, {
+    stdout: text => process.stdout.write(text),
+    stderr: text => process.stderr.write(text),
+    env: process.env
+  })
+}

@@ -1,0 +1,11 @@
+/**
+ * What every command shares with the CLI that dispatches it: where it writes and what it reads from
+ * the environment. It sits below every command, so no command imports the dispatcher back.
+ */
+
+/** Where a command writes, and what it reads from the environment: passed in, so tests can see it. */
+export interface Io {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+}

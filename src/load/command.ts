@@ -1,0 +1,66 @@
+/**
+ * `lameduck load`: a fixed-rate load against one URL, reported like `vegeta report`, with the JSON
+ * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
+ */
+import { writeFile } from 'node:fs/promises'
+import { ConfigError, durationFlag, parseFlags } from '../serve/config.js'
+import { runLoad } from './run.js'
+import { formatReport, toJsonReport } from './report.js'
+import type { Io } from '../common/io.js'
+
+export const LOAD_HELP = `Usage: lameduck load --url URL --rate R --duration D [--connections N] [--timeout T] [--no-keep-alive] [--json FILE]
+
+Sends GET requests to URL at a fixed rate (an open model: requests go out on schedule even when
+answers are slow) and prints a report: requests, success ratio, latency percentiles, status codes
+and error kinds (reset, refused, timeout). Progress goes to stderr.
+
+  --url URL           http or https URL to load
+  --rate R            requests per second
+  --duration D        how long to send, e.g. 30s or 2m
+  --connections N     most connections open at once (default 32)
+  --timeout T         per-request limit (default 10s)
+  --no-keep-alive     a new connection for every request, as new clients through kube-proxy make
+                      (a kept-alive connection stays pinned to the Pod it first reached)
+  --json FILE         also write the JSON report with a 100 ms timeline; "-" prints it as one line on stdout`
+
+const FLAGS = {
+  url: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  connections: { type: 'string' },
+  timeout: { type: 'string' },
+  'no-keep-alive': { type: 'boolean' },
+  json: { type: 'string' }
+} as const
+
+function count (flag: string, text: string | undefined, fallback?: number): number {
+  if (text === undefined && fallback !== undefined) return fallback
+  const value = Number(text)
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} must be a number${text === undefined ? '' : `, not ${JSON.stringify(text)}`}`)
+  return value
+}
+
+/** Runs `lameduck load`; resolves with the exit code (0 when the run completed, whatever failed). */
+export async function runLoadCommand (argv: readonly string[], io: Io): Promise<number> {
+  const { 'no-keep-alive': noKeepAlive, ...flags } = parseFlags(argv, FLAGS) as Partial<Record<Exclude<keyof typeof FLAGS, 'no-keep-alive'>, string>> & { 'no-keep-alive'?: boolean }
+  if (flags.url === undefined) throw new ConfigError('--url is required')
+  const options = {
+    url: flags.url,
+    rate: count('rate', flags.rate),
+    durationMs: durationFlag('duration', flags.duration) * 1000,
+    connections: count('connections', flags.connections, 32),
+    timeoutMs: durationFlag('timeout', flags.timeout, 10) * 1000,
+    keepAlive: noKeepAlive !== true
+  }
+  let result
+  try {
+    result = await runLoad({ ...options, onProgress: p => io.stderr(`sent ${p.sent}, answered ${p.done}, failed ${p.failed}\n`) })
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  const report = toJsonReport(result)
+  io.stdout(`${formatReport(report)}\n`)
+  if (flags.json === '-') io.stdout(`${JSON.stringify(report)}\n`)
+  else if (flags.json !== undefined) await writeFile(flags.json, `${JSON.stringify(report)}\n`)
+  return 0
+}

@@ -1,0 +1,195 @@
+/**
+ * Namespaces from a file instead of a cluster (`--namespaces-file`): a Namespace, a `List` or
+ * `NamespaceList`, or several YAML documents; JSON is YAML too. The file is checked as strictly as
+ * the API server would, so a mistake is reported with the file, the document and what is wrong,
+ * rather than silently changing what gets injected.
+ */
+import { watch as fsWatch } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Logger } from 'pino'
+import { parseAllDocuments } from 'yaml'
+import type { NamespaceInfo, NamespaceLookup } from '../admission/types.js'
+
+/** Every Namespace in `text`, in order; throws an Error naming `source`, the document and the problem. */
+export function parseNamespaces (text: string, source: string): NamespaceInfo[] {
+  const found: NamespaceInfo[] = []
+  const firstSeenIn = new Map<string, string>()
+  parseAllDocuments(text).forEach((doc, index) => {
+    const where = `${source}: document ${index + 1}`
+    const value = documentValue(doc, where)
+    // An empty document, such as the one after a trailing `---`, holds nothing.
+    if (value === null) return
+    for (const [item, at] of itemsOf(value, where)) {
+      const info = toNamespaceInfo(item, at)
+      const first = firstSeenIn.get(info.name)
+      if (first !== undefined) throw new Error(`${at}: duplicate namespace "${info.name}" (first in ${first})`)
+      firstSeenIn.set(info.name, at.slice(source.length + 2))
+      found.push(info)
+    }
+  })
+  if (found.length === 0) throw new Error(`${source}: holds no Namespace`)
+  return found
+}
+
+function documentValue (doc: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
+  // yaml's messages end with a code excerpt; the first line (with line and column) is enough for a log.
+  const firstLine = (message: string): string => message.split('\n')[0]!.replace(/:$/, '')
+  const error = doc.errors[0]
+  if (error !== undefined) throw new Error(`${where}: ${firstLine(error.message)}`)
+  try {
+    return doc.toJS() as unknown
+  } catch (err) {
+    // Aliases are resolved here: an unknown anchor, or too many expansions (a "billion laughs").
+    throw new Error(`${where}: ${firstLine((err as Error).message)}`)
+  }
+}
+
+function itemsOf (value: unknown, where: string): Array<[unknown, string]> {
+  const kind = isObject(value) ? value.kind : undefined
+  if (kind !== 'List' && kind !== 'NamespaceList') return [[value, where]]
+  const items = (value as Record<string, unknown>).items
+  if (!Array.isArray(items)) throw new Error(`${where}: a ${kind} without an items list`)
+  return items.map((item, i): [unknown, string] => [item, `${where}, item ${i + 1}`])
+}
+
+function toNamespaceInfo (value: unknown, at: string): NamespaceInfo {
+  if (!isObject(value)) throw new Error(`${at}: not a Namespace: expected an object, got ${describe(value)}`)
+  if (value.kind !== 'Namespace') {
+    throw new Error(`${at}: not a Namespace: ${value.kind === undefined ? 'no kind' : `kind ${JSON.stringify(value.kind)}`}`)
+  }
+  const metadata = isObject(value.metadata) ? value.metadata : {}
+  const name = metadata.name
+  if (typeof name !== 'string' || name === '') throw new Error(`${at}: missing metadata.name`)
+  const named = `${at} (namespace "${name}")`
+  return Object.freeze({
+    name,
+    labels: stringMap(metadata.labels, `${named}: metadata.labels`),
+    annotations: stringMap(metadata.annotations, `${named}: metadata.annotations`)
+  })
+}
+
+/** Labels and annotations are string maps; YAML turns an unquoted `20` or `true` into something else. */
+function stringMap (value: unknown, at: string): Readonly<Record<string, string>> {
+  if (value === undefined || value === null) return Object.freeze({})
+  if (!isObject(value)) throw new Error(`${at} is not a mapping (got ${describe(value)})`)
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') {
+      throw new Error(`${at}[${JSON.stringify(key)}] is ${describe(v)}, not a string: quote it`)
+    }
+  }
+  return Object.freeze({ ...(value as Record<string, string>) })
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function describe (value: unknown): string {
+  if (Array.isArray(value)) return 'a list'
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'a mapping'
+  return `a ${typeof value} (${JSON.stringify(value)})`
+}
+
+/** Watches a directory: `onChange` on any entry changing, `onError` if watching fails later. */
+export type WatchDirectory = (dir: string, onChange: () => void, onError: (err: Error) => void) => { close(): void }
+
+/** What `createFileNamespaces` needs. */
+export interface FileNamespacesOptions {
+  path: string
+  logger: Logger
+  /** How often to re-read the file in case a change went unseen (default 5 s). */
+  pollIntervalMs?: number
+  /** Called when a changed file was loaded (no argument) or a new problem kept the previous version. */
+  onReload?: (error?: Error) => void
+  /** Defaults to fs.watch; tests pass one that fails, to check that polling carries on alone. */
+  watch?: WatchDirectory
+}
+
+const POLL_MS = 5000
+
+const watchDirectory: WatchDirectory = (dir, onChange, onError) => fsWatch(dir, onChange).on('error', onError)
+
+/**
+ * A NamespaceLookup over `path`, ready at once. A file that cannot be read or parsed at start
+ * rejects. Later changes are picked up by watching the directory (a ConfigMap volume swaps a
+ * `..data` symlink, so the file's own name never changes) and by polling; a bad version is
+ * logged and the last good one kept. The watcher and the timer keep the process alive until `close()`.
+ */
+export async function createFileNamespaces (options: FileNamespacesOptions): Promise<NamespaceLookup> {
+  const { path, logger, pollIntervalMs = POLL_MS, onReload = () => {}, watch = watchDirectory } = options
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read the namespaces file: ${(err as Error).message}`, { cause: err })
+  }
+  let byName = indexByName(parseNamespaces(text, path))
+  let seen: string | undefined = text
+  let lastProblem: string | undefined
+  let closed = false
+  let queued = false
+  let queue = Promise.resolve()
+
+  function report (err: Error): void {
+    // Once per distinct problem, not on every poll while it lasts.
+    if (err.message === lastProblem) return
+    lastProblem = err.message
+    logger.warn({ path, err }, 'namespaces file not reloaded; keeping the previous version')
+    onReload(err)
+  }
+  async function reload (): Promise<void> {
+    let next: string
+    try {
+      next = await readFile(path, 'utf8')
+    } catch (err) {
+      seen = undefined // so the file is parsed again once it is back, even unchanged
+      report(err as Error)
+      return
+    }
+    if (next === seen) return
+    seen = next
+    try {
+      byName = indexByName(parseNamespaces(next, path))
+    } catch (err) {
+      report(err as Error)
+      return
+    }
+    lastProblem = undefined
+    logger.info({ path, namespaces: byName.size }, 'namespaces file reloaded')
+    onReload()
+  }
+  function scheduleReload (): void {
+    if (queued || closed) return
+    queued = true
+    queue = queue.then(async () => { queued = false; await reload() })
+  }
+
+  const timer = setInterval(scheduleReload, pollIntervalMs)
+  let watcher: { close(): void } | undefined
+  const pollOnly = (err: unknown): void => {
+    logger.warn({ err, path }, 'cannot watch the namespaces file; polling it only')
+    watcher?.close()
+    watcher = undefined
+  }
+  try {
+    watcher = watch(dirname(path), scheduleReload, pollOnly)
+  } catch (err) {
+    pollOnly(err)
+  }
+  return {
+    async get (name) { return byName.get(name) },
+    ready: () => !closed,
+    async close () {
+      closed = true
+      clearInterval(timer)
+      watcher?.close()
+      await queue
+    }
+  }
+}
+
+function indexByName (namespaces: NamespaceInfo[]): Map<string, NamespaceInfo> {
+  return new Map(namespaces.map(ns => [ns.name, ns]))
+}

@@ -1,0 +1,156 @@
+/**
+ * `lameduck serve` configuration: read once from flags and `LAMEDUCK_*` environment variables
+ * (a flag wins), validated, frozen and passed down. The only module that reads `process.env`.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>
+import { parseDuration } from '../admission/duration.js'
+import { SERVE_OPTIONS, type OptionSpec } from './options.js'
+import type { PolicyLimits } from '../admission/policy.js'
+import type { Handler } from '../admission/types.js'
+
+/** Everything `serve` needs, validated. Durations are in seconds. */
+export interface ServeConfig {
+  readonly host: string
+  readonly port: number
+  readonly metricsPort: number
+  readonly tlsCert: string | undefined
+  readonly tlsKey: string | undefined
+  readonly selfSigned: boolean
+  readonly namespacesFile: string | undefined
+  readonly kubeconfig: string | undefined
+  readonly defaultSleep: number
+  readonly defaultBudget: number
+  readonly maxSleep: number
+  readonly maxGrace: number
+  readonly excludeNamespaces: ReadonlySet<string>
+  readonly drainDelay: number
+  readonly bodyLimit: number
+  readonly logLevel: string
+}
+
+/** A bad flag or value: the CLI prints the message as one line and exits non-zero. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+const SIZE = /^(\d+)\s*(|B|KiB|Ki|K|KB|MiB|Mi|M|MB)$/
+const SIZE_FACTORS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 1024, KB: 1024, Ki: 1024, KiB: 1024, M: 1024 ** 2, MB: 1024 ** 2, Mi: 1024 ** 2, MiB: 1024 ** 2 }
+
+/** `LAMEDUCK_<NAME>`: `--max-sleep` is `LAMEDUCK_MAX_SLEEP`. */
+export const envName = (flag: string): string => `LAMEDUCK_${flag.toUpperCase().replaceAll('-', '_')}`
+
+export type Value = string | number | boolean | ReadonlySet<string> | undefined
+
+function convert (spec: OptionSpec, text: string): Value {
+  const fail = (why: string): never => { throw new ConfigError(`--${spec.name}: ${JSON.stringify(text)} ${why}`) }
+  switch (spec.kind) {
+    case 'duration': {
+      const seconds = parseDuration(text)
+      return seconds instanceof Error ? fail('is not a duration (use 15, 15s or 1m30s)') : seconds
+    }
+    case 'port': {
+      const port = /^\d+$/.test(text) ? Number(text) : NaN
+      return port >= 0 && port <= 65535 ? port : fail('is not a port (0-65535)')
+    }
+    case 'size': {
+      const match = SIZE.exec(text.trim())
+      return match === null ? fail('is not a size (use bytes, or 512KiB, 4MiB)') : Number(match[1]) * SIZE_FACTORS[match[2]!]!
+    }
+    case 'boolean':
+      return ['true', '1', 'yes'].includes(text) ? true : ['false', '0', 'no', ''].includes(text) ? false : fail('is not true or false')
+    case 'list':
+      return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
+    case 'level':
+      return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
+    default:
+      return text === '' ? fail('must not be empty') : text
+  }
+}
+
+/** node:util parseArgs option declarations for `specs`. */
+export function flagOptions (specs: readonly OptionSpec[]): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries(specs.map(spec => [spec.name, { type: spec.kind === 'boolean' ? 'boolean' : 'string' }]))
+}
+
+/** Parsed flag values: strings, booleans, or lists of them for repeatable flags. */
+export type { ParseArgsOptionsConfig }
+
+/** Parsed flag values: strings, booleans, or lists of them for repeatable flags. */
+export type FlagValues = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>
+
+/** node:util parseArgs, strict and without positionals, its error turned into one ConfigError line. */
+export function parseFlags (args: readonly string[], options: ParseArgsOptionsConfig): FlagValues {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split('\n')[0])
+  }
+}
+
+/** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
+export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
+  if (text === undefined && fallback !== undefined) return fallback
+  if (text === undefined) throw new ConfigError(`--${flag} is required`)
+  const value = parseDuration(text)
+  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
+  return value
+}
+
+/**
+ * The values of `specs`: from parsed flags, then `LAMEDUCK_*` variables, then defaults; each one
+ * converted and checked. Throws ConfigError naming the flag (or variable) and the bad value.
+ */
+export function resolveOptions (specs: readonly OptionSpec[], flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): Record<string, Value> {
+  const values: Record<string, Value> = {}
+  for (const spec of specs) {
+    const flag = flags[spec.name]
+    const fromEnv = env[envName(spec.name)]
+    if (typeof flag === 'boolean') values[spec.key] = flag
+    else if (typeof flag === 'string') values[spec.key] = convert(spec, flag)
+    else if (fromEnv !== undefined) values[spec.key] = convert({ ...spec, name: `${spec.name} (${envName(spec.name)})` }, fromEnv)
+    else values[spec.key] = spec.default === undefined ? undefined : convert(spec, spec.default)
+  }
+  return values
+}
+
+function check (condition: boolean, message: string): void {
+  if (!condition) throw new ConfigError(message)
+}
+
+/** The limits' own consistency, shared by `serve` and `preview`. */
+export function checkLimits (config: Pick<ServeConfig, 'defaultSleep' | 'maxSleep' | 'maxGrace'>): void {
+  check(config.defaultSleep >= 1, '--default-sleep must be at least 1s')
+  check(config.maxSleep >= 1, '--max-sleep must be at least 1s')
+  check(config.maxGrace > config.maxSleep, `--max-grace (${config.maxGrace}s) must be longer than --max-sleep (${config.maxSleep}s): the grace period must outlast the pause`)
+  check(config.defaultSleep <= config.maxSleep, `--default-sleep (${config.defaultSleep}s) must not exceed --max-sleep (${config.maxSleep}s)`)
+}
+
+function validate (config: ServeConfig): ServeConfig {
+  checkLimits(config)
+  check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
+  check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
+  check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
+  check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
+  return config
+}
+
+/** Reads `serve`'s flags and environment; throws ConfigError with one clear line. */
+export function readServeConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
+}
+
+/**
+ * The policy's share of the configuration. `autoHandler` may be a function: in a cluster, what
+ * `auto` means is known only once the API server has answered.
+ */
+export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler | (() => Handler)): PolicyLimits {
+  const resolve = typeof autoHandler === 'function' ? autoHandler : () => autoHandler
+  return Object.freeze({
+    defaultSleep: config.defaultSleep,
+    defaultBudget: config.defaultBudget,
+    maxSleep: config.maxSleep,
+    maxGrace: config.maxGrace,
+    get autoHandler () { return resolve() }
+  })
+}

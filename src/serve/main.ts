@@ -1,0 +1,124 @@
+/**
+ * The entry point of `lameduck serve`: the one place that listens, reads files and the cluster at
+ * start, and owns signals. SIGTERM: /readyz fails at once, /mutate keeps answering (with
+ * `Connection: close`) for the drain delay, then both servers close and the process exits 0.
+ */
+import closeWithGrace from 'close-with-grace'
+import { KubeConfig } from '@kubernetes/client-node'
+import pino, { type Logger } from 'pino'
+import { policyLimits, type ServeConfig } from './config.js'
+import { buildServer, type ServerState } from './server.js'
+import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
+import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
+import { watchKeyPair } from '../tls/watch.js'
+import { createFileNamespaces } from '../namespaces/file.js'
+import { createClusterNamespaces } from '../namespaces/informer.js'
+import { readAutoHandler } from './cluster-info.js'
+import { eventually } from './retry.js'
+import type { Handler, NamespaceLookup } from '../admission/types.js'
+
+/** A running webhook: its addresses, and how to stop it as SIGTERM would. */
+export interface Running {
+  readonly port: number
+  readonly metricsPort: number
+  readonly state: ServerState
+  /** Readiness off, answer on for the drain delay, then close everything. */
+  shutdown(): Promise<void>
+}
+
+async function loadKeyPair (config: ServeConfig, logger: Logger): Promise<KeyPairSource> {
+  if (config.selfSigned) return staticKeyPair(await createSelfSignedKeyPair())
+  return await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger })
+}
+
+/** Where namespaces come from, what `auto` means, and what still keeps the server from being ready. */
+interface NamespaceSetup {
+  readonly namespaces: NamespaceLookup
+  readonly autoHandler: () => Handler
+  readonly notReady: () => string[]
+}
+
+async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
+  if (config.namespacesFile !== undefined) {
+    // No API server to ask: DESIGN.md says `auto` means the native sleep.
+    const namespaces = await createFileNamespaces({ path: config.namespacesFile, logger })
+    return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
+  }
+  const kubeConfig = new KubeConfig()
+  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault()
+  else kubeConfig.loadFromFile(config.kubeconfig)
+  const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
+  // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
+  // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
+  const version = eventually<Handler>({ read: async () => await readAutoHandler(kubeConfig, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
+  return { namespaces, autoHandler: version.value, notReady: version.notReady }
+}
+
+const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/**
+ * How long a closing server waits for connections it cannot call idle before it cuts them. Node
+ * counts a connection that has not sent its first request as active (it is waiting for headers), so
+ * `close()` leaves it open; Go's HTTP client dials such spare connections, and the API server keeps
+ * them for 90 s. A request still in flight after the drain delay has this long to finish.
+ */
+export const CLOSE_WAIT_MS = 1000
+
+/** Closes a Fastify app; whatever connections are left after `CLOSE_WAIT_MS` are cut. */
+async function closeApp (app: { close: () => PromiseLike<undefined>, server: { closeAllConnections: () => void } }): Promise<void> {
+  const cut = setTimeout(() => { app.server.closeAllConnections() }, CLOSE_WAIT_MS)
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(cut)
+  }
+}
+
+/** Starts both servers; resolves once they listen. */
+export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
+  const metrics = createMetrics()
+  const tls = await loadKeyPair(config, logger)
+  const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
+  const state: ServerState = { draining: false }
+  const limits = policyLimits(config, autoHandler)
+  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
+  const metricsApp = buildMetricsServer(metrics)
+  await app.listen({ host: config.host, port: config.port })
+  await metricsApp.listen({ host: config.host, port: config.metricsPort })
+  const port = (app.server.address() as { port: number }).port
+  const metricsPort = (metricsApp.server.address() as { port: number }).port
+  logger.info({ port, metricsPort, limits }, 'lameduck is serving')
+  return {
+    port,
+    metricsPort,
+    state,
+    async shutdown () {
+      state.draining = true
+      logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
+      await wait(config.drainDelay * 1000)
+      await closeApp(app)
+      await closeApp(metricsApp)
+      await namespaces.close()
+      tls.close()
+      logger.info('stopped')
+    }
+  }
+}
+
+/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as DESIGN.md describes. */
+export function onClose (running: Running, logger: Logger): (event: { signal?: string, err?: unknown }) => Promise<void> {
+  return async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'crashed')
+    else logger.info({ signal }, 'signal received')
+    await running.shutdown()
+  }
+}
+
+/** Runs `serve` until SIGTERM or SIGINT; close-with-grace then exits (0, or 1 after a crash). */
+export async function runServe (config: ServeConfig): Promise<never> {
+  const logger = pino({ level: config.logLevel })
+  const running = await startServe(config, logger)
+  // SIGHUP is not a request to stop (close-with-grace would exit on it by default).
+  closeWithGrace({ delay: (config.drainDelay + 15) * 1000, logger, skip: ['SIGHUP'] }, onClose(running, logger))
+  return await new Promise<never>(() => {})
+}

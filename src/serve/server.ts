@@ -1,0 +1,104 @@
+/**
+ * The webhook's HTTPS server: `POST /mutate`, `GET /healthz`, `GET /readyz`.
+ * `buildServer` never listens (tests call `inject()`); the entry point listens and owns signals.
+ */
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify'
+import type { Server } from 'node:https'
+import type { Logger } from 'pino'
+import { admit, type AdmissionDeps } from '../admission/admit.js'
+import { parseReview } from '../admission/review.js'
+import { tlsOptions, type KeyPairSource } from '../tls/key-pair.js'
+import type { Metrics } from './metrics.js'
+
+/** Mutable run state the entry point flips on SIGTERM. */
+export interface ServerState {
+  draining: boolean
+}
+
+/** What the server is built from: all passed in, nothing imported as a singleton. */
+export interface ServerDeps extends AdmissionDeps {
+  readonly tls: KeyPairSource
+  readonly bodyLimit: number
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly state: ServerState
+  /** More reasons not to be ready, from the shell (e.g. the API server not reached yet). */
+  readonly notReady?: () => string[]
+}
+
+/**
+ * The API server's webhook client closes idle connections after 90 s (IdleConnTimeout in
+ * k8s.io/apimachinery/pkg/util/net's transport defaults); staying open longer means it is always the
+ * API server that closes an idle connection, never our close racing a request it just sent.
+ */
+const KEEP_ALIVE_MS = 120_000
+
+function readiness (deps: ServerDeps): string[] {
+  const reasons: string[] = []
+  if (deps.state.draining) reasons.push('shutting down')
+  if (!deps.namespaces.ready()) reasons.push('namespace cache not synced')
+  reasons.push(...deps.notReady?.() ?? [])
+  return reasons
+}
+
+function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
+  app.post('/mutate', async (request, reply) => {
+    const started = process.hrtime.bigint()
+    if (deps.state.draining) reply.header('connection', 'close')
+    const review = parseReview(request.body)
+    if (review instanceof Error) {
+      deps.metrics.rejected(400)
+      deps.logger.warn({ error: review.message }, 'bad AdmissionReview')
+      return await reply.code(400).send({ error: `not an AdmissionReview: ${review.message}` })
+    }
+    const { body, outcome } = await admit(review, deps)
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    deps.metrics.observe(outcome, seconds)
+    const meta = review.pod?.metadata
+    const fields = { uid: review.uid, namespace: review.namespace, name: meta?.name || meta?.generateName, decision: outcome.decision, reason: outcome.reason, patchBytes: outcome.patchBytes, warnings: outcome.warnings, dryRun: review.dryRun, ms: Math.round(seconds * 1e5) / 100 }
+    if (outcome.error === undefined) deps.logger.info(fields, 'admission')
+    else deps.logger.error({ ...fields, err: outcome.error }, 'admission failed open')
+    return body
+  })
+}
+
+/** Fastify's messages for 415 and 413, made to say what to send instead. */
+function explain (error: FastifyError, contentType: string | undefined, bodyLimit: number): string {
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return `content-type ${JSON.stringify(contentType ?? '')} is not accepted: send an AdmissionReview as application/json`
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return `request body is larger than ${bodyLimit} bytes (--body-limit)`
+  return error.message
+}
+
+/** Builds the webhook server over HTTPS with the current key pair; later pairs apply to new handshakes. */
+export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
+  const app = Fastify({
+    https: tlsOptions(deps.tls.current()),
+    loggerInstance: deps.logger,
+    // One line per admission decision, written by the route; no per-request lines from Fastify.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    return503OnClosing: false
+  }) as unknown as FastifyInstance<Server>
+  deps.tls.onChange(pair => {
+    app.server.setSecureContext(tlsOptions(pair))
+    deps.metrics.certificateReloaded()
+    deps.logger.info('serving the reloaded key pair')
+  })
+  // AdmissionReviews are JSON; anything else is answered 415 (Fastify also parses text/plain by default).
+  app.removeContentTypeParser('text/plain')
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500
+    const message = explain(error, request.headers['content-type'], deps.bodyLimit)
+    deps.metrics.rejected(statusCode)
+    deps.logger.warn({ statusCode, error: message }, 'request rejected')
+    void reply.code(statusCode).send({ error: message })
+  })
+  app.get('/healthz', async () => ({ ok: true }))
+  app.get('/readyz', async (_request, reply) => {
+    const reasons = readiness(deps)
+    return await reply.code(reasons.length === 0 ? 200 : 503).send({ ready: reasons.length === 0, reasons })
+  })
+  registerMutate(app, deps)
+  return app
+}

@@ -1,0 +1,107 @@
+import t from 'tap'
+import type { V1Job } from '@kubernetes/client-node'
+import { runCli } from '../../../src/cli/main.js'
+import type { Io } from '../../../src/common/io.js'
+import { readCheckOptions, realClock, runCheckCommand } from '../../../src/check/command.js'
+import type { CheckCluster } from '../../../src/check/run.js'
+import { toJsonReport } from '../../../src/load/report.js'
+
+function io (): Io & { out: string, err: string } {
+  const captured = { out: '', err: '' }
+  return Object.assign(captured, { stdout: (s: string) => { captured.out += s }, stderr: (s: string) => { captured.err += s }, env: {} })
+}
+
+const REQUIRED = ['--namespace', 'shop', '--deployment', 'web', '--service', 'web']
+
+t.test('defaults, and every flag read', async t => {
+  t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, kubeconfig: undefined })
+  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k']),
+    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, kubeconfig: '/k' })
+})
+
+t.test('a bad flag is one line and exit 2', async t => {
+  const cases: Array<[string[], string]> = [
+    [[], '--namespace is required'],
+    [['--namespace', 'shop', '--deployment', ' ', '--service', 'web'], '--deployment is required'],
+    [['--namespace', 'shop', '--deployment', 'web'], '--service is required'],
+    [[...REQUIRED, '--rate', 'lots'], '--rate must be a number, not "lots"'],
+    [[...REQUIRED, '--rate', ' '], '--rate must be a number, not " "'],
+    [[...REQUIRED, '--rate', '0'], '--rate must be a number of requests per second above 0, got 0'],
+    [[...REQUIRED, '--duration', 'soon'], '--duration: "soon" is not a duration (use seconds like 15 or 15s, or 1m30s)'],
+    [[...REQUIRED, '--duration', '0s'], '--duration must be above 0'],
+    [[...REQUIRED, '--duration', '5m', '--timeout', '4m'], '--timeout (240s) must be longer than --duration (300s): the load alone takes that long'],
+    [[...REQUIRED, '--path', 'healthz'], '--path must start with /, not "healthz"'],
+    [[...REQUIRED, '--image', ''], '--image must not be empty']
+  ]
+  for (const [argv, message] of cases) {
+    const out = io()
+    t.equal(await runCli(['check', ...argv], out), 2, argv.join(' '))
+    t.equal(out.err, `lameduck check: ${message}\n`, argv.join(' '))
+  }
+  const unknown = io()
+  t.equal(await runCli(['check', ...REQUIRED, '--replicas', '3'], unknown), 2)
+  t.match(unknown.err, /^lameduck check: Unknown option '--replicas'.*\n$/)
+})
+
+t.test('help lists every flag', async t => {
+  const out = io()
+  t.equal(await runCli(['check', '--help'], out), 0)
+  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig']) t.match(out.out, flag)
+  const top = io()
+  await runCli(['--help'], top)
+  t.match(top.out, /check\s+in a cluster/)
+})
+
+/** A cluster in which everything is already done: the run goes straight through to `log`. */
+function doneCluster (log: string): CheckCluster {
+  const ready = { metadata: { name: 'web', namespace: 'shop', generation: 1 }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }
+  let jobReads = 0
+  return {
+    server: 'https://fake:6443',
+    readDeployment: async () => ready,
+    readService: async () => ({ spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }),
+    createJob: async () => 'lameduck-check-abcde',
+    readJob: async (): Promise<V1Job> => ({ metadata: { name: 'lameduck-check-abcde' }, status: jobReads++ === 0 ? {} : { conditions: [{ type: 'Complete', status: 'True' }] } }),
+    listPods: async (_ns, selector) => selector.startsWith('job-name=') ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }] : [],
+    patchDeployment: async () => ready,
+    readLog: async () => log
+  }
+}
+
+function reportLine (labels: string[]): string {
+  const outcomes = [...new Set(labels)].map(label => ({ label, ok: label === '200' }))
+  return JSON.stringify(toJsonReport({ url: 'http://web.shop.svc:80/', rate: 10, durationMs: 100 * labels.length, elapsedMs: 100 * labels.length, aborted: false, count: labels.length, latencyMs: Float32Array.from(labels, () => 1), outcome: Uint16Array.from(labels, l => outcomes.findIndex(o => o.label === l)), outcomes, errorCodes: {}, bytesIn: 0 }))
+}
+
+const clock = { now: () => 0, sleep: async () => {} }
+
+t.test('no failed request: the report and PASS on stdout, progress on stderr, exit 0', async t => {
+  const out = io()
+  let kubeconfig: string | undefined = 'unset'
+  t.equal(await runCheckCommand([...REQUIRED, '--kubeconfig', '/k', '--duration', '10s'], out, k => { kubeconfig = k; return doneCluster(reportLine(['200', '200'])) }, clock), 0)
+  t.equal(kubeconfig, '/k')
+  t.match(out.out, /^Requests\s+\[total, rate, throughput\]\s+2, 10\.00/)
+  t.match(out.out, /PASS: all 2 requests succeeded during the rollout\n$/)
+  t.match(out.err, /^checking deployment shop\/web through Service web on https:\/\/fake:6443\n/)
+  t.match(out.err, /started load Job shop\/lameduck-check-abcde: 20 requests\/s for 10s to http:\/\/web\.shop\.svc:80\//)
+})
+
+t.test('failed requests: FAIL with how many and of which kinds, exit 1', async t => {
+  const out = io()
+  t.equal(await runCheckCommand(REQUIRED, out, () => doneCluster(reportLine(['200', 'refused', '502', 'refused'])), clock), 1)
+  t.match(out.out, /Status Codes\s+\[code:count\]\s+200:1 502:1 refused:2/)
+  t.match(out.out, /FAIL: 3 of 4 requests failed during the rollout \(502:1 refused:2\)\n$/)
+})
+
+t.test('a check that cannot finish is exit 1 with one line; the real connect says what is wrong with the kubeconfig', async t => {
+  const out = io()
+  t.equal(await runCli(['check', ...REQUIRED, '--kubeconfig', '/nonexistent/kubeconfig'], out), 1)
+  t.match(out.err, /^lameduck check: cannot load kubeconfig \/nonexistent\/kubeconfig: .*\n$/)
+  t.equal(out.out, '')
+})
+
+t.test('the real clock is the wall clock, and its sleep waits', async t => {
+  const before = Date.now()
+  await realClock.sleep(20)
+  t.ok(realClock.now() >= before + 19, 'slept at least the time asked (1 ms of timer rounding allowed)')
+})

@@ -1,0 +1,44 @@
+import t from 'tap'
+import type { JsonReport } from '../../../src/load/report.js'
+import { countRetried, summarizeRun, type RunEvent } from '../../../demo/summary.js'
+
+/** A report with just what the summary reads; the rest as the load generator would fill it. */
+function report (statuses: Record<string, number>, p99 = 12.5): JsonReport {
+  const requests = Object.values(statuses).reduce((a, b) => a + b, 0)
+  const succeeded = Object.entries(statuses).filter(([k]) => /^[23]\d\d$/.test(k)).reduce((a, [, n]) => a + n, 0)
+  return {
+    url: 'http://127.0.0.1:1/', requests, succeeded, failed: requests - succeeded, successRatio: succeeded / requests, rate: 100, throughput: 100,
+    durationMs: 1000, elapsedMs: 1000, aborted: true, bytesIn: 0, latencyMs: { min: 1, mean: 2, p50: 2, p90: 5, p95: 8, p99, max: 30 },
+    statuses, errors: {}, bucketMs: 100, timeline: []
+  }
+}
+
+const log = [
+  '1795480078.074 200 "127.0.0.1:8081" "200" 0.004',
+  '1795480078.080 502 "127.0.0.1:8082" "502" 0.001',
+  '1795480078.091 200 "127.0.0.1:8082, 127.0.0.1:8083" "502, 200" 0.006',
+  '1795480078.095 200 "127.0.0.1:8082, 127.0.0.1:8081, 127.0.0.1:8083" "502, 502, 200" 0.009',
+  '',
+  'garbage, with a comma'
+].join('\n')
+
+t.test('a request nginx sent to more than one backend counts as retried', async t => {
+  t.equal(countRetried(log), 2)
+  t.equal(countRetried(''), 0)
+})
+
+t.test('the summary splits the failures by kind and keeps the events in time order', async t => {
+  const events: RunEvent[] = [{ tMs: 900, kind: 'sigterm', pod: 'a' }, { tMs: 300, kind: 'endpoint-removed', pod: 'a' }, { tMs: 31_000, kind: 'sigkill', pod: 'b' }]
+  const summary = summarizeRun(report({ 200: 90, 502: 3, 503: 1, 404: 1, reset: 2, refused: 1, timeout: 1, other: 1 }, 99.9), log, events)
+  t.same(summary, {
+    requests: 100, failed: 10, '5xx': 4, resets: 2, refused: 1, timeouts: 1, p99Ms: 99.9, retried: 2,
+    statuses: { 200: 90, 502: 3, 503: 1, 404: 1, reset: 2, refused: 1, timeout: 1, other: 1 },
+    events: [events[1], events[0], events[2]]
+  })
+  t.equal(events[0]!.tMs, 900, 'the events given are left as they were')
+})
+
+t.test('a clean run', async t => {
+  const summary = summarizeRun(report({ 200: 1000 }), '', [])
+  t.same([summary.failed, summary['5xx'], summary.resets, summary.retried], [0, 0, 0, 0])
+})

@@ -1,0 +1,58 @@
+import t from 'tap'
+import { createServer } from 'node:http'
+import { once } from 'node:events'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli } from '../../../src/cli/main.js'
+import type { Io } from '../../../src/common/io.js'
+import { parseJsonReport } from '../../../src/load/report.js'
+
+function io (): Io & { out: string, err: string } {
+  const captured = { out: '', err: '' }
+  return Object.assign(captured, { stdout: (s: string) => { captured.out += s }, stderr: (s: string) => { captured.err += s }, env: {} })
+}
+
+t.test('loads a loopback server and reports, with the JSON report in a file and on stdout', async t => {
+  let seen = 0
+  const server = createServer((_req, res) => { seen++; res.statusCode = seen % 10 === 0 ? 503 : 200; res.end('ok') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+  const dir = await mkdtemp(join(tmpdir(), 'lameduck-load-'))
+  const file = io()
+  t.equal(await runCli(['load', '--url', url, '--rate', '50', '--duration', '1s', '--connections', '4', '--timeout', '2s', '--json', join(dir, 'r.json')], file), 0)
+  t.match(file.out, /Requests\s+\[total, rate, throughput\]\s+50,/)
+  t.match(file.out, /Status Codes\s+\[code:count\]\s+200:45 503:5/)
+  t.match(file.err, /sent \d+, answered \d+, failed \d+/)
+  const report = parseJsonReport(await readFile(join(dir, 'r.json'), 'utf8'))
+  t.equal(report.requests, 50)
+  t.equal(report.failed, 5)
+  const stdout = io()
+  t.equal(await runCli(['load', '--url', url, '--rate', '20', '--duration', '1', '--json', '-'], stdout), 0)
+  const last = stdout.out.trim().split('\n').at(-1)!
+  t.equal(parseJsonReport(last).requests, 20, 'the last stdout line is the JSON report')
+  const fresh = io()
+  t.equal(await runCli(['load', '--url', url, '--rate', '10', '--duration', '1s', '--no-keep-alive'], fresh), 0)
+  t.match(fresh.out, /Status Codes\s+\[code:count\]\s+200:\d+/)
+  t.equal(seen, 80)
+})
+
+t.test('bad flags are one line and exit 2', async t => {
+  const cases: Array<[string[], RegExp]> = [
+    [['load'], /--url is required/],
+    [['load', '--url', 'http://127.0.0.1:1/', '--duration', '1s'], /--rate must be a number\n$/],
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', 'fast', '--duration', '1s'], /--rate must be a number, not "fast"/],
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10'], /--duration is required/],
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', 'ages'], /--duration: "ages" is not a duration/],
+    [['load', '--url', 'ftp://127.0.0.1/', '--rate', '10', '--duration', '1s'], /url/i],
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', '1s', '--connections', ' '], /--connections must be a number/]
+  ]
+  for (const [argv, message] of cases) {
+    const out = io()
+    t.equal(await runCli(argv, out), 2, argv.join(' '))
+    t.match(out.err, message, argv.join(' '))
+    t.equal(out.err.split('\n').length, 2, 'one line')
+  }
+})

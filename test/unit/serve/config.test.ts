@@ -1,0 +1,70 @@
+import t from 'tap'
+import { ConfigError, envName, policyLimits, readServeConfig } from '../../../src/serve/config.js'
+
+const SELF = ['--self-signed']
+
+t.test('defaults', async t => {
+  const config = readServeConfig(SELF, {})
+  t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
+    host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, selfSigned: true,
+    namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
+    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], drainDelay: 5, bodyLimit: 4 * 1024 * 1024, logLevel: 'info'
+  })
+  t.ok(Object.isFrozen(config), 'read once, then frozen')
+})
+
+t.test('flags, then LAMEDUCK_* variables, then defaults', async t => {
+  const env = { LAMEDUCK_PORT: '9443', LAMEDUCK_MAX_SLEEP: '2m', LAMEDUCK_SELF_SIGNED: 'true', LAMEDUCK_EXCLUDE_NAMESPACES: 'a, b,,' }
+  const config = readServeConfig(['--port', '10443', '--body-limit', '512KiB', '--drain-delay', '1m', '--log-level', 'debug'], env)
+  t.equal(config.port, 10443, 'the flag wins')
+  t.equal(config.maxSleep, 120, 'from the environment')
+  t.equal(config.selfSigned, true)
+  t.same([...config.excludeNamespaces], ['a', 'b'])
+  t.equal(config.bodyLimit, 512 * 1024)
+  t.equal(config.drainDelay, 60)
+  t.equal(config.logLevel, 'debug')
+  t.equal(readServeConfig([], { LAMEDUCK_SELF_SIGNED: '1', LAMEDUCK_BODY_LIMIT: '2048' }).bodyLimit, 2048)
+  t.equal(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k'], { LAMEDUCK_SELF_SIGNED: 'false' }).tlsCert, 'c')
+  t.equal(envName('default-shutdown-budget'), 'LAMEDUCK_DEFAULT_SHUTDOWN_BUDGET')
+})
+
+t.test('a bad flag or value is one clear line', async t => {
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [['--bogus'], {}, /Unknown option '--bogus'/],
+    [['--port'], {}, /--port <value>' argument missing/],
+    [[...SELF, '--port', '99999'], {}, /^--port: "99999" is not a port \(0-65535\)$/],
+    [[...SELF, '--port', 'http'], {}, /is not a port/],
+    [[...SELF, '--max-sleep', 'long'], {}, /^--max-sleep: "long" is not a duration/],
+    [[...SELF, '--body-limit', '4GB'], {}, /^--body-limit: "4GB" is not a size/],
+    [[...SELF, '--log-level', 'loud'], {}, /^--log-level: "loud" is not a log level/],
+    [[...SELF, '--host', ''], {}, /^--host: "" must not be empty$/],
+    [[], { LAMEDUCK_SELF_SIGNED: 'maybe' }, /^--self-signed \(LAMEDUCK_SELF_SIGNED\): "maybe" is not true or false$/],
+    [[], { LAMEDUCK_PORT: 'x', LAMEDUCK_SELF_SIGNED: '1' }, /^--port \(LAMEDUCK_PORT\): "x" is not a port/],
+    [[...SELF, '--default-sleep', '0'], {}, /--default-sleep must be at least 1s/],
+    [[...SELF, '--max-sleep', '0'], {}, /--max-sleep must be at least 1s/],
+    [[...SELF, '--max-grace', '300'], {}, /--max-grace \(300s\) must be longer than --max-sleep \(300s\)/],
+    [[...SELF, '--default-sleep', '10m'], {}, /--default-sleep \(600s\) must not exceed --max-sleep \(300s\)/],
+    [['--tls-cert', 'c'], {}, /--tls-cert and --tls-key go together/],
+    [[], {}, /give either --tls-cert and --tls-key, or --self-signed/],
+    [[...SELF, '--tls-cert', 'c', '--tls-key', 'k'], {}, /give either/],
+    [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
+    [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/]
+  ]
+  for (const [argv, env, message] of cases) {
+    const error = (() => { try { readServeConfig(argv, env) } catch (e) { return e } })()
+    t.type(error, ConfigError, argv.join(' '))
+    t.match((error as Error).message, message, argv.join(' '))
+    t.notMatch((error as Error).message, /\n/, 'one line')
+  }
+})
+
+t.test('the policy\'s share', async t => {
+  const limits = policyLimits(readServeConfig(SELF, {}), 'exec')
+  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'exec' })
+  t.ok(Object.isFrozen(limits))
+  let known: 'sleep' | 'exec' = 'exec'
+  const later = policyLimits(readServeConfig(SELF, {}), () => known)
+  t.equal(later.autoHandler, 'exec', 'auto as known now')
+  known = 'sleep'
+  t.equal(later.autoHandler, 'sleep', 'and as known once the API server answered')
+})

@@ -1,0 +1,20 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { POLICY_OPTIONS, SERVE_OPTIONS } from '../../../src/serve/options.js'
+
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+
+t.test('the README\'s configuration table lists every serve flag with its default and help', async t => {
+  for (const spec of SERVE_OPTIONS) {
+    const row = readme.split('\n').find(line => line.startsWith(`| \`--${spec.name}\` |`))
+    t.ok(row, `--${spec.name} has a row`)
+    t.match(row, spec.default === undefined ? '| — |' : `| \`${spec.default}\` |`, `--${spec.name} default`)
+    t.match(row, spec.help, `--${spec.name} help`)
+  }
+  const rows = readme.split('\n').filter(line => /^\| `--[a-z-]+` \|/.test(line))
+  t.equal(rows.length, SERVE_OPTIONS.length, 'and no row for a flag that does not exist')
+})
+
+t.test('preview shares the policy flags', async t => {
+  t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'])
+})
