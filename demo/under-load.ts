@@ -94,11 +94,12 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     const timer = setTimeout(() => {
       timers.delete(timer)
       if (next.size === 0) return
-      void nginx.setUpstreams([...next.keys()]).then(() => {
+      // Caught: a reload that fails (nginx stopped by Ctrl-C meanwhile) must not crash the cleanup.
+      nginx.setUpstreams([...next.keys()]).then(() => {
         for (const [address, pod] of routed) if (!next.has(address)) { mark('endpoint-removed', pod); log(`${at()}  nginx no longer routes to ${pod}`) }
         for (const [address, pod] of next) if (!routed.has(address)) log(`${at()}  nginx routes to ${pod} too`)
         routed = next
-      })
+      }, (err: unknown) => { log(`nginx reload failed: ${(err as Error).message}`) })
     }, o.propagationDelayMs)
     timers.add(timer)
   }
