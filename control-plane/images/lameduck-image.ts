@@ -14,7 +14,7 @@ import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah } from './buildah.js'
+import { buildah, withHeartbeat } from './buildah.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
@@ -64,8 +64,8 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   // --network host: the build's npm ci reaches the registry without a network of buildah's own
   // (netavark would add firewall chains and set ip_forward). The npmrc folder is mounted for the
   // build only: nothing of it is in the image.
-  await buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
-    '-v', `${npmConfig}:/usr/local/etc:ro`, '-t', BUILT, repoRoot])
+  await withHeartbeat('buildah bud', log, buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
+    '-v', `${npmConfig}:/usr/local/etc:ro`, '-t', BUILT, repoRoot]))
   await mkdir(imagesDir, { recursive: true })
   await rm(`${lameduckArchive}.partial`, { force: true })
   await buildah(['push', '--quiet', BUILT, `docker-archive:${lameduckArchive}.partial:${LAMEDUCK_IMAGE}`])
