@@ -51,8 +51,9 @@ export function loadSeconds (replicas: number, sleepSeconds: number): number {
 export async function runDemo (options: DemoOptions, children: Children, log: (line: string) => void): Promise<DemoResult> {
   const step = (n: number, what: string): void => { log(''); log(`== ${n}/6 ${what}`) }
   const sub = (line: string): void => { log(`  ${line}`) }
-  await checkNodeMachine()
+  // Packages first: without root, the one command to run is the most useful thing to print.
   await ensureDebianPackages([...DEMO_REQUIREMENTS, ...NODE_REQUIREMENTS, ...IMAGE_REQUIREMENTS], sub)
+  await checkNodeMachine()
   const out = resolve(options.out)
   for (const dir of ['run-without', 'run-with']) await rm(join(out, dir), { recursive: true, force: true })
   await mkdir(out, { recursive: true })
