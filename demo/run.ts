@@ -12,7 +12,7 @@ import { ensureBinaries, startCluster } from '../control-plane/cluster.js'
 import { ensureLameduckImage } from '../control-plane/images/lameduck-image.js'
 import { checkNodeMachine, DEMO_REQUIREMENTS, ensureDebianPackages, IMAGE_REQUIREMENTS, NODE_REQUIREMENTS } from '../control-plane/node/prereqs.js'
 import { cliClusterDir, cliKubeconfigPath } from '../control-plane/paths.js'
-import { writeState } from '../control-plane/state.js'
+import { readState, writeState } from '../control-plane/state.js'
 import type { Children } from './children.js'
 import type { DemoOptions } from './flags.js'
 import { installLameduck } from './install.js'
@@ -62,6 +62,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   await ensureBinaries({ log: sub, node: true })
   const image = await ensureLameduckImage(sub)
 
+  if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
   step(2, 'a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a node (kubelet, containerd, kube-proxy)')
   const cluster = await startCluster({ log: sub, node: true, ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
   if (!options.keep) children.onStop('stop the cluster and its node', () => cluster.stop())
