@@ -1,6 +1,6 @@
 /**
  * The benchmark's webhook, run as a child process so that the load generator does not share its
- * event loop: the real `buildServer` (src/server.ts) with its real logger (one JSON line per admission
+ * event loop: the real `buildServer` (src/serve/server.ts) with its real logger (one JSON line per admission
  * to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the body
  * and sends it back (a bare echo route, what `mutateVsEcho` divides by), and `POST /minimal` parses it
  * and answers the smallest valid AdmissionReview (allowed, uid echoed; `mutateVsMinimal`): the cost
@@ -25,7 +25,7 @@ const namespaces: NamespaceLookup = {
 const app = buildServer({
   tls: staticKeyPair(await createSelfSignedKeyPair()),
   namespaces,
-  limits: { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' },
+  limits: () => ({ defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' }),
   excludeNamespaces: new Set(['kube-system']),
   bodyLimit: 4 * 1024 * 1024,
   logger: pino({ level: 'info' }),

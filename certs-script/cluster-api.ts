@@ -2,12 +2,7 @@
  * What the certs-script needs of a cluster, as plain data, so that the renewal logic is tested
  * without an API server (cluster.ts is the @kubernetes/client-node implementation).
  */
-
-/** Where to find the cluster: a kubeconfig file, or the default one (KUBECONFIG, ~/.kube/config, in-cluster). */
-export interface ClusterTarget {
-  readonly kubeconfig: string | undefined
-  readonly context: string | undefined
-}
+import type { ClusterTarget } from '../src/common/cluster.js'
 
 /** A Secret's content, decoded: `data` values are text (PEM), not base64. */
 export interface SecretContent {

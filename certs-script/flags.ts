@@ -2,10 +2,9 @@
  * `lameduck certs` flags: read once, checked, frozen. A bad flag or value is a ConfigError (one
  * line, exit code 2).
  */
-import { ConfigError, parseFlags } from '../src/serve/config.js'
-import { parseDuration } from '../src/admission/duration.js'
+import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
 import { OWN_NAMESPACE } from '../src/serve/options.js'
-import type { ClusterTarget } from './cluster-api.js'
+import type { ClusterTarget } from '../src/common/cluster.js'
 
 /** Everything a run needs. Durations in milliseconds. */
 export interface CertsOptions {
@@ -94,17 +93,8 @@ function name (flag: string, value: string, pattern: RegExp): string {
   return value
 }
 
-function days (flag: string, value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN
-  if (!(n >= 1 && n <= 36_500)) throw new ConfigError(`--${flag}: ${JSON.stringify(value)} is not a whole number of days (1-36500)`)
-  return n
-}
-
-function millis (flag: string, value: string): number {
-  const seconds = parseDuration(value)
-  if (seconds instanceof Error) throw new ConfigError(`--${flag}: ${seconds.message}`)
-  return seconds * 1000
-}
+const days = (flag: string, value: string): number => numberFlag(flag, value, { whole: { min: 1, max: 36_500, unit: 'days' } })
+const millis = (flag: string, value: string): number => durationFlag(flag, value) * 1000
 
 /** Reads and checks the flags. */
 export function readCertsOptions (argv: readonly string[]): CertsOptions {

@@ -4,7 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Io } from '../src/common/io.js'
-import type { ClusterApi, ClusterTarget } from './cluster-api.js'
+import type { ClusterApi } from './cluster-api.js'
+import type { ClusterTarget } from '../src/common/cluster.js'
 import { readCertsOptions } from './flags.js'
 import { renewOnce, type Deps } from './run.js'
 

@@ -2,7 +2,7 @@
  * `npm run demo -- [flags]`: read once, checked, frozen. A bad flag or value is a ConfigError: main.ts
  * prints it as one line and exits 2.
  */
-import { ConfigError, parseFlags } from '../src/serve/config.js'
+import { ConfigError, parseFlags } from '../src/common/flags.js'
 import { parseDuration } from '../src/admission/duration.js'
 
 /** What one demo run does. */

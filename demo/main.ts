@@ -4,7 +4,7 @@
  * exits 130. Whatever happens, every process the demo started is stopped by PID before it exits
  * (except, with --keep, the control plane and the webhook).
  */
-import { ConfigError } from '../src/serve/config.js'
+import { ConfigError } from '../src/common/flags.js'
 import { Children } from './children.js'
 import { DEMO_HELP, readDemoCommand } from './flags.js'
 import { runDemo } from './run.js'

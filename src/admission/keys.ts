@@ -17,5 +17,8 @@ export const HANDLER_ANNOTATION = `${PREFIX}prestop-handler`
 /** Pod annotation lameduck writes: what it injected, for audit and idempotency. */
 export const INJECTED_ANNOTATION = `${PREFIX}injected`
 
+/** Set by `lameduck check` on its load Job: the Deployment it was started against (a name can be longer than a label value may). */
+export const CHECK_TARGET_ANNOTATION = `${PREFIX}check-target`
+
 /** Set by the kubelet on static (mirror) Pods, which the API server never lets us change. */
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror'

@@ -5,9 +5,10 @@
  * each regular container, the metadata) are new; everything else (env, volumes, managedFields) is
  * shared with the original and never written. A whole-Pod clone was the largest cost of /mutate.
  */
-import { INJECTED_ANNOTATION } from './keys.js'
+import { isDeepStrictEqual } from 'node:util'
+import { CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, INJECTED_ANNOTATION } from './keys.js'
 import { formatDuration } from './duration.js'
-import { buildPreStop, isNginxImage, sameJson } from './prestop.js'
+import { buildPreStop, isNginxImage } from './prestop.js'
 import { computeGrace, explainGrace, type PodSettings } from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
 
@@ -31,8 +32,8 @@ function selectContainers (pod: Pod, selector: PodSettings['containers'], warnin
     if (regular.some(c => c.name === name)) continue
     const what = sidecars.has(name) ? 'a native sidecar' : initNames.has(name) ? 'an init container' : undefined
     warnings.push(what === undefined
-      ? `lameduck.dev/containers names "${name}", which matches no container in this Pod`
-      : `lameduck.dev/containers names "${name}", which is ${what}; only regular containers get a preStop hook`)
+      ? `${CONTAINERS_ANNOTATION} names "${name}", which matches no container in this Pod`
+      : `${CONTAINERS_ANNOTATION} names "${name}", which is ${what}; only regular containers get a preStop hook`)
   }
   return regular.filter(c => selector.includes(c.name))
 }
@@ -42,13 +43,14 @@ function hookContainer (container: Container, settings: PodSettings, warnings: s
   const hook = buildPreStop(settings.handler, settings.sleep, container.image)
   const existing = container.lifecycle?.preStop
   if (existing !== undefined) {
-    if (sameJson(existing, hook)) return true
+    // Our own hook from an earlier pass (re-invocation): deep equality of plain JSON, no I/O.
+    if (isDeepStrictEqual(existing, hook)) return true
     warnings.push(`container "${container.name}" already has a preStop hook; kept as it is`)
     return false
   }
   container.lifecycle = { ...container.lifecycle, preStop: hook }
   if (settings.handler === 'sleep' && isNginxImage(container.image)) {
-    warnings.push(`container "${container.name}" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
+    warnings.push(`container "${container.name}" runs nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
   }
   return true
 }

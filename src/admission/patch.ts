@@ -20,8 +20,3 @@ export function diff (original: object, mutated: object): Operation[] {
 export function encodePatch (operations: readonly Operation[]): string {
   return Buffer.from(JSON.stringify(operations)).toString('base64')
 }
-
-/** Applies `operations` to a copy of `document`, validating each; throws when one does not apply. */
-export function applyPatch<T> (document: T, operations: readonly Operation[]): T {
-  return jsonPatch.applyPatch(structuredClone(document), [...operations], true, false).newDocument
-}

@@ -37,15 +37,3 @@ export function buildPreStop (handler: Handler, sleep: number, image: string | u
   const command = isNginxImage(image) ? nginxQuit(sleep) : ['sleep', String(sleep)]
   return { exec: { command } }
 }
-
-/** Deep equality of plain JSON values, enough to tell our own hook from someone else's. */
-export function sameJson (a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const aKeys = Object.keys(a)
-  const bKeys = Object.keys(b)
-  if (aKeys.length !== bKeys.length) return false
-  return aKeys.every(key => Object.hasOwn(b, key) &&
-    sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
-}

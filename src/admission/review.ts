@@ -4,6 +4,7 @@
  * judged, and nothing is coerced: the patch is computed against the object exactly as sent.
  */
 import type { Pod } from './pod.js'
+import { isObject } from './types.js'
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1'
 
@@ -19,9 +20,6 @@ export interface ParsedReview {
 }
 
 type Json = Record<string, unknown>
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const isAbsent = (value: unknown): boolean => value === undefined || value === null
 

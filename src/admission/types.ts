@@ -2,6 +2,11 @@
  * The shapes the pure core and the shells agree on. Plain JSON, no client-node classes.
  */
 
+/** True for a JSON object (not an array, not null): what every reader of untrusted JSON or YAML checks first. */
+export function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 /** What the policy needs of a Namespace: its name, labels and annotations. */
 export interface NamespaceInfo {
   readonly name: string
@@ -14,6 +19,10 @@ export interface NamespaceInfo {
  * a Map in tests. `get` answers from memory when it can; a miss may be fetched once.
  */
 export interface NamespaceLookup {
+  /**
+   * The namespace, or undefined when it does not exist. Rejects only when it cannot be read (the
+   * API server did not answer): lameduck then cannot decide, and answers 500.
+   */
   get(name: string): Promise<NamespaceInfo | undefined>
   /** True once the first full list has arrived. */
   ready(): boolean

@@ -6,7 +6,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
-import { explain, loadKubeConfig } from '../../certs-script/cluster.js'
+import { explain, loadKubeConfig } from '../common/cluster.js'
 import type { CheckCluster } from './run.js'
 
 /**

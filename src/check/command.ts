@@ -3,7 +3,7 @@
  * and a one-line verdict on stdout; exit 0 only when no request failed during the rollout.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, durationFlag, parseFlags } from '../serve/config.js'
+import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
 import { validateLoadOptions } from '../load/run.js'
 import { formatReport } from '../load/report.js'
 import { DEFAULT_IMAGE } from './job.js'
@@ -30,18 +30,7 @@ only if no request failed, 1 if some did (or the check could not finish), 2 for 
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)`
 
-const FLAGS = {
-  namespace: { type: 'string' },
-  deployment: { type: 'string' },
-  service: { type: 'string' },
-  port: { type: 'string' },
-  path: { type: 'string' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  image: { type: 'string' },
-  timeout: { type: 'string' },
-  kubeconfig: { type: 'string' }
-} as const
+const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig'])
 
 type Flags = Partial<Record<keyof typeof FLAGS, string>>
 
@@ -64,8 +53,7 @@ export function readCheckOptions (argv: readonly string[]): Parameters<typeof ru
   const namespace = required(flags, 'namespace')
   const deployment = required(flags, 'deployment')
   const service = required(flags, 'service')
-  const rate = flags.rate === undefined ? 20 : Number(flags.rate)
-  if (flags.rate?.trim() === '' || !Number.isFinite(rate)) throw new ConfigError(`--rate must be a number, not ${JSON.stringify(flags.rate)}`)
+  const rate = numberFlag('rate', flags.rate, { fallback: 20 })
   const durationSeconds = seconds('duration', flags.duration, 120)
   const timeoutSeconds = seconds('timeout', flags.timeout, 600)
   try {

@@ -3,6 +3,7 @@
  * with the JSON report as the last line of its log. Pure: the manifest and the URL from options.
  */
 import type { V1Job, V1Service, V1ServicePort } from '@kubernetes/client-node'
+import { CHECK_TARGET_ANNOTATION } from '../admission/keys.js'
 
 /** The image `lameduck check` runs unless told otherwise: the one manifests/ name. */
 export const DEFAULT_IMAGE = 'lameduck:0.1.0'
@@ -12,8 +13,6 @@ export const LOAD_CONTAINER = 'load'
 export const JOB_NAME_PREFIX = 'lameduck-check-'
 /** Labels on the Job and its Pod, so that `kubectl get jobs -l app.kubernetes.io/name=lameduck-check` finds them. */
 export const JOB_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'lameduck-check', 'app.kubernetes.io/managed-by': 'lameduck' }
-/** Annotation naming the Deployment a Job was started against (a name can be longer than a label value may). */
-export const TARGET_ANNOTATION = 'lameduck.dev/check-target'
 /** A finished Job is kept this long (for its log), then the TTL controller removes it. */
 export const JOB_TTL_SECONDS = 600
 /** Beyond the load's own duration: image pull, start, and the last requests' timeouts. */
@@ -58,7 +57,7 @@ export function buildLoadJob (o: LoadJobOptions): V1Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { generateName: JOB_NAME_PREFIX, namespace: o.namespace, labels, annotations: { [TARGET_ANNOTATION]: `${o.namespace}/${o.deployment}` } },
+    metadata: { generateName: JOB_NAME_PREFIX, namespace: o.namespace, labels, annotations: { [CHECK_TARGET_ANNOTATION]: `${o.namespace}/${o.deployment}` } },
     spec: {
       // One attempt: a retried load would report only its last try, hiding the failures.
       backoffLimit: 0,

@@ -3,7 +3,8 @@
  * answered with one clear line and a non-zero exit.
  */
 import { readFile } from 'node:fs/promises'
-import { ConfigError, checkLimits, flagOptions, parseFlags, policyLimits, readServeConfig, resolveOptions, type ParseArgsOptionsConfig, type ServeConfig } from '../serve/config.js'
+import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
+import { checkLimits, flagOptions, policyLimits, readServeConfig, resolveOptions, type ServeConfig } from '../serve/config.js'
 import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
@@ -79,7 +80,7 @@ const PREVIEW_FLAGS = {
   'namespace-annotation': { type: 'string', multiple: true },
   annotation: { type: 'string', multiple: true },
   ...flagOptions(POLICY_OPTIONS)
-} satisfies ParseArgsOptionsConfig
+} satisfies FlagTable
 
 async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const values = parseFlags(argv, PREVIEW_FLAGS)

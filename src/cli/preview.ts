@@ -7,7 +7,7 @@ import { decide } from '../admission/decide.js'
 import type { Pod } from '../admission/pod.js'
 import { checkPod } from '../admission/review.js'
 import type { PolicyLimits } from '../admission/policy.js'
-import type { NamespaceInfo } from '../admission/types.js'
+import { isObject, type NamespaceInfo } from '../admission/types.js'
 
 /** How preview finds a namespace: from a file, or one built from `--namespace-annotation`s. */
 export type NamespaceSource = (name: string) => NamespaceInfo | undefined
@@ -31,8 +31,6 @@ const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Job: ['spec', 'template'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template']
 }
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function templateOf (object: Json, path: readonly string[]): { holder: Json | undefined, key: string | undefined, template: unknown } {
   let holder: Json | undefined

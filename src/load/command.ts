@@ -3,7 +3,7 @@
  * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
  */
 import { writeFile } from 'node:fs/promises'
-import { ConfigError, durationFlag, parseFlags } from '../serve/config.js'
+import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
 import { runLoad } from './run.js'
 import { formatReport, toJsonReport } from './report.js'
 import type { Io } from '../common/io.js'
@@ -23,22 +23,7 @@ and error kinds (reset, refused, timeout). Progress goes to stderr.
                       (a kept-alive connection stays pinned to the Pod it first reached)
   --json FILE         also write the JSON report with a 100 ms timeline; "-" prints it as one line on stdout`
 
-const FLAGS = {
-  url: { type: 'string' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  connections: { type: 'string' },
-  timeout: { type: 'string' },
-  'no-keep-alive': { type: 'boolean' },
-  json: { type: 'string' }
-} as const
-
-function count (flag: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined && fallback !== undefined) return fallback
-  const value = Number(text)
-  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`--${flag} must be a number${text === undefined ? '' : `, not ${JSON.stringify(text)}`}`)
-  return value
-}
+const FLAGS = flagTable(['url', 'rate', 'duration', 'connections', 'timeout', 'json'], ['no-keep-alive'])
 
 /** Runs `lameduck load`; resolves with the exit code (0 when the run completed, whatever failed). */
 export async function runLoadCommand (argv: readonly string[], io: Io): Promise<number> {
@@ -46,9 +31,9 @@ export async function runLoadCommand (argv: readonly string[], io: Io): Promise<
   if (flags.url === undefined) throw new ConfigError('--url is required')
   const options = {
     url: flags.url,
-    rate: count('rate', flags.rate),
+    rate: numberFlag('rate', flags.rate),
     durationMs: durationFlag('duration', flags.duration) * 1000,
-    connections: count('connections', flags.connections, 32),
+    connections: numberFlag('connections', flags.connections, { fallback: 32 }),
     timeoutMs: durationFlag('timeout', flags.timeout, 10) * 1000,
     keepAlive: noKeepAlive !== true
   }

@@ -4,12 +4,11 @@
  * the API server would, so a mistake is reported with the file, the document and what is wrong,
  * rather than silently changing what gets injected.
  */
-import { watch as fsWatch } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { parseAllDocuments } from 'yaml'
-import type { NamespaceInfo, NamespaceLookup } from '../admission/types.js'
+import { watchFiles, type WatchDirectory } from '../common/watched-files.js'
+import { isObject, type NamespaceInfo, type NamespaceLookup } from '../admission/types.js'
 
 /** Every Namespace in `text`, in order; throws an Error naming `source`, the document and the problem. */
 export function parseNamespaces (text: string, source: string): NamespaceInfo[] {
@@ -81,19 +80,12 @@ function stringMap (value: unknown, at: string): Readonly<Record<string, string>
   return Object.freeze({ ...(value as Record<string, string>) })
 }
 
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function describe (value: unknown): string {
   if (Array.isArray(value)) return 'a list'
   if (value === null) return 'null'
   if (typeof value === 'object') return 'a mapping'
   return `a ${typeof value} (${JSON.stringify(value)})`
 }
-
-/** Watches a directory: `onChange` on any entry changing, `onError` if watching fails later. */
-export type WatchDirectory = (dir: string, onChange: () => void, onError: (err: Error) => void) => { close(): void }
 
 /** What `createFileNamespaces` needs. */
 export interface FileNamespacesOptions {
@@ -109,87 +101,44 @@ export interface FileNamespacesOptions {
 
 const POLL_MS = 5000
 
-const watchDirectory: WatchDirectory = (dir, onChange, onError) => fsWatch(dir, onChange).on('error', onError)
+async function readNamespacesFile (path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read the namespaces file: ${(err as Error).message}`, { cause: err })
+  }
+}
 
 /**
  * A NamespaceLookup over `path`, ready at once. A file that cannot be read or parsed at start
  * rejects. Later changes are picked up by watching the directory (a ConfigMap volume swaps a
- * `..data` symlink, so the file's own name never changes) and by polling; a bad version is
- * logged and the last good one kept. The watcher and the timer keep the process alive until `close()`.
+ * `..data` symlink, so the file's own name never changes) and by polling (src/common/watched-files.ts);
+ * a bad version is logged and the last good one kept. The watcher and the timer keep the process
+ * alive until `close()`.
  */
 export async function createFileNamespaces (options: FileNamespacesOptions): Promise<NamespaceLookup> {
-  const { path, logger, pollIntervalMs = POLL_MS, onReload = () => {}, watch = watchDirectory } = options
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new Error(`cannot read the namespaces file: ${(err as Error).message}`, { cause: err })
-  }
-  let byName = indexByName(parseNamespaces(text, path))
-  let seen: string | undefined = text
-  let lastProblem: string | undefined
+  const { path, logger, onReload = () => {} } = options
+  const file = await watchFiles({
+    paths: [path],
+    read: readNamespacesFile,
+    parse: ([text]) => new Map(parseNamespaces(text!, path).map(ns => [ns.name, ns])),
+    what: 'namespaces file',
+    logger,
+    pollIntervalMs: options.pollIntervalMs ?? POLL_MS,
+    ...(options.watch === undefined ? {} : { watch: options.watch }),
+    onChange: byName => {
+      logger.info({ path, namespaces: byName.size }, 'namespaces file reloaded')
+      onReload()
+    },
+    onProblem: err => { onReload(err) }
+  })
   let closed = false
-  let queued = false
-  let queue = Promise.resolve()
-
-  function report (err: Error): void {
-    // Once per distinct problem, not on every poll while it lasts.
-    if (err.message === lastProblem) return
-    lastProblem = err.message
-    logger.warn({ path, err }, 'namespaces file not reloaded; keeping the previous version')
-    onReload(err)
-  }
-  async function reload (): Promise<void> {
-    let next: string
-    try {
-      next = await readFile(path, 'utf8')
-    } catch (err) {
-      seen = undefined // so the file is parsed again once it is back, even unchanged
-      report(err as Error)
-      return
-    }
-    if (next === seen) return
-    seen = next
-    try {
-      byName = indexByName(parseNamespaces(next, path))
-    } catch (err) {
-      report(err as Error)
-      return
-    }
-    lastProblem = undefined
-    logger.info({ path, namespaces: byName.size }, 'namespaces file reloaded')
-    onReload()
-  }
-  function scheduleReload (): void {
-    if (queued || closed) return
-    queued = true
-    queue = queue.then(async () => { queued = false; await reload() })
-  }
-
-  const timer = setInterval(scheduleReload, pollIntervalMs)
-  let watcher: { close(): void } | undefined
-  const pollOnly = (err: unknown): void => {
-    logger.warn({ err, path }, 'cannot watch the namespaces file; polling it only')
-    watcher?.close()
-    watcher = undefined
-  }
-  try {
-    watcher = watch(dirname(path), scheduleReload, pollOnly)
-  } catch (err) {
-    pollOnly(err)
-  }
   return {
-    async get (name) { return byName.get(name) },
+    async get (name) { return file.current().get(name) },
     ready: () => !closed,
     async close () {
       closed = true
-      clearInterval(timer)
-      watcher?.close()
-      await queue
+      await file.close()
     }
   }
-}
-
-function indexByName (namespaces: NamespaceInfo[]): Map<string, NamespaceInfo> {
-  return new Map(namespaces.map(ns => [ns.name, ns]))
 }

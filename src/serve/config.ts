@@ -2,9 +2,7 @@
  * `lameduck serve` configuration: read once from flags and `LAMEDUCK_*` environment variables
  * (a flag wins), validated, frozen and passed down. The only module that reads `process.env`.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util'
-
-type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>
+import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { parseDuration } from '../admission/duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
 import type { PolicyLimits } from '../admission/policy.js'
@@ -29,9 +27,6 @@ export interface ServeConfig {
   readonly bodyLimit: number
   readonly logLevel: string
 }
-
-/** A bad flag or value: the CLI prints the message as one line and exits non-zero. */
-export class ConfigError extends Error {}
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 const SIZE = /^(\d+)\s*(|B|KiB|Ki|K|KB|MiB|Mi|M|MB)$/
@@ -68,33 +63,9 @@ function convert (spec: OptionSpec, text: string): Value {
   }
 }
 
-/** node:util parseArgs option declarations for `specs`. */
-export function flagOptions (specs: readonly OptionSpec[]): Record<string, { type: 'string' | 'boolean' }> {
+/** The flag table (node:util parseArgs declarations) for `specs`. */
+export function flagOptions (specs: readonly OptionSpec[]): FlagTable {
   return Object.fromEntries(specs.map(spec => [spec.name, { type: spec.kind === 'boolean' ? 'boolean' : 'string' }]))
-}
-
-/** Parsed flag values: strings, booleans, or lists of them for repeatable flags. */
-export type { ParseArgsOptionsConfig }
-
-/** Parsed flag values: strings, booleans, or lists of them for repeatable flags. */
-export type FlagValues = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>
-
-/** node:util parseArgs, strict and without positionals, its error turned into one ConfigError line. */
-export function parseFlags (args: readonly string[], options: ParseArgsOptionsConfig): FlagValues {
-  try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values
-  } catch (error) {
-    throw new ConfigError((error as Error).message.split('\n')[0])
-  }
-}
-
-/** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
-export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined && fallback !== undefined) return fallback
-  if (text === undefined) throw new ConfigError(`--${flag} is required`)
-  const value = parseDuration(text)
-  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
-  return value
 }
 
 /**
@@ -140,17 +111,13 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
-/**
- * The policy's share of the configuration. `autoHandler` may be a function: in a cluster, what
- * `auto` means is known only once the API server has answered.
- */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler | (() => Handler)): PolicyLimits {
-  const resolve = typeof autoHandler === 'function' ? autoHandler : () => autoHandler
+/** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
+export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler): PolicyLimits {
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    get autoHandler () { return resolve() }
+    autoHandler
   })
 }

@@ -4,7 +4,6 @@
  * `Connection: close`) for the drain delay, then both servers close and the process exits 0.
  */
 import closeWithGrace from 'close-with-grace'
-import { KubeConfig } from '@kubernetes/client-node'
 import pino, { type Logger } from 'pino'
 import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
@@ -13,8 +12,10 @@ import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../t
 import { watchKeyPair } from '../tls/watch.js'
 import { createFileNamespaces } from '../namespaces/file.js'
 import { createClusterNamespaces } from '../namespaces/informer.js'
-import { readAutoHandler } from './cluster-info.js'
+import { readAutoHandler } from './auto-handler.js'
 import { eventually } from './retry.js'
+import { loadKubeConfig } from '../common/cluster.js'
+import type { PolicyLimits } from '../admission/policy.js'
 import type { Handler, NamespaceLookup } from '../admission/types.js'
 
 /** A running webhook: its addresses, and how to stop it as SIGTERM would. */
@@ -44,9 +45,7 @@ async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Met
     const namespaces = await createFileNamespaces({ path: config.namespacesFile, logger })
     return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
   }
-  const kubeConfig = new KubeConfig()
-  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault()
-  else kubeConfig.loadFromFile(config.kubeconfig)
+  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig, context: undefined })
   const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
@@ -80,14 +79,16 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const tls = await loadKeyPair(config, logger)
   const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
   const state: ServerState = { draining: false }
-  const limits = policyLimits(config, autoHandler)
+  // Both possible values made once; each request reads the one `auto` means now.
+  const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
+  const limits = (): PolicyLimits => limitsFor[autoHandler()]
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
   const port = (app.server.address() as { port: number }).port
   const metricsPort = (metricsApp.server.address() as { port: number }).port
-  logger.info({ port, metricsPort, limits }, 'lameduck is serving')
+  logger.info({ port, metricsPort, limits: limits() }, 'lameduck is serving')
   return {
     port,
     metricsPort,

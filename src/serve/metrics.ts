@@ -11,7 +11,7 @@ export interface Metrics {
   readonly registry: Registry
   /** Records one answered review. */
   observe(outcome: Outcome, seconds: number): void
-  /** Records a request answered with an HTTP error (400, 413, 415). */
+  /** Records a request answered with an HTTP error (400, 413, 415; 500 when lameduck cannot decide). */
   rejected(statusCode: number): void
   /** Records a namespace-cache event (watch restart, cache miss, failed miss fetch). */
   namespaceEvent(event: string): void
@@ -24,7 +24,7 @@ export function createMetrics (): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const registers = [registry]
-  const reviews = new Counter({ name: 'lameduck_admission_reviews_total', help: 'AdmissionReviews answered, by decision (mutate, skip, error)', labelNames: ['decision'], registers })
+  const reviews = new Counter({ name: 'lameduck_admission_reviews_total', help: 'AdmissionReviews answered, by decision: mutate, skip, error (a bug of ours: admitted unchanged), unavailable (the namespace could not be read: answered 500, failurePolicy applies)', labelNames: ['decision'], registers })
   const duration = new Histogram({ name: 'lameduck_admission_duration_seconds', help: 'Time to decide an AdmissionReview', labelNames: ['decision'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers })
   const warnings = new Counter({ name: 'lameduck_admission_warnings_total', help: 'Warnings returned to users', registers })
   const patchBytes = new Counter({ name: 'lameduck_patch_bytes_total', help: 'Bytes of base64 patch returned', registers })

@@ -1,6 +1,6 @@
 /**
- * `lameduck serve`'s options, in one table: the parser, `--help` and the README's configuration
- * table all come from it.
+ * `lameduck serve`'s options, in one table: the parser, `--help` and the flag table of
+ * docs/configuration.md all come from it.
  */
 
 /** How an option's text is read. */

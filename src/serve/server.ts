@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Server } from 'node:https'
 import type { Logger } from 'pino'
 import { admit, type AdmissionDeps } from '../admission/admit.js'
+import type { PolicyLimits } from '../admission/policy.js'
 import { parseReview } from '../admission/review.js'
 import { tlsOptions, type KeyPairSource } from '../tls/key-pair.js'
 import type { Metrics } from './metrics.js'
@@ -16,7 +17,12 @@ export interface ServerState {
 }
 
 /** What the server is built from: all passed in, nothing imported as a singleton. */
-export interface ServerDeps extends AdmissionDeps {
+export interface ServerDeps extends Omit<AdmissionDeps, 'limits'> {
+  /**
+   * The policy limits in force now, read once per request: in a cluster, what `auto` means is
+   * known only once the API server has answered, so the value the core gets can change.
+   */
+  readonly limits: () => PolicyLimits
   readonly tls: KeyPairSource
   readonly bodyLimit: number
   readonly logger: Logger
@@ -51,14 +57,17 @@ function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
       deps.logger.warn({ error: review.message }, 'bad AdmissionReview')
       return await reply.code(400).send({ error: `not an AdmissionReview: ${review.message}` })
     }
-    const { body, outcome } = await admit(review, deps)
+    const answer = await admit(review, { namespaces: deps.namespaces, excludeNamespaces: deps.excludeNamespaces, limits: deps.limits() })
+    const { outcome } = answer
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     deps.metrics.observe(outcome, seconds)
     const meta = review.pod?.metadata
     const fields = { uid: review.uid, namespace: review.namespace, name: meta?.name || meta?.generateName, decision: outcome.decision, reason: outcome.reason, patchBytes: outcome.patchBytes, warnings: outcome.warnings, dryRun: review.dryRun, ms: Math.round(seconds * 1e5) / 100 }
     if (outcome.error === undefined) deps.logger.info(fields, 'admission')
+    else if (answer.status === 500) deps.logger.error({ ...fields, err: outcome.error }, 'admission not decided: answered 500, the API server applies failurePolicy')
     else deps.logger.error({ ...fields, err: outcome.error }, 'admission failed open')
-    return body
+    if (answer.status === 500) deps.metrics.rejected(500)
+    return await reply.code(answer.status).send(answer.body)
   })
 }
 
@@ -89,8 +98,14 @@ export function buildServer (deps: ServerDeps): FastifyInstance<Server> {
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500
-    const message = explain(error, request.headers['content-type'], deps.bodyLimit)
     deps.metrics.rejected(statusCode)
+    if (statusCode === 500) {
+      // Like fastify/demo's error handler: a 5xx says nothing of what went wrong inside; the log does.
+      deps.logger.error({ statusCode, err: error }, 'request failed')
+      void reply.code(500).send({ error: 'internal server error (see the webhook log)' })
+      return
+    }
+    const message = explain(error, request.headers['content-type'], deps.bodyLimit)
     deps.logger.warn({ statusCode, error: message }, 'request rejected')
     void reply.code(statusCode).send({ error: message })
   })

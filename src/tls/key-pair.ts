@@ -1,7 +1,7 @@
 /**
  * The serving key pair (DESIGN.md, "Wire behaviour"): what a usable pair is, an in-memory one for
  * `--self-signed`, and the TLS options the server takes. Pairs read from files and reloaded when they
- * change are tls-watch.ts's concern.
+ * change are watch.ts's concern.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { createSecureContext } from 'node:tls'

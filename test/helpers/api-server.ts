@@ -1,12 +1,14 @@
 /**
  * A loopback server that answers as the Kubernetes API server does (paths, verbs, content types,
  * Status bodies), and a kubeconfig for it: for the unit tests of the client-node shells
- * (certs-script/cluster.ts, src/check-cluster.ts). The e2e tests run those against a real one.
+ * (certs-script/cluster.ts, src/check/cluster.ts, the namespace informer, serve/auto-handler.ts). The e2e tests run those against a real one.
  */
 import type { Test } from 'tap'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import { KubeConfig } from '@kubernetes/client-node'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createSelfSignedKeyPair } from '../../src/tls/key-pair.js'
@@ -66,3 +68,18 @@ export async function writeKubeconfig (t: Test, server: string): Promise<string>
 
 /** A failure as the API server answers it: a `Status` body with the code and message. */
 export const failure = (code: number, message: string): ApiAnswer => ({ status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code } })
+
+/** Listens on a loopback port for the test (closed at its teardown) and gives a KubeConfig for it, over plain HTTP. */
+export async function kubeConfigFor (test: Pick<Test, 'teardown'>, server: http.Server): Promise<KubeConfig> {
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  test.teardown(() => { server.closeAllConnections(); server.close() })
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x'
+  })
+  return kc
+}

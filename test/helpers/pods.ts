@@ -2,6 +2,8 @@
  * Pods and settings for tests: small builders over plain JSON, and the example review from examples/.
  */
 import { readFileSync } from 'node:fs'
+import jsonPatch, { type Operation } from 'fast-json-patch'
+import type { Admission } from '../../src/admission/admit.js'
 import type { Container, Pod } from '../../src/admission/pod.js'
 import type { PolicyLimits } from '../../src/admission/policy.js'
 import type { NamespaceInfo, NamespaceLookup } from '../../src/admission/types.js'
@@ -38,4 +40,15 @@ export function mapNamespaces (list: NamespaceInfo[]): NamespaceLookup & { calls
     ready: () => true,
     close: async () => {}
   }
+}
+
+/** An answer that must be an AdmissionReview (HTTP 200); anything else fails the test with its error. */
+export function answered (admission: Admission): Extract<Admission, { status: 200 }> {
+  if (admission.status !== 200) throw new Error(`answered ${admission.status}: ${admission.body.message}`)
+  return admission
+}
+
+/** Applies a patch as the API server would, to a copy, validating each operation; throws when one does not apply. */
+export function applyPatch<T> (document: T, operations: readonly Operation[]): T {
+  return jsonPatch.applyPatch(structuredClone(document), [...operations], true, false).newDocument
 }

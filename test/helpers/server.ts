@@ -38,7 +38,7 @@ export async function testServer (t: Test, overrides: Partial<ServerDeps> = {}) 
   const deps: ServerDeps = {
     tls,
     namespaces: mapNamespaces([namespace({ 'lameduck.dev/prestop-sleep': '20s', 'lameduck.dev/shutdown-budget': '25s' })]),
-    limits: LIMITS,
+    limits: () => LIMITS,
     excludeNamespaces: new Set(['kube-system']),
     bodyLimit: 64 * 1024,
     logger: pino({ level: 'silent' }),

@@ -8,23 +8,21 @@
 // after 60 s without error), so a change is seen within the longest backoff plus a relist:
 // CUT_BOUND_MS. Here the cuts follow the start-up outage within a minute, so the backoff is already
 // up (8 s, then 16 s, then 30 s): the worst case, on purpose. A half-open watch is only noticed by its silence: 5 minutes in
-// production (SILENCE_MS in src/namespaces-watch.ts), too long for CI, so the half-open case runs the
+// production (SILENCE_MS in src/namespaces/watch.ts), too long for CI, so the half-open case runs the
 // same cache (createClusterNamespaces, real client-node, same proxy) in this process with a 3 s
 // silence; the bound is the silence plus the backoff plus a relist.
 import t from 'tap'
-import { readFile, writeFile } from 'node:fs/promises'
-import net from 'node:net'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { KubeConfig } from '@kubernetes/client-node'
 import pino from 'pino'
 import { Agent, request } from 'undici'
-import { parse, stringify } from 'yaml'
 import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
-import { freePorts } from '../../control-plane/ports.js'
 import { createClusterNamespaces } from '../../src/namespaces/informer.js'
 import { startServeProcess } from '../helpers/serve-process.js'
+import { createTcpProxy, writeKubeconfigThrough } from '../helpers/tcp-proxy.js'
 import { report, scaled } from '../helpers/reliability.js'
 
 t.setTimeout(45 * 60_000) // a first build of the control plane
@@ -45,46 +43,10 @@ const kubectl = async (...args: string[]): Promise<void> => {
   if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`)
 }
 
-/**
- * A TCP proxy to the API server on a port chosen now but listened on only by `open()` (until then
- * the API server is "down"). `cut()` resets every connection open at that moment; `freeze()` leaves
- * them open but passes nothing more either way (half-open). New connections always pass.
- */
-async function createProxy (target: number) {
-  const [port] = await freePorts(1) as [number]
-  const pairs = new Set<{ client: net.Socket, upstream: net.Socket }>()
-  const server = net.createServer(client => {
-    const pair = { client, upstream: net.connect(target, '127.0.0.1') }
-    pairs.add(pair)
-    const close = (): void => { client.destroy(); pair.upstream.destroy(); pairs.delete(pair) }
-    for (const socket of [client, pair.upstream]) socket.on('error', close).on('close', close)
-    client.pipe(pair.upstream)
-    pair.upstream.pipe(client)
-  })
-  t.teardown(() => { for (const pair of pairs) { pair.client.destroy(); pair.upstream.destroy() } server.close() })
-  return {
-    port,
-    open: async () => { await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve)) },
-    cut: () => { for (const pair of pairs) { pair.client.resetAndDestroy(); pair.upstream.destroy() } },
-    freeze: () => {
-      for (const pair of [...pairs]) {
-        pair.client.unpipe(pair.upstream)
-        pair.upstream.unpipe(pair.client)
-        pair.client.pause()
-        pair.upstream.pause()
-        pairs.delete(pair) // left hanging: neither end hears anything again
-        t.teardown(() => { pair.client.destroy(); pair.upstream.destroy() })
-      }
-    }
-  }
-}
-
-const proxy = await createProxy(Number(new URL(cluster.server).port))
+const proxy = await createTcpProxy(t, Number(new URL(cluster.server).port))
 const dir = t.testdir({})
 const kubeconfigPath = join(dir, 'kubeconfig')
-const config = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as { clusters: Array<{ cluster: { server: string } }> }
-config.clusters[0]!.cluster.server = `https://127.0.0.1:${proxy.port}`
-await writeFile(kubeconfigPath, stringify(config))
+await writeKubeconfigThrough(proxy, cluster.kubeconfigPath, kubeconfigPath)
 await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
 await kubectl('annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=20s')
 

@@ -3,8 +3,7 @@
 import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ApiException } from '@kubernetes/client-node'
-import { connectCluster, explain } from '../../../certs-script/cluster.js'
+import { connectCluster } from '../../../certs-script/cluster.js'
 import type { ClusterApi } from '../../../certs-script/cluster-api.js'
 import { failure as status, fakeApiServer, kubeconfigYaml, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
@@ -115,12 +114,6 @@ t.test('an API server that is not there: cannot reach it, naming it', async t =>
   const api = await connectCluster({ kubeconfig: file, context: undefined })
   t.equal(api.server, closed)
   await t.rejects(api.readWebhookConfiguration('lameduck'), { message: new RegExp(`^reading MutatingWebhookConfiguration lameduck: cannot reach the API server at ${closed}: .*ECONNREFUSED`) })
-})
-
-t.test('explain: client-node\'s fallback server means no kubeconfig was found', async t => {
-  t.equal(explain(new Error('connect ECONNREFUSED'), 'reading x', 'http://localhost:8080').message,
-    'reading x: cannot reach the API server at http://localhost:8080 (no kubeconfig found: give --kubeconfig, or set KUBECONFIG): connect ECONNREFUSED')
-  t.equal(explain(new ApiException(418, 'teapot', undefined, {}), 'reading x', 'https://s').message, 'reading x: the API server answered 418')
 })
 
 t.test('kubeconfig: unreadable, an unknown --context, no current cluster, a named context, the default', async t => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { CERTS_HELP, readCertsOptions } from '../../../certs-script/flags.js'
-import { ConfigError } from '../../../src/serve/config.js'
+import { ConfigError } from '../../../src/common/flags.js'
 
 t.test('defaults: the Service, Secrets and webhook of the manifests, a year, ten years', async t => {
   t.same(readCertsOptions(['--out', 'dir']), {

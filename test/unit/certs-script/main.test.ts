@@ -5,7 +5,7 @@ import { CERTS_HELP, runCerts, runCertsWith } from '../../../certs-script/main.j
 import type { Deps } from '../../../certs-script/run.js'
 import type { ClusterApi, SecretContent, WebhookConfiguration } from '../../../certs-script/cluster-api.js'
 import { splitPem } from '../../../certs-script/pem.js'
-import { ConfigError } from '../../../src/serve/config.js'
+import { ConfigError } from '../../../src/common/flags.js'
 
 /** A cluster that already has the manifests applied, in memory. */
 function memoryCluster (): ClusterApi & { bundle: () => number } {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError } from '../../../src/serve/config.js'
+import { ConfigError } from '../../../src/common/flags.js'
 import { DEFAULT_OUT, DEMO_HELP, readDemoCommand, type DemoOptions } from '../../../demo/flags.js'
 
 const options = (argv: string[]): DemoOptions => {

@@ -1,13 +1,11 @@
 import t from 'tap'
 import http from 'node:http'
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
-
-import { KubeConfig } from '@kubernetes/client-node'
 import {
   createClusterNamespaces
 } from '../../../src/namespaces/informer.js'
 import { logger, ns, setup } from '../../helpers/namespaces.js'
+import { kubeConfigFor } from '../../helpers/api-server.js'
 
 t.test('ready after the first list, answering from it without reading', async t => {
   const { informer, lookup, reads, sync } = setup()
@@ -131,16 +129,7 @@ async function fakeApiServer (test: Pick<typeof t, 'teardown'>) {
       else json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })
     }
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  test.teardown(() => { server.closeAllConnections(); server.close() })
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x'
-  })
+  const kc = await kubeConfigFor(test, server)
   const added = (name: string, resourceVersion: string): string =>
     JSON.stringify({ type: 'ADDED', object: { ...ns(name), metadata: { name, resourceVersion } } }) + '\n'
   return { kc, watches, watchUrls, reads, lists: () => lists, added }

@@ -69,7 +69,7 @@ t.test('serves a key pair from files', async t => {
   t.equal((await call(running.port, '/healthz')).status, 200)
 })
 
-t.test('with the API server unreachable: serving, not ready, auto meaning exec until it answers', async t => {
+t.test('with the API server unreachable: serving, not ready, auto meaning exec until it answers, Pods left to failurePolicy', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-main-'))
   const kubeconfig = join(dir, 'kubeconfig')
   // Port 1 on loopback: nothing listens there, so every call is refused at once.
@@ -91,8 +91,8 @@ current-context: c
     t.equal(ready.status, 503, how)
     t.same(ready.json.reasons, ['namespace cache not synced', 'API server version not read yet'], how)
     const answer = await call(running.port, '/mutate', exampleReview())
-    t.equal(answer.status, 200, `${how}: a Pod is never blocked`)
-    t.equal(answer.json.response.allowed, true, how)
+    t.equal(answer.status, 500, `${how}: the namespace cannot be read, so the API server's failurePolicy decides`)
+    t.match(answer.json, { kind: 'Status', message: 'lameduck cannot decide: namespace "shop" could not be read from the API server' }, how)
   }
 })
 

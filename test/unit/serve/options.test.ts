@@ -2,9 +2,9 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { POLICY_OPTIONS, SERVE_OPTIONS } from '../../../src/serve/options.js'
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+const readme = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
 
-t.test('the README\'s configuration table lists every serve flag with its default and help', async t => {
+t.test('docs/configuration.md\'s flag table lists every serve flag with its default and help', async t => {
   for (const spec of SERVE_OPTIONS) {
     const row = readme.split('\n').find(line => line.startsWith(`| \`--${spec.name}\` |`))
     t.ok(row, `--${spec.name} has a row`)

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https'
 import { connect, type PeerCertificate } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import { createSelfSignedKeyPair } from '../../../src/tls/key-pair.js'
-import { exampleReview } from '../../helpers/pods.js'
+import { LIMITS, exampleReview } from '../../helpers/pods.js'
 import { captureLogs, testServer } from '../../helpers/server.js'
 
 const json = { 'content-type': 'application/json' }
@@ -41,12 +41,40 @@ t.test('bad requests get a JSON error naming what is wrong, and the server keeps
   t.match(await deps.metrics.registry.metrics(), /lameduck_http_rejected_total\{status="400"\} 4/)
 })
 
-t.test('an unexpected error in a route is a 500 with a JSON error', async t => {
-  const { app } = await testServer(t)
-  app.get('/boom', async () => { throw new Error('unexpected') })
+t.test('an unexpected error in a route is a 500 with a JSON error that tells nothing of it', async t => {
+  const { logger, lines } = captureLogs()
+  const { app } = await testServer(t, { logger })
+  app.get('/boom', async () => { throw new Error('secret internals') })
   const response = await app.inject({ url: '/boom' })
   t.equal(response.statusCode, 500)
-  t.same(response.json(), { error: 'unexpected' })
+  t.same(response.json(), { error: 'internal server error (see the webhook log)' })
+  t.match(lines.find(line => line.msg === 'request failed'), { level: 50, err: { message: 'secret internals' } }, 'the log has it')
+})
+
+t.test('a namespace that cannot be read: 500 with a short message, logged and counted apart from bugs', async t => {
+  const { logger, lines } = captureLogs()
+  const unreadable = { get: async () => { throw new Error('connect ECONNREFUSED 10.96.0.1:443') }, ready: () => true, close: async () => {} }
+  const { app, deps } = await testServer(t, { logger, namespaces: unreadable })
+  const response = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: exampleReview() })
+  t.equal(response.statusCode, 500)
+  t.match(response.json(), { kind: 'Status', code: 500, message: 'lameduck cannot decide: namespace "shop" could not be read from the API server' })
+  t.match(lines.find(line => line.decision === 'unavailable'), { level: 50, msg: /answered 500/, err: { message: /ECONNREFUSED/ } })
+  const metrics = await deps.metrics.registry.metrics()
+  t.match(metrics, /lameduck_admission_reviews_total\{decision="unavailable"\} 1/)
+  t.match(metrics, /lameduck_http_rejected_total\{status="500"\} 1/)
+  t.notMatch(metrics, /decision="error"/, 'not counted as a bug of ours')
+})
+
+t.test('what auto means is read per request', async t => {
+  let handler: 'sleep' | 'exec' = 'exec'
+  const { app } = await testServer(t, { limits: () => ({ ...LIMITS, autoHandler: handler }) })
+  const hookOf = async (): Promise<string> => {
+    const response = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: exampleReview() })
+    return Buffer.from(response.json().response.patch, 'base64').toString()
+  }
+  t.match(await hookOf(), /handler=exec/, 'exec while the API server version is unknown')
+  handler = 'sleep'
+  t.match(await hookOf(), /handler=sleep/, 'sleep once it is known')
 })
 
 t.test('health and readiness', async t => {
@@ -69,7 +97,7 @@ t.test('health and readiness', async t => {
 
 t.test('one log line per decision, without the Pod', async t => {
   const { logger, lines } = captureLogs()
-  const broken = { get: async () => { throw new Error('cache exploded') }, ready: () => true, close: async () => {} }
+  const broken = { get: async () => ({ name: 'shop', labels: null as unknown as Record<string, string>, annotations: {} }), ready: () => true, close: async () => {} }
   const { app } = await testServer(t, { logger })
   await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: exampleReview() })
   const decision = lines.find(line => line.msg === 'admission')
@@ -80,7 +108,7 @@ t.test('one log line per decision, without the Pod', async t => {
   const failing = await testServer(t, { logger, namespaces: broken })
   const response = await failing.app.inject({ method: 'POST', url: '/mutate', headers: json, payload: exampleReview() })
   t.equal(response.json().response.allowed, true, 'a bug of ours never blocks a Pod')
-  t.match(lines.find(line => line.msg === 'admission failed open'), { level: 50, err: { message: 'cache exploded' } })
+  t.match(lines.find(line => line.msg === 'admission failed open'), { level: 50, decision: 'error', err: { type: 'TypeError' } })
 })
 
 async function peerCertificate (port: number, ca: string): Promise<PeerCertificate> {

@@ -1,13 +1,11 @@
 import t from 'tap'
 import http from 'node:http'
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
-import { KubeConfig } from '@kubernetes/client-node'
 import {
-  chooseAutoHandler, decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
-} from '../../../src/serve/cluster-info.js'
+  decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
+} from '../../../src/serve/auto-handler.js'
 import type { Handler } from '../../../src/admission/types.js'
+import { kubeConfigFor } from '../../helpers/api-server.js'
 
 t.test('parses the version strings clusters report', async t => {
   const cases: Array<[string, { major: number, minor: number } | undefined]> = [
@@ -41,7 +39,7 @@ t.test('auto is sleep only when the server and every kubelet are 1.30 or newer',
     ['an old server wins over new kubelets', { serverVersion: 'v1.29.0', kubeletVersions: ['v1.31.0'] }, 'exec', /older than 1\.30$/]
   ]
   for (const [name, input, handler, describe] of cases) {
-    t.equal(chooseAutoHandler(input), handler, name)
+    t.equal(decideAutoHandler(input).handler, handler, name)
     t.match(decideAutoHandler(input).describe, describe, name)
   }
 })
@@ -71,16 +69,7 @@ async function cluster (test: Pick<typeof t, 'teardown'>, fake: FakeCluster) {
       json(200, { kind: 'NodeList', apiVersion: 'v1', metadata: more, items: fake.nodes[page] })
     }
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  test.teardown(() => { server.closeAllConnections(); server.close() })
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x'
-  })
+  const kc = await kubeConfigFor(test, server)
   return { kc, nodeQueries }
 }
 

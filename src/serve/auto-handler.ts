@@ -68,11 +68,6 @@ function distinct (versions: readonly string[]): string {
   return unique.slice(0, 5).join(', ') + (unique.length > 5 ? ', …' : '')
 }
 
-/** The handler `auto` stands for, given the versions; see `decideAutoHandler` for the reason. */
-export function chooseAutoHandler (input: AutoHandlerInput): Handler {
-  return decideAutoHandler(input).handler
-}
-
 /**
  * Asks the cluster: `/version`, then every node's kubelet version. Not being allowed to list nodes
  * (403) is fine: the server version decides alone. Rejects when `/version` cannot be read.

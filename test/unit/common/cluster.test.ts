@@ -1,0 +1,23 @@
+import t from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ApiException } from '@kubernetes/client-node'
+import { explain, loadKubeConfig } from '../../../src/common/cluster.js'
+import { kubeconfigYaml } from '../../helpers/api-server.js'
+
+t.test('explain: client-node\'s fallback server means no kubeconfig was found', async t => {
+  t.equal(explain(new Error('connect ECONNREFUSED'), 'reading x', 'http://localhost:8080').message,
+    'reading x: cannot reach the API server at http://localhost:8080 (no kubeconfig found: give --kubeconfig, or set KUBECONFIG): connect ECONNREFUSED')
+  t.equal(explain(new ApiException(418, 'teapot', undefined, {}), 'reading x', 'https://s').message, 'reading x: the API server answered 418')
+})
+
+t.test('loadKubeConfig: a file at its current or a named context; one line for what is wrong', async t => {
+  const dir = t.testdir({})
+  const file = join(dir, 'kubeconfig')
+  await writeFile(file, kubeconfigYaml('https://127.0.0.1:1', '- name: other\n  context: {cluster: elsewhere, user: admin}\n'))
+  t.equal(loadKubeConfig({ kubeconfig: file, context: undefined }).getCurrentCluster()?.server, 'https://127.0.0.1:1')
+  t.equal(loadKubeConfig({ kubeconfig: file, context: 'test' }).getCurrentContext(), 'test')
+  t.throws(() => loadKubeConfig({ kubeconfig: join(dir, 'absent'), context: undefined }), { message: /^cannot load kubeconfig .*absent: ENOENT/ })
+  t.throws(() => loadKubeConfig({ kubeconfig: file, context: 'nope' }), { message: 'the kubeconfig has no context "nope"' })
+  t.throws(() => loadKubeConfig({ kubeconfig: file, context: 'other' }), { message: 'the kubeconfig names no current cluster' })
+})

@@ -1,0 +1,96 @@
+// The layout's promises, checked on every run: no import cycle anywhere in the product's code
+// (type-only imports count too: they tie the files together for a reader just the same), no cycle
+// between the folders of src/ (what several parts share sits below all of them), and a pure core:
+// src/admission/ imports nothing from the other folders and nothing that does I/O; src/common/, what
+// every command shares, imports only the core.
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const FOLDERS = ['src', 'certs-script', 'control-plane', 'demo', 'bench', 'test/helpers']
+const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster)$/
+
+function sourceFiles (dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap(entry =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [])
+}
+
+/** Every module specifier a file names: static and dynamic imports, `import type`, re-exports. */
+function specifiers (file: string): string[] {
+  return ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true).importedFiles.map(f => f.fileName)
+}
+
+/** Relative imports resolved to repository paths (`./x.js` names `./x.ts`). */
+function localImports (file: string): string[] {
+  return specifiers(file).filter(s => s.startsWith('.')).map(s => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'))
+}
+
+/** One cycle per strongly connected component with more than one node (or a self-loop), each as a path. */
+function findCycles (graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const components: string[][] = []
+  const visit = (node: string): void => {
+    index.set(node, index.size)
+    low.set(node, index.get(node)!)
+    stack.push(node)
+    onStack.add(node)
+    for (const next of graph.get(node) ?? []) {
+      if (!index.has(next)) { visit(next); low.set(node, Math.min(low.get(node)!, low.get(next)!)) } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!))
+    }
+    if (low.get(node) !== index.get(node)) return
+    const component: string[] = []
+    let member: string
+    do { member = stack.pop()!; onStack.delete(member); component.push(member) } while (member !== node)
+    if (component.length > 1 || (graph.get(node) ?? []).includes(node)) components.push(component.sort())
+  }
+  for (const node of graph.keys()) if (!index.has(node)) visit(node)
+  return components
+}
+
+const files = FOLDERS.flatMap(sourceFiles)
+const graph = new Map(files.map(file => [file, localImports(file)]))
+
+t.test('the cycle finder finds cycles, type-only ones too, and nothing in a tree', async t => {
+  t.same(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c']])
+  t.same(findCycles(new Map([['a', ['a']]])), [['a']])
+  t.same(findCycles(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]])), [])
+  const typeOnly = ts.preProcessFile("import type { X } from './x.js'\nexport { Y } from './y.js'\nawait import('./z.js')", true, true).importedFiles.map(f => f.fileName)
+  t.same(typeOnly, ['./x.js', './y.js', './z.js'], 'type-only imports, re-exports and dynamic imports are all read')
+})
+
+t.test(`no import cycle between files of ${FOLDERS.join(', ')}`, async t => {
+  t.ok(files.length > 50, `${files.length} files read`)
+  t.same(findCycles(graph), [], 'no cycle')
+})
+
+t.test('no cycle between the folders of src/', async t => {
+  const folderOf = (file: string): string | undefined => file.startsWith('src/') ? file.split('/').slice(0, 2).join('/') : undefined
+  const folders = new Map<string, Set<string>>()
+  for (const [file, imports] of graph) {
+    const from = folderOf(file)
+    if (from === undefined) continue
+    const targets = folders.get(from) ?? new Set<string>()
+    for (const target of imports.map(folderOf)) if (target !== undefined && target !== from) targets.add(target)
+    folders.set(from, targets)
+  }
+  t.same(findCycles(new Map([...folders].map(([folder, targets]) => [folder, [...targets]]))), [])
+})
+
+t.test('what every command shares, src/common/, sits below them: it imports only the core', async t => {
+  for (const file of files.filter(f => f.startsWith('src/common/'))) {
+    t.same(localImports(file).filter(target => !/^src\/(admission|common)\//.test(target)), [], `${file}: only src/admission/ and src/common/`)
+  }
+})
+
+t.test('the pure core, src/admission/, imports nothing from the shells and nothing that does I/O', async t => {
+  for (const file of files.filter(f => f.startsWith('src/admission/'))) {
+    t.same(localImports(file).filter(target => !target.startsWith('src/admission/')), [], `${file}: only src/admission/`)
+    t.same(specifiers(file).filter(s => IO_MODULES.test(s)), [], `${file}: no I/O modules`)
+  }
+})
