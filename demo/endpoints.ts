@@ -14,7 +14,7 @@ export function endpointsOf (slices: readonly V1EndpointSlice[], portName: strin
   for (const slice of slices) {
     const port = slice.ports?.find(p => p.name === portName)?.port
     if (port === undefined) continue
-    for (const endpoint of slice.endpoints) {
+    for (const endpoint of slice.endpoints ?? []) {
       const ip = endpoint.addresses[0]
       if (ip === undefined) continue
       // ready is unset for an endpoint that is ready as far as anyone knows (EndpointSlice API).

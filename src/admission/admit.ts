@@ -9,6 +9,8 @@
 import { ADMISSION_API_VERSION, type ParsedReview } from './review.js'
 import { decide } from './decide.js'
 import { diff, encodePatch } from './patch.js'
+import { capWarnings } from './warnings.js'
+import { reviewWorkload } from './workload.js'
 import type { PolicyLimits } from './policy.js'
 import type { NamespaceInfo, NamespaceLookup } from './types.js'
 
@@ -61,6 +63,8 @@ export interface AdmissionDeps {
   readonly namespaces: NamespaceLookup
   readonly limits: PolicyLimits
   readonly excludeNamespaces: ReadonlySet<string>
+  /** Advice warnings on workloads (advice.ts); on unless false (`--no-advice`). */
+  readonly advice?: boolean
 }
 
 /**
@@ -83,7 +87,7 @@ export function respond (uid: string, patch: string | undefined, warnings: reado
     response.patchType = 'JSONPatch'
     response.patch = patch
   }
-  if (warnings.length > 0) response.warnings = warnings.map(tidyWarning)
+  if (warnings.length > 0) response.warnings = capWarnings(warnings.map(tidyWarning), WARNING_PREFIX)
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response }
 }
 
@@ -102,7 +106,7 @@ async function decideReview (review: ParsedReview, deps: AdmissionDeps): Promise
     body: respond(review.uid, undefined, warnings),
     outcome: { decision: 'skip', reason, patchBytes: 0, warnings: warnings.length }
   })
-  if (review.pod === undefined) return skipped(review.notForUs!, [])
+  if (review.pod === undefined && review.workload === undefined) return skipped(review.notForUs!, [])
   let namespace: NamespaceInfo | undefined
   if (!deps.excludeNamespaces.has(review.namespace)) {
     try {
@@ -111,9 +115,14 @@ async function decideReview (review: ParsedReview, deps: AdmissionDeps): Promise
       return unavailable(review, error)
     }
   }
-  const decision = decide({ pod: review.pod, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces })
+  if (review.workload !== undefined) {
+    const { reason, warnings } = reviewWorkload({ workload: review.workload, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces, advice: deps.advice !== false })
+    return skipped(reason, warnings)
+  }
+  const pod = review.pod!
+  const decision = decide({ pod, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces })
   if (decision.action === 'skip') return skipped(decision.reason, decision.warnings)
-  const operations = diff(review.pod, decision.pod)
+  const operations = diff(pod, decision.pod)
   if (operations.length === 0) return skipped('already injected', decision.warnings)
   const patch = encodePatch(operations)
   return {

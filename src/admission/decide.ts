@@ -4,6 +4,8 @@
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from './keys.js'
 import { mutatePod } from './mutate.js'
+import { fitUnderGrace, ownGrace } from './own-grace.js'
+import { forWindows } from './windows.js'
 import { resolveSettings, type PolicyLimits } from './policy.js'
 import type { Pod } from './pod.js'
 import type { NamespaceInfo } from './types.js'
@@ -17,6 +19,11 @@ export interface DecideInput {
   readonly namespace: NamespaceInfo | undefined
   readonly limits: PolicyLimits
   readonly excludeNamespaces: ReadonlySet<string>
+  /**
+   * What `pod` is: a Pod the API server sent (the default), a Pod manifest as written (preview), or
+   * a workload's Pod template, whose Pods a controller makes (own-grace.ts applies to the first two).
+   */
+  readonly source?: 'admitted' | 'written' | 'template'
 }
 
 /** Skipped (no patch), or the mutated Pod; warnings either way. */
@@ -51,7 +58,12 @@ export function decide (input: DecideInput): Decision {
   if (skip !== undefined) {
     return { action: 'skip', reason: skip.reason, warnings: skip.warning === undefined ? [] : [skip.warning] }
   }
-  const settings = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
+  const resolved = resolveSettings(input.pod.metadata?.annotations, input.namespace!.annotations, input.limits)
+  const own = input.source === 'template' ? undefined : ownGrace(input.pod, input.source === 'written')
+  const fitted = own === undefined ? resolved : fitUnderGrace(resolved, own)
+  if (fitted instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, fitted.message] }
+  const settings = forWindows(input.pod, fitted, input.limits)
+  if (settings instanceof Error) return { action: 'skip', reason: 'Windows Pod without a native sleep', warnings: [...fitted.warnings, settings.message] }
   const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)
   if (mutation.pod === undefined) {
     return { action: 'skip', reason: 'no eligible container', warnings: mutation.warnings }

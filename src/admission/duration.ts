@@ -24,10 +24,11 @@ function checkRange (seconds: number, text: string): number | Error {
   return seconds
 }
 
-/** `90` → `1m30s`, `15` → `15s`: the form the injected marker and warnings use. */
+/** The shortest form: `90` → `1m30s`, `3600` → `1h`, `15` → `15s`, `0` → `0s`. The marker and warnings use it. */
 export function formatDuration (seconds: number): string {
-  if (seconds < 60) return `${seconds}s`
-  const m = Math.floor(seconds / 60)
+  if (seconds === 0) return '0s'
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor(seconds % 3600 / 60)
   const s = seconds % 60
-  return s === 0 ? `${m}m` : `${m}m${s}s`
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`
 }

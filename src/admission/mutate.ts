@@ -11,6 +11,8 @@ import { formatDuration } from './duration.js'
 import { buildPreStop, isNginxImage } from './prestop.js'
 import { computeGrace, explainGrace, type PodSettings } from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
+import { isMeshProxy } from './mesh.js'
+import { containersNamed } from './names.js'
 
 /** What a mutation did: the mutated copy (when anything is injected) and why. */
 export interface Mutation {
@@ -22,7 +24,10 @@ export interface Mutation {
   readonly warnings: readonly string[]
 }
 
-/** Regular containers the selector picks; names that match none of them are explained. */
+/**
+ * Regular containers the selector picks; names that match none of them are explained. A mesh
+ * proxy the list leaves out is picked all the same (mesh.ts), and that is explained too.
+ */
 function selectContainers (pod: Pod, selector: PodSettings['containers'], warnings: string[]): Container[] {
   const regular = pod.spec.containers
   if (selector === '*') return regular
@@ -35,24 +40,35 @@ function selectContainers (pod: Pod, selector: PodSettings['containers'], warnin
       ? `${CONTAINERS_ANNOTATION} names "${name}", which matches no container in this Pod`
       : `${CONTAINERS_ANNOTATION} names "${name}", which is ${what}; only regular containers get a preStop hook`)
   }
-  return regular.filter(c => selector.includes(c.name))
+  const proxies = regular.filter(c => !selector.includes(c.name) && isMeshProxy(c))
+  if (proxies.length > 0) {
+    warnings.push(`${containersNamed(proxies.map(c => c.name))}: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${CONTAINERS_ANNOTATION} leaves it out`)
+  }
+  return regular.filter(c => selector.includes(c.name) || proxies.includes(c))
 }
 
-/** Sets the hook on one container unless it has one of its own; true when it carries ours after. */
-function hookContainer (container: Container, settings: PodSettings, warnings: string[]): boolean {
+/** What happened to one container: lameduck's hook added, already there (a second pass), or its own kept. */
+type HookResult = 'added' | 'ours' | 'kept'
+
+/** Sets the hook on one container unless it has one of its own. */
+function hookContainer (container: Container, settings: PodSettings): HookResult {
   const hook = buildPreStop(settings.handler, settings.sleep, container.image)
   const existing = container.lifecycle?.preStop
-  if (existing !== undefined) {
-    // Our own hook from an earlier pass (re-invocation): deep equality of plain JSON, no I/O.
-    if (isDeepStrictEqual(existing, hook)) return true
-    warnings.push(`container "${container.name}" already has a preStop hook; kept as it is`)
-    return false
-  }
+  // Our own hook from an earlier pass (re-invocation): deep equality of plain JSON, no I/O.
+  if (existing !== undefined) return isDeepStrictEqual(existing, hook) ? 'ours' : 'kept'
   container.lifecycle = { ...container.lifecycle, preStop: hook }
-  if (settings.handler === 'sleep' && isNginxImage(container.image)) {
-    warnings.push(`container "${container.name}" runs nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
+  return 'added'
+}
+
+/** One warning per kind of surprise, naming every container it concerns (names.ts). */
+function explainContainers (settings: PodSettings, kept: readonly Container[], added: readonly Container[]): string[] {
+  const notes: string[] = []
+  if (kept.length > 0) notes.push(`${containersNamed(kept.map(c => c.name))} already ${kept.length === 1 ? 'has a preStop hook' : 'have preStop hooks'}; kept as ${kept.length === 1 ? 'it is' : 'they are'}`)
+  const nginx = settings.handler === 'sleep' ? added.filter(c => isNginxImage(c.image)) : []
+  if (nginx.length > 0) {
+    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
   }
-  return true
+  return notes
 }
 
 /** The marker: what was injected, for audit and idempotency. */
@@ -69,13 +85,15 @@ function copyOnWrite (original: Pod): Pod {
 export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number): Mutation {
   const warnings = [...settings.warnings]
   const pod = copyOnWrite(original)
-  const hooked = selectContainers(pod, settings.containers, warnings)
-    .filter(container => hookContainer(container, settings, warnings))
-    .map(container => container.name)
+  const results = selectContainers(pod, settings.containers, warnings)
+    .map(container => ({ container, result: hookContainer(container, settings) }))
+  const having = (...wanted: HookResult[]): Container[] => results.filter(r => wanted.includes(r.result)).map(r => r.container)
+  warnings.push(...explainContainers(settings, having('kept'), having('added')))
+  const hooked = having('added', 'ours').map(container => container.name)
   if (hooked.length === 0) return { pod: undefined, containers: [], grace: undefined, warnings }
   const current = pod.spec.terminationGracePeriodSeconds
-  const grace = computeGrace(current, settings.sleep, settings.budget, maxGrace)
-  warnings.push(...explainGrace(current, grace, settings.sleep, settings.budget, maxGrace))
+  const grace = settings.keepGrace ?? computeGrace(current, settings.sleep, settings.budget, maxGrace)
+  if (settings.keepGrace === undefined) warnings.push(...explainGrace(current, grace, settings.sleep, settings.budget, maxGrace))
   pod.spec.terminationGracePeriodSeconds = grace
   pod.metadata = { ...pod.metadata }
   pod.metadata.annotations = { ...pod.metadata.annotations, [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked) }

@@ -27,6 +27,8 @@ export interface PodSettings {
   readonly containers: ContainerSelector
   readonly handler: Handler
   readonly warnings: readonly string[]
+  /** A grace period that must not change (own-grace.ts): the sleep has been fitted under it. */
+  readonly keepGrace?: number
 }
 
 type Annotations = Readonly<Record<string, string>> | undefined

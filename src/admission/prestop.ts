@@ -9,11 +9,11 @@ export type PreStop =
   | { exec: { command: string[] } }
 
 /**
- * nginx treats SIGTERM as a fast shutdown that drops open connections; `nginx -s quit` is its
- * graceful one (https://nginx.org/en/docs/control.html). The hook asks for it after the pause and
- * waits for the master to exit, so the kubelet's SIGTERM finds nothing left to cut off.
+ * nginx treats SIGTERM as a fast shutdown that drops open connections; SIGQUIT is its graceful one
+ * (https://nginx.org/en/docs/control.html). The images people run: nginx and bitnami/nginx,
+ * nginxinc/nginx-unprivileged, registry.k8s.io/nginx-slim, openresty/openresty and its variants.
  */
-const PRESET_IMAGES = new Set(['nginx', 'openresty', 'nginx-unprivileged'])
+export const PRESET_IMAGES = new Set(['nginx', 'nginx-slim', 'nginx-unprivileged', 'openresty'])
 
 /** True when an image reference names nginx or openresty, whatever the registry, tag or digest. */
 export function isNginxImage (image: string | undefined): boolean {
@@ -26,9 +26,18 @@ export function isNginxImage (image: string | undefined): boolean {
   return PRESET_IMAGES.has((colon === -1 ? lastPart : lastPart.slice(0, colon)).toLowerCase())
 }
 
+/**
+ * After the pause, the hook finds the master by the title nginx gives it ("nginx: master process"
+ * in /proc/PID/cmdline), sends it SIGQUIT and waits until it is gone (or a zombie its parent has not
+ * reaped yet), so the kubelet's SIGTERM finds nothing left to cut off. It does not rely on the pid
+ * file, which is not under /run everywhere (nginx-unprivileged: /tmp/nginx.pid; bitnami:
+ * /opt/bitnami/nginx/tmp/nginx.pid). Only if no master is found does it fall back to `nginx -s quit`.
+ * The pattern is anchored, so the hook's own command line (which contains it) never matches.
+ */
 function nginxQuit (sleep: number): string[] {
-  const pidFiles = '[ -e /var/run/nginx.pid ] || [ -e /run/nginx.pid ]'
-  return ['/bin/sh', '-c', `sleep ${sleep}; nginx -s quit; while ${pidFiles}; do sleep 1; done`]
+  const find = 'm=; for p in /proc/[0-9]*; do if grep -qs \'^nginx: master\' "$p/cmdline"; then m=${p#/proc/}; break; fi; done'
+  const wait = 'while [ -e "/proc/$m" ] && ! grep -qs \'^State:.Z\' "/proc/$m/status"; do sleep 1; done'
+  return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$m" ]; then kill -QUIT "$m"; ${wait}; else nginx -s quit; fi`]
 }
 
 /** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). */

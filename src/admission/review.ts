@@ -4,6 +4,7 @@
  * judged, and nothing is coerced: the patch is computed against the object exactly as sent.
  */
 import type { Pod } from './pod.js'
+import { workloadKind, type Workload } from './template.js'
 import { isObject } from './types.js'
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1'
@@ -17,6 +18,8 @@ export interface ParsedReview {
   /** Why the request is none of lameduck's business (not a Pod CREATE), when it is not. */
   readonly notForUs: string | undefined
   readonly pod: Pod | undefined
+  /** Set for a workload's CREATE or UPDATE (workload.ts): reviewed for warnings, never patched. */
+  readonly workload?: Workload
 }
 
 type Json = Record<string, unknown>
@@ -70,6 +73,14 @@ function notForUs (request: Json, operation: string): string | undefined {
   return undefined
 }
 
+/** A workload's CREATE or UPDATE (not a subresource such as scale or status), or undefined. */
+function readWorkload (request: Json, operation: string): Workload | Error | undefined {
+  const kind = workloadKind(isObject(request.kind) ? request.kind : {})
+  const subResource = request.subResource
+  if (kind === undefined || (operation !== 'CREATE' && operation !== 'UPDATE') || (typeof subResource === 'string' && subResource !== '')) return undefined
+  return isObject(request.object) ? { kind, object: request.object } : new Error('request.object must be an object')
+}
+
 /** Parses an AdmissionReview body; an Error names the first thing that is wrong. */
 export function parseReview (body: unknown): ParsedReview | Error {
   if (!isObject(body)) return new Error('body must be an AdmissionReview object')
@@ -84,6 +95,10 @@ export function parseReview (body: unknown): ParsedReview | Error {
   const skip = notForUs(request, operation)
   const dryRun = request.dryRun === true
   const namespace = typeof request.namespace === 'string' ? request.namespace : ''
+  const workload = readWorkload(request, operation)
+  if (workload instanceof Error) return workload
+  if (workload !== undefined && namespace === '') return new Error(`request.namespace must be a non-empty string for a ${workload.kind}`)
+  if (workload !== undefined) return { uid, operation, namespace, dryRun, notForUs: undefined, pod: undefined, workload }
   if (skip !== undefined) return { uid, operation, namespace, dryRun, notForUs: skip, pod: undefined }
   if (namespace === '') return new Error('request.namespace must be a non-empty string for a Pod')
   const problem = checkPod(request.object, 'request.object')

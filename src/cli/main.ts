@@ -3,6 +3,7 @@
  * answered with one clear line and a non-zero exit.
  */
 import { readFile } from 'node:fs/promises'
+import { text as readAll } from 'node:stream/consumers'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { checkLimits, flagOptions, policyLimits, readServeConfig, resolveOptions, type ServeConfig } from '../serve/config.js'
 import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
@@ -13,6 +14,7 @@ import { runServe } from '../serve/main.js'
 import { LOAD_HELP, runLoadCommand } from '../load/command.js'
 import { CERTS_HELP, runCerts } from '../../certs-script/main.js'
 import { CHECK_HELP, runCheckCommand } from '../check/command.js'
+import { POLICY_HELP, runPolicyCommand } from '../mutating-policy/command.js'
 import type { Io } from '../common/io.js'
 
 /** Exit codes: 2 for a usage error, 1 for a failure while running. */
@@ -33,6 +35,7 @@ Commands:
   certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
   load      send a fixed-rate load to a URL and report what failed
   check     in a cluster: restart a Deployment under load; pass only if no request failed
+  policy    print lameduck as admission policies (Kubernetes 1.36+): no server to run
 
 Run "lameduck <command> --help" for a command's flags.`,
   serve: `Usage: lameduck serve [flags]
@@ -45,16 +48,18 @@ ${optionLines(SERVE_OPTIONS)}`,
 
 Prints the mutated object(s) as YAML on stdout and the warnings on stderr, for a Pod or a workload
 with a Pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob); multi-document
-YAML and JSON are read too. Each object's namespace is its metadata.namespace ("default" when unset).
+YAML and JSON are read too, and every other object is printed unchanged, so the output can go back
+to kubectl. Each object's namespace is its metadata.namespace ("default" when unset).
 
-  -f, --filename FILE             the objects to preview ("-" for stdin is not supported)
+  -f, --filename FILE             the objects to preview ("-" reads stdin: helm template … | lameduck preview -f -)
   --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
 ${optionLines(POLICY_OPTIONS)}`,
   load: LOAD_HELP,
   certs: CERTS_HELP,
-  check: CHECK_HELP
+  check: CHECK_HELP,
+  policy: POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS))
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -91,11 +96,18 @@ async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const annotations = [values['namespace-annotation'], values.annotation].flat().filter(value => typeof value === 'string')
   const namespacesFile = values['namespaces-file']
   const namespaces = await namespaceSource(typeof namespacesFile === 'string' ? namespacesFile : undefined, annotations)
-  const text = await readFile(filename, 'utf8')
-  const result = preview(text, filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
+  const text = await readInput(filename, io)
+  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
   io.stdout(result.yaml)
   for (const warning of result.warnings) io.stderr(`${warning}\n`)
   return 0
+}
+
+/** The file's text, or all of stdin for `-`. */
+async function readInput (filename: string, io: Io): Promise<string> {
+  if (filename !== '-') return await readFile(filename, 'utf8')
+  if (io.stdin === undefined) throw new ConfigError('-f -: there is no stdin to read here')
+  return await io.stdin()
 }
 
 type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces'>
@@ -105,7 +117,8 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   preview: runPreview,
   load: runLoadCommand,
   certs: runCerts,
-  check: runCheckCommand
+  check: runCheckCommand,
+  policy: runPolicyCommand
 }
 
 /** Runs the command line; resolves with the exit code. */
@@ -138,6 +151,7 @@ export async function main (argv: readonly string[]): Promise<number> {
   return await runCli(argv, {
     stdout: text => process.stdout.write(text),
     stderr: text => process.stderr.write(text),
-    env: process.env
+    env: process.env,
+    stdin: async () => await readAll(process.stdin)
   })
 }

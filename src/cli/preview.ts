@@ -1,13 +1,15 @@
 /**
  * `lameduck preview`: the webhook's decision, offline, for a Pod or any workload with a Pod
- * template, so a change can be reviewed before it reaches a cluster.
+ * template, so a change can be reviewed before it reaches a cluster. What it prints goes back to
+ * kubectl unchanged (`lameduck preview -f in.yaml | kubectl apply -f -`).
  */
-import YAML from 'yaml'
 import { decide } from '../admission/decide.js'
 import type { Pod } from '../admission/pod.js'
 import { checkPod } from '../admission/review.js'
 import type { PolicyLimits } from '../admission/policy.js'
+import { TEMPLATE_PATHS, templateAt, withTemplate } from '../admission/template.js'
 import { isObject, type NamespaceInfo } from '../admission/types.js'
+import { listItems, readDocuments, writeDocument } from '../common/yaml.js'
 
 /** How preview finds a namespace: from a file, or one built from `--namespace-annotation`s. */
 export type NamespaceSource = (name: string) => NamespaceInfo | undefined
@@ -20,45 +22,16 @@ export interface PreviewResult {
 
 type Json = Record<string, unknown>
 
-/** Where the Pod template sits in each workload kind. */
-const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
-  Pod: [],
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template']
-}
-
-function templateOf (object: Json, path: readonly string[]): { holder: Json | undefined, key: string | undefined, template: unknown } {
-  let holder: Json | undefined
-  let current: unknown = object
-  for (const key of path) {
-    holder = isObject(current) ? current : undefined
-    current = holder?.[key]
-  }
-  return { holder, key: path.at(-1), template: current }
-}
-
-/** Mutates one object's Pod template in place of a copy; returns the object to print and its warnings. */
-function previewObject (object: Json, label: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): { object: Json, warnings: string[] } {
-  const path = TEMPLATE_PATHS[String(object.kind)]
-  if (path === undefined) return { object, warnings: [`${label}: kind ${String(object.kind)} has no Pod template; printed unchanged`] }
-  const { holder, key, template } = templateOf(object, path)
-  const where = path.length === 0 ? label : `${label} ${path.join('.')}`
-  const problem = checkPod(template, where)
+/** Decides on one object's Pod template; returns the object to print (a copy when changed) and its warnings. */
+function previewObject (object: Json, path: readonly string[], label: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): { object: Json, warnings: string[] } {
+  const template = templateAt(object, path)
+  const problem = checkPod(template, path.length === 0 ? label : `${label} ${path.join('.')}`)
   if (problem !== undefined) throw new Error(problem)
   const namespaceName = isObject(object.metadata) && typeof object.metadata.namespace === 'string' ? object.metadata.namespace : 'default'
-  const decision = decide({ pod: template as Pod, namespaceName, namespace: namespaces(namespaceName), limits, excludeNamespaces: exclude })
+  const decision = decide({ pod: template as Pod, namespaceName, namespace: namespaces(namespaceName), limits, excludeNamespaces: exclude, source: path.length === 0 ? 'written' : 'template' })
   const warnings = decision.warnings.map(warning => `${label}: ${warning}`)
   if (decision.action === 'skip') return { object, warnings: [...warnings, `${label}: unchanged (${decision.reason})`] }
-  if (holder === undefined || key === undefined) return { object: decision.pod, warnings }
-  const copy = structuredClone(object)
-  const { holder: copyHolder } = templateOf(copy, path)
-  copyHolder![key] = decision.pod
-  return { object: copy, warnings }
+  return { object: withTemplate(object, path, decision.pod), warnings }
 }
 
 function describe (object: Json, index: number): string {
@@ -69,32 +42,44 @@ function describe (object: Json, index: number): string {
 
 /** The objects in a YAML or JSON text; a `List` is opened into its items. */
 export function readObjects (text: string, source: string): Json[] {
-  const objects: Json[] = []
-  for (const [index, document] of YAML.parseAllDocuments(text).entries()) {
-    if (document.errors.length > 0) throw new Error(`${source}: document ${index + 1}: ${document.errors[0]!.message.split('\n')[0]}`)
-    const value: unknown = document.toJS()
-    if (value === null || value === undefined) continue
-    if (!isObject(value) || typeof value.kind !== 'string') throw new Error(`${source}: document ${index + 1} is not a Kubernetes object (no kind)`)
-    if (value.kind.endsWith('List') && Array.isArray(value.items)) {
-      objects.push(...value.items.filter(isObject))
-    } else objects.push(value)
-  }
+  const objects = readDocuments(text, source).flatMap(listItems).map(({ value, where }) => {
+    if (!isObject(value) || typeof value.kind !== 'string') throw new Error(`${where} is not a Kubernetes object (no kind)`)
+    return value
+  })
   if (objects.length === 0) throw new Error(`${source}: no objects found`)
   return objects
+}
+
+/**
+ * One line for every object without a Pod template (an install file has many: RBAC, CRDs,
+ * ConfigMaps…), so they do not bury the warnings that matter: their count, and how many of each kind.
+ */
+function summarizeUntouched (kinds: readonly string[]): string[] {
+  if (kinds.length === 0) return []
+  const counts = new Map<string, number>()
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  const list = [...counts].map(([kind, count]) => `${count} ${kind}`).join(', ')
+  return [`${kinds.length} object${kinds.length === 1 ? ' has' : 's have'} no Pod template, printed unchanged: ${list}`]
 }
 
 /** Previews every object in `text`: the mutated ones as YAML, the rest unchanged. */
 export function preview (text: string, source: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): PreviewResult {
   const warnings: string[] = []
+  const untouched: string[] = []
   const printed = readObjects(text, source).map((object, index) => {
-    const label = describe(object, index)
+    const kind = String(object.kind)
+    const path = TEMPLATE_PATHS[kind]
+    if (path === undefined) {
+      untouched.push(kind)
+      return writeDocument(object)
+    }
     try {
-      const result = previewObject(object, label, namespaces, limits, exclude)
+      const result = previewObject(object, path, describe(object, index), namespaces, limits, exclude)
       warnings.push(...result.warnings)
-      return YAML.stringify(result.object)
+      return writeDocument(result.object)
     } catch (error) {
       throw new Error(`${source}: ${(error as Error).message}`)
     }
   })
-  return { yaml: printed.join('---\n'), warnings }
+  return { yaml: printed.join('---\n'), warnings: [...warnings, ...summarizeUntouched(untouched)] }
 }

@@ -51,5 +51,11 @@ export function explain (err: unknown, what: string, server: string): Error {
     return new Error(`${what}: ${why}${message === undefined ? '' : `: ${message}`}`)
   }
   const hint = server === NOWHERE ? ' (no kubeconfig found: give --kubeconfig, or set KUBECONFIG)' : ''
-  return new Error(`${what}: cannot reach the API server at ${server}${hint}: ${(err as Error).message}`)
+  return new Error(`${what}: cannot reach the API server at ${server}${hint}: ${networkMessage(err as Error)}`)
+}
+
+/** client-node 2 fetches with undici, whose error says only "fetch failed"; the reason (ECONNREFUSED…) is its cause. */
+function networkMessage (err: Error): string {
+  const cause = err.cause instanceof Error ? err.cause.message : undefined
+  return cause === undefined || err.message.includes(cause) ? err.message : `${err.message}: ${cause}`
 }

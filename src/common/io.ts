@@ -8,4 +8,6 @@ export interface Io {
   readonly stdout: (text: string) => void
   readonly stderr: (text: string) => void
   readonly env: Readonly<Record<string, string | undefined>>
+  /** All of standard input, for `-f -`; absent where there is none to read. */
+  readonly stdin?: () => Promise<string>
 }

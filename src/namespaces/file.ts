@@ -6,50 +6,23 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import { parseAllDocuments } from 'yaml'
 import { watchFiles, type WatchDirectory } from '../common/watched-files.js'
 import { isObject, type NamespaceInfo, type NamespaceLookup } from '../admission/types.js'
+import { listItems, readDocuments } from '../common/yaml.js'
 
 /** Every Namespace in `text`, in order; throws an Error naming `source`, the document and the problem. */
 export function parseNamespaces (text: string, source: string): NamespaceInfo[] {
   const found: NamespaceInfo[] = []
   const firstSeenIn = new Map<string, string>()
-  parseAllDocuments(text).forEach((doc, index) => {
-    const where = `${source}: document ${index + 1}`
-    const value = documentValue(doc, where)
-    // An empty document, such as the one after a trailing `---`, holds nothing.
-    if (value === null) return
-    for (const [item, at] of itemsOf(value, where)) {
-      const info = toNamespaceInfo(item, at)
-      const first = firstSeenIn.get(info.name)
-      if (first !== undefined) throw new Error(`${at}: duplicate namespace "${info.name}" (first in ${first})`)
-      firstSeenIn.set(info.name, at.slice(source.length + 2))
-      found.push(info)
-    }
-  })
+  for (const { value, where } of readDocuments(text, source).flatMap(listItems)) {
+    const info = toNamespaceInfo(value, where)
+    const first = firstSeenIn.get(info.name)
+    if (first !== undefined) throw new Error(`${where}: duplicate namespace "${info.name}" (first in ${first})`)
+    firstSeenIn.set(info.name, where.slice(source.length + 2))
+    found.push(info)
+  }
   if (found.length === 0) throw new Error(`${source}: holds no Namespace`)
   return found
-}
-
-function documentValue (doc: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
-  // yaml's messages end with a code excerpt; the first line (with line and column) is enough for a log.
-  const firstLine = (message: string): string => message.split('\n')[0]!.replace(/:$/, '')
-  const error = doc.errors[0]
-  if (error !== undefined) throw new Error(`${where}: ${firstLine(error.message)}`)
-  try {
-    return doc.toJS() as unknown
-  } catch (err) {
-    // Aliases are resolved here: an unknown anchor, or too many expansions (a "billion laughs").
-    throw new Error(`${where}: ${firstLine((err as Error).message)}`)
-  }
-}
-
-function itemsOf (value: unknown, where: string): Array<[unknown, string]> {
-  const kind = isObject(value) ? value.kind : undefined
-  if (kind !== 'List' && kind !== 'NamespaceList') return [[value, where]]
-  const items = (value as Record<string, unknown>).items
-  if (!Array.isArray(items)) throw new Error(`${where}: a ${kind} without an items list`)
-  return items.map((item, i): [unknown, string] => [item, `${where}, item ${i + 1}`])
 }
 
 function toNamespaceInfo (value: unknown, at: string): NamespaceInfo {

@@ -23,6 +23,7 @@ export interface ServeConfig {
   readonly maxSleep: number
   readonly maxGrace: number
   readonly excludeNamespaces: ReadonlySet<string>
+  readonly noAdvice: boolean
   readonly drainDelay: number
   readonly bodyLimit: number
   readonly logLevel: string

@@ -82,7 +82,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   // Both possible values made once; each request reads the one `auto` means now.
   const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
   const limits = (): PolicyLimits => limitsFor[autoHandler()]
-  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
+  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })

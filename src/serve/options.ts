@@ -32,6 +32,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
   { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
   { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
+  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'body-limit', key: 'bodyLimit', kind: 'size', default: '4MiB', help: 'largest AdmissionReview accepted (413 above)' },
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }

@@ -61,7 +61,7 @@ function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
     const { outcome } = answer
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     deps.metrics.observe(outcome, seconds)
-    const meta = review.pod?.metadata
+    const meta = (review.pod ?? review.workload?.object)?.metadata as { name?: string, generateName?: string } | undefined
     const fields = { uid: review.uid, namespace: review.namespace, name: meta?.name || meta?.generateName, decision: outcome.decision, reason: outcome.reason, patchBytes: outcome.patchBytes, warnings: outcome.warnings, dryRun: review.dryRun, ms: Math.round(seconds * 1e5) / 100 }
     if (outcome.error === undefined) deps.logger.info(fields, 'admission')
     else if (answer.status === 500) deps.logger.error({ ...fields, err: outcome.error }, 'admission not decided: answered 500, the API server applies failurePolicy')

@@ -120,6 +120,10 @@ t.test('install, then renew and rotate the certificates while Pods are created: 
   t.equal(injected(await createPod('shop', podManifest({}, 'Never'))), undefined, 'restartPolicy Never: skipped by matchConditions')
   await createNamespace(cluster, 'plain')
   t.equal(injected(await createPod('plain')), undefined, 'a namespace that did not opt in')
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } } } }
+  const applied = await cluster.kubectl(['apply', '--dry-run=server', '-n', 'shop', '-f', '-'], { input: JSON.stringify(deployment) })
+  t.match(applied.stderr, /^Warning: lameduck: Pods of this Deployment: terminationGracePeriodSeconds raised from 30 to 35/m,
+    'the workload webhook answers too, through the Service, with the caBundle lameduck certs set on every webhook')
 
   t.match(await certs(t), /nothing to do/, 'a second run changes nothing')
   const caBefore = await fingerprintOf('ca.crt')

@@ -115,20 +115,22 @@ export async function startWebhook (t: Test, cluster: Cluster, opts: { drainDela
 
 /**
  * Registers the shipped MutatingWebhookConfiguration (manifests/base/webhook.yaml: rules, selectors,
- * matchConditions) pointed at `webhook` by URL. `filters: false` drops the namespace and object
- * selectors and the matchConditions, so every Pod reaches lameduck and its own checks decide.
- * The timeout is raised to 10 s: on a busy machine a slow answer must not pass for a skip.
+ * matchConditions; the Pod webhook and the workload one) pointed at `webhook` by URL.
+ * `filters: false` drops the namespace and object selectors and the matchConditions, so every
+ * request reaches lameduck and its own checks decide. The timeout is raised to 10 s: on a busy
+ * machine a slow answer must not pass for a skip.
  */
 export async function registerWebhook (cluster: Cluster, webhook: Pick<Webhook, 'port' | 'cert'>, opts: { failurePolicy: 'Ignore' | 'Fail', filters?: boolean }): Promise<void> {
   const config = parse(await readFile(join(ROOT, 'manifests/base/webhook.yaml'), 'utf8')) as { webhooks: Array<Record<string, unknown>> }
-  const hook = config.webhooks[0]!
-  hook.clientConfig = { url: `https://127.0.0.1:${webhook.port}/mutate`, caBundle: Buffer.from(webhook.cert).toString('base64') }
-  hook.failurePolicy = opts.failurePolicy
-  hook.timeoutSeconds = 10
-  if (opts.filters === false) {
-    delete hook.namespaceSelector
-    delete hook.objectSelector
-    delete hook.matchConditions
+  for (const hook of config.webhooks) {
+    hook.clientConfig = { url: `https://127.0.0.1:${webhook.port}/mutate`, caBundle: Buffer.from(webhook.cert).toString('base64') }
+    hook.failurePolicy = opts.failurePolicy
+    hook.timeoutSeconds = 10
+    if (opts.filters === false) {
+      delete hook.namespaceSelector
+      delete hook.objectSelector
+      delete hook.matchConditions
+    }
   }
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(config))
 }

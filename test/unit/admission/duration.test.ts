@@ -20,4 +20,9 @@ t.test('formats seconds back the short way', async t => {
   t.equal(formatDuration(15), '15s')
   t.equal(formatDuration(60), '1m')
   t.equal(formatDuration(90), '1m30s')
+  const shortest: Array<[number, string]> = [[0, '0s'], [3600, '1h'], [3660, '1h1m'], [3601, '1h1s'], [5430, '1h30m30s'], [86400, '24h']]
+  for (const [seconds, text] of shortest) {
+    t.equal(formatDuration(seconds), text, `${seconds} s is ${text}, not ${seconds / 60}m`)
+    t.equal(parseDuration(text), seconds, `${text} reads back`)
+  }
 })

@@ -24,7 +24,10 @@ t.test('reads a Pod CREATE review', async t => {
 t.test('a request that is not a Pod CREATE is read but not for us', async t => {
   const cases: Array<[string, (r: Record<string, unknown>) => void, string]> = [
     ['an UPDATE', r => { r.operation = 'UPDATE' }, 'operation UPDATE'],
-    ['a Deployment', r => { r.kind = { group: 'apps', version: 'v1', kind: 'Deployment' }; r.object = { spec: {} } }, 'kind Deployment'],
+    ['a ConfigMap', r => { r.kind = { version: 'v1', kind: 'ConfigMap' }; r.object = { data: {} } }, 'kind ConfigMap'],
+    ['a Deployment\'s scale', r => { r.kind = { group: 'apps', version: 'v1', kind: 'Deployment' }; r.subResource = 'scale' }, 'kind Deployment'],
+    ['a Deployment deleted', r => { r.kind = { group: 'apps', version: 'v1', kind: 'Deployment' }; r.operation = 'DELETE' }, 'kind Deployment'],
+    ['a Deployment of another group', r => { r.kind = { group: 'example.com', version: 'v1', kind: 'Deployment' } }, 'kind Deployment'],
     ['a Pod of another group', r => { r.kind = { group: 'example.com', version: 'v1', kind: 'Pod' } }, 'kind Pod'],
     ['no kind at all', r => { delete r.kind }, 'kind undefined'],
     ['a subresource', r => { r.subResource = 'ephemeralcontainers'; r.object = null }, 'subresource ephemeralcontainers'],
@@ -38,6 +41,20 @@ t.test('a request that is not a Pod CREATE is read but not for us', async t => {
   }
   t.equal((parseReview(withRequest(r => { r.subResource = '' })) as { notForUs: unknown }).notForUs, undefined, 'an empty subresource is none')
   t.equal((parseReview(withRequest(r => { r.kind = { version: 'v1', kind: 'Pod' } })) as { notForUs: unknown }).notForUs, undefined, 'the core group may be left out')
+})
+
+t.test('a workload\'s CREATE or UPDATE is read as a workload, with its object unchecked', async t => {
+  const kinds: Array<[string, string]> = [['apps', 'Deployment'], ['apps', 'StatefulSet'], ['apps', 'DaemonSet'], ['apps', 'ReplicaSet'], ['batch', 'Job'], ['batch', 'CronJob']]
+  for (const [group, kind] of kinds) {
+    for (const operation of ['CREATE', 'UPDATE']) {
+      const parsed = parseReview(withRequest(r => { r.kind = { group, version: 'v1', kind }; r.operation = operation; r.object = { spec: 'anything' } }))
+      t.same(parsed instanceof Error ? parsed.message : { workload: parsed.workload, pod: parsed.pod, notForUs: parsed.notForUs },
+        { workload: { kind, object: { spec: 'anything' } }, pod: undefined, notForUs: undefined }, `${kind} ${operation}`)
+    }
+  }
+  const deployment = (change: (r: Record<string, unknown>) => void): unknown => withRequest(r => { r.kind = { group: 'apps', version: 'v1', kind: 'Deployment' }; change(r) })
+  t.match(parseReview(deployment(r => { delete r.namespace })), { message: 'request.namespace must be a non-empty string for a Deployment' })
+  t.match(parseReview(deployment(r => { r.object = [] })), { message: 'request.object must be an object' })
 })
 
 t.test('names what is wrong with a body that is not a usable AdmissionReview', async t => {

@@ -1,6 +1,8 @@
 // The client-node side of the certs-script against a loopback HTTPS server that answers as the
 // API server does (paths, verbs, Status bodies); test/e2e/install.test.ts runs it against a real one.
 import t, { type Test } from 'tap'
+import { once } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connectCluster } from '../../../certs-script/cluster.js'
@@ -108,7 +110,11 @@ t.test('refusals are one line: credentials, permissions, other answers', async t
 
 t.test('an API server that is not there: cannot reach it, naming it', async t => {
   const { url } = await fakeApiServer(t, () => ({ status: 200 }))
-  const closed = url.replace(/:\d+$/, ':1')
+  // A port nothing listens on (not 1: fetch refuses that one as a "bad port" before connecting).
+  const spare = createServer().listen(0, '127.0.0.1')
+  await once(spare, 'listening')
+  const closed = url.replace(/:\d+$/, `:${(spare.address() as AddressInfo).port}`)
+  await new Promise(resolve => spare.close(resolve))
   const file = join(t.testdir({}), 'kubeconfig')
   await writeFile(file, kubeconfigYaml(closed))
   const api = await connectCluster({ kubeconfig: file, context: undefined })

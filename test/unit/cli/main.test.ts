@@ -1,4 +1,7 @@
 import t from 'tap'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { text } from 'node:stream/consumers'
 import { main, runCli } from '../../../src/cli/main.js'
 import type { Io } from '../../../src/common/io.js'
 
@@ -70,7 +73,8 @@ t.test('preview errors', async t => {
     [['preview', '-f', 'nope.yaml'], 1, /^lameduck preview: ENOENT: no such file or directory, open 'nope.yaml'\n$/],
     [['preview', '-f', 'examples/deployment.yaml', '--namespace-annotation', 'novalue'], 2, /"novalue" is not KEY=VALUE/],
     [['preview', '-f', 'examples/deployment.yaml', '--namespace-annotation', 'a=b', '--namespaces-file', 'examples/namespaces.yaml'], 2, /exclude each other/],
-    [['preview', '-f', 'package.json'], 1, /^lameduck preview: package\.json: document 1 is not a Kubernetes object \(no kind\)\n$/]
+    [['preview', '-f', 'package.json'], 1, /^lameduck preview: package\.json: document 1 is not a Kubernetes object \(no kind\)\n$/],
+    [['preview', '-f', '-'], 2, /^lameduck preview: -f -: there is no stdin to read here\n$/]
   ]
   for (const [argv, code, message] of cases) {
     const out = io()
@@ -110,4 +114,26 @@ t.test('main() runs the CLI on the real process\'s streams and environment', asy
   t.same(written[0], ['stderr', 'lameduck serve: --port: "x" is not a port (0-65535)\n'])
   t.equal(written[1]?.[0], 'stdout')
   t.match(written[1]?.[1], /^lameduck: gives every Pod/)
+})
+
+t.test('preview -f - reads stdin: the same output as from the file, errors named "stdin"', async t => {
+  const file = io()
+  await runCli(['preview', '-f', 'examples/deployment.yaml'], file)
+  const piped = io()
+  Object.assign(piped, { stdin: async () => await readFile('examples/deployment.yaml', 'utf8') })
+  t.equal(await runCli(['preview', '-f', '-'], piped), 0)
+  t.equal(piped.out, file.out)
+  const bad = io()
+  Object.assign(bad, { stdin: async () => 'a: [' })
+  t.equal(await runCli(['preview', '-f', '-'], bad), 1)
+  t.match(bad.err, /^lameduck preview: stdin: document 1: /)
+})
+
+t.test('the real process: preview -f - reads its standard input', async t => {
+  const child = spawn(process.execPath, [...process.execArgv, 'test/helpers/run-cli.ts', 'preview', '-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin.end('kind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: web, args: ["no"] }] }\n')
+  const [out, code] = await Promise.all([text(child.stdout), new Promise(resolve => child.on('exit', resolve))])
+  t.equal(code, 0)
+  t.match(out, /args:\n\s+- "no"/)
+  t.match(out, /seconds: 15/)
 })

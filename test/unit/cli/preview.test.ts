@@ -40,7 +40,7 @@ t.test('a Job is left alone and says why; so are kinds without a template and ot
   t.notMatch(job.yaml, /preStop/)
   t.same(job.warnings, ['Job shop/web: unchanged (restartPolicy Never)'])
   const service = run('kind: Service\nmetadata: { name: web }\nspec: {}\n')
-  t.same(service.warnings, ['Service web: kind Service has no Pod template; printed unchanged'])
+  t.same(service.warnings, ['1 object has no Pod template, printed unchanged: 1 Service'])
   const elsewhere = run(`kind: Pod\nmetadata: { generateName: web- }\nspec:\n${podSpec('  ')}`)
   t.same(elsewhere.warnings, ['Pod web-: lameduck could not find namespace "default"; Pod left unchanged', 'Pod web-: unchanged (namespace unknown)'])
 })
@@ -52,8 +52,31 @@ t.test('multi-document input, Lists and JSON', async t => {
   t.equal((result.yaml.match(/preStop/g) ?? []).length, 2)
   const list = JSON.stringify({ kind: 'List', items: [YAML.parse(template('Pod', podSpec('  ')))] })
   t.match(run(list).yaml, /preStop/)
-  t.equal(readObjects('kind: PodList\nitems: [{kind: Pod}, 7]\n', 'x').length, 1, 'non-objects in a List are dropped')
-  t.equal(readObjects('kind: ConfigMapList\nitems: 3\n', 'x').length, 1, 'a List without items is an object like any other')
+  t.throws(() => readObjects('kind: PodList\nitems: [{kind: Pod}, 7]\n', 'x'), /^x: document 1, item 2 is not a Kubernetes object \(no kind\)$/)
+  t.throws(() => readObjects('kind: ConfigMapList\nitems: 3\n', 'x'), /^x: document 1: a ConfigMapList without an items list$/)
+})
+
+t.test('an install file: the objects without a Pod template make one summary line', async t => {
+  const others = ['ServiceAccount', 'ClusterRole', 'ClusterRole', 'ConfigMap', 'Service'].map((kind, i) => `kind: ${kind}\nmetadata: { name: o${i} }\n`)
+  const result = run([...others, template('Deployment', `  template:\n    spec:\n${podSpec('      ')}`)].join('---\n'))
+  t.same(result.warnings, [
+    'Deployment shop/web: terminationGracePeriodSeconds raised from 30 to 45 (preStop sleep 20s + shutdown budget 25s)',
+    '5 objects have no Pod template, printed unchanged: 1 ServiceAccount, 2 ClusterRole, 1 ConfigMap, 1 Service'
+  ])
+  t.equal(result.yaml.split('---\n').length, 6, 'every object is printed')
+})
+
+t.test('strings YAML 1.1 would read as booleans or numbers are printed quoted, in every document', async t => {
+  const redis = `${template('Deployment', `  template:\n    metadata: { annotations: { trace: "on" } }\n    spec:\n      containers:\n        - { name: redis, image: redis:7, args: [--appendonly, "no", --port, "6379"] }\n`)}---
+kind: ConfigMap
+metadata: { name: flags }
+data: { debug: "off", "y": "0o17", count: "1_000" }
+`
+  const { yaml } = run(redis)
+  t.match(yaml, /- --appendonly\n\s+- "no"\n\s+- --port\n\s+- "6379"/)
+  t.match(yaml, /trace: "on"/)
+  t.match(yaml, /debug: "off"\n\s+"y": "0o17"\n\s+count: "1_000"/)
+  t.same(readObjects(yaml, 'out').map(o => o.kind), ['Deployment', 'ConfigMap'], 'and it reads back')
 })
 
 t.test('bad input names the file, the document and what is wrong', async t => {

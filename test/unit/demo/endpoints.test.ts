@@ -13,7 +13,8 @@ t.test('endpoints of the named port, ready unless said otherwise, in address ord
       { addresses: ['10.88.0.4'] },
       { addresses: [] }
     ]),
-    slice([{ addresses: ['10.88.0.7'] }], [{ name: 'metrics', port: 9090 }])
+    slice([{ addresses: ['10.88.0.7'] }], [{ name: 'metrics', port: 9090 }]),
+    { addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }] }
   ], 'http')
   t.same(endpoints, [
     { pod: 'web-a', address: '10.88.0.3:8080', ready: true },

@@ -45,9 +45,9 @@ t.test('names the file, the document and what is wrong', async t => {
     ['a name that is not a string', 'kind: Namespace\nmetadata: { name: 5 }', /missing metadata\.name$/],
     ['an unquoted number', ns('shop', '  annotations:\n    lameduck.dev/prestop-sleep: 20\n'),
       /document 1 \(namespace "shop"\): metadata\.annotations\["lameduck\.dev\/prestop-sleep"\] is a number \(20\), not a string: quote it$/],
-    ['a label that is a boolean', ns('shop', '  labels: { on: true }\n'), /metadata\.labels\["on"\] is a boolean \(true\), not a string/],
-    ['a label that is null', ns('shop', '  labels: { on: }\n'), /metadata\.labels\["on"\] is null, not a string/],
-    ['a label that is a mapping', ns('shop', '  labels: { on: { x: y } }\n'), /metadata\.labels\["on"\] is a mapping, not a string/],
+    ['a label that is a boolean', ns('shop', '  labels: { team: yes }\n'), /metadata\.labels\["team"\] is a boolean \(true\), not a string/],
+    ['a label that is null', ns('shop', '  labels: { team: }\n'), /metadata\.labels\["team"\] is null, not a string/],
+    ['a label that is a mapping', ns('shop', '  labels: { team: { x: y } }\n'), /metadata\.labels\["team"\] is a mapping, not a string/],
     ['annotations not a mapping', ns('shop', '  annotations: [a]\n'), /metadata\.annotations is not a mapping \(got a list\)$/],
     ['a duplicate', `${ns('a')}---\nkind: List\nitems: [{ kind: Namespace, metadata: { name: a } }]`, /^ns\.yaml: document 2, item 1: duplicate namespace "a" \(first in document 1\)$/],
     ['a List without items', 'kind: List', /document 1: a List without an items list$/],
@@ -118,8 +118,8 @@ t.test('a change is picked up by watching', async t => {
 
 t.test('a bad version is reported once and the previous one kept; a good one replaces it', async t => {
   const { lookup, next, replace } = await open(t, shopYaml)
-  await replace('kind: Namespace\nmetadata: { name: a, labels: { n: 1 } }')
-  t.match(await next(), { message: /ns\.yaml: document 1 \(namespace "a"\): metadata\.labels\["n"\] is a number/ })
+  await replace('kind: Namespace\nmetadata: { name: a, labels: { size: 1 } }')
+  t.match(await next(), { message: /ns\.yaml: document 1 \(namespace "a"\): metadata\.labels\["size"\] is a number/ })
   t.same(await lookup.get('shop'), shop)
   await replace('kind: Namespace\nmetadata: { name: b }')
   t.equal(await next(), undefined)

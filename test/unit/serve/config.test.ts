@@ -9,7 +9,7 @@ t.test('defaults', async t => {
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, selfSigned: true,
     namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
-    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], drainDelay: 5, bodyLimit: 4 * 1024 * 1024, logLevel: 'info'
+    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, logLevel: 'info'
   })
   t.ok(Object.isFrozen(config), 'read once, then frozen')
 })

@@ -148,3 +148,13 @@ t.test('over real TLS: 1.2 or newer, keep-alive above 90 s, key pair reloaded fo
   t.equal(open.getPeerCertificate().fingerprint256, first)
   open.end()
 })
+
+t.test('a workload review is logged with the workload\'s name and answered without a patch', async t => {
+  const { logger, lines } = captureLogs()
+  const { app } = await testServer(t, { logger })
+  const review = exampleReview()
+  Object.assign(review.request, { kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, operation: 'UPDATE', object: { metadata: { name: 'web' }, spec: { template: review.request.object } } })
+  const response = await app.inject({ method: 'POST', url: '/mutate', headers: json, payload: review })
+  t.equal(response.json().response.patch, undefined)
+  t.match(lines.find(line => line.msg === 'admission'), { name: 'web', decision: 'skip', reason: /^Deployment reviewed/ })
+})

@@ -1,0 +1,19 @@
+/**
+ * Windows Pods (`spec.os.name: windows`): the exec handler runs `["sleep","N"]` (or `/bin/sh` for
+ * nginx), which Windows images do not have, so the hook would fail and the pause never happen. The
+ * native sleep is run by the kubelet itself, so it works on Windows too: a Windows Pod gets it
+ * whenever the cluster has it, and otherwise no hook at all, each time with a warning.
+ */
+import type { Pod } from './pod.js'
+import type { PodSettings, PolicyLimits } from './policy.js'
+
+const isWindows = (pod: Pod): boolean => (pod.spec.os as { name?: unknown } | undefined)?.name === 'windows'
+
+/** Settings a Windows Pod can run, or an Error (its message the warning) when it can run none. */
+export function forWindows (pod: Pod, settings: PodSettings, limits: PolicyLimits): PodSettings | Error {
+  if (settings.handler !== 'exec' || !isWindows(pod)) return settings
+  const why = 'Windows Pod: the exec handler runs a sleep command that Windows images do not have'
+  // `auto` means the native sleep exactly when the cluster (API server and kubelets) has it.
+  if (limits.autoHandler !== 'sleep') return new Error(`${why}, and this cluster has no native sleep (Kubernetes older than 1.30): Pod left unchanged`)
+  return { ...settings, handler: 'sleep', warnings: [...settings.warnings, `${why}; the native sleep is used instead`] }
+}

@@ -1,0 +1,130 @@
+/**
+ * The warnings, as a ValidatingAdmissionPolicy's validations in Warn mode: a mutating policy cannot
+ * return warnings. Each validation fails (and so warns) when the webhook would have given that
+ * warning, with the webhook's text, one warning per validation. Validation runs after mutation, so
+ * these read the mutated Pod: what was injected is known, what was there before is not. Hence the
+ * one intended difference (docs/policy.md): a raised grace period is told as "set to G", and the
+ * nginx advice is given for every nginx container with lameduck's sleep, not only those just hooked.
+ */
+import { formatDuration as showSeconds } from '../admission/duration.js'
+import { DEFAULT_GRACE } from '../admission/policy.js'
+import { formatDuration, str, strList, text } from './cel.js'
+import { hasPreStop, isNginx, isOwnHook, selected } from './containers.js'
+import { TOO_LONG } from './duration.js'
+import { ANNOTATIONS, HANDLERS, named, SOURCES, v, type PolicySettings, type SourceName, type Variable } from './settings.js'
+
+/** A validation as the API accepts it: it warns when `expression` is false. */
+export interface Validation {
+  readonly expression: string
+  readonly messageExpression: string
+}
+
+/** Up to this many containers (or names) get a warning each; the rest share one. */
+export const EACH = 8
+
+type Key = keyof typeof ANNOTATIONS
+
+const where = (source: SourceName): string => SOURCES.find(s => s.name === source)!.where
+
+/** dedupe: parseContainers keeps each name once (`new Set`). */
+const unique = (list: string): string => `${list}.transformList(i, n, !${list}.exists(j, m, j < i && m == n), n)`
+
+function isValid (source: SourceName, key: Key): string {
+  const value = v(named(source, key))
+  switch (key) {
+    case 'Sleep': return `${value} >= 1`
+    case 'Budget': return `${value} >= 0`
+    case 'Containers': return v(named(source, 'ContainersValid'))
+    case 'Handler': return `${value} in ${strList(HANDLERS)}`
+  }
+}
+
+function show (source: SourceName, key: Key): string {
+  switch (key) {
+    case 'Sleep': case 'Budget': return formatDuration(v(named(source, key)))
+    case 'Containers': return `(${v(named(source, 'ContainersText'))} == '*' ? '*' : ${unique(v(named(source, 'ContainerNames')))}.join(','))`
+    case 'Handler': return v(named(source, 'Handler'))
+  }
+}
+
+function showDefault (key: Key, settings: PolicySettings): string {
+  switch (key) {
+    case 'Sleep': return showSeconds(settings.defaultSleep)
+    case 'Budget': return showSeconds(settings.defaultBudget)
+    case 'Containers': return '*'
+    case 'Handler': return 'auto'
+  }
+}
+
+/** The parse error's message, as parseDuration, parseSleep, parseContainers and parseHandler word it. */
+function reason (source: SourceName, key: Key): string {
+  const raw = `string(${v(named(source, 'Annotations'))}[${str(ANNOTATIONS[key])}])`
+  const notADuration = text`"${raw}" is not a duration (use seconds like 15 or 15s, or 1m30s)`
+  switch (key) {
+    case 'Sleep': case 'Budget': {
+      const seconds = v(named(source, key))
+      const tooShort = key === 'Sleep' ? `${seconds} == 0 ? ${text`"${raw}" is too short (at least 1s)`} : ` : ''
+      return `(${seconds} == ${TOO_LONG} ? ${text`"${raw}" is too long a duration`} : ${tooShort}${notADuration})`
+    }
+    case 'Containers': return text`"${raw}" names no container (use * or a comma-separated list)`
+    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep or exec)`
+  }
+}
+
+/** pick() in policy.ts: an invalid value is explained, with what was used instead. */
+function annotationWarning (source: SourceName, key: Key, settings: PolicySettings): Validation {
+  const present = `${str(ANNOTATIONS[key])} in ${v(named(source, 'Annotations'))}`
+  const consulted = source === 'pod' ? 'true' : `!(${str(ANNOTATIONS[key])} in ${v('podAnnotations')}) || !(${isValid('pod', key)})`
+  const byDefault = text`the default ${str(showDefault(key, settings))}`
+  const instead = source === 'pod' ? `(${isValid('namespace', key)} ? ${text`the namespace value ${show('namespace', key)}`} : ${byDefault})` : byDefault
+  const message = text`${str(where(source))} annotation ${str(ANNOTATIONS[key])}: ${reason(source, key)}; using ${instead}`
+  return { expression: `!(${present} && !(${isValid(source, key)}) && (${consulted}))`, messageExpression: message }
+}
+
+/** One validation per item of `list` up to EACH, then one for the rest: each warns with `message(item)`. */
+function each (list: string, message: (item: string) => string): Validation[] {
+  const single = Array.from({ length: EACH }, (_, index) => ({
+    expression: `size(${list}) <= ${index}`,
+    messageExpression: message(`${list}[${index}]`)
+  }))
+  const rest = { expression: `size(${list}) <= ${EACH}`, messageExpression: `${list}.slice(${EACH}, size(${list})).map(n, ${message('n')}).join('; ')` }
+  return [...single, rest]
+}
+
+/** Variables the warnings need besides the settings and the mutation's. */
+export function warningVariables (): Variable[] {
+  const sidecar = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name} && i.?restartPolicy.orValue('') == 'Always')`
+  const init = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name})`
+  const which = (name: string) => `(${sidecar(name)} ? 'is a native sidecar; only regular containers get a preStop hook' : ${init(name)} ? 'is an init container; only regular containers get a preStop hook' : 'matches no container in this Pod')`
+  return [
+    { name: 'unmatchedNames', expression: `${v('selectAll')} ? [] : ${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n)).map(n, ${text`lameduck.dev/containers names "${'n'}", which ${which('n')}`})` },
+    { name: 'keptHooks', expression: `object.spec.containers.filter(c, ${selected('c')} && ${hasPreStop('c')} && !${isOwnHook('c')}).map(c, c.name)` },
+    { name: 'nginxSleeps', expression: `${v('handler')} != 'sleep' ? [] : object.spec.containers.filter(c, ${selected('c')} && ${isNginx('c')} && ${hasPreStop('c')} && ${isOwnHook('c')}).map(c, c.name)` }
+  ]
+}
+
+/** The validations, in the order the webhook gives its warnings. */
+export function warningValidations (settings: PolicySettings): Validation[] {
+  const keys = Object.keys(ANNOTATIONS) as Key[]
+  const hooked = `size(${v('hookedNames')}) > 0`
+  const sleepAndBudget = text`preStop sleep ${formatDuration(v('sleep'))} + shutdown budget ${formatDuration(v('budget'))}`
+  return [
+    ...keys.flatMap(key => SOURCES.map(source => annotationWarning(source.name, key, settings))),
+    {
+      expression: `${v('sleepWanted')} <= ${settings.maxSleep}`,
+      messageExpression: text`preStop sleep ${formatDuration(v('sleepWanted'))} is over the server's limit; clamped to ${str(showSeconds(settings.maxSleep))} (--max-sleep)`
+    },
+    ...each(v('unmatchedNames'), name => name),
+    ...each(v('keptHooks'), name => text`container "${name}" already has a preStop hook; kept as it is`),
+    ...each(v('nginxSleeps'), name => text`container "${name}" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`),
+    {
+      expression: `!(${hooked} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
+      messageExpression: text`${sleepAndBudget} is over the server's limit; terminationGracePeriodSeconds capped at ${str(String(settings.maxGrace))} (--max-grace)`
+    },
+    {
+      expression: `!(${hooked} && ${v('grace')} == ${v('graceFloor')} && ${v('grace')} != ${DEFAULT_GRACE})`,
+      messageExpression: text`terminationGracePeriodSeconds set to ${`string(${v('grace')})`} (${sleepAndBudget})`
+    }
+  ]
+}
+
