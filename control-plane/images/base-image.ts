@@ -113,9 +113,12 @@ export async function buildNpmConfig (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   const registry = (await run('npm', ['config', 'get', 'registry'])).trim()
-  const cafile = (await run('npm', ['config', 'get', 'cafile'])).trim()
+  // npm's cafile, or the CA file Node is told to trust: an npm of another prefix (.ci/node.sh's)
+  // does not read the machine's global npmrc, where the cafile may be set.
+  const configured = (await run('npm', ['config', 'get', 'cafile'])).trim()
+  const cafile = configured !== '' && configured !== 'null' && configured !== 'undefined' ? configured : process.env.NODE_EXTRA_CA_CERTS ?? ''
   let npmrc = `registry=${registry}\n`
-  if (cafile !== '' && cafile !== 'null' && cafile !== 'undefined') {
+  if (cafile !== '') {
     await cp(cafile, join(dir, 'ca.crt'))
     npmrc += 'cafile=/usr/local/etc/ca.crt\n'
   }
