@@ -5,6 +5,7 @@
 import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
 import { OWN_NAMESPACE } from '../src/serve/options.js'
 import type { ClusterTarget } from '../src/common/cluster.js'
+import { validityText } from './renewal.js'
 
 /** Everything a run needs. Durations in milliseconds. */
 export interface CertsOptions {
@@ -16,8 +17,10 @@ export interface CertsOptions {
   readonly secret: string
   readonly caSecret: string
   readonly webhook: string
-  readonly days: number
-  readonly caDays: number
+  /** Validity of a new serving certificate. */
+  readonly validityMs: number
+  /** Validity of a new CA. */
+  readonly caValidityMs: number
   readonly force: boolean
   readonly rotateCa: boolean
   readonly overlapMs: number
@@ -55,6 +58,8 @@ What:
   --webhook NAME          the MutatingWebhookConfiguration (default lameduck)
   --days N                validity of a new serving certificate (default 365)
   --ca-days N             validity of a new CA, longer than --days (default 3650)
+  --validity DURATION     instead of --days: e.g. 2160h, or minutes for a test (90s)
+  --ca-validity DURATION  instead of --ca-days
 
 When:
   --force                 renew the serving certificate now (the CA stays if it is good)
@@ -75,8 +80,10 @@ const FLAGS = {
   secret: { type: 'string', default: 'lameduck-tls' },
   'ca-secret': { type: 'string', default: 'lameduck-ca' },
   webhook: { type: 'string', default: 'lameduck' },
-  days: { type: 'string', default: '365' },
-  'ca-days': { type: 'string', default: '3650' },
+  days: { type: 'string' },
+  'ca-days': { type: 'string' },
+  validity: { type: 'string' },
+  'ca-validity': { type: 'string' },
   force: { type: 'boolean', default: false },
   'rotate-ca': { type: 'boolean', default: false },
   overlap: { type: 'string', default: '10m' },
@@ -93,8 +100,23 @@ function name (flag: string, value: string, pattern: RegExp): string {
   return value
 }
 
-const days = (flag: string, value: string): number => numberFlag(flag, value, { whole: { min: 1, max: 36_500, unit: 'days' } })
+const DAY_MS = 86_400_000
+
+const days = (flag: string, value: string): number => numberFlag(flag, value, { whole: { min: 1, max: 36_500, unit: 'days' } }) * DAY_MS
 const millis = (flag: string, value: string): number => durationFlag(flag, value) * 1000
+
+/** A validity from `--<daysFlag> N` or `--<durationFlag> DURATION` (one of them), else `defaultDays`. */
+function validity (values: Readonly<Record<string, unknown>>, daysFlag: string, durationFlag: string, defaultDays: number): number {
+  const inDays = values[daysFlag]
+  const asDuration = values[durationFlag]
+  if (inDays !== undefined && asDuration !== undefined) throw new ConfigError(`--${daysFlag} and --${durationFlag} exclude each other`)
+  if (typeof asDuration === 'string') {
+    const ms = millis(durationFlag, asDuration)
+    if (ms < 10_000) throw new ConfigError(`--${durationFlag}: ${JSON.stringify(asDuration)} is shorter than 10s`)
+    return ms
+  }
+  return days(daysFlag, typeof inDays === 'string' ? inDays : String(defaultDays))
+}
 
 /** Reads and checks the flags. */
 export function readCertsOptions (argv: readonly string[]): CertsOptions {
@@ -114,15 +136,17 @@ export function readCertsOptions (argv: readonly string[]): CertsOptions {
     secret: name('secret', text('secret'), DNS_SUBDOMAIN),
     caSecret: name('ca-secret', text('ca-secret'), DNS_SUBDOMAIN),
     webhook: name('webhook', text('webhook'), DNS_SUBDOMAIN),
-    days: days('days', text('days')),
-    caDays: days('ca-days', text('ca-days')),
+    validityMs: validity(values, 'days', 'validity', 365),
+    caValidityMs: validity(values, 'ca-days', 'ca-validity', 3650),
     force: values.force === true || values['rotate-ca'] === true,
     rotateCa: values['rotate-ca'] === true,
     overlapMs: millis('overlap', text('overlap')),
     settleMs: millis('settle', text('settle')),
     wait: values.wait === true
   }
-  if (options.caDays <= options.days) throw new ConfigError(`--ca-days (${options.caDays}) must be more than --days (${options.days}): the CA must outlive what it signs`)
+  if (options.caValidityMs <= options.validityMs) {
+    throw new ConfigError(`the CA's validity (${validityText(options.caValidityMs)}) must be longer than the serving certificate's (${validityText(options.validityMs)}): the CA must outlive what it signs`)
+  }
   if (options.secret === options.caSecret) throw new ConfigError('--secret and --ca-secret must differ: the CA\'s key must not reach the webhook\'s Pods')
   return Object.freeze(options)
 }

@@ -39,7 +39,7 @@ function describe (what: string, verdict: Verdict, made: CertificateInfo): strin
 export async function decidePairs (stored: StoredPairs, wanted: Wanted, opts: DecideOptions): Promise<DecidedPairs> {
   const { now, say } = opts
   const caVerdict = judgeCa(stored.ca, wanted, now)
-  const ca = caVerdict.keep ? stored.ca! : await createCa({ days: wanted.caDays, now })
+  const ca = caVerdict.keep ? stored.ca! : await createCa({ validityMs: wanted.caValidityMs, now })
   const caInfo = caVerdict.keep ? caVerdict.cert : info(ca)
   say(describe('CA', caVerdict, caInfo))
   const servingVerdict: Verdict = caVerdict.keep
@@ -47,7 +47,7 @@ export async function decidePairs (stored: StoredPairs, wanted: Wanted, opts: De
     : { keep: false, reason: 'the CA is new' }
   const serving = servingVerdict.keep
     ? stored.serving!
-    : await issueServing(ca, { commonName: opts.commonName, dnsNames: wanted.dnsNames, days: wanted.days, now })
+    : await issueServing(ca, { commonName: opts.commonName, dnsNames: wanted.dnsNames, validityMs: wanted.validityMs, now })
   const servingInfo = servingVerdict.keep ? servingVerdict.cert : info(serving)
   say(describe('serving certificate', servingVerdict, servingInfo))
   return { ca, caInfo, caNew: !caVerdict.keep, serving, servingInfo, servingNew: !servingVerdict.keep }

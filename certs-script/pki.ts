@@ -10,29 +10,32 @@
 import { generate } from 'selfsigned'
 import type { KeyPair } from '../src/admission/types.js'
 
-/** Backdating, so that a client whose clock is a little behind accepts a certificate made just now. */
+/**
+ * Backdating, so that a client whose clock is a little behind accepts a certificate made just now;
+ * at most a tenth of the validity, so that a certificate of minutes (tests) is not mostly past.
+ */
 export const BACKDATE_MS = 5 * 60_000
-const DAY_MS = 86_400_000
 
 /** The names the API server may use for a Service: it dials `svc.ns.svc` with that SNI; Go ignores the common name. */
 export function serviceDnsNames (service: string, namespace: string): string[] {
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`]
 }
 
-function validity (now: Date, days: number): { notBeforeDate: Date, notAfterDate: Date } {
-  return { notBeforeDate: new Date(now.getTime() - BACKDATE_MS), notAfterDate: new Date(now.getTime() + days * DAY_MS) }
+function validity (now: Date, validityMs: number): { notBeforeDate: Date, notAfterDate: Date } {
+  const backdate = Math.min(BACKDATE_MS, Math.floor(validityMs / 10))
+  return { notBeforeDate: new Date(now.getTime() - backdate), notAfterDate: new Date(now.getTime() + validityMs) }
 }
 
 // selfsigned may end a PEM without a newline, which breaks `cat a.crt b.crt > bundle`.
 const withNewline = (pem: string): string => pem.endsWith('\n') ? pem : `${pem}\n`
 
-/** A new CA valid for `days` from `now`: may sign certificates, and nothing but end-entity ones. */
-export async function createCa (opts: { days: number, now: Date }): Promise<KeyPair> {
+/** A new CA valid for `validityMs` from `now`: may sign certificates, and nothing but end-entity ones. */
+export async function createCa (opts: { validityMs: number, now: Date }): Promise<KeyPair> {
   const pems = await generate([{ name: 'commonName', value: `lameduck-ca@${Math.floor(opts.now.getTime() / 1000)}` }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
-    ...validity(opts.now, opts.days),
+    ...validity(opts.now, opts.validityMs),
     extensions: [
       { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }
@@ -42,13 +45,13 @@ export async function createCa (opts: { days: number, now: Date }): Promise<KeyP
 }
 
 /** A serving certificate for `dnsNames`, signed by `ca`; the common name is for people reading it. */
-export async function issueServing (ca: KeyPair, opts: { commonName: string, dnsNames: readonly string[], days: number, now: Date }): Promise<KeyPair> {
+export async function issueServing (ca: KeyPair, opts: { commonName: string, dnsNames: readonly string[], validityMs: number, now: Date }): Promise<KeyPair> {
   const pems = await generate([{ name: 'commonName', value: opts.commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
     ca: { cert: ca.cert, key: ca.key },
-    ...validity(opts.now, opts.days),
+    ...validity(opts.now, opts.validityMs),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },

@@ -5,15 +5,16 @@
  */
 import { createPrivateKey } from 'node:crypto'
 import type { KeyPair } from '../src/admission/types.js'
+import { formatDuration } from '../src/admission/duration.js'
 import { day, isSignedBy, parseCertificate, renewalTime, type CertificateInfo } from './pem.js'
 
 /** What the user asked for. */
 export interface Wanted {
   readonly dnsNames: readonly string[]
-  /** Validity of a new serving certificate, in days. */
-  readonly days: number
-  /** Validity of a new CA, in days. */
-  readonly caDays: number
+  /** Validity of a new serving certificate, in milliseconds. */
+  readonly validityMs: number
+  /** Validity of a new CA, in milliseconds. */
+  readonly caValidityMs: number
   /** Renew the serving certificate now. */
   readonly force: boolean
   /** Make a new CA now (and so a new serving certificate). */
@@ -26,6 +27,13 @@ export type Verdict =
   | { readonly keep: false, readonly reason: string }
 
 const renew = (reason: string): Verdict => ({ keep: false, reason })
+
+const DAY_MS = 86_400_000
+
+/** `250-day` for whole days (every validity but a test's), else `1m30s`. */
+export function validityText (ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}-day` : formatDuration(Math.round(ms / 1000))
+}
 
 /** Parses the pair and checks that its key belongs to its certificate and that it is valid at `now`. */
 function usablePair (pair: KeyPair | undefined, what: string, now: Date): CertificateInfo | Verdict {
@@ -45,6 +53,16 @@ function usablePair (pair: KeyPair | undefined, what: string, now: Date): Certif
   return cert
 }
 
+/** When a CA is due: at two thirds of its validity, or once it would not outlive a serving certificate issued then. */
+function caRenewalTime (ca: CertificateInfo, wanted: Pick<Wanted, 'validityMs'>): Date {
+  return new Date(Math.min(renewalTime(ca).getTime(), ca.notAfter.getTime() - wanted.validityMs))
+}
+
+/** When a run would next renew something, for these two certificates: what an in-cluster renewer sleeps until. */
+export function nextRenewal (ca: CertificateInfo, serving: CertificateInfo, wanted: Pick<Wanted, 'validityMs'>): Date {
+  return new Date(Math.min(renewalTime(serving).getTime(), caRenewalTime(ca, wanted).getTime()))
+}
+
 const isVerdict = (value: CertificateInfo | Verdict): value is Verdict => 'keep' in value
 
 /**
@@ -56,12 +74,11 @@ export function judgeCa (ca: KeyPair | undefined, wanted: Wanted, now: Date): Ve
   if (isVerdict(cert)) return cert
   if (!cert.x509.ca) return renew('the stored CA certificate is not a CA (basicConstraints)')
   if (wanted.rotateCa) return renew('--rotate-ca')
-  const renewAt = renewalTime(cert)
-  if (now >= renewAt) return renew(`less than a third of the CA's validity is left (it expires on ${day(cert.notAfter)})`)
-  if (cert.notAfter.getTime() - now.getTime() < wanted.days * 86_400_000) {
-    return renew(`the CA expires on ${day(cert.notAfter)}, before a ${wanted.days}-day serving certificate would`)
+  if (now >= renewalTime(cert)) return renew(`less than a third of the CA's validity is left (it expires on ${day(cert.notAfter)})`)
+  if (cert.notAfter.getTime() - now.getTime() < wanted.validityMs) {
+    return renew(`the CA expires on ${day(cert.notAfter)}, before a ${validityText(wanted.validityMs)} serving certificate would`)
   }
-  return { keep: true, cert, renewAt }
+  return { keep: true, cert, renewAt: caRenewalTime(cert, wanted) }
 }
 
 /**

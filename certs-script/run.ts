@@ -7,6 +7,7 @@
 import { day, isSignedBy, joinPem, parseCertificate, renewalTime, type CertificateInfo } from './pem.js'
 import { serviceDnsNames } from './pki.js'
 import { planBundle } from './bundle.js'
+import { nextRenewal } from './renewal.js'
 import { decidePairs, type DecidedPairs } from './pair.js'
 import { readDirectory, writeDirectory } from './directory.js'
 import { caSecretFor, holds, readSecrets, servingSecretFor, type StoredSecrets } from './secrets.js'
@@ -28,7 +29,18 @@ export interface RunResult {
   readonly changed: boolean
   /** Old CAs stay in the caBundle until then; a run from then on drops them. */
   readonly pendingUntil: Date | undefined
+  /** The CA and serving certificate the run ended with (stored, or written). */
+  readonly ca: CertificateInfo
+  readonly serving: CertificateInfo
+  /** Whether the run made a new CA, or a new serving certificate. */
+  readonly caNew: boolean
+  readonly servingNew: boolean
+  /** A run before this time has nothing to renew (unless the stored pairs change meanwhile). */
+  readonly nextRenewal: Date
 }
+
+/** What `updateCluster` decides; the rest of RunResult comes from the pairs. */
+type Written = Pick<RunResult, 'changed' | 'pendingUntil'>
 
 /**
  * Since when the serving Secret has held certificates of the current CA, or undefined when it takes
@@ -40,7 +52,7 @@ function caSinceFor (stored: StoredSecrets, ca: CertificateInfo): Date | undefin
   return stored.caSince ?? previous.notBefore
 }
 
-async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets, pairs: DecidedPairs, opts: CertsOptions, deps: Deps, now: Date): Promise<RunResult> {
+async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets, pairs: DecidedPairs, opts: CertsOptions, deps: Deps, now: Date): Promise<Written> {
   const since = caSinceFor(stored, pairs.caInfo)
   const plan = planBundle(webhook.webhooks.map(hook => hook.caBundle), pairs.caInfo, { caSince: since ?? now, overlapMs: opts.overlapMs, now })
   const where = `caBundle of MutatingWebhookConfiguration ${webhook.name}`
@@ -75,7 +87,7 @@ async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, st
 
 /** Reads, decides, writes; says each step. Throws an Error with one clear line on failure. */
 export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunResult> {
-  const wanted = { dnsNames: serviceDnsNames(opts.service, opts.namespace), days: opts.days, caDays: opts.caDays, force: opts.force, rotateCa: opts.rotateCa }
+  const wanted = { dnsNames: serviceDnsNames(opts.service, opts.namespace), validityMs: opts.validityMs, caValidityMs: opts.caValidityMs, force: opts.force, rotateCa: opts.rotateCa }
   let cluster: { api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets } | undefined
   if (opts.cluster !== undefined) {
     const api = await deps.connect(opts.cluster)
@@ -86,8 +98,16 @@ export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunRes
   const stored = cluster?.stored ?? await readDirectory(opts.out!)
   const now = deps.now()
   const pairs = await decidePairs(stored, wanted, { commonName: `${opts.service}.${opts.namespace}.svc`, now, say: deps.say })
-  let result: RunResult = { changed: pairs.caNew || pairs.servingNew, pendingUntil: undefined }
-  if (cluster !== undefined) result = await updateCluster(cluster.api, cluster.webhook, cluster.stored, pairs, opts, deps, now)
+  let written: Written = { changed: pairs.caNew || pairs.servingNew, pendingUntil: undefined }
+  if (cluster !== undefined) written = await updateCluster(cluster.api, cluster.webhook, cluster.stored, pairs, opts, deps, now)
+  let result: RunResult = {
+    ...written,
+    ca: pairs.caInfo,
+    serving: pairs.servingInfo,
+    caNew: pairs.caNew,
+    servingNew: pairs.servingNew,
+    nextRenewal: nextRenewal(pairs.caInfo, pairs.servingInfo, wanted)
+  }
   if (opts.out !== undefined) {
     const written = await writeDirectory(opts.out, pairs)
     for (const path of written) deps.say(`wrote ${path}`)

@@ -7,10 +7,10 @@
 import type { Container } from './pod.js'
 
 /** Container names the common meshes inject their proxy as. */
-const PROXY_NAMES = new Set(['istio-proxy', 'linkerd-proxy', 'envoy', 'envoy-sidecar', 'consul-dataplane', 'consul-connect-envoy-sidecar', 'kuma-sidecar', 'osm-envoy'])
+export const PROXY_NAMES = new Set(['istio-proxy', 'linkerd-proxy', 'envoy', 'envoy-sidecar', 'consul-dataplane', 'consul-connect-envoy-sidecar', 'kuma-sidecar', 'osm-envoy'])
 
 /** Image names (the last path part, without tag) of those proxies. */
-const PROXY_IMAGES = new Set(['proxyv2', 'envoy', 'consul-dataplane', 'kuma-dp'])
+export const PROXY_IMAGES = new Set(['proxyv2', 'envoy', 'consul-dataplane', 'kuma-dp'])
 
 function imageName (image: string | undefined): string {
   if (image === undefined) return ''

@@ -5,7 +5,7 @@
  */
 
 /** Characters of names a warning may hold before the list is cut with "… and N more". */
-const MAX_LIST = 80
+export const MAX_LIST = 80
 
 /** `"web"`, `"web" and "api"`, `"a", "b" and "c"`, or `"a", "b", … and 27 more`. */
 export function quoteNames (names: readonly string[]): string {

@@ -52,7 +52,8 @@ export function ownGrace (pod: Pod, asWritten: boolean): number | undefined {
 export function fitUnderGrace (settings: PodSettings, grace: number): PodSettings | Error {
   const why = `terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`
   if (grace < 2) return new Error(`${why}; no preStop pause fits under it: Pod left unchanged`)
-  if (settings.sleep + settings.budget <= grace) return settings
+  // With no budget, sleep + budget may equal the grace period: the sleep must still be shorter.
+  if (settings.sleep + settings.budget <= grace && settings.sleep < grace) return settings
   const sleep = Math.min(settings.sleep, grace - 1)
   const what = sleep < settings.sleep
     ? `preStop sleep shortened from ${formatDuration(settings.sleep)} to ${formatDuration(sleep)}`

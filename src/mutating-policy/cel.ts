@@ -27,9 +27,10 @@ export const trim = (text: string): string => `${text}.find(${str(`(?s)${NOT_SPA
 export const min = (a: string, b: string): string => `(${a} < ${b} ? ${a} : ${b})`
 export const max = (a: string, b: string): string => `(${a} > ${b} ? ${a} : ${b})`
 
-/** `formatDuration` of duration.ts: `90` → `1m30s`, `15` → `15s`, `120` → `2m`. */
+/** `formatDuration` of duration.ts, the shortest form: `90` → `1m30s`, `3600` → `1h`, `15` → `15s`, `0` → `0s`. */
 export const formatDuration = (seconds: string): string =>
-  `(${seconds} < 60 ? string(${seconds}) + 's' : ${seconds} % 60 == 0 ? string(${seconds} / 60) + 'm' : string(${seconds} / 60) + 'm' + string(${seconds} % 60) + 's')`
+  `(${seconds} == 0 ? '0s' : (${seconds} >= 3600 ? string(${seconds} / 3600) + 'h' : '') + ` +
+  `(${seconds} % 3600 >= 60 ? string(${seconds} % 3600 / 60) + 'm' : '') + (${seconds} % 60 > 0 ? string(${seconds} % 60) + 's' : ''))`
 
 /**
  * A string template as CEL: `parts` joined by the CEL expressions in `holes` (each already a CEL

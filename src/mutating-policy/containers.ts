@@ -5,6 +5,7 @@
  * `c` is the comprehension's container.
  */
 import { buildPreStop, PRESET_IMAGES } from '../admission/prestop.js'
+import { PROXY_IMAGES, PROXY_NAMES } from '../admission/mesh.js'
 import { jsonToCel, strList } from './cel.js'
 import { v } from './settings.js'
 
@@ -15,18 +16,24 @@ const holes = { marker: String(MARK), hole: `string(${v('sleep')})`, markerNumbe
 /** The fields of a preStop handler (core/v1 LifecycleHandler); exactly one may be set. */
 const HANDLER_FIELDS = ['exec', 'httpGet', 'tcpSocket', 'sleep']
 
-/** True when the container is picked by lameduck.dev/containers. */
-export const selected = (c: string): string => `(${v('selectAll')} || ${c}.name in ${v('selectNames')})`
+/** The image's last path part, without digest or tag, lower-cased (as prestop.ts and mesh.ts read it). */
+function imageName (c: string): string {
+  const withoutDigest = `${c}.image.split('@')[0]`
+  return `${withoutDigest}.substring(${withoutDigest}.lastIndexOf('/') + 1).split(':')[0].lowerAscii()`
+}
+
+/** isNginxImage: the image is one of the nginx preset's. */
+export const isNginx = (c: string): string => `(has(${c}.image) && ${imageName(c)} in ${strList([...PRESET_IMAGES])})`
+
+/** isMeshProxy (mesh.ts): a service-mesh proxy by its name or its image. */
+export const isMeshProxy = (c: string): string =>
+  `(${c}.name in ${strList([...PROXY_NAMES])} || (has(${c}.image) && ${imageName(c)} in ${strList([...PROXY_IMAGES])}))`
+
+/** True when the container is picked: by lameduck.dev/containers, or as a mesh proxy, which always is. */
+export const selected = (c: string): string => `(${v('selectAll')} || ${c}.name in ${v('selectNames')} || ${isMeshProxy(c)})`
 
 /** `has(preStop)`, which is false too when there is no lifecycle at all. */
 export const hasPreStop = (c: string): string => `(has(${c}.lifecycle) && has(${c}.lifecycle.preStop))`
-
-/** isNginxImage: the image's last path part, without digest or tag, lower-cased, is a preset image. */
-export function isNginx (c: string): string {
-  const withoutDigest = `${c}.image.split('@')[0]`
-  const lastPart = `${withoutDigest}.substring(${withoutDigest}.lastIndexOf('/') + 1)`
-  return `(has(${c}.image) && ${lastPart}.split(':')[0].lowerAscii() in ${strList([...PRESET_IMAGES])})`
-}
 
 const SLEEP_HOOK = buildPreStop('sleep', MARK, undefined)
 const EXEC_HOOK = buildPreStop('exec', MARK, 'app')
@@ -63,6 +70,6 @@ export function isOwnHook (c: string): string {
   return `(${v('handler')} == 'sleep' ? ${isHook(preStop, SLEEP_HOOK)} : ${exec})`
 }
 
-/** Selected containers that carry lameduck's hook after the mutation: no hook yet, or ours already. */
-export const hookedNames = `object.spec.containers.filter(c, ${selected('c')} && (!${hasPreStop('c')} || ${isOwnHook('c')})).map(c, c.name)`
+/** Selected containers that carry lameduck's hook after the mutation: no hook yet, or ours already (none when fit.ts skips). */
+export const hookedNames = `${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && (!${hasPreStop('c')} || ${isOwnHook('c')})).map(c, c.name)`
 

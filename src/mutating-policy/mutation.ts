@@ -21,7 +21,8 @@ export function mutationVariables (settings: PolicySettings): Variable[] {
     { name: 'graceCurrent', expression: `object.spec.?terminationGracePeriodSeconds.orValue(${DEFAULT_GRACE})` },
     { name: 'graceWanted', expression: min(`(${v('sleep')} + ${v('budget')})`, String(settings.maxGrace)) },
     { name: 'graceFloor', expression: max(v('graceWanted'), `(${v('sleep')} + 1)`) },
-    { name: 'grace', expression: max(v('graceCurrent'), v('graceFloor')) },
+    // A bare Pod's own grace period, when the sleep was fitted under it (fit.ts), is kept.
+    { name: 'grace', expression: `${v('fitted')} ? ${v('graceGiven')} : ${max(v('graceCurrent'), v('graceFloor'))}` },
     {
       name: 'marker',
       expression: `'sleep=' + ${formatDuration(v('sleep'))} + ' grace=' + ${formatDuration(v('grace'))} + ' handler=' + ${v('handler')} + ' containers=' + ${v('hookedNames')}.join(',')`

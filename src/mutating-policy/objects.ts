@@ -6,6 +6,7 @@
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from '../admission/keys.js'
 import { mutationExpression, mutationVariables } from './mutation.js'
+import { fittedTold, fitVariables } from './fit.js'
 import { settingsVariables, type PolicySettings } from './settings.js'
 import { warningValidations, warningVariables } from './warnings.js'
 
@@ -44,7 +45,7 @@ const object = (kind: string, name: string, spec: Record<string, unknown>): Kube
 
 /** The four objects for these settings, in the order `kubectl apply` should create them. */
 export function buildPolicyObjects (settings: PolicySettings): KubeObject[] {
-  const variables = settingsVariables(settings)
+  const variables = [...settingsVariables(settings), ...fitVariables()]
   return [
     object('MutatingAdmissionPolicy', MUTATING_NAME, {
       // A failure leaves the Pod as it was; it never blocks one.
@@ -61,7 +62,7 @@ export function buildPolicyObjects (settings: PolicySettings): KubeObject[] {
       failurePolicy: 'Ignore',
       matchConstraints,
       matchConditions,
-      variables: [...variables, ...mutationVariables(settings), ...warningVariables()],
+      variables: [...variables, ...mutationVariables(settings), fittedTold(settings.maxGrace), ...warningVariables()],
       validations: warningValidations(settings)
     }),
     // Warn only: the warnings policy never denies a Pod.

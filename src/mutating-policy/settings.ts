@@ -16,6 +16,12 @@ export interface Variable {
   readonly expression: string
 }
 
+/** A validation as the API accepts it: it warns when `expression` is false. */
+export interface Validation {
+  readonly expression: string
+  readonly messageExpression: string
+}
+
 /** The server's side, as `lameduck serve` takes it from its flags; `handler` is what `auto` means. */
 export interface PolicySettings {
   readonly defaultSleep: number
@@ -81,7 +87,10 @@ function firstValid (valid: (source: SourceName) => string, value: (source: Sour
   return `${valid('pod')} ? ${value('pod')} : ${valid('namespace')} ? ${value('namespace')} : ${fallback}`
 }
 
-/** Every variable the settings need, in dependency order. Ends with `sleep`, `budget`, `selectAll`, `selectNames`, `handler`. */
+/**
+ * Every variable the settings need, in dependency order. Ends with `sleepResolved`, `budget`,
+ * `selectAll`, `selectNames`, `handlerResolved`: fit.ts makes `sleep` and `handler` of them.
+ */
 export function settingsVariables (settings: PolicySettings): Variable[] {
   const seconds = (what: string, least: number) => (source: SourceName) => `${v(named(source, what))} >= ${least}`
   const value = (what: string) => (source: SourceName) => v(named(source, what))
@@ -90,11 +99,11 @@ export function settingsVariables (settings: PolicySettings): Variable[] {
     ...SOURCES.flatMap(sourceVariables),
     // parseSleep: a sleep of 0 is invalid (too short); a budget of 0 is fine.
     { name: 'sleepWanted', expression: firstValid(seconds('Sleep', 1), value('Sleep'), String(settings.defaultSleep)) },
-    { name: 'sleep', expression: min(v('sleepWanted'), String(settings.maxSleep)) },
+    { name: 'sleepResolved', expression: min(v('sleepWanted'), String(settings.maxSleep)) },
     { name: 'budget', expression: firstValid(seconds('Budget', 0), value('Budget'), String(settings.defaultBudget)) },
     { name: 'selectAll', expression: firstValid(value('ContainersValid'), source => `${v(named(source, 'ContainersText'))} == '*'`, 'true') },
     { name: 'selectNames', expression: firstValid(value('ContainersValid'), value('ContainerNames'), '[]') },
     { name: 'handlerSetting', expression: firstValid(handlerValid, value('Handler'), "'auto'") },
-    { name: 'handler', expression: `${v('handlerSetting')} == 'auto' ? ${str(settings.handler)} : ${v('handlerSetting')}` }
+    { name: 'handlerResolved', expression: `${v('handlerSetting')} == 'auto' ? ${str(settings.handler)} : ${v('handlerSetting')}` }
   ]
 }

@@ -7,17 +7,14 @@
  * nginx advice is given for every nginx container with lameduck's sleep, not only those just hooked.
  */
 import { formatDuration as showSeconds } from '../admission/duration.js'
+import { CONTAINERS_ANNOTATION, HANDLER_ANNOTATION } from '../admission/keys.js'
 import { DEFAULT_GRACE } from '../admission/policy.js'
 import { formatDuration, str, strList, text } from './cel.js'
-import { hasPreStop, isNginx, isOwnHook, selected } from './containers.js'
+import { hasPreStop, isMeshProxy, isNginx, isOwnHook, selected } from './containers.js'
+import { fitValidations } from './fit.js'
+import { agree, containersNamed } from './names.js'
 import { TOO_LONG } from './duration.js'
-import { ANNOTATIONS, HANDLERS, named, SOURCES, v, type PolicySettings, type SourceName, type Variable } from './settings.js'
-
-/** A validation as the API accepts it: it warns when `expression` is false. */
-export interface Validation {
-  readonly expression: string
-  readonly messageExpression: string
-}
+import { ANNOTATIONS, HANDLERS, named, SOURCES, v, type PolicySettings, type SourceName, type Validation, type Variable } from './settings.js'
 
 /** Up to this many containers (or names) get a warning each; the rest share one. */
 export const EACH = 8
@@ -91,15 +88,21 @@ function each (list: string, message: (item: string) => string): Validation[] {
   return [...single, rest]
 }
 
+/** One warning naming every container of `list` (names.ts), then `rest`, when the list is not empty. */
+function aboutContainers (list: string, rest: string): Validation {
+  return { expression: `size(${list}) == 0`, messageExpression: `${containersNamed(list)} + ${rest}` }
+}
+
 /** Variables the warnings need besides the settings and the mutation's. */
 export function warningVariables (): Variable[] {
   const sidecar = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name} && i.?restartPolicy.orValue('') == 'Always')`
   const init = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name})`
   const which = (name: string) => `(${sidecar(name)} ? 'is a native sidecar; only regular containers get a preStop hook' : ${init(name)} ? 'is an init container; only regular containers get a preStop hook' : 'matches no container in this Pod')`
   return [
-    { name: 'unmatchedNames', expression: `${v('selectAll')} ? [] : ${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n)).map(n, ${text`lameduck.dev/containers names "${'n'}", which ${which('n')}`})` },
-    { name: 'keptHooks', expression: `object.spec.containers.filter(c, ${selected('c')} && ${hasPreStop('c')} && !${isOwnHook('c')}).map(c, c.name)` },
-    { name: 'nginxSleeps', expression: `${v('handler')} != 'sleep' ? [] : object.spec.containers.filter(c, ${selected('c')} && ${isNginx('c')} && ${hasPreStop('c')} && ${isOwnHook('c')}).map(c, c.name)` }
+    { name: 'unmatchedNames', expression: `${v('selectAll')} || ${v('skip')} ? [] : ${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n)).map(n, ${text`lameduck.dev/containers names "${'n'}", which ${which('n')}`})` },
+    { name: 'proxiesAdded', expression: `${v('selectAll')} || ${v('skip')} ? [] : object.spec.containers.filter(c, !(c.name in ${v('selectNames')}) && ${isMeshProxy('c')}).map(c, c.name)` },
+    { name: 'keptHooks', expression: `${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && ${hasPreStop('c')} && !${isOwnHook('c')}).map(c, c.name)` },
+    { name: 'nginxSleeps', expression: `${v('handler')} != 'sleep' || ${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && ${isNginx('c')} && ${hasPreStop('c')} && ${isOwnHook('c')}).map(c, c.name)` }
   ]
 }
 
@@ -114,15 +117,17 @@ export function warningValidations (settings: PolicySettings): Validation[] {
       expression: `${v('sleepWanted')} <= ${settings.maxSleep}`,
       messageExpression: text`preStop sleep ${formatDuration(v('sleepWanted'))} is over the server's limit; clamped to ${str(showSeconds(settings.maxSleep))} (--max-sleep)`
     },
+    ...fitValidations(),
     ...each(v('unmatchedNames'), name => name),
-    ...each(v('keptHooks'), name => text`container "${name}" already has a preStop hook; kept as it is`),
-    ...each(v('nginxSleeps'), name => text`container "${name}" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`),
+    aboutContainers(v('proxiesAdded'), text`: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${str(CONTAINERS_ANNOTATION)} leaves it out`),
+    aboutContainers(v('keptHooks'), text` already ${agree(v('keptHooks'), 'has a preStop hook', 'have preStop hooks')}; kept as ${agree(v('keptHooks'), 'it is', 'they are')}`),
+    aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx, which treats SIGTERM as a fast shutdown; set ${str(HANDLER_ANNOTATION)}: exec for a graceful "nginx -s quit"`),
     {
-      expression: `!(${hooked} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
+      expression: `!(${hooked} && !${v('fittedTold')} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
       messageExpression: text`${sleepAndBudget} is over the server's limit; terminationGracePeriodSeconds capped at ${str(String(settings.maxGrace))} (--max-grace)`
     },
     {
-      expression: `!(${hooked} && ${v('grace')} == ${v('graceFloor')} && ${v('grace')} != ${DEFAULT_GRACE})`,
+      expression: `!(${hooked} && !${v('fittedTold')} && ${v('grace')} == ${v('graceFloor')} && ${v('grace')} != ${DEFAULT_GRACE})`,
       messageExpression: text`terminationGracePeriodSeconds set to ${`string(${v('grace')})`} (${sleepAndBudget})`
     }
   ]

@@ -27,6 +27,11 @@ export interface ServeConfig {
   readonly drainDelay: number
   readonly bodyLimit: number
   readonly logLevel: string
+  readonly renewCerts: boolean
+  readonly renewValidity: number
+  readonly renewCaValidity: number
+  readonly renewOverlap: number
+  readonly certExpiryWarning: number
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -104,6 +109,9 @@ function validate (config: ServeConfig): ServeConfig {
   check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
+  check(!config.renewCerts || (config.tlsCert !== undefined && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from files (--tls-cert, --tls-key), not --namespaces-file or --self-signed')
+  check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
+  check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config
 }
 

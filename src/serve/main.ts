@@ -8,6 +8,8 @@ import pino, { type Logger } from 'pino'
 import { policyLimits, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
+import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
+import { startRenewal } from '../renew/start.js'
 import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
 import { watchKeyPair } from '../tls/watch.js'
 import { createFileNamespaces } from '../namespaces/file.js'
@@ -83,6 +85,10 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
   const limits = (): PolicyLimits => limitsFor[autoHandler()]
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, logger, metrics, state, notReady })
+  const certMetrics = createCertificateMetrics(metrics.registry)
+  const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
+  await expiry.ready
+  const renewer = startRenewal(config, logger, certMetrics)
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -96,10 +102,12 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
     async shutdown () {
       state.draining = true
       logger.info({ drainDelaySeconds: config.drainDelay }, 'shutting down: not ready, draining')
+      await renewer.close()
       await wait(config.drainDelay * 1000)
       await closeApp(app)
       await closeApp(metricsApp)
       await namespaces.close()
+      expiry.close()
       tls.close()
       logger.info('stopped')
     }

@@ -35,6 +35,11 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'body-limit', key: 'bodyLimit', kind: 'size', default: '4MiB', help: 'largest AdmissionReview accepted (413 above)' },
+  { name: 'renew-certs', key: 'renewCerts', kind: 'boolean', default: 'false', help: 'renew the key pair in the cluster as lameduck certs --apply does (Secrets, caBundle), one replica at a time under a Lease' },
+  { name: 'renew-validity', key: 'renewValidity', kind: 'duration', default: '8760h', help: 'validity of a serving certificate the renewal makes' },
+  { name: 'renew-ca-validity', key: 'renewCaValidity', kind: 'duration', default: '87600h', help: 'validity of a CA the renewal makes' },
+  { name: 'renew-overlap', key: 'renewOverlap', kind: 'duration', default: '10m', help: 'how long the old CA stays trusted after a rotation; longer than a Secret volume takes to update' },
+  { name: 'cert-expiry-warning', key: 'certExpiryWarning', kind: 'duration', default: '336h', help: 'log a warning while the served certificate or its CA expires sooner than this' },
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
 

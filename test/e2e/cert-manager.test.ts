@@ -45,6 +45,8 @@ t.test('the overlay asks cainjector for the caBundle, and its certificate names 
   t.match(built, /cert-manager\.io\/inject-ca-from: lameduck-system\/lameduck-serving/)
   t.match(built, /secretName: lameduck-tls/, 'the Secret the Deployment mounts')
   t.match(built, /- lameduck\.lameduck-system\.svc\n/, 'the name the API server sends as SNI')
+  t.match(built, /- name: LAMEDUCK_RENEW_CERTS\n\s+value: "false"\n/, 'lameduck\'s own renewal off')
+  t.notMatch(built, /lameduck-renew/, 'and its Lease and RBAC gone')
   // Apply it for real: the API server stores the typed objects (nothing issues them here).
   await kubectl(['apply', '-k', join(ROOT, 'manifests/cert-manager')])
   const certificate = JSON.parse(await kubectl(['get', 'certificate', '-n', 'lameduck-system', 'lameduck-serving', '-o', 'json'])) as { spec: { issuerRef: { name: string }, privateKey: { algorithm: string } } }

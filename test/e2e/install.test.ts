@@ -7,7 +7,7 @@
 // webhook's port is the local one, so the API server dials localhost with SNI
 // lameduck.lameduck-system.svc (control-plane/README.md). The Deployment is created but never runs:
 // there is no kubelet. On that port a TCP relay passes each connection through to the webhook and
-// closes it once idle, so that every call is a new TLS handshake, checked against the caBundle of
+// closes it once idle after an answer, so that (nearly) every call is a new TLS handshake, checked against the caBundle of
 // the moment: with one long keep-alive connection, the API server would never look at a new
 // certificate and a wrong order of writes would go unnoticed.
 import t, { type Test } from 'tap'
@@ -43,14 +43,22 @@ async function certs (t: Test, ...args: string[]): Promise<string> {
   return out
 }
 
-/** Relays `port` to the webhook, closing each connection 50 ms after its last byte; counts connections. */
+/**
+ * Relays `port` to the webhook, closing each connection 100 ms after the webhook's last bytes when the
+ * API server has sent nothing since; counts connections. Idle time is counted only once the webhook
+ * has answered: a timer on either socket alone cut calls whose answer took longer than the timer on
+ * a busy machine (the API server does not retry a POST), and such a Pod came out unmutated.
+ */
 async function startRelay (): Promise<{ connections: () => number }> {
   let connections = 0
   const relay = net.createServer(client => {
     connections++
     const upstream = net.connect(webhookPort, '127.0.0.1')
-    const close = (): void => { client.destroy(); upstream.destroy() }
-    for (const socket of [client, upstream]) socket.setTimeout(50, close).on('error', close).on('close', close)
+    let idle: NodeJS.Timeout | undefined
+    const close = (): void => { clearTimeout(idle); client.destroy(); upstream.destroy() }
+    client.on('data', () => { clearTimeout(idle) })
+    upstream.on('data', () => { clearTimeout(idle); idle = setTimeout(close, 100) })
+    for (const socket of [client, upstream]) socket.on('error', close).on('close', close)
     client.pipe(upstream).pipe(client)
   })
   await new Promise<void>(resolve => relay.listen(port, '127.0.0.1', resolve))
@@ -149,7 +157,8 @@ t.test('install, then renew and rotate the certificates while Pods are created: 
 
   t.ok(outcomes.length >= 10, `${outcomes.length} Pods created during the renewals`)
   const connections = relay.connections() - connectionsBefore
-  t.ok(connections >= outcomes.length, `${connections} connections for ${outcomes.length} calls: a new TLS handshake for each`)
+  // One call may still find the connection of the one before it open (two calls within 100 ms): most, not all.
+  t.ok(connections >= outcomes.length / 2, `${connections} connections for ${outcomes.length} calls: a new TLS handshake for most`)
   t.same(outcomes.filter(outcome => !/^sleep=20s/.test(outcome ?? '')), [], 'every one of them mutated')
   const config = JSON.parse(await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])) as { webhooks: Array<{ clientConfig: { caBundle: string } }> }
   const bundle = splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle, 'base64').toString('utf8'))

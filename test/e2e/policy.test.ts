@@ -15,7 +15,7 @@ import { runCli } from '../../src/cli/main.js'
 import { clusterFor, kubectl, namespace, podOf, registerWebhook, startWebhook, until, type Pod } from '../helpers/e2e.js'
 import { dryRunClient, type DryRunResult } from '../helpers/dry-run.js'
 import { corpusPod, namespaceAnnotations } from '../helpers/pod-corpus.js'
-import { comparable, expectedPolicyWarnings, policyWarnings, recreate } from '../helpers/policy-diff.js'
+import { comparable, expectedPolicyWarnings, policyWarnings, recreate, undecided } from '../helpers/policy-diff.js'
 import { LIMITS, pod } from '../helpers/pods.js'
 
 const MODE = 'lameduck-test/mode'
@@ -83,10 +83,26 @@ const fixtures: Pod[] = [
   pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '0', 'lameduck.dev/shutdown-budget': 'soon' }, spec: { terminationGracePeriodSeconds: 700 } }),
   pod([{ name: 'web' }], { labels: { 'lameduck.dev/inject': 'disabled' } }),
   pod([{ name: 'web' }], { spec: { restartPolicy: 'Never' } }),
-  podOf()
+  podOf(),
+  // Issue 12's rules: a bare Pod's own grace period (fitted, too short, and 30 named by kubectl or server-side apply) …
+  pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 20 } }),
+  pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 1 } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Pod","spec":{"terminationGracePeriodSeconds":30}}' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Pod","spec":{}}' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s', 'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{"\\u0074erminationGracePeriodSeconds":30}}' } }),
+  { ...pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '40s' } }), metadata: { generateName: 'web-', annotations: { 'lameduck.dev/prestop-sleep': '40s' }, managedFields: [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:terminationGracePeriodSeconds': {} } } }] } },
+  { ...pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 5 } }), metadata: { generateName: 'web-', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: '0b0b8a8e-6f0c-4a8e-9d7e-0c9f4a1e2b3c', controller: true }] } },
+  // … Windows, mesh proxies, nginx-slim, and durations of hours.
+  pod([{ name: 'web', image: 'mcr.microsoft.com/windows/servercore:ltsc2022' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' }, spec: { os: { name: 'windows' } } }),
+  pod([{ name: 'web' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.22' }, { name: 'mesh', image: 'envoyproxy/envoy:v1.30' }], { annotations: { 'lameduck.dev/containers': 'web' } }),
+  pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' } }),
+  pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }]),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '1h', 'lameduck.dev/shutdown-budget': '1h30m' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-sleep': '90s', 'lameduck.dev/shutdown-budget': '3600' } }),
+  pod(Array.from({ length: 30 }, (_, i) => ({ name: `nginx-${i}`, image: 'nginx:1.27' })))
 ]
 const corpus = [...fixtures, ...fc.sample(corpusPod, { numRuns: size, seed })]
-const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0 }
+const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, undecided: 0 }
 
 /** One Pod through all four namespaces of its annotation set, and the policy's result once more. */
 async function run (subject: Pod, index: number): Promise<string[]> {
@@ -104,9 +120,15 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   const stored = comparable(policy.pod)
   const marker = (p: Pod) => p.metadata?.annotations?.['lameduck.dev/injected']
   counts[marker(policy.pod) === marker(subject) ? 'unchanged' : 'mutated']++
-  if (JSON.stringify(stored) !== JSON.stringify(comparable(webhookResult.pod))) problems.push(`stored Pods differ:\n policy  ${JSON.stringify(stored)}\n webhook ${JSON.stringify(comparable(webhookResult.pod))}`)
+  if (undecided(policy.pod, sets[set]!, LIMITS)) {
+    // The intended difference: a grace period of 30 the policy cannot tell is the manifest's own.
+    counts.undecided++
+    if (!plain.accepted || JSON.stringify(stored) !== JSON.stringify(comparable(plain.pod))) problems.push(`undecided, but the policy changed the Pod: ${JSON.stringify(stored)}`)
+  } else if (JSON.stringify(stored) !== JSON.stringify(comparable(webhookResult.pod))) {
+    problems.push(`stored Pods differ:\n policy  ${JSON.stringify(stored)}\n webhook ${JSON.stringify(comparable(webhookResult.pod))}`)
+  }
   if (JSON.stringify(comparable(both.pod)) !== JSON.stringify(comparable(webhookResult.pod))) problems.push(`policy and webhook together differ from the webhook: ${JSON.stringify(comparable(both.pod))}`)
-  const expected = expectedPolicyWarnings(webhookResult.warnings, webhookResult.pod, sets[set]!, LIMITS)
+  const expected = expectedPolicyWarnings(policy.pod, sets[set]!, LIMITS)
   const got = policyWarnings(policy.warnings)
   if (JSON.stringify(expected) !== JSON.stringify(got)) problems.push(`warnings differ:\n policy   ${JSON.stringify(got)}\n expected ${JSON.stringify(expected)}`)
   const again = await client.create(nsName('policy', set), recreate(policy.pod))

@@ -36,6 +36,12 @@ t.test('the sleep is kept when it fits, and the budget shrinks instead', async t
   t.match(decision.warnings, [/; preStop sleep 15s, leaving 5s of the 15s shutdown budget$/])
 })
 
+t.test('a budget of 0 and a sleep equal to the own grace period: the sleep is shortened, the grace period never raised', async t => {
+  const decision = run(withGrace(15, { annotations: { 'lameduck.dev/shutdown-budget': '0' } }))
+  t.equal(decision.action === 'mutate' && decision.pod.spec.terminationGracePeriodSeconds, 15, 'not raised to 16, which a re-apply would refuse')
+  t.same(decision.action === 'mutate' && decision.pod.spec.containers[0]!.lifecycle, { preStop: { sleep: { seconds: 14 } } })
+})
+
 t.test('a grace period of 0 or 1 leaves no room for a pause: the Pod is left unchanged', async t => {
   for (const grace of [0, 1]) {
     const decision = run(withGrace(grace))

@@ -7,9 +7,9 @@ const DAY = 86_400_000
 const t0 = new Date('2030-01-01T00:00:00Z')
 const at = (ms: number): Date => new Date(t0.getTime() + ms)
 const [oldPair, currentPair, shortPair] = await Promise.all([
-  createCa({ days: 300, now: at(-DAY) }),
-  createCa({ days: 300, now: t0 }),
-  createCa({ days: 1, now: at(-DAY / 2) })
+  createCa({ validityMs: 300 * 86_400_000, now: at(-DAY) }),
+  createCa({ validityMs: 300 * 86_400_000, now: t0 }),
+  createCa({ validityMs: 1 * 86_400_000, now: at(-DAY / 2) })
 ])
 const info = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 const [old, current, short] = [info(oldPair!.cert), info(currentPair!.cert), info(shortPair!.cert)]

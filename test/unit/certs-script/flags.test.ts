@@ -11,8 +11,8 @@ t.test('defaults: the Service, Secrets and webhook of the manifests, a year, ten
     secret: 'lameduck-tls',
     caSecret: 'lameduck-ca',
     webhook: 'lameduck',
-    days: 365,
-    caDays: 3650,
+    validityMs: 365 * 86_400_000,
+    caValidityMs: 3650 * 86_400_000,
     force: false,
     rotateCa: false,
     overlapMs: 600_000,
@@ -32,8 +32,10 @@ t.test('a cluster: --apply for the default kubeconfig, --kubeconfig FILE, --cont
 t.test('every flag is read', async t => {
   const options = readCertsOptions(['--out=d', '--kubeconfig=k', '--service=web', '--namespace=hooks', '--secret=s', '--ca-secret=c',
     '--webhook=w.example.com', '--days=10', '--ca-days=20', '--force', '--overlap=3m', '--settle=0', '--wait'])
-  t.match(options, { service: 'web', namespace: 'hooks', secret: 's', caSecret: 'c', webhook: 'w.example.com', days: 10, caDays: 20, force: true, rotateCa: false, overlapMs: 180_000, settleMs: 0, wait: true })
+  t.match(options, { service: 'web', namespace: 'hooks', secret: 's', caSecret: 'c', webhook: 'w.example.com', validityMs: 10 * 86_400_000, caValidityMs: 20 * 86_400_000, force: true, rotateCa: false, overlapMs: 180_000, settleMs: 0, wait: true })
   t.match(readCertsOptions(['--out=d', '--rotate-ca']), { force: true, rotateCa: true }, '--rotate-ca renews the serving certificate too')
+  t.match(readCertsOptions(['--out=d', '--validity=90s', '--ca-validity=4m']), { validityMs: 90_000, caValidityMs: 240_000 }, 'validities as durations, for tests')
+  t.match(readCertsOptions(['--out=d', '--validity=2160h']), { validityMs: 90 * 86_400_000, caValidityMs: 3650 * 86_400_000 }, 'one of them alone')
 })
 
 t.test('bad flags and values are ConfigErrors that say what is wrong', async t => {
@@ -43,7 +45,11 @@ t.test('bad flags and values are ConfigErrors that say what is wrong', async t =
     [['--out', 'd', '--days', '0'], /^--days: "0" is not a whole number of days \(1-36500\)$/],
     [['--out', 'd', '--days', '1.5'], /^--days: "1.5" is not/],
     [['--out', 'd', '--ca-days', '99999'], /^--ca-days: "99999" is not/],
-    [['--out', 'd', '--days', '365', '--ca-days', '365'], /^--ca-days \(365\) must be more than --days \(365\): the CA must outlive what it signs$/],
+    [['--out', 'd', '--days', '365', '--ca-days', '365'], /^the CA's validity \(365-day\) must be longer than the serving certificate's \(365-day\): the CA must outlive what it signs$/],
+    [['--out', 'd', '--validity', '5m', '--ca-validity', '2m'], /^the CA's validity \(2m\) must be longer than the serving certificate's \(5m\)/],
+    [['--out', 'd', '--days', '1', '--validity', '1h'], /^--days and --validity exclude each other$/],
+    [['--out', 'd', '--ca-validity', 'later'], /^--ca-validity: "later" is not a duration/],
+    [['--out', 'd', '--validity', '5s'], /^--validity: "5s" is shorter than 10s$/],
     [['--out', 'd', '--service', 'Web'], /^--service: "Web" is not a valid Kubernetes name$/],
     [['--out', 'd', '--namespace', 'a.b'], /^--namespace: "a.b" is not a valid Kubernetes name$/],
     [['--out', 'd', '--secret=-x'], /^--secret: "-x" is not a valid Kubernetes name$/],
@@ -67,7 +73,7 @@ t.test('bad flags and values are ConfigErrors that say what is wrong', async t =
 })
 
 t.test('the help names every flag', async t => {
-  for (const flag of ['--out', '--apply', '--kubeconfig', '--context', '--service', '--namespace', '--secret', '--ca-secret', '--webhook', '--days', '--ca-days', '--force', '--rotate-ca', '--overlap', '--settle', '--wait']) {
+  for (const flag of ['--out', '--apply', '--kubeconfig', '--context', '--service', '--namespace', '--secret', '--ca-secret', '--webhook', '--days', '--ca-days', '--validity', '--ca-validity', '--force', '--rotate-ca', '--overlap', '--settle', '--wait']) {
     t.match(CERTS_HELP, new RegExp(`\\n  ${flag} `), flag)
   }
 })

@@ -4,8 +4,8 @@ import { day, isSignedBy, joinPem, parseCertificate, renewalTime, splitPem, type
 import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
 
 const now = new Date('2030-06-01T12:00:00Z')
-const [ca, other] = await Promise.all([createCa({ days: 30, now }), createCa({ days: 30, now: new Date(now.getTime() + 1000) })])
-const serving = await issueServing(ca!, { commonName: 'x', dnsNames: serviceDnsNames('x', 'y'), days: 3, now })
+const [ca, other] = await Promise.all([createCa({ validityMs: 30 * 86_400_000, now }), createCa({ validityMs: 30 * 86_400_000, now: new Date(now.getTime() + 1000) })])
+const serving = await issueServing(ca!, { commonName: 'x', dnsNames: serviceDnsNames('x', 'y'), validityMs: 3 * 86_400_000, now })
 const parse = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 
 t.test('splitPem finds each certificate block, ignores the rest, and ends each with a newline', async t => {

@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { BACKDATE_MS, createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
 
 const now = new Date('2030-01-01T00:00:00Z')
-const ca = await createCa({ days: 3650, now })
+const ca = await createCa({ validityMs: 3650 * 86_400_000, now })
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const serving = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names, days: 365, now })
+const serving = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names, validityMs: 365 * 86_400_000, now })
 
 t.test('the DNS names of a Service, as the API server and clients may use them', async t => {
   t.same(serviceDnsNames('web', 'shop'), ['web', 'web.shop', 'web.shop.svc', 'web.shop.svc.cluster.local'])
@@ -57,4 +57,12 @@ t.test('OpenSSL verifies the chain for the svc name with SHA-256 signatures', as
   const caText = execFileSync('openssl', ['x509', '-in', join(dir, 'ca.crt'), '-noout', '-text'], { encoding: 'utf8' })
   t.match(caText, /CA:TRUE, pathlen:0/)
   t.match(caText, /Certificate Sign, CRL Sign/)
+})
+
+t.test('backdated by five minutes, or a tenth of a short validity (a test\'s certificate of minutes)', async t => {
+  const year = new X509Certificate(serving.cert)
+  t.equal(Date.parse(year.validFrom), now.getTime() - BACKDATE_MS)
+  const short = new X509Certificate((await issueServing(ca, { commonName: 'x', dnsNames: names, validityMs: 90_000, now })).cert)
+  t.equal(Date.parse(short.validFrom), now.getTime() - 9000)
+  t.equal(Date.parse(short.validTo), now.getTime() + 90_000)
 })

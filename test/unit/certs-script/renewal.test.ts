@@ -1,5 +1,5 @@
 import t from 'tap'
-import { judgeCa, judgeServing, type Verdict, type Wanted } from '../../../certs-script/renewal.js'
+import { judgeCa, judgeServing, nextRenewal, validityText, type Verdict, type Wanted } from '../../../certs-script/renewal.js'
 import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
 import { parseCertificate, type CertificateInfo } from '../../../certs-script/pem.js'
 
@@ -7,12 +7,12 @@ const DAY = 86_400_000
 const issued = new Date('2030-01-01T00:00:00Z')
 const at = (days: number): Date => new Date(issued.getTime() + days * DAY)
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const wanted: Wanted = { dnsNames: names, days: 30, caDays: 300, force: false, rotateCa: false }
+const wanted: Wanted = { dnsNames: names, validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
 
-const ca = await createCa({ days: 300, now: issued })
+const ca = await createCa({ validityMs: 300 * 86_400_000, now: issued })
 const caInfo = parseCertificate(ca.cert) as CertificateInfo
-const otherCa = await createCa({ days: 300, now: at(1) })
-const serving = await issueServing(ca, { commonName: 'svc', dnsNames: names, days: 30, now: issued })
+const otherCa = await createCa({ validityMs: 300 * 86_400_000, now: at(1) })
+const serving = await issueServing(ca, { commonName: 'svc', dnsNames: names, validityMs: 30 * 86_400_000, now: issued })
 const reason = (verdict: Verdict): string => verdict.keep ? 'kept' : verdict.reason
 
 t.test('a CA stays while it has more than a third of its validity left and outlives a new serving certificate', async t => {
@@ -23,7 +23,7 @@ t.test('a CA stays while it has more than a third of its validity left and outli
     t.ok(Math.abs(kept.renewAt.getTime() - at(200).getTime()) < 10 * 60_000, 'due at two thirds')
   }
   t.match(reason(judgeCa(ca, wanted, at(201))), /^less than a third of the CA's validity is left \(it expires on 2030-10-28\)$/)
-  t.match(reason(judgeCa(ca, { ...wanted, days: 250 }, at(60))), /^the CA expires on 2030-10-28, before a 250-day serving certificate would$/)
+  t.match(reason(judgeCa(ca, { ...wanted, validityMs: 250 * 86_400_000 }, at(60))), /^the CA expires on 2030-10-28, before a 250-day serving certificate would$/)
   t.equal(reason(judgeCa(ca, { ...wanted, rotateCa: true }, at(1))), '--rotate-ca')
   t.equal(reason(judgeCa(ca, { ...wanted, force: true }, at(1))), 'kept', '--force alone keeps a good CA')
 })
@@ -52,7 +52,7 @@ t.test('a serving certificate stays while valid, signed by the CA, naming every 
 
 t.test('a serving certificate that is missing, broken, signed by another CA or missing a name is replaced, saying why', async t => {
   const otherInfo = parseCertificate(otherCa.cert) as CertificateInfo
-  const wrongNames = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names.slice(0, 2), days: 30, now: issued })
+  const wrongNames = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names.slice(0, 2), validityMs: 30 * 86_400_000, now: issued })
   t.equal(reason(judgeServing(undefined, caInfo, wanted, at(1))), 'no serving certificate yet')
   t.equal(reason(judgeServing({ cert: serving.cert, key: ca.key }, caInfo, wanted, at(1))), 'the stored serving certificate key does not match its certificate')
   t.equal(reason(judgeServing(serving, caInfo, wanted, at(31))), 'the stored serving certificate expired on 2030-01-31')
@@ -60,4 +60,22 @@ t.test('a serving certificate that is missing, broken, signed by another CA or m
   t.equal(reason(judgeServing(wrongNames, caInfo, wanted, at(1))), 'the serving certificate does not name lameduck.lameduck-system.svc, lameduck.lameduck-system.svc.cluster.local',
     'the common name does not count, as in Go')
   t.equal(reason(judgeServing(serving, caInfo, { ...wanted, dnsNames: serviceDnsNames('other', 'lameduck-system') }, at(1))).startsWith('the serving certificate does not name other, '), true, 'another --service')
+})
+
+t.test('a CA is due at two thirds, or earlier once it would not outlive a serving certificate issued then', async t => {
+  const long = judgeCa(ca, { ...wanted, validityMs: 150 * DAY }, at(10))
+  t.ok(long.keep)
+  if (long.keep) t.ok(Math.abs(long.renewAt.getTime() - at(150).getTime()) < 10 * 60_000, '300 days - 150 days')
+})
+
+t.test('nextRenewal: the earlier of the serving certificate\'s and the CA\'s renewal', async t => {
+  const servingInfo = parseCertificate(serving.cert) as CertificateInfo
+  t.ok(Math.abs(nextRenewal(caInfo, servingInfo, wanted).getTime() - at(20).getTime()) < 10 * 60_000, 'the serving certificate first')
+  const late = parseCertificate((await issueServing(ca, { commonName: 'svc', dnsNames: names, validityMs: 30 * DAY, now: at(190) })).cert) as CertificateInfo
+  t.ok(Math.abs(nextRenewal(caInfo, late, wanted).getTime() - at(200).getTime()) < 10 * 60_000, 'then the CA')
+})
+
+t.test('validities in messages: days when whole, else a duration', async t => {
+  t.equal(validityText(250 * DAY), '250-day')
+  t.equal(validityText(90_000), '1m30s')
 })

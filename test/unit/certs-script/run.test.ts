@@ -20,8 +20,8 @@ const options: CertsOptions = {
   secret: 'lameduck-tls',
   caSecret: 'lameduck-ca',
   webhook: 'lameduck',
-  days: 30,
-  caDays: 300,
+  validityMs: 30 * 86_400_000,
+  caValidityMs: 300 * 86_400_000,
   force: false,
   rotateCa: false,
   overlapMs: 10 * MIN,
@@ -81,8 +81,11 @@ t.test('first install: the caBundle, then the CA Secret, then the serving Secret
   const result = await renewOnce(options, deps)
   t.same(cluster.log, ['caBundle', 'Secret lameduck-ca', 'Secret lameduck-tls'])
   t.same(sleeps, [], 'no wait: nothing was served before')
-  t.same(result, { changed: true, pendingUntil: undefined })
+  t.match(result, { changed: true, pendingUntil: undefined, caNew: true, servingNew: true })
   const ca = info(cluster.ca().data['tls.crt']!)
+  t.equal(result.ca.fingerprint, ca.fingerprint, 'the result names the CA written')
+  t.equal(result.serving.pem, cluster.serving().data['tls.crt'], 'and the serving certificate')
+  t.ok(Math.abs(result.nextRenewal.getTime() - (t0.getTime() + 20 * DAY)) < 10 * MIN, 'next renewal: the serving certificate at two thirds')
   t.same(cluster.bundle(), [ca.subject])
   t.equal(cluster.webhook!.webhooks[1]!.caBundle, cluster.webhook!.webhooks[0]!.caBundle, 'every webhook')
   const serving = cluster.serving()
@@ -99,7 +102,7 @@ t.test('a second run is a no-op that says so', async t => {
   cluster.log.length = 0
   lines.length = 0
   clock.now = new Date(t0.getTime() + DAY)
-  t.same(await renewOnce(options, deps), { changed: false, pendingUntil: undefined })
+  t.match(await renewOnce(options, deps), { changed: false, pendingUntil: undefined, caNew: false, servingNew: false })
   t.same(cluster.log, [])
   t.match(lines.at(-1), /^nothing to do: the serving certificate is valid until 2030-01-31; a run from 2030-01-20 renews it \(--force: now\)$/)
 })
@@ -149,7 +152,7 @@ t.test('a CA rotation: both CAs trusted, a pause, the Secrets, and the old CA dr
 
   lines.length = 0
   clock.now = new Date(since.getTime() + 10 * MIN)
-  t.same(await renewOnce(options, deps), { changed: true, pendingUntil: undefined })
+  t.match(await renewOnce(options, deps), { changed: true, pendingUntil: undefined })
   t.same(cluster.log, ['caBundle'])
   t.same(cluster.bundle(), [newCa.subject])
   t.match(lines, [/kept/, /kept/, `caBundle of MutatingWebhookConfiguration lameduck: dropping ${oldCa.subject} (replaced by ${newCa.subject} since ${since.toISOString()})`, /set, trusting/])
@@ -159,7 +162,7 @@ t.test('a CA Secret written but not the serving Secret (a run that stopped halfw
   const { cluster, deps, clock } = harness()
   await renewOnce(options, deps)
   const oldBundle = cluster.webhook!.webhooks[0]!.caBundle
-  const newCa = await createCa({ days: 300, now: t0 })
+  const newCa = await createCa({ validityMs: 300 * 86_400_000, now: t0 })
   cluster.secrets.set('lameduck-system/lameduck-ca', { type: 'kubernetes.io/tls', data: { 'tls.crt': newCa.cert, 'tls.key': newCa.key }, annotations: {} })
   cluster.webhook = { ...cluster.webhook!, webhooks: cluster.webhook!.webhooks.map(hook => ({ ...hook, caBundle: oldBundle + newCa.cert })) }
   cluster.log.length = 0
@@ -174,8 +177,8 @@ t.test('a CA Secret written but not the serving Secret (a run that stopped halfw
 
 t.test('a serving Secret from elsewhere: its ca.crt without a key is replaced; without the annotation the old CA counts from the certificate', async t => {
   const names = serviceDnsNames('lameduck', 'lameduck-system')
-  const foreignCa = await createCa({ days: 300, now: t0 })
-  const foreign = await issueServing(foreignCa, { commonName: 'x', dnsNames: names, days: 30, now: t0 })
+  const foreignCa = await createCa({ validityMs: 300 * 86_400_000, now: t0 })
+  const foreign = await issueServing(foreignCa, { commonName: 'x', dnsNames: names, validityMs: 30 * 86_400_000, now: t0 })
   const { cluster, deps, clock } = harness()
   cluster.secrets.set('lameduck-system/lameduck-tls', { type: 'kubernetes.io/tls', data: { 'tls.crt': foreign.cert, 'tls.key': foreign.key, 'ca.crt': foreignCa.cert }, annotations: {} })
   cluster.secrets.set('lameduck-system/lameduck-ca', { type: 'kubernetes.io/tls', data: { 'tls.crt': foreignCa.cert, 'tls.key': foreignCa.key }, annotations: {} })
@@ -198,12 +201,12 @@ t.test('--out without a cluster: the directory holds the pair and is renewed in 
   const dir = t.testdir({})
   const { deps, lines, clock } = harness()
   const opts = { ...options, cluster: undefined, out: dir }
-  t.same(await renewOnce(opts, deps), { changed: true, pendingUntil: undefined })
+  t.match(await renewOnce(opts, deps), { changed: true, pendingUntil: undefined })
   t.match(lines.slice(2), [`wrote ${join(dir, 'ca.key')}`, `wrote ${join(dir, 'ca.crt')}`, `wrote ${join(dir, 'tls.key')}`, `wrote ${join(dir, 'tls.crt')}`])
   const ca = await readFile(join(dir, 'ca.crt'), 'utf8')
   lines.length = 0
   clock.now = new Date(t0.getTime() + DAY)
-  t.same(await renewOnce(opts, deps), { changed: false, pendingUntil: undefined })
+  t.match(await renewOnce(opts, deps), { changed: false, pendingUntil: undefined })
   t.match(lines.at(-1), /^nothing to do/)
   await renewOnce({ ...opts, force: true }, deps)
   t.equal(await readFile(join(dir, 'ca.crt'), 'utf8'), ca, 'same CA')

@@ -21,7 +21,7 @@ t.test('trim cuts what JavaScript\'s trim cuts, by a regex over RE2 classes', as
 t.test('min, max and formatDuration are ternaries', async t => {
   t.equal(min('a', '3'), '(a < 3 ? a : 3)')
   t.equal(max('a', '3'), '(a > 3 ? a : 3)')
-  t.equal(formatDuration('s'), "(s < 60 ? string(s) + 's' : s % 60 == 0 ? string(s / 60) + 'm' : string(s / 60) + 'm' + string(s % 60) + 's')")
+  t.equal(formatDuration('s'), "(s == 0 ? '0s' : (s >= 3600 ? string(s / 3600) + 'h' : '') + (s % 3600 >= 60 ? string(s % 3600 / 60) + 'm' : '') + (s % 60 > 0 ? string(s % 60) + 's' : ''))")
 })
 
 t.test('templates become concatenations', async t => {

@@ -77,8 +77,27 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.match(mutation!.jsonPatch.expression, /nginx -s quit/, 'the nginx preset from buildPreStop')
 })
 
-t.test('one validation per webhook warning: 8 annotation ones, the clamp, three per-item kinds, two grace ones', async t => {
+t.test('one validation per webhook warning: 8 annotation ones, the clamp, 4 of the fit, the unmatched names, 3 naming containers, two grace ones', async t => {
   const validations = spec(warnings).validations as Array<{ expression: string, messageExpression: string }>
-  t.equal(validations.length, 8 + 1 + 3 * (EACH + 1) + 2)
+  t.equal(validations.length, 8 + 1 + 4 + (EACH + 1) + 3 + 2)
   for (const validation of validations) t.type(validation.messageExpression, 'string')
+  const messages = validations.map(v => v.messageExpression).join('\n')
+  t.match(messages, /" already " \+ \(size\(variables\.keptHooks\) == 1 \? "has a preStop hook" : "have preStop hooks"\)/, 'one warning names every container with a hook of its own')
+  t.match(messages, /a service-mesh proxy gets the same pause as the app/)
+  t.match(messages, /is set by this Pod's own manifest/)
+  t.match(messages, /Windows Pod/)
+})
+
+t.test('issue 12\'s rules: own grace period, Windows, mesh proxies', async t => {
+  const byName = new Map(spec(mutating).variables.map(v => [v.name, v.expression]))
+  t.match(byName.get('bare'), /ownerReferences/)
+  t.match(byName.get('undecided'), /kubectl\.kubernetes\.io\/last-applied-configuration/, 'kubectl\'s record of the manifest')
+  t.match(byName.get('undecided'), /'Apply'/, 'server-side apply')
+  t.match(byName.get('sleep'), /variables\.fitted \? \(variables\.sleepResolved < \(variables\.graceGiven - 1\)/, 'the sleep fitted under the own grace period')
+  t.match(byName.get('handler'), /variables\.windowsExec \? 'sleep'/)
+  t.match(byName.get('hookedNames'), /^variables\.skip \? \[\] : /, 'nothing hooked when the Pod is left alone')
+  t.match(byName.get('hookedNames'), /"istio-proxy"/, 'a mesh proxy is always selected')
+  t.match(byName.get('grace'), /^variables\.fitted \? variables\.graceGiven : /, 'an own grace period kept')
+  const told = spec(warnings).variables.find(v => v.name === 'fittedTold')!.expression
+  t.match(told, /variables\.graceGiven == 600 .*size\(variables\.hookedNames\) > 0/, 'at --max-grace, with lameduck\'s hook, told as capped')
 })

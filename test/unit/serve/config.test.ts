@@ -9,7 +9,8 @@ t.test('defaults', async t => {
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, selfSigned: true,
     namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
-    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, logLevel: 'info'
+    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, logLevel: 'info',
+    renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
   })
   t.ok(Object.isFrozen(config), 'read once, then frozen')
 })
@@ -27,6 +28,8 @@ t.test('flags, then LAMEDUCK_* variables, then defaults', async t => {
   t.equal(readServeConfig([], { LAMEDUCK_SELF_SIGNED: '1', LAMEDUCK_BODY_LIMIT: '2048' }).bodyLimit, 2048)
   t.equal(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k'], { LAMEDUCK_SELF_SIGNED: 'false' }).tlsCert, 'c')
   t.equal(envName('default-shutdown-budget'), 'LAMEDUCK_DEFAULT_SHUTDOWN_BUDGET')
+  t.match(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-validity', '90s', '--renew-ca-validity', '4m'], { LAMEDUCK_RENEW_CERTS: 'true' }),
+    { renewCerts: true, renewValidity: 90, renewCaValidity: 240 }, 'the in-cluster renewal, as the Deployment turns it on')
 })
 
 t.test('a bad flag or value is one clear line', async t => {
@@ -49,7 +52,11 @@ t.test('a bad flag or value is one clear line', async t => {
     [[], {}, /give either --tls-cert and --tls-key, or --self-signed/],
     [[...SELF, '--tls-cert', 'c', '--tls-key', 'k'], {}, /give either/],
     [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
-    [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/]
+    [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/],
+    [[...SELF, '--renew-certs'], {}, /^--renew-certs needs a cluster and the key pair from files/],
+    [['--tls-cert', 'c', '--tls-key', 'k', '--namespaces-file', 'f', '--renew-certs'], {}, /^--renew-certs needs a cluster/],
+    [[...SELF, '--renew-validity', '5s'], {}, /^--renew-validity must be at least 10s$/],
+    [[...SELF, '--renew-validity', '10m', '--renew-ca-validity', '10m'], {}, /^--renew-ca-validity \(600s\) must be longer than --renew-validity \(600s\)/]
   ]
   for (const [argv, env, message] of cases) {
     const error = (() => { try { readServeConfig(argv, env) } catch (e) { return e } })()

@@ -1,0 +1,96 @@
+/**
+ * The certificates' expiry, visible (issue 17): `lameduck_certificate_expiry_timestamp_seconds` for
+ * the serving certificate this process serves and for the CA next to it (`ca.crt` in the key pair's
+ * directory, as a Secret volume of `lameduck certs` or cert-manager shows it), the renewals done and
+ * failed, and a warning in the log while either expires sooner than a threshold. Readiness is
+ * deliberately left alone: a replica that serves an old certificate still answers, and failing
+ * /readyz would only take away the replicas that could answer.
+ */
+import { X509Certificate } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { Logger } from 'pino'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import type { KeyPair } from '../admission/types.js'
+import type { KeyPairSource } from '../tls/key-pair.js'
+import type { RenewalMetrics } from '../renew/renewer.js'
+
+/** Which certificate a series is about. */
+export type Certificate = 'serving' | 'ca'
+
+/** The expiry gauges and renewal counters, in `registry`. */
+export interface CertificateMetrics extends RenewalMetrics {
+  /** Records when `certificate` expires. */
+  expires(certificate: Certificate, at: Date): void
+}
+
+/** Registers the certificate metrics in `registry`. */
+export function createCertificateMetrics (registry: Registry): CertificateMetrics {
+  const registers = [registry]
+  const expiry = new Gauge({ name: 'lameduck_certificate_expiry_timestamp_seconds', help: 'When the certificate this replica serves (serving) and its CA (ca) expire, in Unix seconds', labelNames: ['certificate'], registers })
+  const renewals = new Counter({ name: 'lameduck_certificate_renewals_total', help: 'Certificates renewed in the cluster by this replica (--renew-certs), by certificate', labelNames: ['certificate'], registers })
+  const failures = new Counter({ name: 'lameduck_certificate_renewal_failures_total', help: 'Renewal runs that failed (--renew-certs); each is retried with backoff', registers })
+  for (const certificate of ['serving', 'ca']) renewals.inc({ certificate }, 0)
+  return {
+    expires: (certificate, at) => { expiry.set({ certificate }, Math.floor(at.getTime() / 1000)) },
+    renewed: certificate => { renewals.inc({ certificate }) },
+    renewalFailed: () => { failures.inc() }
+  }
+}
+
+/** Options of `watchCertificateExpiry`. */
+export interface ExpiryWatchOptions {
+  readonly tls: KeyPairSource
+  /** The serving certificate's file: its directory's `ca.crt` is the CA; undefined for --self-signed. */
+  readonly certFile: string | undefined
+  readonly metrics: CertificateMetrics
+  readonly logger: Logger
+  /** Warn while a certificate expires sooner than this. */
+  readonly warnWithinMs: number
+  readonly now: () => Date
+  /** How often to look again for the warning. Default an hour. */
+  readonly intervalMs?: number
+}
+
+/** The CA certificates of `ca.crt` (a bundle may hold several); none when the file is absent or unreadable. */
+async function readCas (file: string): Promise<X509Certificate[]> {
+  try {
+    const text = await readFile(file, 'utf8')
+    return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(match => new X509Certificate(match[0]))
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Keeps the expiry gauges current with the pair served (at start and after each reload) and warns
+ * while one expires within `warnWithinMs`. Returns a function that stops it.
+ */
+export function watchCertificateExpiry (opts: ExpiryWatchOptions): { ready: Promise<void>, close: () => void } {
+  const known = new Map<Certificate, Date>()
+  const warn = (): void => {
+    for (const [certificate, at] of known) {
+      const left = at.getTime() - opts.now().getTime()
+      if (left < opts.warnWithinMs) opts.logger.warn({ certificate, expires: at.toISOString(), hoursLeft: Math.floor(left / 3_600_000) }, 'TLS certificate expires soon: check the renewal (lameduck serve --renew-certs, lameduck certs --apply or cert-manager)')
+    }
+  }
+  const load = async (pair: KeyPair): Promise<void> => {
+    const serving = new X509Certificate(pair.cert)
+    known.set('serving', new Date(serving.validTo))
+    if (opts.certFile !== undefined) {
+      const cas = await readCas(join(dirname(opts.certFile), 'ca.crt'))
+      // The CA that signed what is served; a bundle's other CAs are on their way in or out.
+      const issuer = cas.find(ca => serving.checkIssued(ca)) ?? cas[0]
+      if (issuer !== undefined) known.set('ca', new Date(issuer.validTo))
+    }
+    for (const [certificate, at] of known) opts.metrics.expires(certificate, at)
+    warn()
+  }
+  const unsubscribe = opts.tls.onChange(pair => { void load(pair) })
+  const timer = setInterval(warn, opts.intervalMs ?? 3_600_000)
+  timer.unref()
+  return {
+    ready: load(opts.tls.current()),
+    close: () => { unsubscribe(); clearInterval(timer) }
+  }
+}

@@ -1,0 +1,38 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { failure, fakeApiServer, writeKubeconfig } from '../../helpers/api-server.js'
+import pino from 'pino'
+import { certsOptionsFor, startRenewal } from '../../../src/renew/start.js'
+import { readServeConfig } from '../../../src/serve/config.js'
+import { readCertsOptions } from '../../../certs-script/flags.js'
+
+t.test('the renewal runs lameduck certs --apply with the manifests\' names and serve\'s validities and overlap', async t => {
+  const options = certsOptionsFor({ kubeconfig: undefined, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
+  t.same(options, { ...readCertsOptions(['--apply']), validityMs: 90_000, caValidityMs: 240_000, overlapMs: 20_000 })
+  t.same(certsOptionsFor({ kubeconfig: 'k.yaml', renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 }).cluster, { kubeconfig: 'k.yaml', context: undefined }, 'serve\'s kubeconfig')
+})
+
+t.test('off (the default): a renewer that does nothing', async t => {
+  const metrics = { renewed: () => { t.fail('renewed') }, renewalFailed: () => { t.fail('failed') } }
+  const renewer = startRenewal(readServeConfig(['--self-signed'], {}), pino({ level: 'silent' }), metrics)
+  await renewer.close()
+  t.pass('closed')
+})
+
+t.test('on: each run takes the Lease, runs the certs-script against the cluster, and counts a failure', async t => {
+  let lease: unknown = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lameduck-renew', namespace: 'lameduck-system', resourceVersion: '1' }, spec: {} }
+  const { url, requests } = await fakeApiServer(t, ({ method, url, body }) => {
+    if (!url.includes('/leases/lameduck-renew')) return failure(404, 'not found')
+    if (method === 'PUT') lease = body
+    return { status: 200, body: lease }
+  })
+  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-certs', '--kubeconfig', await writeKubeconfig(t, url)], {})
+  let failures = 0
+  const renewer = startRenewal(config, pino({ level: 'silent' }), { renewed: () => { t.fail('renewed') }, renewalFailed: () => { failures++ } })
+  for (let i = 0; i < 100 && failures === 0; i++) await sleep(50)
+  await renewer.close()
+  t.equal(failures, 1, 'no webhook configuration in this cluster: a failed run')
+  t.match(requests.map(r => `${r.method} ${r.url}`), ['GET /apis/coordination.k8s.io/v1/namespaces/lameduck-system/leases/lameduck-renew', 'PUT /apis/coordination.k8s.io/v1/namespaces/lameduck-system/leases/lameduck-renew', 'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/lameduck'])
+  t.match(requests.at(-1), { method: 'PUT', body: { spec: { leaseDurationSeconds: 60 } } }, 'the Lease given back')
+  t.notOk((requests.at(-1)!.body as { spec: { holderIdentity?: string } }).spec.holderIdentity)
+})
