@@ -1,7 +1,9 @@
 /**
  * A real local control plane for e2e tests and the demo: etcd, kube-apiserver and
  * kube-controller-manager on free loopback ports, in a fresh directory, with a kubeconfig for the
- * built kubectl. There is no kubelet and no scheduler: Pods are created and stay Pending.
+ * built kubectl. Without a node there is no kubelet and no scheduler: Pods are created and stay
+ * Pending. With `node: true` (root only) a real node joins it (node/node.ts), and the API server
+ * listens on the Pod bridge's gateway instead of loopback, so that Pods reach it too.
  *
  *   const cluster = await startCluster()
  *   await cluster.kubectl(['create', 'namespace', 'demo'])
@@ -19,6 +21,8 @@ import { binaryPath } from './paths.js'
 import { freePorts } from './ports.js'
 import { get, waitUntil } from './probe.js'
 import { startComponent, stopInReverse, tailLog, type Component } from './processes.js'
+import { NODE } from './node/config.js'
+import { importImage, prepareNode, startNode, stopNode, type NodeState } from './node/node.js'
 
 export { ensureBinaries }
 
@@ -33,8 +37,20 @@ export interface Cluster {
   /** etcd, kube-apiserver, kube-controller-manager. */
   pids: number[]
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>
+  /** The node, when started with `node: true`. */
+  node?: ClusterNode
   /** SIGTERM by PID, SIGKILL after a timeout; waits for exit. Idempotent. */
   stop(): Promise<void>
+}
+
+/** A cluster's node. */
+export interface ClusterNode {
+  readonly name: string
+  /** Its address, on the Pod bridge: also the API server's. */
+  readonly address: string
+  readonly state: NodeState
+  /** Imports a docker-archive into its containerd (Pods then use it without a pull). */
+  importImage(archive: string): Promise<void>
 }
 
 /** Options for `startCluster`. */
@@ -44,6 +60,8 @@ export interface StartOptions {
   log?: (line: string) => void
   /** Start the processes in their own process group so they outlive this process (the CLI's `cluster:up`). */
   detached?: boolean
+  /** Also a node: scheduler, kubelet, containerd, CNI, kube-proxy, cluster DNS (root only; one per machine). */
+  node?: boolean
 }
 
 /** Starts a component and waits until `ready` passes; on failure, the error quotes its log. */
@@ -75,11 +93,11 @@ async function stopAll (pids: number[]): Promise<void> {
  */
 export async function startCluster (opts: StartOptions = {}): Promise<Cluster> {
   const log = opts.log ?? (() => {})
-  const { version } = await ensureBinaries({ log })
+  const { version } = await ensureBinaries({ log, node: opts.node ?? false })
   for (let attempt = 1; ; attempt++) {
     const { dir, owned } = await prepareDir(opts.dir)
     try {
-      return await startOnce(dir, owned, version, opts.detached ?? false, log)
+      return await startOnce(dir, owned, version, opts.detached ?? false, opts.node ?? false, log)
     } catch (err) {
       if (attempt >= 3 || !/address already in use/.test(String(err))) throw err
       log(`[cluster] a port was taken meanwhile; retrying with new ports (${String(err).split('\n')[0]})`)
@@ -88,38 +106,50 @@ export async function startCluster (opts: StartOptions = {}): Promise<Cluster> {
   }
 }
 
-async function startOnce (dir: string, owned: boolean, version: string, detached: boolean, log: (line: string) => void): Promise<Cluster> {
+async function startOnce (dir: string, owned: boolean, version: string, detached: boolean, withNode: boolean, log: (line: string) => void): Promise<Cluster> {
   const started = Date.now()
   const step = (what: string): void => { log(`[cluster] ${what} (${Date.now() - started} ms)`) }
   const spawnOpts = { dir, detached }
   const components: Component[] = []
+  let node: NodeState | undefined
   try {
     const [etcdClient, etcdPeer, apiserver] = await freePorts(3) as [number, number, number]
     const ports: Ports = { etcdClient, etcdPeer, apiserver }
     const creds = await writeCredentials(dir)
-    const server = `https://127.0.0.1:${ports.apiserver}`
+    if (withNode) {
+      node = await prepareNode(join(dir, 'node'), log)
+      step(`node prepared: bridge ${NODE.bridge} ${NODE.gateway}, guard rules`)
+    }
+    const server = `https://${withNode ? NODE.gateway : '127.0.0.1'}:${ports.apiserver}`
     const kubeconfigPath = join(dir, 'kubeconfig')
     await startAndWait(components, 'etcd', etcdArgs(dir, ports), spawnOpts,
       async () => (await get(`http://127.0.0.1:${ports.etcdClient}/health`)).status === 200, 30_000)
     step('etcd healthy')
-    await startAndWait(components, 'kube-apiserver', apiserverArgs(dir, ports, creds), spawnOpts,
+    await startAndWait(components, 'kube-apiserver', apiserverArgs(dir, ports, creds, withNode ? NODE.gateway : undefined), spawnOpts,
       async () => (await get(`${server}/readyz`, { token: creds.token })).status === 200, 90_000)
     step('kube-apiserver ready')
     await writeKubeconfig(kubeconfigPath, server, apiserverCertFile(dir), creds.token)
     const ca = await readFile(apiserverCertFile(dir), 'utf8')
-    await startAndWait(components, 'kube-controller-manager', controllerManagerArgs(dir, kubeconfigPath, creds), spawnOpts,
+    await startAndWait(components, 'kube-controller-manager', controllerManagerArgs(dir, kubeconfigPath, creds, withNode ? { clusterCidr: NODE.clusterCidr } : undefined), spawnOpts,
       async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { token: creds.token, ca })).status === 200, 90_000)
     step('kube-controller-manager running; default ServiceAccount present')
-    return makeCluster({ dir, owned, kubeconfigPath, server, version, components })
+    if (node !== undefined) {
+      const state = node
+      await startNode({ state, kubeconfigPath, server, token: creds.token, ca, detached, log })
+      if (!detached) for (const { pid } of state.pids) orphans.add(pid)
+    }
+    return makeCluster({ dir, owned, kubeconfigPath, server, version, components, node })
   } catch (err) {
     // The directory stays, with the logs the error points to.
+    if (node !== undefined) await stopNode(node, log).catch((e: unknown) => { log(`[node] ${(e as Error).message}`) })
     await stopAll(components.map((c) => c.pid))
     throw err
   }
 }
 
-function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, server: string, version: string, components: Component[] }): Cluster {
+function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, server: string, version: string, components: Component[], node: NodeState | undefined }): Cluster {
   const pids = c.components.map((component) => component.pid)
+  const state = c.node
   let stopping: Promise<void> | undefined
   return {
     dir: c.dir,
@@ -128,9 +158,17 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
+    ...(state === undefined ? {} : { node: { name: NODE.name, address: NODE.gateway, state, importImage: (archive: string) => importImage(state.dir, archive) } }),
     stop () {
       stopping ??= (async () => {
-        await stopAll(pids)
+        try {
+          if (state !== undefined) {
+            await stopNode(state)
+            for (const { pid } of state.pids) orphans.delete(pid)
+          }
+        } finally {
+          await stopAll(pids)
+        }
         if (c.owned) await removeDir(c.dir)
       })()
       return stopping

@@ -6,8 +6,22 @@
 import { join } from 'node:path'
 import type { Credentials } from './credentials.js'
 
-/** The ports a cluster listens on, all on 127.0.0.1. */
+/** The ports a cluster listens on, all on 127.0.0.1 (with a node, the API server's on the Pod bridge's gateway). */
 export interface Ports { etcdClient: number, etcdPeer: number, apiserver: number }
+
+/** With a node, what the controller manager adds: endpoints and EndpointSlices, the node's lifecycle and Pod CIDR, Pod GC, PDBs, finished Jobs' TTL. */
+export const nodeControllers = [
+  'endpoints-controller',
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
+  'node-lifecycle-controller',
+  'node-ipam-controller',
+  'pod-garbage-collector-controller',
+  'ttl-controller',
+  'ttl-after-finished-controller',
+  'taint-eviction-controller',
+  'disruption-controller'
+]
 
 /** The controllers the e2e tests rely on, and nothing that needs nodes or a cloud. */
 export const controllers = [
@@ -41,14 +55,19 @@ export function etcdArgs (dir: string, ports: Ports): string[] {
 /**
  * kube-apiserver with a self-signed serving certificate written to --cert-dir, RBAC, a static token
  * for the admin, and no endpoint reconciler: the `kubernetes` Service's ClusterIP (10.0.0.1) is
- * never dialled, and nothing listens there.
+ * never dialled, and nothing listens there. With a node (`nodeAddress`, the Pod bridge's gateway)
+ * it listens there instead of on 127.0.0.1 and advertises it, so the `kubernetes` Service leads Pods
+ * to it (in-cluster clients), and it reaches kubelets by their InternalIP, never by a host name that
+ * would become a DNS query leaving the machine.
  */
-export function apiserverArgs (dir: string, ports: Ports, creds: Credentials): string[] {
+export function apiserverArgs (dir: string, ports: Ports, creds: Credentials, nodeAddress?: string): string[] {
+  const address = nodeAddress ?? '127.0.0.1'
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
+    `--bind-address=${address}`, `--advertise-address=${address}`, `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'certs')}`,
-    '--service-cluster-ip-range=10.0.0.0/24', '--endpoint-reconciler-type=none',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    ...(nodeAddress === undefined ? ['--endpoint-reconciler-type=none'] : ['--kubelet-preferred-address-types=InternalIP']),
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${creds.serviceAccountPub}`,
     `--service-account-signing-key-file=${creds.serviceAccountKey}`,
@@ -62,13 +81,17 @@ export function apiserverCertFile (dir: string): string {
   return join(dir, 'certs', 'apiserver.crt')
 }
 
-/** kube-controller-manager talking to the API server as admin; --secure-port=0 serves nothing (no port clashes). */
-export function controllerManagerArgs (dir: string, kubeconfigPath: string, creds: Credentials): string[] {
+/**
+ * kube-controller-manager talking to the API server as admin; --secure-port=0 serves nothing (no
+ * port clashes). With a node, its controllers too, and Pod CIDRs from `clusterCidr`.
+ */
+export function controllerManagerArgs (dir: string, kubeconfigPath: string, creds: Credentials, node?: { clusterCidr: string }): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0',
     `--service-account-private-key-file=${creds.serviceAccountKey}`,
     `--root-ca-file=${apiserverCertFile(dir)}`,
     '--use-service-account-credentials=false',
-    `--controllers=${controllers.join(',')}`
+    `--controllers=${[...controllers, ...(node === undefined ? [] : nodeControllers)].join(',')}`,
+    ...(node === undefined ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${node.clusterCidr}`, '--node-cidr-mask-size=24', '--service-cluster-ip-range=10.0.0.0/24'])
   ]
 }

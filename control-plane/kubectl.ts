@@ -2,7 +2,7 @@
  * Runs the built kubectl against one cluster's kubeconfig, with optional standard input and a
  * timeout. A non-zero exit is returned, not thrown: tests assert on it.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { childEnv } from './env.js'
 
 /** What one kubectl run produced; `code` is 124 when it was killed at the timeout (as timeout(1) does). */
@@ -11,6 +11,10 @@ export interface KubectlResult { code: number, stdout: string, stderr: string }
 /** Options for one run. */
 export interface KubectlOptions { input?: string, timeoutMs?: number }
 
+/** kubectl runs still going: killed if this process exits first (a watch such as `rollout status` would outlive it). */
+const running = new Set<ChildProcess>()
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
 /** Runs `kubectl --kubeconfig <kubeconfigPath> ...args`. */
 export function runKubectl (binary: string, kubeconfigPath: string, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
   const timeoutMs = opts.timeoutMs ?? 30_000
@@ -18,6 +22,7 @@ export function runKubectl (binary: string, kubeconfigPath: string, args: string
     env: childEnv({ KUBECONFIG: kubeconfigPath }),
     stdio: ['pipe', 'pipe', 'pipe']
   })
+  running.add(child)
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
@@ -27,8 +32,9 @@ export function runKubectl (binary: string, kubeconfigPath: string, args: string
   return new Promise((resolve, reject) => {
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', (err) => { clearTimeout(timer); reject(err) })
+    child.on('error', (err) => { running.delete(child); clearTimeout(timer); reject(err) })
     child.on('close', (code) => {
+      running.delete(child)
       clearTimeout(timer)
       if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}kubectl ${args.join(' ')}: killed after ${timeoutMs} ms\n` })
       else resolve({ code: code ?? 1, stdout, stderr })

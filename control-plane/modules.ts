@@ -16,8 +16,9 @@ import { join } from 'node:path'
 import { goOutput } from './go.js'
 import { etcdModuleDir, kubernetesModuleDir, requiredVersion } from './release.js'
 
-/** The commands the wrappers build, as Go 1.24+ `tool` directives (tidy then keeps their deps). */
-const kubernetesTools = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kubectl']
+/** The commands the wrappers build, as Go 1.24+ `tool` directives (tidy then keeps their deps): the control plane's, then a node's. */
+const kubernetesTools = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kubectl',
+  'k8s.io/kubernetes/cmd/kube-proxy', 'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubelet', 'k8s.io/kubernetes/test/images/agnhost']
 const etcdTool = 'go.etcd.io/etcd/server/v3'
 
 /** The `module => target` lines of a go.mod's replace block. */

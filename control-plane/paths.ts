@@ -26,9 +26,12 @@ export const cliClusterDir = join(lameduckDir, 'cluster')
 /** A copy of the CLI cluster's kubeconfig at a short, stable path. */
 export const cliKubeconfigPath = join(lameduckDir, 'kubeconfig')
 
-/** The binaries, by component name. */
+/** The control plane's binaries, by component name. */
 export const binaryNames = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const
-export type BinaryName = typeof binaryNames[number]
+
+/** What a node adds: built only when a node is asked for (agnhost is manifests/loadtest's sample app). */
+export const nodeBinaryNames = ['kube-scheduler', 'kubelet', 'kube-proxy', 'agnhost'] as const
+export type BinaryName = typeof binaryNames[number] | typeof nodeBinaryNames[number]
 
 /** Absolute path of one built binary. */
 export function binaryPath (name: BinaryName): string {

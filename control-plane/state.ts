@@ -4,6 +4,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { NodeState } from './node/node.js'
 import { cliClusterDir } from './paths.js'
 
 /** A detached cluster as `cluster:up` left it. */
@@ -14,6 +15,8 @@ export interface ClusterState {
   kubeconfigPath: string
   pids: number[]
   startedAt: string
+  /** With `--node`: what stopping the node needs. */
+  node?: NodeState
 }
 
 const statePath = join(cliClusterDir, 'state.json')

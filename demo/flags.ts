@@ -7,7 +7,7 @@ import { parseDuration } from '../src/admission/duration.js'
 
 /** What one demo run does. */
 export interface DemoOptions {
-  /** Requests per second of the load through nginx. */
+  /** Requests per second of the load, on each path (ClusterIP and nginx). */
   readonly rate: number
   /** Replicas of the sample app, each replaced once per rollout. */
   readonly replicas: number
@@ -15,11 +15,11 @@ export interface DemoOptions {
   readonly propagationDelay: number
   /** Let nginx retry a failed request on another backend (`proxy_next_upstream error timeout`). */
   readonly retries: boolean
-  /** Leave the control plane (and the webhook) running at the end. */
+  /** Leave the cluster and its node (and lameduck) running at the end. */
   readonly keep: boolean
   /** Also write the two runs' summaries to this file as JSON. */
   readonly json: string | undefined
-  /** Where nginx prefixes, logs and the timeline picture go. */
+  /** Where nginx's prefixes and the timeline picture go. */
   readonly out: string
 }
 
@@ -32,19 +32,22 @@ export const DEFAULT_OUT = '.lameduck/demo'
 /** `npm run demo -- --help`. */
 export const DEMO_HELP = `Usage: npm run demo -- [flags]
 
-On this machine, end to end: a real local control plane (etcd, kube-apiserver,
-kube-controller-manager), lameduck installed as its mutating webhook, a namespace "shop" that opts
-in, and a rolling update of a sample app under load, run twice: with the Pod spec as stored in a
-namespace without lameduck, then as stored in "shop". The apps, nginx in front of them and the load
-are real processes; the kubelet's termination sequence and the endpoint propagation are simulated.
+On this machine, end to end, as root: a real local cluster (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler) with a real node (kubelet, containerd, runc, CNI bridge,
+kube-proxy), lameduck's image built from the Dockerfile, lameduck installed from manifests/ with
+lameduck certs, a namespace "shop" that opts in and one that does not, and in each a sample app
+that drains on SIGTERM. Then \`kubectl rollout restart\` of the app under load, in both namespaces,
+on two paths at once: a Pod running lameduck load through the Service's ClusterIP, and this machine
+through nginx, which follows the EndpointSlices the way ingress-nginx or an ALB does. Only nginx's
+propagation delay is simulated. Debian packages it needs are installed first (or named).
 
-  --rate N                 requests per second through nginx (default 200)
+  --rate N                 requests per second on each path (default 200)
   --replicas N             replicas of the sample app, 1-10 (default 3)
-  --propagation-delay D    time for an endpoint removal to reach nginx, e.g. 3s (default 3s)
+  --propagation-delay D    how late nginx learns of an EndpointSlice change, e.g. 3s (default 3s)
   --retries                let nginx retry a failed request on another backend, to show what that hides
-  --keep                   leave the control plane and the webhook running at the end
+  --keep                   leave the cluster running at the end (stop it with npm run cluster:down)
   --json FILE              also write {"without": {...}, "with": {...}} to FILE
-  --out DIR                where nginx, logs and the timeline picture go (default ${DEFAULT_OUT})
+  --out DIR                where nginx and the timeline picture go (default ${DEFAULT_OUT})
   --help                   this text`
 
 const FLAGS = {

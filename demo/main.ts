@@ -33,6 +33,9 @@ if (command.help) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping everything the demo started`)
+      // The interrupted run fails in many places at once now (its cluster is going away): none of
+      // that may end the process before every stop has run.
+      process.on('unhandledRejection', (err: unknown) => { log(`while stopping: ${err instanceof Error ? err.message : String(err)}`) })
       void stopAll().finally(() => process.exit(130))
     })
   }

@@ -1,5 +1,5 @@
 /**
- * The nginx.conf of the demo's load balancer: one loopback listener in front of the app's replicas,
+ * The nginx.conf of the demo's load balancer: one loopback listener in front of the app's Pods,
  * configured like an AWS ALB or kube-proxy rather than like nginx's defaults, so that a request sent
  * to a backend that has gone away fails instead of being quietly tried elsewhere. Pure: nginx.ts
  * writes the text and runs nginx with it.
@@ -11,8 +11,8 @@ export interface NginxConfigInput {
   prefix: string
   /** The loopback port clients send to. */
   listenPort: number
-  /** Loopback ports of the replicas that are endpoints right now; at least one. */
-  upstreamPorts: readonly number[]
+  /** `IP:PORT` of the endpoints that are ready right now (Pod addresses on the node's bridge); at least one. */
+  upstreams: readonly string[]
   /** Retry a failed request on another backend, as nginx does by default (`--retries`). */
   retries: boolean
 }
@@ -28,9 +28,9 @@ const TEMP_PATHS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
 
 /** The nginx.conf text; throws when there is no upstream (nginx refuses an empty upstream block). */
 export function renderNginxConfig (input: NginxConfigInput): string {
-  const { prefix, listenPort, upstreamPorts, retries } = input
-  if (upstreamPorts.length === 0) throw new Error('nginx needs at least one upstream port')
-  const servers = upstreamPorts.map(port => `    server 127.0.0.1:${port} max_fails=0;`).join('\n')
+  const { prefix, listenPort, upstreams, retries } = input
+  if (upstreams.length === 0) throw new Error('nginx needs at least one upstream')
+  const servers = upstreams.map(address => `    server ${address} max_fails=0;`).join('\n')
   const temps = TEMP_PATHS.map(kind => `  ${kind}_temp_path ${prefix}/tmp/${kind};`).join('\n')
   const nextUpstream = retries
     ? '      proxy_next_upstream error timeout http_502 http_503 http_504;\n      proxy_next_upstream_tries 3;'

@@ -17,8 +17,8 @@ export const NGINX = '/usr/sbin/nginx'
 export interface Nginx {
   readonly url: string
   readonly prefix: string
-  /** Makes `ports` the endpoints; resolves once new workers run with them. */
-  setUpstreams(ports: readonly number[]): Promise<void>
+  /** Makes `addresses` (`IP:PORT`) the endpoints; resolves once new workers run with them. */
+  setUpstreams(addresses: readonly string[]): Promise<void>
   accessLog(): Promise<string>
   stop(): Promise<void>
 }
@@ -28,7 +28,7 @@ export async function checkNginx (): Promise<void> {
   try {
     await access(NGINX, constants.X_OK)
   } catch {
-    throw new Error(`${NGINX} not found: the demo needs nginx as its load balancer. Install it with: sudo apt-get install -y nginx (it is listed in .ci/apt-packages)`)
+    throw new Error(`${NGINX} not found: the demo needs nginx as its load balancer. Install it with: apt-get install -y nginx (it is listed in .ci/apt-packages)`)
   }
 }
 
@@ -47,15 +47,15 @@ async function until (what: string, ok: () => Promise<boolean>, ms = 10_000): Pr
   }
 }
 
-/** Starts nginx in `prefix` listening on `port`, in front of `ports`. */
-export async function startNginx (children: Children, opts: { prefix: string, port: number, upstreams: readonly number[], retries: boolean }): Promise<Nginx> {
+/** Starts nginx in `prefix` listening on `port`, in front of `upstreams` (`IP:PORT`). */
+export async function startNginx (children: Children, opts: { prefix: string, port: number, upstreams: readonly string[], retries: boolean }): Promise<Nginx> {
   await checkNginx()
   const prefix = resolve(opts.prefix)
   await mkdir(join(prefix, 'tmp'), { recursive: true })
   const conf = join(prefix, 'nginx.conf')
   const errorLog = join(prefix, 'error.log')
-  const write = (upstreamPorts: readonly number[]): Promise<void> =>
-    writeFile(conf, renderNginxConfig({ prefix, listenPort: opts.port, upstreamPorts, retries: opts.retries }))
+  const write = (upstreams: readonly string[]): Promise<void> =>
+    writeFile(conf, renderNginxConfig({ prefix, listenPort: opts.port, upstreams, retries: opts.retries }))
   await write(opts.upstreams)
   // -e: the error log before the config is read, so nothing goes to /var/log/nginx.
   const child = children.start({ name: 'nginx', command: NGINX, args: ['-p', prefix, '-c', conf, '-e', errorLog], logFile: join(prefix, 'stdout.log') })
@@ -68,10 +68,10 @@ export async function startNginx (children: Children, opts: { prefix: string, po
   return {
     url: `http://127.0.0.1:${opts.port}/`,
     prefix,
-    setUpstreams (ports) {
+    setUpstreams (addresses) {
       queue = queue.then(async () => {
         const before = workerStarts(await readLog(errorLog))
-        await write(ports)
+        await write(addresses)
         child.signal('SIGHUP')
         await until('nginx to reload', async () => workerStarts(await readLog(errorLog)) > before)
       })

@@ -3,7 +3,8 @@
  * from what the webhook injected, or did not): run the `preStop` hook, send SIGTERM when it ends, and
  * SIGKILL when `terminationGracePeriodSeconds` runs out, counted from the start of `preStop`.
  * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
- * Pure: the simulated kubelet (simulated-kubelet.ts) carries the plan out.
+ * Pure: the demo prints it for each stored Pod, and marks SIGTERM on the timeline from it (the real
+ * kubelet carries it out; no event says when SIGTERM went).
  */
 
 /** The parts of a stored Pod the plan reads. */
@@ -15,7 +16,7 @@ export interface StoredPod {
   }
 }
 
-/** A `preStop` handler as Kubernetes spells it; httpGet and tcpSocket are not simulated. */
+/** A `preStop` handler as Kubernetes spells it; httpGet and tcpSocket are not read. */
 export interface PreStopHandler {
   sleep?: { seconds: number }
   exec?: { command?: string[] }
@@ -57,7 +58,7 @@ function readPreStop (pod: string, handler: PreStopHandler | undefined): { secon
   if (handler.sleep !== undefined) return { seconds: handler.sleep.seconds, text: `sleep ${handler.sleep.seconds}s` }
   const command = handler.exec?.command ?? []
   const seconds = execSleepSeconds(command)
-  if (seconds === undefined) throw new Error(`Pod ${pod}: the demo only simulates preStop hooks that sleep, not ${JSON.stringify(handler)}`)
+  if (seconds === undefined) throw new Error(`Pod ${pod}: the demo only reads preStop hooks that sleep, not ${JSON.stringify(handler)}`)
   return { seconds, text: `exec ${command.join(' ')}` }
 }
 

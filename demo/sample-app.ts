@@ -1,21 +1,22 @@
 /**
- * The demo's sample app, one process per replica: a typical Node HTTP service. Each request does a
- * little work (a few ms of waiting, as for a database, and a hash) and answers JSON. On SIGTERM it
- * does what a well-behaved app does: it stops accepting connections, finishes the requests in
- * flight (answering them with `Connection: close`), closes idle keep-alive connections, and exits 0.
- * What it cannot know is that a load balancer may still send it new connections after that: that
- * is the gap lameduck's preStop pause covers.
+ * The demo's sample app: a typical Node HTTP service, one container per Pod, run by the Node of
+ * lameduck's own image (`node sample-app.ts`: Node 24 runs it without a build, since its types are
+ * only annotations), mounted from a ConfigMap (workloads.ts). Each request does a little work (a few
+ * ms of waiting, as for a database, and a hash) and answers JSON with the Pod's name. On SIGTERM it
+ * does what a well-behaved app does: it stops accepting connections, finishes the requests in flight
+ * (answering them with `Connection: close`), closes idle keep-alive connections, and exits 0. What it
+ * cannot know is that a load balancer may still send it new connections after that: that is the gap
+ * lameduck's preStop pause covers.
  *
- *   node --import tsx demo/sample-app.ts --port 8081 --name shop/web-abc12
+ *   POD_NAME=web-abc12 PORT=8080 node sample-app.ts
  */
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, name: { type: 'string' } } })
-const port = Number(values.port)
-const name = values.name ?? 'web'
+const port = Number(process.env.PORT ?? '8080')
+const name = process.env.POD_NAME ?? hostname()
 const log = (msg: string): void => { console.log(`${new Date().toISOString()} ${name} ${msg}`) }
 
 let closing = false
@@ -27,7 +28,7 @@ const server = createServer((req, res) => {
   void (async () => {
     await sleep(2 + Math.random() * 8)
     const digest = createHash('sha256').update(payload).update(String(Date.now())).digest('hex').slice(0, 12)
-    // While shutting down, ask the client (nginx) not to reuse this connection.
+    // While shutting down, ask the client not to reuse this connection.
     if (closing) res.setHeader('connection', 'close')
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ pod: name, path: req.url, digest }))
@@ -47,4 +48,4 @@ process.on('SIGTERM', () => {
   server.closeIdleConnections()
 })
 
-server.listen(port, '127.0.0.1', () => { log(`listening on 127.0.0.1:${port}`) })
+server.listen(port, '0.0.0.0', () => { log(`listening on :${port}`) })

@@ -4,10 +4,14 @@
  */
 import type { JsonReport } from '../src/load/report.js'
 
-/** Something that happened to a replica during a run, in ms from the start of the load. */
+/**
+ * Something that happened to a replica during a run, in ms from the start of the load: its Pod
+ * deleted (the kubelet starts its preStop at once), its endpoint not ready in the EndpointSlice,
+ * the load balancer no longer routing to it, and SIGTERM (when preStop ends, read from the stored Pod).
+ */
 export interface RunEvent {
   tMs: number
-  kind: 'endpoint-removed' | 'sigterm' | 'sigkill'
+  kind: 'pod-deleted' | 'endpoint-not-ready' | 'endpoint-removed' | 'sigterm' | 'sigkill'
   pod: string
 }
 

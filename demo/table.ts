@@ -1,11 +1,15 @@
 /**
- * The two runs side by side, as the demo prints them at the end. Pure.
+ * The runs side by side, as the demo prints them at the end: one column per run and path (through
+ * the ClusterIP, through the load balancer; without and with lameduck). Pure.
  */
 import { formatMs } from '../src/load/report.js'
 import type { RunSummary } from './summary.js'
 
-/** Column headings of the two runs. */
+/** Titles of the two runs. */
 export const RUN_TITLES = { without: 'without lameduck', with: 'with lameduck' } as const
+
+/** One column: its heading (two lines) and its numbers. */
+export interface TableColumn { title: readonly [string, string], summary: RunSummary }
 
 /** One table row: its name and how it reads a summary. */
 const ROWS: ReadonlyArray<[string, (s: RunSummary) => string]> = [
@@ -24,16 +28,19 @@ function percent (part: number, whole: number): string {
 }
 
 /**
- * The table: one row per number, one right-aligned column per run. The retries row shows only when
- * nginx retried something, since only then is there anything hidden to show.
+ * The table: one row per number, one right-aligned column per run and path, under a two-line
+ * heading. The retries row shows only when nginx retried something, since only then is there
+ * anything hidden to show.
  */
-export function formatTable (without: RunSummary, withLameduck: RunSummary): string {
-  const rows = ROWS.filter(([name]) => name !== 'retried by nginx' || without.retried + withLameduck.retried > 0)
-  const cells = rows.map(([name, read]): [string, string, string] => [name, read(without), read(withLameduck)])
-  const header: [string, string, string] = ['', RUN_TITLES.without, RUN_TITLES.with]
-  const widths = [0, 1, 2].map(i => Math.max(...[header, ...cells].map(row => row[i]!.length)))
-  const line = (row: [string, string, string]): string =>
-    `${row[0].padEnd(widths[0]!)}   ${row[1].padStart(widths[1]!)}   ${row[2].padStart(widths[2]!)}`.trimEnd()
-  const rule = '-'.repeat(widths[0]! + widths[1]! + widths[2]! + 6)
-  return [line(header), rule, ...cells.map(line)].join('\n') + '\n'
+export function formatTable (columns: readonly TableColumn[]): string {
+  const rows = ROWS.filter(([name]) => name !== 'retried by nginx' || columns.some(c => c.summary.retried > 0))
+  const table: string[][] = [
+    ['', ...columns.map(c => c.title[0])],
+    ['', ...columns.map(c => c.title[1])],
+    ...rows.map(([name, read]) => [name, ...columns.map(c => read(c.summary))])
+  ]
+  const widths = table[0]!.map((_, i) => Math.max(...table.map(row => row[i]!.length)))
+  const line = (row: string[]): string => row.map((cell, i) => i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)).join('   ').trimEnd()
+  const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1))
+  return [line(table[0]!), line(table[1]!), rule, ...table.slice(2).map(line)].join('\n') + '\n'
 }

@@ -23,9 +23,10 @@ const LEFT = 50
 const RIGHT = 20
 const TOP = 40
 const GAP = 50
-const COLORS = { ok: '#4caf50', failed: '#e53935', 'endpoint-removed': '#1e88e5', sigterm: '#fb8c00', sigkill: '#000000' } as const
+const COLORS = { ok: '#4caf50', failed: '#e53935', 'pod-deleted': '#8e24aa', 'endpoint-not-ready': '#00acc1', 'endpoint-removed': '#1e88e5', sigterm: '#fb8c00', sigkill: '#000000' } as const
 const LEGEND: ReadonlyArray<[keyof typeof COLORS, string]> = [
-  ['ok', 'succeeded'], ['failed', 'failed'], ['endpoint-removed', 'endpoint removed from nginx'], ['sigterm', 'SIGTERM'], ['sigkill', 'SIGKILL']
+  ['ok', 'succeeded'], ['failed', 'failed'], ['pod-deleted', 'Pod deleted'], ['endpoint-not-ready', 'EndpointSlice: not ready'],
+  ['endpoint-removed', 'gone from nginx'], ['sigterm', 'SIGTERM'], ['sigkill', 'SIGKILL']
 ]
 
 const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
@@ -57,7 +58,7 @@ function panel (run: TimelineRun, y0: number, xOf: (ms: number) => number, yMax:
   }
   for (const event of run.events) {
     const x = fixed(xOf(event.tMs))
-    const dash = event.kind === 'endpoint-removed' ? ' stroke-dasharray="4 3"' : ''
+    const dash = event.kind === 'endpoint-removed' || event.kind === 'endpoint-not-ready' ? ' stroke-dasharray="4 3"' : ''
     out.push(`<line class="${event.kind}" x1="${x}" y1="${y0}" x2="${x}" y2="${base}" stroke="${COLORS[event.kind]}" stroke-width="1.5"${dash}><title>${escape(`${event.kind} ${event.pod} at ${(event.tMs / 1000).toFixed(2)}s`)}</title></line>`)
   }
   out.push('</g>')
@@ -74,7 +75,7 @@ export function drawTimeline (runs: readonly TimelineRun[]): string {
   let x = LEFT
   const legend = LEGEND.map(([kind, label]) => {
     const entry = `<rect x="${x}" y="10" width="12" height="12" fill="${COLORS[kind]}"/><text x="${x + 16}" y="21" font-size="12">${label}</text>`
-    x += 16 + label.length * 7 + 24
+    x += 16 + label.length * 6.5 + 14
     return entry
   })
   return [

@@ -5,13 +5,13 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ACCESS_LOG_FORMAT, renderNginxConfig } from '../../../demo/nginx-config.js'
 
-const input = { prefix: '/tmp/demo-nginx', listenPort: 18080, upstreamPorts: [18081, 18082], retries: false }
+const input = { prefix: '/tmp/demo-nginx', listenPort: 18080, upstreams: ['10.88.0.5:8080', '10.88.0.6:8080'], retries: false }
 
-t.test('one loopback listener in front of every upstream port, everything under the prefix', async t => {
+t.test('one loopback listener in front of every upstream, everything under the prefix', async t => {
   const conf = renderNginxConfig(input)
   t.match(conf, /^daemon off;$/m, 'stays in the foreground: its PID is the child the demo stops')
   t.match(conf, /^\s+listen 127\.0\.0\.1:18080;$/m)
-  t.match(conf, /^\s+server 127\.0\.0\.1:18081 max_fails=0;\n\s+server 127\.0\.0\.1:18082 max_fails=0;$/m)
+  t.match(conf, /^\s+server 10\.88\.0\.5:8080 max_fails=0;\n\s+server 10\.88\.0\.6:8080 max_fails=0;$/m)
   t.match(conf, /^pid \/tmp\/demo-nginx\/nginx\.pid;$/m)
   t.match(conf, /^error_log \/tmp\/demo-nginx\/error\.log notice;$/m, 'notice: reloads are logged, and nginx.ts waits on them')
   t.match(conf, /access_log \/tmp\/demo-nginx\/access\.log demo;/)
@@ -30,7 +30,7 @@ t.test('no retries unless asked, like an ALB or kube-proxy', async t => {
 })
 
 t.test('an empty upstream list is refused, as nginx would', async t => {
-  t.throws(() => renderNginxConfig({ ...input, upstreamPorts: [] }), /at least one upstream port/)
+  t.throws(() => renderNginxConfig({ ...input, upstreams: [] }), /at least one upstream/)
 })
 
 t.test('nginx itself accepts the config', { skip: existsSync('/usr/sbin/nginx') ? false : 'nginx is not installed (apt-get install nginx)' }, async t => {

@@ -42,9 +42,9 @@ t.test('a hook as long as the grace period: SIGTERM at the deadline, SIGKILL 2 s
 })
 
 t.test('hooks the demo cannot carry out, and Pods without containers, are refused by name', async t => {
-  t.throws(() => terminationPlan(pod({ httpGet: { path: '/quit', port: 8080 } })), /Pod shop\/web-1: the demo only simulates preStop hooks that sleep, not \{"httpGet"/)
-  t.throws(() => terminationPlan(pod({ exec: { command: ['/app/drain'] } })), /only simulates preStop hooks that sleep/)
-  t.throws(() => terminationPlan(pod({ exec: {} })), /only simulates/)
-  t.throws(() => terminationPlan(pod({ exec: { command: ['sleep', 'forever'] } })), /only simulates/)
+  t.throws(() => terminationPlan(pod({ httpGet: { path: '/quit', port: 8080 } })), /Pod shop\/web-1: the demo only reads preStop hooks that sleep, not \{"httpGet"/)
+  t.throws(() => terminationPlan(pod({ exec: { command: ['/app/drain'] } })), /only reads preStop hooks that sleep/)
+  t.throws(() => terminationPlan(pod({ exec: {} })), /only reads/)
+  t.throws(() => terminationPlan(pod({ exec: { command: ['sleep', 'forever'] } })), /only reads/)
   t.throws(() => terminationPlan({ metadata: {}, spec: { containers: [] } }), /^Pod default\/\(unnamed\) has no containers$/)
 })

@@ -1,6 +1,7 @@
 // `npm run demo`, end to end, as a child process the way a user runs it (a shorter run: 2 replicas,
-// 2 s propagation, 300 requests/s): without lameduck the rollout fails requests, with it none fail;
-// the picture holds both runs. Then Ctrl-C in the middle of a run stops every process it started.
+// 2 s propagation, 150 requests/s on each path), on a real node: without lameduck the rollout fails
+// requests through nginx, with it none fail on either path; the picture holds both runs' paths. Then
+// Ctrl-C in the middle of a run stops every process it started. A node test: one at a time.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -9,12 +10,14 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execFileSync } from 'node:child_process'
 import { ensureBinaries } from '../../control-plane/cluster.js'
+import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
 import { repoRoot } from '../../control-plane/paths.js'
-import type { RunSummary } from '../../demo/summary.js'
+import type { RunResult } from '../../demo/run.js'
 
-t.setTimeout(45 * 60_000) // a first build of the control plane; later a cluster starts in seconds
-await ensureBinaries({ log: line => { t.comment(line) } })
-t.setTimeout(600_000)
+t.setTimeout(60 * 60_000) // a first build of the binaries and the image; later a cluster starts in seconds
+await ensureBinaries({ log: line => { t.comment(line) }, node: true })
+await ensureLameduckImage(line => { t.comment(line) })
+t.setTimeout(900_000)
 
 /** The demo as a child; its output collected; SIGKILLed at teardown if still running. */
 function demo (args: string[]): { child: ChildProcess, output: () => string, exit: Promise<number | string> } {
@@ -56,43 +59,47 @@ t.test('bad flags: one line, exit 2; --help: exit 0', async t => {
   t.match(help.output(), /^Usage: npm run demo -- \[flags\]/)
 })
 
-t.test('a short demo: failures without lameduck, none with it, and the picture of both', async t => {
+t.test('a short demo: failures without lameduck, none with it, on both paths, and the picture of them', async t => {
   const out = t.testdir({})
   const json = join(out, 'result.json')
-  const run = demo(['--rate', '300', '--replicas', '2', '--propagation-delay', '2s', '--out', out, '--json', json])
+  const run = demo(['--rate', '150', '--replicas', '2', '--propagation-delay', '2s', '--out', out, '--json', json])
   const code = await run.exit
   t.comment(run.output())
   t.equal(code, 0, 'the demo completes')
   t.match(run.output(), /lameduck\.dev\/injected: sleep=4s grace=30s handler=sleep containers=web/, 'the dry run shows the injection')
-  t.match(run.output(), /preStop:\n.*sleep:\n.*seconds: 4/)
   t.match(run.output(), /plain\/web-\S+: preStop none, terminationGracePeriodSeconds 30/)
   t.match(run.output(), /shop\/web-\S+: preStop sleep 4s, terminationGracePeriodSeconds 30/)
-  const result = JSON.parse(await readFile(json, 'utf8')) as { without: RunSummary, with: RunSummary }
-  t.ok(result.without.requests >= 1000, `${result.without.requests} requests without lameduck`)
-  t.ok(result.with.requests >= 1000, `${result.with.requests} requests with lameduck`)
-  t.ok(result.without.failed > 0, `${result.without.failed} failed without lameduck`)
-  t.equal(result.with.failed, 0, 'none failed with lameduck')
-  t.equal(result.with.events.filter(e => e.kind === 'sigterm').length, 2, 'both old replicas got SIGTERM')
-  t.match(run.output(), /without lameduck\s+with lameduck/, 'the table')
+  t.match(run.output(), /kubelet {2}Killing web-/, 'the kubelet\'s events')
+  const result = JSON.parse(await readFile(json, 'utf8')) as { without: RunResult, with: RunResult }
+  for (const id of ['without', 'with'] as const) {
+    for (const path of ['clusterIP', 'loadBalancer'] as const) t.ok(result[id][path].requests >= 1000, `${result[id][path].requests} requests ${id} lameduck, ${path}`)
+    t.equal(result[id].requests, result[id].clusterIP.requests + result[id].loadBalancer.requests, `${id}: requests over both paths`)
+    t.equal(result[id].failed, result[id].clusterIP.failed + result[id].loadBalancer.failed, `${id}: failed over both paths`)
+  }
+  t.ok(result.without.loadBalancer.failed > 0, `${result.without.loadBalancer.failed} failed through nginx without lameduck`)
+  t.comment(`through the ClusterIP without lameduck: ${result.without.clusterIP.failed} failed`)
+  t.equal(result.with.failed, 0, 'none failed with lameduck, on either path')
+  t.equal(result.with.loadBalancer.events.filter(e => e.kind === 'pod-deleted').length, 2, 'both old Pods were deleted by the rollout')
+  t.match(run.output(), /without lameduck\s+without lameduck\s+with lameduck\s+with lameduck/, 'the table')
   const svg = await readFile(join(out, 'timeline.svg'), 'utf8')
-  for (const id of ['without', 'with']) {
+  for (const id of ['without-clusterIP', 'without-loadBalancer', 'with-clusterIP', 'with-loadBalancer']) {
     const panel = svg.split(`<g class="run" id="run-${id}">`)[1]?.split('</g>')[0] ?? ''
     t.ok((panel.match(/<rect class="ok"/g) ?? []).length >= 30, `the ${id} series has its bars`)
-    t.match(panel, /<line class="sigterm"/, `the ${id} series has its SIGTERM marks`)
-    t.match(panel, /<line class="endpoint-removed"/, `the ${id} series has its endpoint removals`)
+    t.match(panel, /<line class="pod-deleted"/, `the ${id} series has its Pod deletions`)
+    t.match(panel, /<line class="endpoint-not-ready"/, `the ${id} series has its EndpointSlice updates`)
   }
-  t.match(svg.split('<g class="run" id="run-without">')[1], /<rect class="failed"/, 'failures show without lameduck')
-  t.notMatch(svg.split('<g class="run" id="run-with">')[1], /<rect class="failed"/, 'and not with it')
+  t.match(svg.split('<g class="run" id="run-without-loadBalancer">')[1], /<rect class="failed"/, 'failures show without lameduck')
+  t.notMatch(svg.split('<g class="run" id="run-with-clusterIP">')[1], /<rect class="failed"/, 'and not with it')
 })
 
 t.test('Ctrl-C during a run stops every process the demo started', async t => {
   const run = demo(['--rate', '100', '--replicas', '2', '--out', t.testdir({})])
-  while (!/load: sent/.test(run.output())) {
+  while (!/load through nginx: sent/.test(run.output())) {
     if (run.child.exitCode !== null) throw new Error(run.output())
     await sleep(100)
   }
   const started = descendants(run.child.pid!)
-  t.ok(started.length >= 7, `${started.length} processes: control plane, webhook, replicas, nginx`)
+  t.ok(started.length >= 8, `${started.length} processes: control plane, node, nginx`)
   run.child.kill('SIGINT')
   t.equal(await run.exit, 130)
   t.match(run.output(), /SIGINT: stopping everything the demo started/)

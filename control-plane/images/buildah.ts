@@ -1,0 +1,39 @@
+/**
+ * buildah (Debian's) with the project's own storage under `.lameduck/buildah/`, so nothing lands in
+ * /var/lib/containers and nothing is left mounted: containers/storage's overlay driver bind-mounts
+ * its directory onto itself and leaves that mount behind when buildah exits, so every call ends by
+ * unmounting what is under the storage directory.
+ */
+import { join } from 'node:path'
+import { lameduckDir } from '../paths.js'
+import { run, unmountUnder } from '../node/system.js'
+
+/** buildah's storage and run directories. */
+export const buildahDir = join(lameduckDir, 'buildah')
+
+const base = ['--root', join(buildahDir, 'storage'), '--runroot', join(buildahDir, 'run'), '--storage-driver', 'overlay']
+
+/** Runs `buildah ARGS` on the project's storage; throws with its output. */
+export async function buildah (args: string[]): Promise<string> {
+  try {
+    return await run('buildah', [...base, ...args])
+  } finally {
+    await unmountUnder([buildahDir]).catch(() => undefined)
+  }
+}
+
+/** Awaits `work`, logging `label` with the elapsed time every 15 s meanwhile (long, quiet steps). */
+export async function withHeartbeat<T> (label: string, log: (line: string) => void, work: Promise<T>): Promise<T> {
+  const started = Date.now()
+  const timer = setInterval(() => { log(`  … ${label}: still running, ${((Date.now() - started) / 1000).toFixed(0)} s`) }, 15_000)
+  try {
+    return await work
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** Whether the storage holds an image named `ref`. */
+export async function hasImage (ref: string): Promise<boolean> {
+  return await buildah(['inspect', '--type', 'image', ref]).then(() => true, () => false)
+}

@@ -1,0 +1,157 @@
+/**
+ * One rollout under load, all of it real: `kubectl rollout restart` of the sample app's Deployment,
+ * carried out by the Deployment controller and the kubelet on the node (preStop, SIGTERM, SIGKILL),
+ * with the EndpointSlice controller's updates. Two paths carry load at the same time:
+ *
+ *   - ClusterIP: a Pod runs `lameduck load` against the Service's DNS name (pod-load.ts), through
+ *     kube-proxy's rules;
+ *   - load balancer: `lameduck load` on this machine against nginx, which routes to the Pod
+ *     addresses the EndpointSlices list as ready, and learns of a change only after the
+ *     propagation delay, the way ingress-nginx or an ALB's target group follows EndpointSlices.
+ *     That delay is the only simulated part.
+ *
+ * The timeline's marks come from watches of the API server: a Pod's deletion (the kubelet starts
+ * its preStop at once; SIGTERM follows when preStop ends, read from the stored Pod), its endpoint
+ * turning not ready, and nginx no longer routing to it.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node'
+import type { Cluster } from '../control-plane/cluster.js'
+import { freePorts } from '../control-plane/ports.js'
+import { runLoad } from '../src/load/run.js'
+import { toJsonReport, type JsonReport } from '../src/load/report.js'
+import type { Children } from './children.js'
+import { endpointsOf, readyAddresses } from './endpoints.js'
+import { startNginx } from './nginx.js'
+import { terminationPlan, type StoredPod } from './plan.js'
+import { startPodLoad } from './pod-load.js'
+import type { RunEvent } from './summary.js'
+import { APP_PORT, kubectl } from './workloads.js'
+
+/** Load before the restart. */
+const WARMUP_MS = 3000
+
+/** What one run needs. */
+export interface UnderLoadOptions {
+  namespace: string
+  rate: number
+  durationSeconds: number
+  propagationDelayMs: number
+  retries: boolean
+  /** This run's directory: nginx's prefix. */
+  dir: string
+  log: (line: string) => void
+}
+
+/** What one path of a run came to; event times are from that path's own start. */
+export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[] }
+
+/** Both paths, and the kubelet's events as the API server has them. */
+export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number }
+
+interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
+
+/** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
+export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
+  const { log, namespace } = o
+  await mkdir(o.dir, { recursive: true })
+  const kubeConfig = new KubeConfig()
+  kubeConfig.loadFromFile(cluster.kubeconfigPath)
+  const core = kubeConfig.makeApiClient(CoreV1Api)
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api)
+  const selector = 'kubernetes.io/service-name=web'
+  const pods = makeInformer(kubeConfig, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: 'app=web' }), 'app=web')
+  const slices = makeInformer(kubeConfig, `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: selector }), selector)
+  let watching = true
+  for (const informer of [pods, slices] as const) informer.on('error', (err: unknown) => { if (watching) log(`watch failed: ${String(err)}`) })
+  await Promise.all([pods.start(), slices.start()])
+
+  const marks: Array<{ at: number, kind: RunEvent['kind'], pod: string }> = []
+  let t0 = performance.now()
+  const at = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`
+  const mark = (kind: RunEvent['kind'], pod: string, when = performance.now()): void => { marks.push({ at: when, kind, pod }) }
+
+  const initial = endpointsOf(slices.list(), APP_PORT.name)
+  const [port] = await freePorts(1) as [number]
+  const nginx = await startNginx(children, { prefix: join(o.dir, 'nginx'), port, upstreams: readyAddresses(initial), retries: o.retries })
+  log(`nginx on ${nginx.url} in front of ${readyAddresses(initial).join(', ')}; it follows the EndpointSlices ${o.propagationDelayMs / 1000}s late`)
+
+  // The load balancer: every EndpointSlice change reaches nginx after the propagation delay.
+  // Only a Pod that was ready counts as turning not ready (a new Pod is not ready until its probe passes).
+  const wasReady = new Set(initial.filter(e => e.ready).map(e => e.pod))
+  const notReady = new Set<string>()
+  let routed = new Map(initial.filter(e => e.ready).map(e => [e.address, e.pod]))
+  const timers = new Set<NodeJS.Timeout>()
+  const onSlices = (): void => {
+    const endpoints = endpointsOf(slices.list(), APP_PORT.name)
+    for (const e of endpoints) {
+      if (e.ready) wasReady.add(e.pod)
+      else if (wasReady.has(e.pod) && !notReady.has(e.pod)) { notReady.add(e.pod); mark('endpoint-not-ready', e.pod); log(`${at()}  EndpointSlice: ${e.pod} not ready`) }
+    }
+    const next = new Map(endpoints.filter(e => e.ready).map(e => [e.address, e.pod]))
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      if (next.size === 0) return
+      // Caught: a reload that fails (nginx stopped by Ctrl-C meanwhile) must not crash the cleanup.
+      nginx.setUpstreams([...next.keys()]).then(() => {
+        for (const [address, pod] of routed) if (!next.has(address)) { mark('endpoint-removed', pod); log(`${at()}  nginx no longer routes to ${pod}`) }
+        for (const [address, pod] of next) if (!routed.has(address)) log(`${at()}  nginx routes to ${pod} too`)
+        routed = next
+      }, (err: unknown) => { log(`nginx reload failed: ${(err as Error).message}`) })
+    }, o.propagationDelayMs)
+    timers.add(timer)
+  }
+  for (const event of ['add', 'update', 'delete'] as const) slices.on(event, onSlices)
+  const deleted = new Set<string>()
+  pods.on('update', (pod: V1Pod) => {
+    const name = pod.metadata?.name ?? ''
+    if (pod.metadata?.deletionTimestamp === undefined || deleted.has(name)) return
+    deleted.add(name)
+    const plan = terminationPlan(pod as StoredPod)
+    const now = performance.now()
+    mark('pod-deleted', name, now)
+    mark('sigterm', name, now + plan.sigtermAtMs)
+    log(`${at()}  Pod ${name} deleted: the kubelet runs preStop (${plan.preStop}), SIGTERM at +${plan.sigtermAtMs / 1000}s, grace ${plan.graceSeconds}s`)
+  })
+
+  const url = `http://web.${namespace}.svc/`
+  log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
+  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds: o.durationSeconds })
+  t0 = performance.now()
+  const wallStart = Date.now()
+  const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
+  await sleep(WARMUP_MS)
+  log(`${at()}  kubectl rollout restart deployment/web -n ${namespace}`)
+  await kubectl(cluster, ['rollout', 'restart', 'deployment/web', '-n', namespace])
+  await kubectl(cluster, ['rollout', 'status', 'deployment/web', '-n', namespace, '--timeout=300s'])
+  // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
+  while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
+  const rolloutDoneMs = performance.now() - t0
+  log(`${at()}  rollout done: every old Pod is gone`)
+  const lb = toJsonReport(await hostLoad)
+  log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
+  const podReport = await podLoad.report()
+  log(`${at()}  load through the ClusterIP done: ${podReport.requests} requests, ${podReport.failed} failed`)
+  for (const timer of timers) clearTimeout(timer)
+  watching = false
+  await Promise.all([pods.stop(), slices.stop()])
+  const accessLog = await nginx.accessLog()
+  await nginx.stop()
+
+  const events = (JSON.parse(await kubectl(cluster, ['get', 'events', '-n', namespace, '-o', 'json'])) as { items: CoreEvent[] }).items
+  const kubeletEvents = events
+    .filter(e => (e.source?.component ?? e.reportingComponent) === 'kubelet' && (e.involvedObject?.name ?? '').startsWith('web-'))
+    .map(e => ({ t: Date.parse(e.lastTimestamp ?? e.eventTime ?? '') - wallStart, line: `${e.reason ?? ''} ${e.involvedObject?.name ?? ''}: ${e.message ?? ''}` }))
+    .filter(e => e.t >= -1000)
+    .sort((a, b) => a.t - b.t)
+    .map(e => `${`+${(e.t / 1000).toFixed(0)}s`.padStart(5)}  kubelet  ${e.line}`)
+  const eventsFrom = (start: number): RunEvent[] => marks.map(m => ({ tMs: m.at - start, kind: m.kind, pod: m.pod }))
+  return {
+    clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt) },
+    loadBalancer: { report: lb, accessLog, events: eventsFrom(t0) },
+    kubeletEvents,
+    rolloutDoneMs
+  }
+}

@@ -1,0 +1,224 @@
+// A real node next to the local control plane, as `startCluster({ node: true })` gives it: Pods run
+// on a real kubelet through containerd, runc and the CNI bridge; a Service answers through
+// kube-proxy's ClusterIP, by its cluster DNS name, from a Pod; a Pod reaches the API server as an
+// in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
+// Then lameduck installed as a user installs it (its image from the Dockerfile, `kubectl apply -k`
+// with kustomize `images:`, `lameduck certs --apply`), called by the API server through its
+// Service, and kept working through a rolling restart of itself, a CA rotation and a lost replica
+// while Pods are created; and `lameduck check` against manifests/loadtest, which passes with
+// lameduck and fails without it. Last, stopping it leaves the machine exactly as it was. One node
+// per machine: the node tests run one file at a time (npm run test:node), and this file shares one
+// node across its cases.
+import t, { type Test } from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { NODE } from '../../control-plane/node/config.js'
+import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
+import { ctr } from '../../control-plane/node/node.js'
+import { repoRoot } from '../../control-plane/paths.js'
+import { runCerts } from '../../certs-script/main.js'
+import { runCli } from '../../src/cli/main.js'
+import { createNamespace } from '../../control-plane/namespaces.js'
+import { injected, kubectl, until } from '../helpers/e2e.js'
+import { snapshotMachine } from '../helpers/machine.js'
+import { nodeClusterFor, runOnce } from '../helpers/node.js'
+
+const before = await snapshotMachine()
+const cluster = await nodeClusterFor(t, 600_000)
+const node = cluster.node!
+
+const web = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'default' },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
+    }
+  }
+}
+const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] } }
+
+t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod bridge, in the Service\'s EndpointSlice', async t => {
+  t.equal(cluster.server, `https://${NODE.gateway}:${new URL(cluster.server).port}`, 'the API server listens on the bridge\'s gateway')
+  await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [web, service] }))
+  await slowKubectl(['rollout', 'status', 'deployment/web', '--timeout=120s'])
+  const pods = JSON.parse((await kubectl(cluster, ['get', 'pods', '-l', 'app=web', '-o', 'json'])).stdout) as { items: Array<{ spec: { nodeName: string }, status: { podIP: string } }> }
+  t.equal(pods.items.length, 2)
+  for (const pod of pods.items) {
+    t.equal(pod.spec.nodeName, node.name, 'scheduled on the node')
+    t.match(pod.status.podIP, /^10\.88\.0\.\d+$/, 'an address on the Pod bridge')
+  }
+  const addresses = await until('both Pods in the EndpointSlice', async () => {
+    const { stdout } = await kubectl(cluster, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[0]}'])
+    return stdout.split(' ').filter(Boolean).length === 2 ? stdout : undefined
+  })
+  t.same(addresses.split(' ').sort(), pods.items.map(p => p.status.podIP).sort())
+})
+
+t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the API server with the Pod\'s ServiceAccount', async t => {
+  const script = `
+    const web = await (await fetch('http://web.default.svc/hostname')).text()
+    const ca = (await import('node:fs')).readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', 'utf8')
+    const token = (await import('node:fs')).readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/token', 'utf8')
+    const https = await import('node:https')
+    const version = await new Promise((resolve, reject) => https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/version', ca, servername: 'kubernetes.default.svc', headers: { authorization: 'Bearer ' + token } }, res => { let b = ''; res.on('data', c => { b += c }); res.on('end', () => resolve(res.statusCode + ' ' + b)) }).on('error', reject))
+    let kubelet = 'reached'
+    try { await fetch('https://${NODE.gateway}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
+    console.log(JSON.stringify({ web, version, kubelet }))`
+  const { phase, log } = await runOnce(cluster, 'default', 'probe', 'lameduck:0.1.0', ['node', '--input-type=module', '-e', script])
+  t.equal(phase, 'Succeeded', log)
+  const result = JSON.parse(log.trim().split('\n').pop()!) as { web: string, version: string, kubelet: string }
+  t.match(result.web, /^web-/, 'a web Pod answered with its name')
+  t.match(result.version, /^200 .*"gitVersion": ?"v1\.\d+\.\d+"/s, 'the API server answered the in-cluster client')
+  t.not(result.kubelet, 'reached', `the kubelet's port is closed to Pods (${result.kubelet})`)
+})
+
+/** kubectl for the slow waits (`rollout status`): the helper's 30 s limit is too short for them. */
+async function slowKubectl (args: string[]): Promise<string> {
+  const result = await cluster.kubectl(args, { timeoutMs: 240_000 })
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`)
+  return result.stdout
+}
+
+/** `lameduck certs ARGS` against the cluster, as a user runs it; its lines go to the TAP comments. */
+async function certs (t: Test, ...args: string[]): Promise<string> {
+  let out = ''
+  const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text; t.comment(text.trimEnd()) }, env: {} }
+  t.equal(await runCerts(['--kubeconfig', cluster.kubeconfigPath, ...args], io), 0, `lameduck certs ${args.join(' ')}`)
+  return out
+}
+
+/** lameduck's Pods, by name, with whether they are Ready and not leaving. */
+async function webhookPods (): Promise<Array<{ name: string, ready: boolean }>> {
+  const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '-o', 'json'])
+  const pods = (JSON.parse(stdout) as { items: Array<{ metadata: { name: string, deletionTimestamp?: string }, status: { conditions?: Array<{ type: string, status: string }> } }> }).items
+  return pods.map(pod => ({ name: pod.metadata.name, ready: pod.metadata.deletionTimestamp === undefined && pod.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true }))
+}
+
+/** A Pod that is created, mutated or not, and never scheduled (a scheduling gate nobody lifts). */
+const gatedPod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'web-' }, spec: { schedulingGates: [{ name: 'lameduck.dev/e2e-never' }], containers: [{ name: 'web', image: AGNHOST_IMAGE }] } })
+
+/** Creates gated Pods in `shop` one after another until stopped; counts the mutated, unmutated and refused. */
+function createPods (): { stop: () => Promise<{ mutated: number, unmutated: number, refused: string[] }> } {
+  const counts = { mutated: 0, unmutated: 0, refused: [] as string[] }
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const result = await cluster.kubectl(['create', '-n', 'shop', '-f', '-', '-o', 'json'], { input: gatedPod })
+      if (result.code !== 0) counts.refused.push(result.stderr.trim())
+      else if (/^sleep=/.test(injected(JSON.parse(result.stdout) as Parameters<typeof injected>[0]) ?? '')) counts.mutated++
+      else counts.unmutated++
+    }
+  })()
+  return { stop: async () => { running = false; await loop; return counts } }
+}
+
+t.test('installed as a user installs it: apply -k with images:, certs --apply, two replicas Ready, called through the Service', async t => {
+  // The image from the Dockerfile, under the name a user's kustomization would give it.
+  await ctr(node.state.dir, ['images', 'tag', 'docker.io/library/lameduck:0.1.0', 'localhost/lameduck:e2e'])
+  const overlay = t.testdir({})
+  await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\nimages:\n  - name: lameduck\n    newName: localhost/lameduck\n    newTag: e2e\n`)
+  await kubectl(cluster, ['apply', '-k', overlay])
+  t.match(await certs(t), /CA CN=lameduck-ca@\d+: new/)
+  await slowKubectl(['rollout', 'status', '-n', 'lameduck-system', 'deployment/lameduck', '--timeout=180s'])
+  const pods = await webhookPods()
+  t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready')
+  const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+  t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e', 'the image kustomize set')
+  const config = JSON.parse((await kubectl(cluster, ['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])).stdout) as { webhooks: Array<{ clientConfig: { service?: { name: string, namespace: string }, url?: string } }> }
+  t.same(config.webhooks[0]!.clientConfig.service, { namespace: 'lameduck-system', name: 'lameduck', path: '/mutate', port: 443 }, 'the API server calls the Service, as shipped')
+
+  await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
+  await kubectl(cluster, ['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=5s'])
+  const pod = await until('a Pod in shop to be mutated', async () => {
+    const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
+    const created = JSON.parse(stdout) as Parameters<typeof injected>[0]
+    return injected(created) === undefined ? undefined : created
+  }, 120_000)
+  t.match(injected(pod), /^sleep=5s grace=30s handler=sleep containers=web$/)
+  const logs = (await kubectl(cluster, ['logs', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '--tail=-1'])).stdout
+  t.match(logs, /"msg":"admission"/, 'the replicas logged the admission')
+})
+
+t.test('while Pods are created: a rolling restart of lameduck, a CA rotation, a lost replica; every Pod mutated, none refused', async t => {
+  const cases: Array<[string, () => Promise<void>]> = [
+    ['a rolling restart of lameduck', async () => {
+      await kubectl(cluster, ['rollout', 'restart', '-n', 'lameduck-system', 'deployment/lameduck'])
+      await slowKubectl(['rollout', 'status', '-n', 'lameduck-system', 'deployment/lameduck', '--timeout=180s'])
+      await until('the old replicas to be gone', async () => { const pods = await webhookPods(); return pods.length === 2 && pods.every(p => p.ready) ? true : undefined }, 120_000)
+    }],
+    ['lameduck certs --rotate-ca', async () => {
+      const out = await certs(t, '--rotate-ca', '--wait', '--overlap', '45s')
+      t.match(out, /dropping CN=lameduck-ca@\d+ \(replaced by/)
+    }],
+    ['one replica\'s Pod deleted', async () => {
+      const [victim] = await webhookPods()
+      await slowKubectl(['delete', 'pod', '-n', 'lameduck-system', victim!.name, '--wait=true', '--timeout=120s'])
+      await until('two replicas Ready again', async () => { const pods = await webhookPods(); return pods.length === 2 && pods.every(p => p.ready) ? true : undefined }, 120_000)
+    }]
+  ]
+  for (const [what, disrupt] of cases) {
+    const stream = createPods()
+    await sleep(2000)
+    const started = Date.now()
+    await disrupt()
+    await sleep(2000)
+    const counts = await stream.stop()
+    t.comment(`${what}: ${counts.mutated} Pods mutated, ${counts.unmutated} unmutated, ${counts.refused.length} refused in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    t.ok(counts.mutated >= 10, `${what}: ${counts.mutated} Pods created`)
+    t.equal(counts.unmutated, 0, `${what}: no Pod created unmutated`)
+    t.same(counts.refused, [], `${what}: no Pod refused`)
+  }
+  await kubectl(cluster, ['delete', 'pods', '--all', '-n', 'shop', '--wait=false'])
+})
+
+/** `lameduck check` on manifests/loadtest in `namespace`, as a user runs it. */
+async function check (namespace: string): Promise<{ code: number, out: string }> {
+  let out = ''
+  const io = { stdout: (text: string) => { out += text }, stderr: (text: string) => { out += text }, env: {} }
+  const code = await runCli(['check', '--kubeconfig', cluster.kubeconfigPath, '--namespace', namespace, '--deployment', 'loadtest-app', '--service', 'loadtest-app',
+    '--rate', '100', '--duration', '40s', '--timeout', '4m'], io)
+  return { code, out }
+}
+
+t.test('lameduck check against manifests/loadtest: passes with lameduck, fails without it', async t => {
+  for (const [namespace, labels] of [['check-with', { 'lameduck.dev/inject': 'enabled' }], ['check-without', {}]] as const) {
+    await createNamespace(cluster, namespace, labels)
+    await kubectl(cluster, ['annotate', 'namespace', namespace, 'lameduck.dev/prestop-sleep=5s'])
+    await kubectl(cluster, ['apply', '-n', namespace, '-k', join(repoRoot, 'manifests/loadtest')])
+    // Its own load Job is for a rollout started by hand: this test runs `check`, which starts its own.
+    await kubectl(cluster, ['delete', 'job', '-n', namespace, 'lameduck-load', '--wait=false'])
+    await slowKubectl(['rollout', 'status', '-n', namespace, 'deployment/loadtest-app', '--timeout=180s'])
+    const markers = (await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app.kubernetes.io/name=loadtest-app', '-o', 'jsonpath={.items[*].metadata.annotations.lameduck\\.dev/injected}'])).stdout
+    if (namespace === 'check-with') t.match(markers, /^sleep=5s/, 'the app\'s Pods were mutated')
+    else t.equal(markers, '', 'the app\'s Pods were left alone')
+  }
+  const withLameduck = await check('check-with')
+  t.comment(withLameduck.out)
+  t.equal(withLameduck.code, 0, 'passes with lameduck')
+  t.match(withLameduck.out, /PASS: all \d+ requests succeeded during the rollout/)
+  const without = await check('check-without')
+  t.comment(without.out)
+  t.equal(without.code, 1, 'fails without lameduck')
+  t.match(without.out, /FAIL: [1-9]\d* of \d+ requests failed during the rollout/, 'and says how many failed')
+})
+
+t.test('stopping the cluster leaves the machine as it was', async t => {
+  await cluster.stop()
+  const after = await snapshotMachine([cluster.dir])
+  const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
+  t.same(after.processes, processes, 'no process of the node')
+  t.same(after.mounts, mounts, 'no mount')
+  t.same(after.netns, netns, 'no network namespace')
+  t.same(after.links, links, 'no link (bridge, veth)')
+  t.equal(after.nftRuleset, nftRuleset, 'the same nftables ruleset')
+  t.same(after.iptables, iptables, 'the same iptables rules')
+  t.same(after.cgroups, cgroups, 'no kubepods cgroup')
+  t.same(after.sysctls, sysctls, 'the same kernel settings (ip_forward and the kubelet\'s)')
+  t.same(after.paths, paths, 'nothing written outside the node\'s directory')
+})
