@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Agent, request } from 'undici'
 import { goOutput, goStep } from '../control-plane/go.js'
 import { childEnv } from '../control-plane/env.js'
+import { healthy } from '../test/helpers/serve-process.js'
 import { freePorts } from '../control-plane/ports.js'
 import type { KeyPair, NamespaceInfo } from '../src/admission/types.js'
 
@@ -50,19 +50,6 @@ export function namespacesJson (namespaces: readonly NamespaceInfo[]): string {
 
 /** A running Go peer. */
 export interface GoPeer { url: string, port: number, pid: number, stop: () => Promise<void> }
-
-async function healthy (url: string): Promise<boolean> {
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
-  try {
-    const response = await request(`${url}/healthz`, { dispatcher })
-    await response.body.dump()
-    return response.statusCode === 200
-  } catch {
-    return false
-  } finally {
-    await dispatcher.close()
-  }
-}
 
 /**
  * Starts the Go peer on a free loopback port with the key pair written to `dir`; `cpu` pins it to

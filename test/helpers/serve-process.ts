@@ -48,11 +48,11 @@ export interface ServeProcessOptions {
   bare?: boolean
 }
 
-/** True once GET /healthz answers 200 (whatever the log level, so no log line is waited for). */
-async function healthy (port: number): Promise<boolean> {
+/** True once GET BASE/healthz answers 200 (whatever the log level, so no log line is waited for); lameduck and the bench's Go peer alike. */
+export async function healthy (base: string): Promise<boolean> {
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
   try {
-    const response = await request(`https://127.0.0.1:${port}/healthz`, { dispatcher })
+    const response = await request(`${base}/healthz`, { dispatcher })
     await response.body.dump()
     return response.statusCode === 200
   } catch {
@@ -82,7 +82,7 @@ export async function startServeProcess (opts: ServeProcessOptions): Promise<Ser
     return result
   }
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000)
-  while (!await healthy(port)) {
+  while (!await healthy(`https://127.0.0.1:${port}`)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop(1000)
       throw new Error(`lameduck serve did not start: ${log.slice(-2000)}`)
