@@ -5,7 +5,7 @@ import {
   createClusterNamespaces
 } from '../../../src/namespaces/informer.js'
 import { logger, ns, setup } from '../../helpers/namespaces.js'
-import { kubeConfigFor } from '../../helpers/api-server.js'
+import { kubeClientFor } from '../../helpers/kube-client.js'
 
 t.test('ready after the first list, answering from it without reading', async t => {
   const { informer, lookup, reads, sync } = setup()
@@ -129,7 +129,7 @@ async function fakeApiServer (test: Pick<typeof t, 'teardown'>) {
       else json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })
     }
   })
-  const kc = await kubeConfigFor(test, server)
+  const kc = await kubeClientFor(test, server)
   const added = (name: string, resourceVersion: string): string =>
     JSON.stringify({ type: 'ADDED', object: { ...ns(name), metadata: { name, resourceVersion } } }) + '\n'
   return { kc, watches, watchUrls, reads, lists: () => lists, added }
