@@ -1,10 +1,13 @@
 /**
- * A small Kubernetes API client over undici: JSON requests and watches, nothing generated. serve
+ * A small Kubernetes API client over node:https: JSON requests and watches, nothing generated. serve
  * needs a handful of calls (Namespaces, /version, Nodes, Leases, Secrets, the webhook
- * configuration), and @kubernetes/client-node's import alone costs ~60 MB of RSS (BENCHMARKS.md, Memory).
+ * configuration), and @kubernetes/client-node's import alone costs ~60 MB of RSS (BENCHMARKS.md,
+ * Memory). Node's own HTTP client, not undici: serve's server has loaded it already, where undici
+ * adds ~10 MB of RSS (its HTTP parser is a WebAssembly module).
  */
+import http from 'node:http'
+import https from 'node:https'
 import { StringDecoder } from 'node:string_decoder'
-import { Pool } from 'undici'
 import type { KubeAccess } from './access.js'
 
 /** The API server answered with an error status; `body` is what it sent (a Status, usually). */
@@ -42,57 +45,56 @@ export const REQUEST_TIMEOUT_MS = 30_000
 export function createKubeClient (access: KubeAccess): KubeClient {
   const url = new URL(access.server)
   const prefix = url.pathname.replace(/\/+$/, '')
+  const secure = url.protocol === 'https:'
   const { ca, cert, key, rejectUnauthorized, servername } = access.tls
-  const pool = new Pool(url.origin, { connect: { ca, cert, key, rejectUnauthorized, servername } })
+  const agent = secure ? new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized, servername }) : new http.Agent({ keepAlive: true })
 
-  async function headers (contentType?: string): Promise<Record<string, string>> {
-    return {
-      ...await access.headers(),
-      accept: 'application/json',
-      ...contentType === undefined ? {} : { 'content-type': contentType }
-    }
+  /** Sends one request; resolves with the response once its headers are in. */
+  async function send (method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const headers = { ...await access.headers(), accept: 'application/json', ...contentType === undefined ? {} : { 'content-type': contentType } }
+    return await new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request({ protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method, path: prefix + path, headers, agent, signal }, resolve)
+      req.on('error', reject)
+      // Until the answer's headers: an API server that does not answer is a failure, not a wait.
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => { req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)) })
+      req.end(body)
+    })
   }
 
   return {
     server: access.server,
     async request<T> (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-      const res = await pool.request({
-        method: method as 'GET',
-        path: prefix + path,
-        headers: await headers(body === undefined ? undefined : contentType),
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: REQUEST_TIMEOUT_MS,
-        bodyTimeout: REQUEST_TIMEOUT_MS
-      })
-      const text = await res.body.text()
-      if (res.statusCode >= 300) throw new KubeApiError(res.statusCode, text, `${method} ${path}`)
+      const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : contentType)
+      const text = await readAll(res)
+      if (res.statusCode! >= 300) throw new KubeApiError(res.statusCode!, text, `${method} ${path}`)
       return JSON.parse(text) as T
     },
     async watch (path, onEvent, signal) {
-      const res = await pool.request({
-        method: 'GET',
-        path: prefix + path,
-        headers: await headers(),
-        signal,
-        headersTimeout: REQUEST_TIMEOUT_MS,
-        // A quiet cluster sends nothing for minutes; informer.ts notices a half-open watch by its silence.
-        bodyTimeout: 0
-      })
-      if (res.statusCode !== 200) throw new KubeApiError(res.statusCode, await res.body.text(), `watch ${path}`)
-      return { ended: readLines(res.body, line => { onEvent(JSON.parse(line) as WatchEvent) }) }
+      const res = await send('GET', path, undefined, undefined, signal)
+      // A quiet cluster sends nothing for minutes; informer.ts notices a half-open watch by its silence.
+      res.socket.setTimeout(0)
+      if (res.statusCode !== 200) throw new KubeApiError(res.statusCode!, await readAll(res), `watch ${path}`)
+      return { ended: readLines(res, line => { onEvent(JSON.parse(line) as WatchEvent) }) }
     },
-    async close () { await pool.destroy() }
+    async close () { agent.destroy() }
   }
 }
 
+async function readAll (res: http.IncomingMessage): Promise<string> {
+  let text = ''
+  res.setEncoding('utf8')
+  for await (const chunk of res) text += chunk as string
+  return text
+}
+
 /** Calls `onLine` for each complete line of `stream`; a line that throws ends it with that error. */
-async function readLines (stream: AsyncIterable<Buffer> & { destroy: (err?: Error) => void }, onLine: (line: string) => void): Promise<void> {
+async function readLines (stream: http.IncomingMessage, onLine: (line: string) => void): Promise<void> {
   // A character may be split between two chunks.
   const decoder = new StringDecoder('utf8')
   let rest = ''
   try {
     for await (const chunk of stream) {
-      rest += decoder.write(chunk)
+      rest += decoder.write(chunk as Buffer)
       let end: number
       while ((end = rest.indexOf('\n')) >= 0) {
         const line = rest.slice(0, end)
@@ -104,4 +106,6 @@ async function readLines (stream: AsyncIterable<Buffer> & { destroy: (err?: Erro
     stream.destroy()
     throw err
   }
+  // A stream cut without its end (a reset) is a failure, not the API server closing the watch.
+  if (!stream.complete) throw new Error('the watch connection was cut')
 }

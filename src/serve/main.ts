@@ -13,8 +13,6 @@ import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics
 import { startRenewal } from '../renew/start.js'
 import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
 import { watchKeyPair } from '../tls/watch.js'
-import { createFileNamespaces } from '../namespaces/file.js'
-import { createClusterNamespaces } from '../namespaces/informer.js'
 import { readAutoHandler } from './auto-handler.js'
 import { eventually } from './retry.js'
 import { connectKube } from '../kube/connect.js'
@@ -53,10 +51,13 @@ async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient
 
 async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
   if (config.namespacesFile !== undefined || kube === undefined) {
-    // No API server to ask: DESIGN.md says `auto` means the native sleep.
+    // No API server to ask: DESIGN.md says `auto` means the native sleep. (Each source is loaded
+    // only when used: the file's brings the YAML reader.)
+    const { createFileNamespaces } = await import('../namespaces/file.js')
     const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
     return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
   }
+  const { createClusterNamespaces } = await import('../namespaces/informer.js')
   const namespaces = createClusterNamespaces(kube, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
