@@ -41,8 +41,8 @@ export interface KubeClient {
 /** Ordinary calls give up after this long without an answer (an admission waits on a cache miss's read). */
 export const REQUEST_TIMEOUT_MS = 30_000
 
-/** A client for `access`: one pool of keep-alive connections to its server. */
-export function createKubeClient (access: KubeAccess): KubeClient {
+/** A client for `access`: one pool of keep-alive connections to its server. `timeoutMs` bounds the wait for an answer. */
+export function createKubeClient (access: KubeAccess, timeoutMs = REQUEST_TIMEOUT_MS): KubeClient {
   const url = new URL(access.server)
   const prefix = url.pathname.replace(/\/+$/, '')
   const secure = url.protocol === 'https:'
@@ -56,7 +56,7 @@ export function createKubeClient (access: KubeAccess): KubeClient {
       const req = (secure ? https : http).request({ protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method, path: prefix + path, headers, agent, signal }, resolve)
       req.on('error', reject)
       // Until the answer's headers: an API server that does not answer is a failure, not a wait.
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => { req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)) })
+      req.setTimeout(timeoutMs, () => { req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)) })
       req.end(body)
     })
   }
