@@ -44,6 +44,7 @@ t.test('an exec plugin: client-node runs it, the small client sends the requests
   t.same(await kube.request('GET', '/version'), ok.body)
   t.equal(requests[0]?.authorization, 'Bearer from-plugin')
   t.same(reasons, [`kubeconfig ${file}: its user uses exec`])
+  t.equal((await resolveAccess({ kubeconfig: file })).server, url, 'told no one')
 })
 
 t.test('client-node\'s access: basic auth and impersonation headers, a named context, its errors', async t => {

@@ -77,6 +77,7 @@ t.test('a broken kubeconfig: one line naming the file and what is wrong', async 
   await t.rejects(readKubeconfig(file, 'stranger'), { message: `kubeconfig ${file}: it has no user "nobody"` })
   await t.rejects(access(t, config('{}', '{token: x}')), { message: /: its cluster "c" has no server$/ })
   await t.rejects(access(t, 'apiVersion: v1\nclusters: []\n'), { message: /: it names no current-context$/ })
+  await t.rejects(access(t, 'current-context: x\n'), { message: /: it has no context "x"$/ }, 'no contexts at all')
   await t.rejects(access(t, '[]'), { message: /: it names no current-context$/ }, 'not a mapping')
   await t.rejects(access(t, 'clusters: [\n'), { message: /^cannot load kubeconfig .*config: / })
   await t.rejects(readKubeconfig(join(t.testdir({}), 'absent')), { message: /^cannot load kubeconfig .*absent: ENOENT/ })

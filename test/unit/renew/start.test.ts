@@ -20,6 +20,11 @@ t.test('off (the default): a renewer that does nothing', async t => {
   t.pass('closed')
 })
 
+t.test('on without a cluster client: a bug of the caller, said at once', async t => {
+  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-certs'], {})
+  t.throws(() => startRenewal(config, pino({ level: 'silent' }), { renewed: () => {}, renewalFailed: () => {} }, undefined), { message: '--renew-certs needs a cluster' })
+})
+
 t.test('on: each run takes the Lease, runs the certs-script against the cluster, and counts a failure', async t => {
   let lease: unknown = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lameduck-renew', namespace: 'lameduck-system', resourceVersion: '1' }, spec: {} }
   const { url, requests } = await fakeApiServer(t, ({ method, url, body }) => {
