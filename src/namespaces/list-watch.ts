@@ -37,7 +37,8 @@ export function createNamespaceListWatch (kube: KubeClient, now: () => number = 
   /** Lists if there is no resourceVersion to resume from, then opens the watch; resolves once it is open. */
   async function connect (mine: number): Promise<void> {
     emit('connect')
-    if (resourceVersion === '') await list()
+    const listed = resourceVersion === ''
+    if (listed) await list()
     if (stopped || mine !== run) return
     const controller = new AbortController()
     current = controller
@@ -45,10 +46,20 @@ export function createNamespaceListWatch (kube: KubeClient, now: () => number = 
     let events = 0
     let failure: Error | undefined
     const query = `watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`
-    const watch = await kube.watch(`${PATH}?${query}`, event => {
-      events++
-      failure = apply(event) ?? failure
-    }, controller.signal)
+    let watch
+    try {
+      watch = await kube.watch(`${PATH}?${query}`, event => {
+        events++
+        failure = apply(event) ?? failure
+      }, controller.signal)
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 410)) throw err
+      // Refused at once as too old (the API server may answer 410 itself, not in the stream): relist
+      // now, unless this very list's version was refused; then the restart after backoff relists.
+      resourceVersion = ''
+      if (listed) throw err
+      return await connect(mine)
+    }
     const ended = (err: unknown): void => {
       if (stopped || current !== controller) return
       if (err !== undefined || failure !== undefined) { emit('error', err ?? failure); return }

@@ -135,7 +135,7 @@ async function fakeApiServer (test: Pick<typeof t, 'teardown'>) {
   return { kc, watches, watchUrls, reads, lists: () => lists, added }
 }
 
-t.test('the cluster wiring lists, watches and reads through client-node', async t => {
+t.test('the cluster wiring lists, watches and reads through the small client', async t => {
   const { kc, watches, watchUrls, reads, added } = await fakeApiServer(t)
   const lookup = createClusterNamespaces(kc, logger)
   t.teardown(() => lookup.close())
@@ -155,7 +155,7 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
   t.pass('close ends the watch connection')
 })
 
-t.test('with client-node, a cut watch and a silent one are both resumed without relisting', async t => {
+t.test('over the small client, a cut watch and a silent one are both resumed without relisting', async t => {
   const { kc, watches, watchUrls, lists, added } = await fakeApiServer(t)
   const lookup = createClusterNamespaces(kc, logger, { silenceMs: 300, backoff: { initialMs: 20 } })
   t.teardown(() => lookup.close())

@@ -87,6 +87,25 @@ t.test('410 Gone: relisted, the objects missing from the new list deleted', asyn
   await informer.stop()
 })
 
+t.test('a watch refused with 410 itself: relisted at once; refused again right after a list, the start fails and the next relists', async t => {
+  let gone = 1
+  const expiring = double([() => [ns('a')], () => [ns('b')]], () => gone-- > 0 ? new KubeApiError(410, '{"code":410}', 'watch') : undefined)
+  const other = createNamespaceListWatch(expiring)
+  const seen = record(other)
+  await t.rejects(other.start(), { code: 410 }, 'the list\'s own version refused: the start fails (watch.ts restarts it)')
+  await other.start()
+  t.equal(expiring.listed, 2, 'relisted on the next start')
+  t.equal(expiring.watches.length, 1)
+  expiring.watches[0]!.send({ type: 'MODIFIED', object: ns('b', '9') })
+  gone = 1
+  await other.stop()
+  await other.start()
+  t.equal(expiring.listed, 3, 'a resumed watch refused with 410: relisted at once, in the same start')
+  t.equal(expiring.watches.length, 2)
+  t.equal(seen.filter(s => s === 'connect').length, 4, 'one connect per attempt')
+  await other.stop()
+})
+
 t.test('failures are error events, and the informer stays stopped', async t => {
   const other = double([() => [ns('a')]])
   const informer = createNamespaceListWatch(other)
