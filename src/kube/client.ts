@@ -41,13 +41,18 @@ export interface KubeClient {
 /** Ordinary calls give up after this long without an answer (an admission waits on a cache miss's read). */
 export const REQUEST_TIMEOUT_MS = 30_000
 
-/** A client for `access`: one pool of keep-alive connections to its server. `timeoutMs` bounds the wait for an answer. */
+/**
+ * A client for `access`. `timeoutMs` bounds the wait for an answer. Each request has a connection
+ * of its own, closed after the answer: they are few (a cache miss, /version, the Lease now and
+ * then), and a read that must answer an admission now cannot wait on a pooled connection that
+ * went dead while idle (a NAT or load balancer dropping it silently); a watch holds its own.
+ */
 export function createKubeClient (access: KubeAccess, timeoutMs = REQUEST_TIMEOUT_MS): KubeClient {
   const url = new URL(access.server)
   const prefix = url.pathname.replace(/\/+$/, '')
   const secure = url.protocol === 'https:'
   const { ca, cert, key, rejectUnauthorized, servername } = access.tls
-  const agent = secure ? new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized, servername }) : new http.Agent({ keepAlive: true })
+  const agent = secure ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername }) : new http.Agent()
 
   /** Sends one request; resolves with the response once its headers are in. */
   async function send (method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
