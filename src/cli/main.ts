@@ -152,6 +152,10 @@ export async function main (argv: readonly string[]): Promise<number> {
     stdout: text => process.stdout.write(text),
     stderr: text => process.stderr.write(text),
     env: process.env,
-    stdin: async () => await readAll(process.stdin)
+    stdin: async () => await readAll(process.stdin),
+    onInterrupt: handler => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, handler)
+      return () => { for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, handler) }
+    }
   })
 }

@@ -14,9 +14,12 @@ function io (): Io & { out: string, err: string } {
 const REQUIRED = ['--namespace', 'shop', '--deployment', 'web', '--service', 'web']
 
 t.test('defaults, and every flag read', async t => {
-  t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, kubeconfig: undefined })
-  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k']),
-    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, kubeconfig: '/k' })
+  const none = { kubeconfig: undefined, json: undefined, svg: undefined }
+  t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, identify: 'json:pod', ...none })
+  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k', '--identify', 'header:X-Pod', '--json', 'out.json', '--svg', 'out.svg']),
+    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, identify: 'header:X-Pod', kubeconfig: '/k', json: 'out.json', svg: 'out.svg' })
+  t.match(readCheckOptions([...REQUIRED, '--measure']), { measureSleepSeconds: 60 }, '--measure: a 60 s pause unless told')
+  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '2m', '--url', 'http://127.0.0.1:8080/']), { measureSleepSeconds: 120, url: 'http://127.0.0.1:8080/' })
 })
 
 t.test('a bad flag is one line and exit 2', async t => {
@@ -31,7 +34,13 @@ t.test('a bad flag is one line and exit 2', async t => {
     [[...REQUIRED, '--duration', '0s'], '--duration must be above 0'],
     [[...REQUIRED, '--duration', '5m', '--timeout', '4m'], '--timeout (240s) must be longer than --duration (300s): the load alone takes that long'],
     [[...REQUIRED, '--path', 'healthz'], '--path must start with /, not "healthz"'],
-    [[...REQUIRED, '--image', ''], '--image must not be empty']
+    [[...REQUIRED, '--image', ''], '--image must not be empty'],
+    [[...REQUIRED, '--identify', 'pod'], '--identify: "pod" is not one of header:NAME, json:FIELD[.FIELD…] or body'],
+    [[...REQUIRED, '--url', 'ftp://lb/'], '--url must be an http or https URL, got "ftp://lb/"'],
+    [[...REQUIRED, '--measure-sleep', '30s'], '--measure-sleep goes with --measure'],
+    [[...REQUIRED, '--measure', '--measure-sleep', '0'], '--measure-sleep must be above 0'],
+    [[...REQUIRED, '--json', ' '], '--json must name a file'],
+    [[...REQUIRED, '--svg', ''], '--svg must name a file']
   ]
   for (const [argv, message] of cases) {
     const out = io()
@@ -46,7 +55,7 @@ t.test('a bad flag is one line and exit 2', async t => {
 t.test('help lists every flag', async t => {
   const out = io()
   t.equal(await runCli(['check', '--help'], out), 0)
-  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig']) t.match(out.out, flag)
+  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig', '--url', '--identify', '--measure', '--measure-sleep', '--json', '--svg']) t.match(out.out, flag)
   const top = io()
   await runCli(['--help'], top)
   t.match(top.out, /check\s+in a cluster/)
@@ -64,7 +73,8 @@ function doneCluster (log: string): CheckCluster {
     readJob: async (): Promise<V1Job> => ({ metadata: { name: 'lameduck-check-abcde' }, status: jobReads++ === 0 ? {} : { conditions: [{ type: 'Complete', status: 'True' }] } }),
     listPods: async (_ns, selector) => selector.startsWith('job-name=') ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }] : [],
     patchDeployment: async () => ready,
-    readLog: async () => log
+    readLog: async () => log,
+    watch: async () => () => undefined
   }
 }
 
