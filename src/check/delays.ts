@@ -95,8 +95,9 @@ export function formatDelays (delays: readonly PodDelay[]): string[] {
  */
 export function sleepWarning (delays: readonly PodDelay[], summary: DelaySummary): string | undefined {
   const sleeps = delays.flatMap(d => d.sleepSeconds === undefined ? [] : [d.sleepSeconds])
-  const shortest = sleeps.length === 0 ? 0 : Math.min(...sleeps)
-  if (shortest * 1000 > summary.maxMs + PAUSE_REACHED_MS && sleeps.length === delays.length) return undefined
-  const configured = sleeps.length < delays.length ? 'some old Pods had no preStop sleep' : `the old Pods' prestop-sleep (${shortest}s)`
-  return `WARNING: ${configured} is not longer than the measured propagation delay (${seconds(summary.maxMs)}, which it may cut short): run lameduck check --measure to see the whole delay`
+  const shortest = Math.min(...sleeps)
+  const advice = 'run lameduck check --measure to see the whole delay'
+  if (sleeps.length < delays.length) return `WARNING: some old Pods had no preStop sleep, so their propagation delay (up to ${seconds(summary.maxMs)} here) may have been cut short: ${advice}`
+  if (shortest * 1000 > summary.maxMs + PAUSE_REACHED_MS) return undefined
+  return `WARNING: the old Pods' prestop-sleep (${shortest}s) is not longer than the measured propagation delay (${seconds(summary.maxMs)}), which it may cut short: ${advice}`
 }

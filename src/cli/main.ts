@@ -146,6 +146,12 @@ export async function runCli (argv: readonly string[], io: Io): Promise<number> 
   }
 }
 
+/** Io's onInterrupt for the real process: while `handler` is registered, SIGINT and SIGTERM call it instead of ending the process. */
+export function onProcessInterrupt (handler: () => void): () => void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, handler)
+  return () => { for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, handler) }
+}
+
 /** The bin's entry: the real process's streams and environment. */
 export async function main (argv: readonly string[]): Promise<number> {
   return await runCli(argv, {
@@ -153,9 +159,6 @@ export async function main (argv: readonly string[]): Promise<number> {
     stderr: text => process.stderr.write(text),
     env: process.env,
     stdin: async () => await readAll(process.stdin),
-    onInterrupt: handler => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, handler)
-      return () => { for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, handler) }
-    }
+    onInterrupt: onProcessInterrupt
   })
 }

@@ -79,3 +79,25 @@ t.test('without --kubeconfig, the default one is loaded ($KUBECONFIG here)', asy
   process.env.KUBECONFIG = broken
   t.throws(() => connectCheckCluster(undefined), { message: /^cannot load kubeconfig \(default\): / })
 })
+
+t.test('a watch: its path, the selector, each event, its end; stopping it is no error', async t => {
+  const pod = (name: string): object => ({ type: 'MODIFIED', object: { metadata: { name } } })
+  const { url, requests } = await fakeApiServer(t, () => ({ status: 200, body: `${JSON.stringify(pod('a'))}\n${JSON.stringify(pod('b'))}\n`, type: 'application/json' }))
+  const cluster = connectCheckCluster(await kubeconfig(t, url))
+  const events: string[] = []
+  const ended = new Promise<Error | undefined>(resolve => {
+    void cluster.watch('/api/v1/namespaces/shop/pods', 'app=web', (type, object) => { events.push(`${type} ${(object as { metadata: { name: string } }).metadata.name}`) }, resolve)
+  })
+  t.equal(await ended, undefined, 'the server closed it: ended without an error')
+  t.same(events, ['MODIFIED a', 'MODIFIED b'])
+  t.match(decodeURIComponent(requests[0]!.url), /^\/api\/v1\/namespaces\/shop\/pods\?.*labelSelector=app=web/)
+  t.match(requests[0]!.url, /watch=true/)
+  const failing = await fakeApiServer(t, () => status(403, 'pods is forbidden'))
+  const refused = connectCheckCluster(await kubeconfig(t, failing.url))
+  const why = await new Promise<Error | undefined>((resolve, reject) => { refused.watch('/api/v1/namespaces/shop/pods', 'app=web', () => undefined, resolve).catch(reject) })
+  t.match(why?.message, /^watching \/api\/v1\/namespaces\/shop\/pods: /)
+  const { url: slow } = await fakeApiServer(t, () => ({ status: 200, body: '', type: 'application/json' }))
+  const stop = await connectCheckCluster(await kubeconfig(t, slow)).watch('/api/v1/namespaces/shop/pods', 'app=web', () => undefined, () => undefined)
+  stop()
+  t.pass('stopped')
+})

@@ -1,4 +1,8 @@
 import t from 'tap'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
 import type { V1Job } from '@kubernetes/client-node'
 import { runCli } from '../../../src/cli/main.js'
 import type { Io } from '../../../src/common/io.js'
@@ -114,4 +118,73 @@ t.test('the real clock is the wall clock, and its sleep waits', async t => {
   const before = Date.now()
   await realClock.sleep(20)
   t.ok(realClock.now() >= before + 19, 'slept at least the time asked (1 ms of timer rounding allowed)')
+})
+
+/** A done cluster whose old Pod `web-old` leaves (watched), answered by the load 1.5 s after its deletion. */
+function measuredCluster (sleepSeconds: number): { cluster: CheckCluster, patches: object[] } {
+  const patches: object[] = []
+  const cluster = doneCluster('')
+  let reads = 0
+  const report = JSON.parse(reportLine(['200', '200'])) as Record<string, unknown>
+  cluster.readLog = async () => JSON.stringify({ ...report, startedAt: 1_000_000, replicas: { 'web-old': { first: 0, last: 1500, answers: 2 } } })
+  cluster.patchDeployment = async (_ns, _name, patch) => { patches.push(patch); return { metadata: { generation: 2 } } }
+  cluster.listPods = async (_ns, selector) => selector.startsWith('job-name=')
+    ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }]
+    : reads++ === 0 ? [] : [{ metadata: { name: 'web-new', annotations: { 'lameduck.dev/injected': `sleep=${sleepSeconds}s grace=40s` } } }]
+  cluster.watch = async (path, _selector, onEvent) => {
+    if (path.endsWith('/pods')) onEvent('MODIFIED', { metadata: { name: 'web-old', deletionTimestamp: '2026-11-30T06:00:30Z' }, spec: { containers: [{ name: 'web', lifecycle: { preStop: { sleep: { seconds: sleepSeconds } } } }] } })
+    return () => undefined
+  }
+  return { cluster, patches }
+}
+
+t.test('--measure: the delay, the sleep to set and the kubectl line on stdout; --json and --svg written', async t => {
+  const out = io()
+  const dir = t.testdir({})
+  const { cluster, patches } = measuredCluster(30)
+  const code = await runCheckCommand([...REQUIRED, '--measure', '--measure-sleep', '30s', '--json', join(dir, 'm.json'), '--svg', join(dir, 'm.svg')], out, () => cluster, { now: () => 1_000_000, sleep: async () => {} })
+  t.equal(code, 0, out.err)
+  t.match(out.err, /^measuring deployment shop\/web through Service web on https:\/\/fake:6443\n/)
+  t.match(out.out, /propagation delay: max 1\.50s, p99 1\.50s over 1 old Pod\n/)
+  t.match(out.out, / {2}kubectl annotate namespace shop lameduck\.dev\/prestop-sleep=4s --overwrite\n$/)
+  t.notMatch(out.out, /PASS|FAIL/, 'no verdict: the long pause says nothing about the configured one')
+  t.equal(patches.length, 2, 'the override, then its removal')
+  const json = JSON.parse(await readFile(join(dir, 'm.json'), 'utf8')) as { mode: string, recommendation: { sleepSeconds: number }, pods: Array<{ pod: string }> }
+  t.match(json, { mode: 'measure', recommendation: { sleepSeconds: 4 }, pods: [{ pod: 'web-old' }] })
+  t.match(await readFile(join(dir, 'm.svg'), 'utf8'), /<g class="pod" id="pod-web-old">/)
+})
+
+t.test('a pass/fail check also reports the delay, and warns when the pause was not longer', async t => {
+  const out = io()
+  t.equal(await runCheckCommand(REQUIRED, out, () => measuredCluster(1).cluster, { now: () => 1_000_000, sleep: async () => {} }), 0)
+  t.match(out.out, /propagation delay: max 1\.50s.*\nWARNING: the old Pods' prestop-sleep \(1s\) is not longer than the measured propagation delay \(1\.50s\).*\nPASS: all 2 requests succeeded during the rollout\n$/s)
+})
+
+t.test('Ctrl-C: the run stops waiting and puts back what it changed; the handler is released', async t => {
+  const out = io()
+  const { cluster, patches } = measuredCluster(30)
+  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 2 }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1 } })
+  let handler: (() => void) | undefined
+  let released = 0
+  const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => { released++ } } })
+  const run = runCheckCommand([...REQUIRED, '--measure'], interruptible, () => cluster, { now: () => 0, sleep: async () => { handler?.() } })
+  await t.rejects(run, { message: 'interrupted while waiting for deployment web to roll out' })
+  t.match(out.err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
+  t.same(patches.at(-1), { spec: { template: { metadata: { annotations: { 'lameduck.dev/prestop-sleep': null } } } } })
+  t.ok(released >= 1, 'a second Ctrl-C is not caught')
+})
+
+t.test('--url: the load from here (the real one, against a loopback server that names its replica)', async t => {
+  const server = createServer((_req, res) => { res.setHeader('x-pod', 'web-old'); res.end('ok') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+  const out = io()
+  const { cluster } = measuredCluster(30)
+  const code = await runCheckCommand([...REQUIRED, '--url', url, '--identify', 'header:X-Pod', '--rate', '50', '--duration', '1s'], out, () => cluster, { ...realClock, sleep: async () => {} })
+  t.equal(code, 0, out.err)
+  t.match(out.err, new RegExp(`checking deployment shop/web through ${url.replaceAll('.', '\\.')} on`))
+  t.match(out.out, /Replicas\s+\[name:answers\]\s+web-old:50/)
+  t.match(out.out, /Propagation delay through http:\/\/127\.0\.0\.1:\d+\/:/)
 })
