@@ -102,7 +102,7 @@ t.test('check starts the load Job, restarts the Deployment, and times out naming
   t.equal(job.metadata.annotations?.['lameduck.dev/check-target'], 'shop-a/loadtest-app')
   t.match(job.spec, { backoffLimit: 0, ttlSecondsAfterFinished: 600, template: { spec: { restartPolicy: 'Never' } } })
   t.ok(job.spec.activeDeadlineSeconds > 5, 'bounded, beyond the load itself')
-  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--no-keep-alive', '--json', '-'])
+  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--no-keep-alive', '--identify', 'json:pod', '--json', '-'])
   t.equal(job.spec.template.spec.containers[0]!.image, 'lameduck:0.1.0')
 
   const result = await run
@@ -162,4 +162,20 @@ t.test('with the kubelet played by the test, check follows the whole rollout and
   t.ok(after.some(name => !before.includes(name)), 'a new ReplicaSet took over')
   const pods = (await getJson<List<Pod>>('shop-b', 'pods', '-l', 'app.kubernetes.io/name=loadtest-app')).items
   t.equal(pods.length, 3)
+})
+
+t.test('--measure sets its override on the template, and on a timeout puts the template back exactly as it was', async t => {
+  await loadtestNamespace(t, 'shop-c')
+  const before = (await getJson<Deployment>('shop-c', 'deployment', 'loadtest-app')).spec.template.metadata
+  const result = await check('shop-c', '--measure', '--measure-sleep', '30s', '--duration', '5s', '--timeout', '8s')
+  t.comment(result.err)
+  t.equal(result.code, 1, 'the rollout cannot complete without a kubelet')
+  t.match(result.err, /measuring: the Pods of deployment loadtest-app get a 30s pause, as a temporary override on their template \(annotation lameduck\.dev\/prestop-sleep=30s\)/)
+  t.match(result.err, /put back the template's lameduck\.dev\/prestop-sleep \(none\) of deployment shop-c\/loadtest-app\n/)
+  t.match(result.err, /lameduck check: timed out after 8s waiting for deployment loadtest-app to roll out/)
+  const after = await getJson<Deployment>('shop-c', 'deployment', 'loadtest-app')
+  t.same(after.spec.template.metadata, before, 'the Pod template is as it was')
+  const sets = await replicaSets('shop-c')
+  t.equal(sets.length, 2, 'the override made one ReplicaSet; putting it back returned to the first one')
+  t.equal((await checkJobs('shop-c')).length, 0, 'no load was started')
 })
