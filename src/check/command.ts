@@ -22,8 +22,10 @@ export const CHECK_HELP = `Usage: lameduck check --namespace NS --deployment NAM
 
 In a cluster: starts a Job that runs "lameduck load" against the Service, restarts the Deployment
 (as "kubectl rollout restart" does) once the load runs, waits for the rollout to complete and the old
-Pods to exit, then reads the load report from the Job's log. Prints the report and a verdict; exits 0
-only if no request failed, 1 if some did (or the check could not finish), 2 for a bad flag.
+Pods to exit, then reads the load report from the Job's log. Prints the report, each old Pod's
+propagation delay (from its deletion to the last request it answered) and a verdict; exits 0 only if
+no request failed, 1 if some did (or the check could not finish), 2 for a bad flag. With --measure:
+the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if it was not measured).
 
   --namespace NS      namespace of the Deployment and the Service; the Job runs there too
   --deployment NAME   the Deployment to restart
@@ -31,7 +33,8 @@ only if no request failed, 1 if some did (or the check could not finish), 2 for 
   --port P            Service port, number or name (default its only port, or the one named http)
   --path PATH         request path (default /)
   --rate R            requests per second (default 20)
-  --duration D        how long the load runs; must outlast the rollout and the old Pods' shutdown (default 2m)
+  --duration D        how long the load runs; must outlast the rollout and the old Pods' shutdown
+                      (default 2m; with --measure, the measuring pause + 90s, at least 2m)
   --image I           image with lameduck in it, for the Job (default ${DEFAULT_IMAGE})
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)
@@ -73,7 +76,10 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
   const deployment = required(flags, 'deployment')
   const service = required(flags, 'service')
   const rate = numberFlag('rate', flags.rate, { fallback: 20 })
-  const durationSeconds = seconds('duration', flags.duration, 120)
+  if (flags['measure-sleep'] !== undefined && flags.measure !== true) throw new ConfigError('--measure-sleep goes with --measure')
+  const measureSleep = flags.measure === true ? seconds('measure-sleep', flags['measure-sleep'], DEFAULT_MEASURE_SLEEP_SECONDS) : undefined
+  // Measuring, the old Pods pause for the whole measuring pause: the load must outlast it.
+  const durationSeconds = seconds('duration', flags.duration, measureSleep === undefined ? 120 : Math.max(120, measureSleep + 90))
   const timeoutSeconds = seconds('timeout', flags.timeout, 600)
   try {
     validateLoadOptions({ url: 'http://check.invalid/', rate, durationMs: durationSeconds * 1000 })
@@ -92,8 +98,6 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
   } catch (err) {
     throw new ConfigError(`--${(err as Error).message}`)
   }
-  if (flags['measure-sleep'] !== undefined && flags.measure !== true) throw new ConfigError('--measure-sleep goes with --measure')
-  const measureSleep = flags.measure === true ? seconds('measure-sleep', flags['measure-sleep'], DEFAULT_MEASURE_SLEEP_SECONDS) : undefined
   for (const flag of ['json', 'svg'] as const) if (flags[flag]?.trim() === '') throw new ConfigError(`--${flag} must name a file`)
   return {
     namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,

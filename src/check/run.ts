@@ -138,14 +138,24 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
     for (const stop of watches.splice(0)) stop()
     if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
     return { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
+  } catch (err) {
+    if (changed) await putBack(o, original, cluster, env)
+    throw err
   } finally {
     for (const stop of watches) stop()
     load?.stop()
-    if (changed) {
-      await cluster.patchDeployment(namespace, o.deployment, restorePatch(original))
-      env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}) of deployment ${namespace}/${o.deployment}`)
-    }
   }
+}
+
+/** Puts the template's annotation back after a failure; if that fails too, says how to do it by hand. */
+async function putBack (o: CheckOptions, original: string | undefined, cluster: CheckCluster, env: CheckEnv): Promise<void> {
+  try {
+    await cluster.patchDeployment(o.namespace, o.deployment, restorePatch(original))
+  } catch (err) {
+    env.log(`could not put back the template's ${SLEEP_ANNOTATION} (${(err as Error).message}); put it back with: kubectl -n ${o.namespace} patch deployment ${o.deployment} --type merge -p '${JSON.stringify(restorePatch(original))}'`)
+    throw err
+  }
+  env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}) of deployment ${o.namespace}/${o.deployment}`)
 }
 
 /**

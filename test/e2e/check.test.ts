@@ -7,6 +7,8 @@
 // Pod *status* (phase, Ready) through the status subresource, exactly what a kubelet reports. It
 // never writes the status of a Deployment, ReplicaSet or Job: those come from the controllers.
 import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -178,4 +180,25 @@ t.test('--measure sets its override on the template, and on a timeout puts the t
   const sets = await replicaSets('shop-c')
   t.equal(sets.length, 2, 'the override made one ReplicaSet; putting it back returned to the first one')
   t.equal((await checkJobs('shop-c')).length, 0, 'no load was started')
+})
+
+t.test('Ctrl-C during --measure (the CLI as a process): the template is put back before it exits', async t => {
+  await loadtestNamespace(t, 'shop-d')
+  const before = (await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata
+  const child = spawn(process.execPath, [...process.execArgv, join(ROOT, 'test/helpers/run-cli.ts'), 'check', '--kubeconfig', cluster.kubeconfigPath, '--namespace', 'shop-d',
+    '--deployment', 'loadtest-app', '--service', 'loadtest-app', '--measure', '--duration', '30s', '--timeout', '2m'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let err = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  await until('the override to be set', async () => (await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata.annotations?.['lameduck.dev/prestop-sleep'] === '60s' ? true : undefined)
+  await until('the check to wait for the rollout', async () => err.includes('Waiting for deployment') ? true : undefined)
+  child.kill('SIGINT')
+  const [code] = await exited
+  t.comment(err)
+  t.equal(code, 1, 'it exits by itself, with a failure')
+  t.match(err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
+  t.match(err, /put back the template's lameduck\.dev\/prestop-sleep \(none\) of deployment shop-d\/loadtest-app\n/)
+  t.match(err, /lameduck check: interrupted while waiting for deployment loadtest-app to roll out\n$/)
+  t.same((await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata, before, 'the Pod template is as it was')
 })

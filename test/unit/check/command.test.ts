@@ -22,8 +22,9 @@ t.test('defaults, and every flag read', async t => {
   t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, identify: 'json:pod', ...none })
   t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k', '--identify', 'header:X-Pod', '--json', 'out.json', '--svg', 'out.svg']),
     { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, identify: 'header:X-Pod', kubeconfig: '/k', json: 'out.json', svg: 'out.svg' })
-  t.match(readCheckOptions([...REQUIRED, '--measure']), { measureSleepSeconds: 60 }, '--measure: a 60 s pause unless told')
-  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '2m', '--url', 'http://127.0.0.1:8080/']), { measureSleepSeconds: 120, url: 'http://127.0.0.1:8080/' })
+  t.match(readCheckOptions([...REQUIRED, '--measure']), { measureSleepSeconds: 60, durationSeconds: 150 }, '--measure: a 60 s pause unless told, and a load that outlasts it')
+  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '10s']), { durationSeconds: 120 }, 'at least the usual 2 minutes')
+  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '2m', '--url', 'http://127.0.0.1:8080/']), { measureSleepSeconds: 120, durationSeconds: 210, url: 'http://127.0.0.1:8080/' })
 })
 
 t.test('a bad flag is one line and exit 2', async t => {

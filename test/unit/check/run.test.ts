@@ -233,3 +233,12 @@ t.test('a watch that ends early is said, and the run goes on', async t => {
   await runCheck(OPTIONS, closed.cluster, closed.env)
   t.ok(closed.lines.includes('the watch of the EndpointSlices ended: later moments of the old Pods are missed'))
 })
+
+t.test('a restore that fails says how to put the template back by hand', async t => {
+  const f = fake({ ...measuring(), appPods: [[], [{ metadata: { name: 'web-new' } }]] })
+  const patch = f.cluster.patchDeployment
+  let patches = 0
+  f.cluster.patchDeployment = async (ns, name, body) => { if (++patches === 2) throw new Error('restarting deployment shop/web: cannot reach the API server'); return await patch(ns, name, body) }
+  await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env), { message: 'restarting deployment shop/web: cannot reach the API server' })
+  t.equal(f.lines.at(-1), 'could not put back the template\'s lameduck.dev/prestop-sleep (restarting deployment shop/web: cannot reach the API server); put it back with: kubectl -n shop patch deployment web --type merge -p \'{"spec":{"template":{"metadata":{"annotations":{"lameduck.dev/prestop-sleep":null}}}}}\'')
+})
