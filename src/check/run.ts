@@ -115,6 +115,7 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
   let changed = false
   let load: StartedLoad | undefined
   const watches: Array<() => void> = []
+  let result: CheckResult
   try {
     if (wanted !== undefined) {
       env.log(`measuring: the Pods of deployment ${o.deployment} get a ${wanted} pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${wanted}${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
@@ -137,7 +138,7 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
     await rollout()
     for (const stop of watches.splice(0)) stop()
     if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
-    return { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
+    result = { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
   } catch (err) {
     if (changed) await putBack(o, original, cluster, env)
     throw err
@@ -145,6 +146,7 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
     for (const stop of watches) stop()
     load?.stop()
   }
+  return result
 }
 
 /** Puts the template's annotation back after a failure; if that fails too, says how to do it by hand. */

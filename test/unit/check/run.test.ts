@@ -242,3 +242,22 @@ t.test('a restore that fails says how to put the template back by hand', async t
   await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env), { message: 'restarting deployment shop/web: cannot reach the API server' })
   t.equal(f.lines.at(-1), 'could not put back the template\'s lameduck.dev/prestop-sleep (restarting deployment shop/web: cannot reach the API server); put it back with: kubectl -n shop patch deployment web --type merge -p \'{"spec":{"template":{"metadata":{"annotations":{"lameduck.dev/prestop-sleep":null}}}}}\'')
 })
+
+t.test('odd answers: a restore without a generation, slices without names, a failure after the restore', async t => {
+  const f = fake({ ...measuring(), events: [['endpointslices', 'ADDED', {}], ['endpointslices', 'DELETED', {}], ['pods', 'MODIFIED', leaving]] })
+  f.cluster.patchDeployment = async () => ({})
+  await runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env)
+  t.ok(f.lines.includes('put back the template\'s lameduck.dev/prestop-sleep (none): deployment shop/web rolls out (generation ?)'))
+  const late = fake({ ...measuring(), jobs: [complete] })
+  await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, late.cluster, late.env), { message: /ended before the old Pods were gone/ })
+  t.equal(late.patches.length, 2, 'already put back: not twice')
+})
+
+t.test('on a failure while the old Pods leave, the watches stop and the load from here is stopped', async t => {
+  const f = fake({ ...happy(), deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }] })
+  let signal: AbortSignal | undefined
+  const runLocalLoad: NonNullable<Parameters<typeof runCheck>[2]['runLocalLoad']> = async load => { signal = load.signal; return await new Promise(() => undefined) }
+  await t.rejects(runCheck({ ...OPTIONS, url: 'http://127.0.0.1:1/', timeoutMs: 3000 }, f.cluster, { ...f.env, runLocalLoad }), { message: /^timed out after 3s waiting for deployment web to roll out/ })
+  t.ok(f.calls.includes('stop /api/v1/namespaces/shop/pods') && f.calls.includes('stop /apis/discovery.k8s.io/v1/namespaces/shop/endpointslices'))
+  t.equal(signal?.aborted, true)
+})

@@ -27,3 +27,9 @@ t.test('no Pod: an empty picture, still a valid document', async t => {
   t.match(svg, /<\/svg>\n$/)
   t.notMatch(svg, /NaN|Infinity/)
 })
+
+t.test('a long timeline (an NLB\'s minutes) gets 2-minute ticks', async t => {
+  const svg = drawPodTimeline('slow', [{ pod: 'web-a', deletedAt: 0, lastAnswerAt: 900_000, delayMs: 900_000 }])
+  t.match(svg, />120s</)
+  t.notMatch(svg, />60s</)
+})
