@@ -6,7 +6,7 @@
 //     in the demo), with the load from this process (`--url`), the measured delay is 5 s within the
 //     tolerance docs/check.md states (4.5 s to 6.5 s), and a sleep is recommended with its kubectl line;
 //   - that line applied (and one restart, so that the Pods have it), `lameduck check` through nginx
-//     passes with zero failed requests.
+//     passes with zero failed requests, and reports the same delay.
 // Each measure puts the Deployment's template back as it was. A node test: one at a time.
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
@@ -131,5 +131,7 @@ t.test('through nginx 5 s late: 5 s within the tolerance; the recommended sleep 
   t.equal(passed.code, 0, 'lameduck check passes')
   t.match(passed.out, /PASS: all \d+ requests succeeded during the rollout/, 'zero failed requests')
   t.notMatch(passed.out, /WARNING/, 'and no warning that the sleep is too short')
+  const reported = Number(/propagation delay: max (\d+\.\d+)s/.exec(passed.out)?.[1]) * 1000
+  t.ok(reported >= DELAY_MS - TOLERANCE.belowMs && reported <= DELAY_MS + TOLERANCE.aboveMs, `the pass/fail check reports the delay too: ${reported} ms`)
   await lb.stop()
 })
