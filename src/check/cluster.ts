@@ -59,7 +59,7 @@ export function connectCheckCluster (kubeconfig: string | undefined): CheckClust
     },
     readJob: async (namespace, name) => await call(`reading Job ${namespace}/${name}`, async () => await batch.readNamespacedJob({ namespace, name })),
     listPods: async (namespace, labelSelector) => (await call(`listing Pods in ${namespace} (${labelSelector})`, async () => await core.listNamespacedPod({ namespace, labelSelector }))).items,
-    patchDeployment: async (namespace, name, body) => await call(`restarting deployment ${namespace}/${name}`, async () => await apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch)),
+    patchDeployment: async (namespace, name, body) => await call(`patching deployment ${namespace}/${name}`, async () => await apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch)),
     readLog: async (namespace, name, container) => await call(`reading the log of Pod ${namespace}/${name}`, async () => await getLog(config, server, namespace, name, container)),
     watch: async (path, labelSelector, onEvent, onEnd) => {
       const controller = await call(`watching ${path} (${labelSelector})`, async () => await new Watch(config).watch(path, { labelSelector }, onEvent, (err: unknown) => { onEnd(err === null || err === undefined ? undefined : explain(err, `watching ${path}`, server)) }))

@@ -119,8 +119,8 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
   try {
     if (wanted !== undefined) {
       env.log(`measuring: the Pods of deployment ${o.deployment} get a ${wanted} pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${wanted}${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
-      changed = original !== wanted
       await cluster.patchDeployment(namespace, o.deployment, overridePatch(measuring!))
+      changed = original !== wanted
       await rollout()
       checkOverrideApplied(await cluster.listPods(namespace, podSelector), measuring!)
     }

@@ -54,7 +54,7 @@ t.test('failures say what was being done and what the API server said', async t 
   await t.rejects(cluster.createJob('shop', {}), { message: /^creating the load Job in shop: the API server answered 404/ })
   await t.rejects(cluster.readJob('shop', 'j'), { message: /^reading Job shop\/j: / })
   await t.rejects(cluster.listPods('shop', 'a=b'), { message: /^listing Pods in shop \(a=b\): / })
-  await t.rejects(cluster.patchDeployment('shop', 'web', {}), { message: /^restarting deployment shop\/web: / })
+  await t.rejects(cluster.patchDeployment('shop', 'web', {}), { message: /^patching deployment shop\/web: / })
   await t.rejects(cluster.readLog('shop', 'p1', 'load'), { message: 'reading the log of Pod shop/p1: the API server answered 400: container "load" in pod "p1" is waiting to start: ContainerCreating' })
 })
 

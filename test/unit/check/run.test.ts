@@ -238,9 +238,9 @@ t.test('a restore that fails says how to put the template back by hand', async t
   const f = fake({ ...measuring(), appPods: [[], [{ metadata: { name: 'web-new' } }]] })
   const patch = f.cluster.patchDeployment
   let patches = 0
-  f.cluster.patchDeployment = async (ns, name, body) => { if (++patches === 2) throw new Error('restarting deployment shop/web: cannot reach the API server'); return await patch(ns, name, body) }
-  await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env), { message: 'restarting deployment shop/web: cannot reach the API server' })
-  t.equal(f.lines.at(-1), 'could not put back the template\'s lameduck.dev/prestop-sleep (restarting deployment shop/web: cannot reach the API server); put it back with: kubectl -n shop patch deployment web --type merge -p \'{"spec":{"template":{"metadata":{"annotations":{"lameduck.dev/prestop-sleep":null}}}}}\'')
+  f.cluster.patchDeployment = async (ns, name, body) => { if (++patches === 2) throw new Error('patching deployment shop/web: cannot reach the API server'); return await patch(ns, name, body) }
+  await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env), { message: 'patching deployment shop/web: cannot reach the API server' })
+  t.equal(f.lines.at(-1), 'could not put back the template\'s lameduck.dev/prestop-sleep (patching deployment shop/web: cannot reach the API server); put it back with: kubectl -n shop patch deployment web --type merge -p \'{"spec":{"template":{"metadata":{"annotations":{"lameduck.dev/prestop-sleep":null}}}}}\'')
 })
 
 t.test('odd answers: a restore without a generation, slices without names, a failure after the restore', async t => {
@@ -260,4 +260,11 @@ t.test('on a failure while the old Pods leave, the watches stop and the load fro
   await t.rejects(runCheck({ ...OPTIONS, url: 'http://127.0.0.1:1/', timeoutMs: 3000 }, f.cluster, { ...f.env, runLocalLoad }), { message: /^timed out after 3s waiting for deployment web to roll out/ })
   t.ok(f.calls.includes('stop /api/v1/namespaces/shop/pods') && f.calls.includes('stop /apis/discovery.k8s.io/v1/namespaces/shop/endpointslices'))
   t.equal(signal?.aborted, true)
+})
+
+t.test('--measure: an override the API server refused changed nothing, so nothing is put back', async t => {
+  const f = fake(measuring())
+  f.cluster.patchDeployment = async () => { throw new Error('patching deployment shop/web: forbidden (403)') }
+  await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, f.cluster, f.env), { message: 'patching deployment shop/web: forbidden (403)' })
+  t.notOk(f.lines.some(line => line.includes('put back')))
 })
