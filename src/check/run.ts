@@ -111,18 +111,17 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
 
   const measuring = o.measureSleepSeconds
   const original = templateSleep(deployment)
-  const wanted = measuring === undefined ? undefined : `${measuring}s`
   let changed = false
   let load: StartedLoad | undefined
   const watches: Array<() => void> = []
   let result: CheckResult
   try {
-    if (wanted !== undefined) {
-      env.log(`measuring: the Pods of deployment ${o.deployment} get a ${wanted} pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${wanted}${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
-      await cluster.patchDeployment(namespace, o.deployment, overridePatch(measuring!))
-      changed = original !== wanted
+    if (measuring !== undefined) {
+      env.log(`measuring: the Pods of deployment ${o.deployment} get a ${measuring}s pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${measuring}s${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
+      await cluster.patchDeployment(namespace, o.deployment, overridePatch(measuring))
+      changed = original !== `${measuring}s`
       await rollout()
-      checkOverrideApplied(await cluster.listPods(namespace, podSelector), measuring!)
+      checkOverrideApplied(await cluster.listPods(namespace, podSelector), measuring)
     }
     load = o.url === undefined ? await startJobLoad(o, url, cluster, env, wait) : await startLocalLoad(o, env)
     const seen = createObservation()
