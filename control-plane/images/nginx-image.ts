@@ -25,7 +25,7 @@ const BUILT = 'localhost/nginx-demo:dev'
 /** Debian's nginx, and what it needs beyond the base image. */
 export const NGINX_PACKAGES = ['nginx', 'nginx-common', 'libssl3', 'zlib1g']
 /** Changed when the recipe changes, so that an archive of an older recipe is rebuilt. */
-const RECIPE = `1 ${NGINX_PACKAGES.join(' ')}`
+const RECIPE = `2 ${NGINX_PACKAGES.join(' ')}`
 
 export const nginxArchive = join(imagesDir, 'nginx.tar')
 const stampFile = join(imagesDir, 'nginx.stamp')
@@ -52,6 +52,14 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     const rootfs = join(work, 'rootfs')
     await mkdir(rootfs)
     for (const deb of (await readdir(debs)).filter(f => f.endsWith('.deb')).sort()) await run('dpkg-deb', ['-x', join(debs, deb), rootfs])
+    // The base has a merged /usr (/lib is a link to usr/lib): a package's /lib (zlib1g's, nginx-common's
+    // systemd unit) goes under usr/, or the layer's directory would hide the link and the loader's libraries.
+    for (const dir of ['bin', 'sbin', 'lib', 'lib64']) {
+      if (!await stat(join(rootfs, dir)).then(() => true, () => false)) continue
+      await mkdir(join(rootfs, 'usr', dir), { recursive: true })
+      await run('cp', ['-a', `${join(rootfs, dir)}/.`, join(rootfs, 'usr', dir)])
+      await rm(join(rootfs, dir), { recursive: true })
+    }
     // What nginx-common's maintainer scripts would make: the compiled-in log and temp folders.
     for (const dir of ['var/log/nginx', 'var/lib/nginx']) await mkdir(join(rootfs, dir), { recursive: true })
     await rm(join(rootfs, 'usr/share/doc'), { recursive: true, force: true })

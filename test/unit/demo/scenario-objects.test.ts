@@ -13,6 +13,7 @@ const input: ScenarioObjectsInput = {
   nginxBudgetSeconds: 11
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests, read field by field below
 interface Obj { kind: string, metadata: { name: string, namespace: string }, spec?: any, data?: Record<string, string> }
 const objects = (...args: Parameters<typeof scenarioObjects>): Obj[] => scenarioObjects(...args) as Obj[]
 const names = (list: Obj[]): string[] => list.map(o => `${o.kind}/${o.metadata.name}`)
