@@ -48,7 +48,12 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     log(`[image] apt-get download ${NGINX_PACKAGES.join(' ')} (the machine's apt sources)`)
     const debs = join(work, 'debs')
     await mkdir(debs)
-    await exec('apt-get', ['download', ...NGINX_PACKAGES], { cwd: debs })
+    // A machine whose package lists were never fetched (or were cleaned) knows no package to download: fetch them once.
+    await exec('apt-get', ['download', ...NGINX_PACKAGES], { cwd: debs }).catch(async () => {
+      log('[image] apt-get download failed; apt-get update, then again')
+      await run('apt-get', ['update'])
+      await exec('apt-get', ['download', ...NGINX_PACKAGES], { cwd: debs })
+    })
     const rootfs = join(work, 'rootfs')
     await mkdir(rootfs)
     for (const deb of (await readdir(debs)).filter(f => f.endsWith('.deb')).sort()) await run('dpkg-deb', ['-x', join(debs, deb), rootfs])
