@@ -22,7 +22,7 @@ import { terminationPlan } from './plan.js'
 import { summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
 import { SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
-import { drawTimeline, type TimelineRun } from './timeline-svg.js'
+import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
 
@@ -87,7 +87,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   if (dryRun.warnings !== '') sub(`kubectl said: ${dryRun.warnings}`)
 
   const results: Partial<Record<Scenario, ScenarioResult>> = {}
-  const timelines: TimelineRun[] = []
+  const columns: TimelineColumn[] = []
   for (const [i, scenario] of options.scenarios.entries()) {
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
     const slow = scenario === 'nginx' ? slowRequest(sleepSeconds) : undefined
@@ -101,6 +101,8 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     }
     const durationSeconds = scenarioLoadSeconds(scenario, options.replicas, sleepSeconds + budgetSeconds)
     const runs: Partial<Record<'without' | 'with', RunResult>> = {}
+    const timelines: TimelineRun[] = []
+    columns.push({ title: SCENARIO_TITLES[scenario], runs: timelines })
     for (const [id, namespace] of [['without', PLAIN], ['with', SHOP]] as const) {
       sub('')
       sub(`${SCENARIO_TITLES[scenario]} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
@@ -121,14 +123,14 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     }
     const result = { without: runs.without!, with: runs.with! }
     results[scenario] = result
-    const columns: TableColumn[] = (['without', 'with'] as const).flatMap(id => (['clusterIP', 'loadBalancer'] as const).map(path => ({ title: [RUN_TITLES[id], PATHS[path]] as const, summary: result[id][path] })))
+    const table: TableColumn[] = (['without', 'with'] as const).flatMap(id => (['clusterIP', 'loadBalancer'] as const).map(path => ({ title: [RUN_TITLES[id], PATHS[path]] as const, summary: result[id][path] })))
     log('')
     log(`${SCENARIO_TITLES[scenario]}:`)
-    for (const line of formatTable(columns).trimEnd().split('\n')) log(line)
+    for (const line of formatTable(table).trimEnd().split('\n')) log(line)
   }
 
   const svgPath = join(out, 'timeline.svg')
-  await writeFile(svgPath, drawTimeline(timelines))
+  await writeFile(svgPath, drawColumns(columns))
   log('')
   log('failed of requests, each scenario side by side:')
   for (const line of formatScenarioTable(options.scenarios.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))).trimEnd().split('\n')) log(line)
