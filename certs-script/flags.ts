@@ -2,6 +2,7 @@
  * `lameduck certs` flags: read once, checked, frozen. A bad flag or value is a ConfigError (one
  * line, exit code 2).
  */
+import { isIP } from 'node:net'
 import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
 import { OWN_NAMESPACE } from '../src/serve/options.js'
 import type { ClusterTarget } from '../src/common/cluster.js'
@@ -17,6 +18,10 @@ export interface CertsOptions {
   readonly secret: string
   readonly caSecret: string
   readonly webhook: string
+  /** Names the serving certificate holds besides the Service's (`--dns`), for a webhook reached by URL. */
+  readonly extraDnsNames: readonly string[]
+  /** IP addresses it holds (`--ip`), for a webhook reached by `https://<IP>` (one on this machine). */
+  readonly ipAddresses: readonly string[]
   /** Validity of a new serving certificate. */
   readonly validityMs: number
   /** Validity of a new CA. */
@@ -56,6 +61,9 @@ What:
   --secret NAME           the serving Secret the Deployment mounts (default lameduck-tls)
   --ca-secret NAME        the Secret that keeps the CA's key (default lameduck-ca)
   --webhook NAME          the MutatingWebhookConfiguration (default lameduck)
+  --dns NAME              another DNS name for the serving certificate, for a webhook the API server
+                          reaches by clientConfig.url (repeat for more)
+  --ip ADDRESS            an IP address for it, e.g. 127.0.0.1 for a webhook on this machine (repeat)
   --days N                validity of a new serving certificate (default 365)
   --ca-days N             validity of a new CA, longer than --days (default 3650)
   --validity DURATION     instead of --days: e.g. 2160h, or minutes for a test (90s)
@@ -80,6 +88,8 @@ const FLAGS = {
   secret: { type: 'string', default: 'lameduck-tls' },
   'ca-secret': { type: 'string', default: 'lameduck-ca' },
   webhook: { type: 'string', default: 'lameduck' },
+  dns: { type: 'string', multiple: true },
+  ip: { type: 'string', multiple: true },
   days: { type: 'string' },
   'ca-days': { type: 'string' },
   validity: { type: 'string' },
@@ -97,6 +107,19 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/
 
 function name (flag: string, value: string, pattern: RegExp): string {
   if (!pattern.test(value)) throw new ConfigError(`--${flag}: ${JSON.stringify(value)} is not a valid Kubernetes name`)
+  return value
+}
+
+/** A host name a certificate can hold: lower-case letters, digits and dashes, dot-separated; no wildcard. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/
+
+function hostName (value: string): string {
+  if (!HOST_NAME.test(value)) throw new ConfigError(`--dns: ${JSON.stringify(value)} is not a DNS name (lower-case letters, digits, dashes and dots; no wildcard)`)
+  return value
+}
+
+function ipAddress (value: string): string {
+  if (isIP(value) === 0) throw new ConfigError(`--ip: ${JSON.stringify(value)} is not an IPv4 or IPv6 address`)
   return value
 }
 
@@ -136,6 +159,8 @@ export function readCertsOptions (argv: readonly string[]): CertsOptions {
     secret: name('secret', text('secret'), DNS_SUBDOMAIN),
     caSecret: name('ca-secret', text('ca-secret'), DNS_SUBDOMAIN),
     webhook: name('webhook', text('webhook'), DNS_SUBDOMAIN),
+    extraDnsNames: [...new Set((values.dns as string[] | undefined ?? []).map(hostName))],
+    ipAddresses: [...new Set((values.ip as string[] | undefined ?? []).map(ipAddress))],
     validityMs: validity(values, 'days', 'validity', 365),
     caValidityMs: validity(values, 'ca-days', 'ca-validity', 3650),
     force: values.force === true || values['rotate-ca'] === true,

@@ -11,6 +11,7 @@ import { day, isSignedBy, parseCertificate, renewalTime, type CertificateInfo } 
 /** What the user asked for. */
 export interface Wanted {
   readonly dnsNames: readonly string[]
+  readonly ipAddresses: readonly string[]
   /** Validity of a new serving certificate, in milliseconds. */
   readonly validityMs: number
   /** Validity of a new CA, in milliseconds. */
@@ -83,13 +84,17 @@ export function judgeCa (ca: KeyPair | undefined, wanted: Wanted, now: Date): Ve
 
 /**
  * The serving certificate stays while it is valid, signed by `ca`, names every wanted DNS name and
+ * IP address, and
  * has more than a third of its validity left.
  */
 export function judgeServing (serving: KeyPair | undefined, ca: CertificateInfo, wanted: Wanted, now: Date): Verdict {
   const cert = usablePair(serving, 'serving certificate', now)
   if (isVerdict(cert)) return cert
   if (!isSignedBy(cert, ca)) return renew(`the serving certificate is not signed by the CA ${ca.subject}`)
-  const missing = wanted.dnsNames.filter(name => cert.x509.checkHost(name, { wildcards: false, subject: 'never' }) !== name)
+  const missing = [
+    ...wanted.dnsNames.filter(name => cert.x509.checkHost(name, { wildcards: false, subject: 'never' }) !== name),
+    ...wanted.ipAddresses.filter(ip => cert.x509.checkIP(ip) === undefined)
+  ]
   if (missing.length > 0) return renew(`the serving certificate does not name ${missing.join(', ')}`)
   if (wanted.force) return renew('--force')
   const renewAt = renewalTime(cert)

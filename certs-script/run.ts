@@ -87,7 +87,7 @@ async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, st
 
 /** Reads, decides, writes; says each step. Throws an Error with one clear line on failure. */
 export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunResult> {
-  const wanted = { dnsNames: serviceDnsNames(opts.service, opts.namespace), validityMs: opts.validityMs, caValidityMs: opts.caValidityMs, force: opts.force, rotateCa: opts.rotateCa }
+  const wanted = { dnsNames: [...serviceDnsNames(opts.service, opts.namespace), ...opts.extraDnsNames], ipAddresses: opts.ipAddresses, validityMs: opts.validityMs, caValidityMs: opts.caValidityMs, force: opts.force, rotateCa: opts.rotateCa }
   let cluster: { api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets } | undefined
   if (opts.cluster !== undefined) {
     const api = await deps.connect(opts.cluster)

@@ -13,8 +13,6 @@ import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import net from 'node:net'
-import tls from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createNamespace } from '../../control-plane/namespaces.js'
@@ -24,6 +22,8 @@ import { runCerts } from '../../certs-script/main.js'
 import { splitPem } from '../../certs-script/pem.js'
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
+import { servedFingerprint } from '../helpers/served.js'
+import { createTcpProxy } from '../helpers/tcp-proxy.js'
 
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,26 +42,6 @@ async function certs (t: Test, ...args: string[]): Promise<string> {
   return out
 }
 
-/**
- * Relays `port` to the webhook and counts connections. It never closes one itself: closing an idle
- * connection races with the API server reusing it (a reset, and the API server does not retry a
- * POST), so the Pod of that call came out unmutated. New connections come from the API server
- * itself: it builds a new client, and so dials anew, whenever the caBundle changes.
- */
-async function startRelay (): Promise<{ connections: () => number }> {
-  let connections = 0
-  const relay = net.createServer(client => {
-    connections++
-    const upstream = net.connect(webhookPort, '127.0.0.1')
-    const close = (): void => { client.destroy(); upstream.destroy() }
-    for (const socket of [client, upstream]) socket.on('error', close).on('close', close)
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>(resolve => relay.listen(port, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>(resolve => relay.close(() => { resolve() })))
-  return { connections: () => connections }
-}
-
 /** `lameduck serve` from source on the webhook's port, reading the key pair from `dir`; stopped by PID at teardown. */
 async function startWebhook (): Promise<ServeProcess> {
   const serve = await startServeProcess({ port: webhookPort, args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kc, '--drain-delay', '0s'] })
@@ -69,15 +49,7 @@ async function startWebhook (): Promise<ServeProcess> {
   return serve
 }
 
-/** The SHA-256 fingerprint of the certificate the webhook serves to the name the API server uses. */
-function served (): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: webhookPort, servername: 'lameduck.lameduck-system.svc', rejectUnauthorized: false }, () => {
-      resolve(socket.getPeerX509Certificate()!.fingerprint256)
-      socket.destroy()
-    }).on('error', reject)
-  })
-}
+const served = (): Promise<string> => servedFingerprint(webhookPort)
 const fingerprintOf = async (file: string): Promise<string> => new X509Certificate(await readFile(join(dir, file))).fingerprint256
 
 interface Pod { metadata: { name: string, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }> } }
@@ -110,7 +82,9 @@ t.test('install, then renew and rotate the certificates while Pods are created: 
   const first = await certs(t)
   t.match(first, /CA CN=lameduck-ca@\d+: new/)
   const webhook = await startWebhook()
-  const relay = await startRelay()
+  // The Service's port: each caBundle change makes the API server dial anew through it.
+  const relay = await createTcpProxy(t, webhookPort, { port })
+  await relay.open()
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   await kubectl(['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=20s'])
   // The API server loads a new webhook configuration after a short lag.

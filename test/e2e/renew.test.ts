@@ -13,7 +13,6 @@
 // Secret volume would, one replica 1 s after the change and the other 5 s after.
 import t from 'tap'
 import { X509Certificate } from 'node:crypto'
-import net from 'node:net'
 import tls from 'node:tls'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -28,6 +27,8 @@ import { isSignedBy, parseCertificate, splitPem, type CertificateInfo } from '..
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
 import { secretVolume } from '../helpers/secret-volume.js'
+import { servedFingerprint } from '../helpers/served.js'
+import { createTcpProxy } from '../helpers/tcp-proxy.js'
 
 const SERVING = '60s'
 const CA = '4m'
@@ -61,34 +62,7 @@ async function caBundle (): Promise<string[]> {
   return splitPem(await caBundleText())
 }
 
-/**
- * Relays `relayPort` to the replicas, a connection to each in turn, as a Service does. It never
- * closes a connection itself: an HTTP server that closes a kept-alive connection without saying so
- * races the client's next request on it, and the API server does not retry a POST (tried first:
- * 1-3% of calls failed, all from the relay, none from the certificates).
- */
-async function startRelay (): Promise<{ connections: () => number }> {
-  let connections = 0
-  const relay = net.createServer(client => {
-    const upstream = net.connect(replicaPorts[connections++ % replicaPorts.length]!, '127.0.0.1')
-    const close = (): void => { client.destroy(); upstream.destroy() }
-    for (const socket of [client, upstream]) socket.on('error', close).on('close', close)
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>(resolve => relay.listen(relayPort, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>(resolve => relay.close(() => { resolve() })))
-  return { connections: () => connections }
-}
-
-/** The SHA-256 fingerprint of the certificate a replica serves to the name the API server uses. */
-function served (port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'lameduck.lameduck-system.svc', rejectUnauthorized: false }, () => {
-      resolve(socket.getPeerX509Certificate()!.fingerprint256)
-      socket.destroy()
-    }).on('error', reject)
-  })
-}
+const served = (port: number): Promise<string> => servedFingerprint(port)
 
 /**
  * Every 250 ms, a new TLS handshake with each replica, checked against the caBundle the API server
@@ -160,7 +134,9 @@ t.test('two replicas renew the serving certificate three times and rotate the CA
     t.teardown(async () => { await serve.stop(10_000) })
     replicas.push(serve)
   }
-  const relay = await startRelay()
+  // The Service in front of the replicas: a connection to each in turn.
+  const relay = await createTcpProxy(t, replicaPorts, { port: relayPort })
+  await relay.open()
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'web-' }, spec: { restartPolicy: 'Always', containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } }
   const injected = (created: V1Pod): string | undefined => created.metadata?.annotations?.['lameduck.dev/injected']

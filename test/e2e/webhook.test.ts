@@ -66,6 +66,13 @@ t.test('a Deployment: every Pod the ReplicaSet controller creates is mutated', a
     t.equal(sleepOf(pod.spec.containers[0]), 20, 'preStop sleep 20 s')
     t.equal(pod.spec.terminationGracePeriodSeconds, 45, 'grace 45 s')
   }
+  // The Deployment controller writes the Deployment too (its revision annotation), but through the
+  // status subresource, which the workload webhook's rules leave out: nobody would read warnings of
+  // a controller's write, so it must not be reviewed (the ReplicaSet is left out by matchConditions).
+  const { stdout } = await kubectl(cluster, ['get', 'deployment', 'web', '-n', 'shop', '-o', 'json'])
+  t.ok((JSON.parse(stdout) as Pod).metadata?.annotations?.['deployment.kubernetes.io/revision'], 'the controller wrote the Deployment')
+  const reviews = webhook.log().split('\n').filter(line => line.includes('"msg":"admission"') && line.includes('"name":"web"'))
+  t.equal(reviews.length, 1, `the workload webhook saw the Deployment once, from kubectl create, not from its controller:\n${reviews.join('\n')}`)
 })
 
 t.test('Pods lameduck leaves alone', async t => {

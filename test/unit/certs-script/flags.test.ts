@@ -11,6 +11,8 @@ t.test('defaults: the Service, Secrets and webhook of the manifests, a year, ten
     secret: 'lameduck-tls',
     caSecret: 'lameduck-ca',
     webhook: 'lameduck',
+    extraDnsNames: [],
+    ipAddresses: [],
     validityMs: 365 * 86_400_000,
     caValidityMs: 3650 * 86_400_000,
     force: false,
@@ -35,6 +37,8 @@ t.test('every flag is read', async t => {
   t.match(options, { service: 'web', namespace: 'hooks', secret: 's', caSecret: 'c', webhook: 'w.example.com', validityMs: 10 * 86_400_000, caValidityMs: 20 * 86_400_000, force: true, rotateCa: false, overlapMs: 180_000, settleMs: 0, wait: true })
   t.match(readCertsOptions(['--out=d', '--rotate-ca']), { force: true, rotateCa: true }, '--rotate-ca renews the serving certificate too')
   t.match(readCertsOptions(['--out=d', '--validity=90s', '--ca-validity=4m']), { validityMs: 90_000, caValidityMs: 240_000 }, 'validities as durations, for tests')
+  t.same(readCertsOptions(['--out=d', '--dns=hooks.example.com', '--dns', 'localhost', '--ip=127.0.0.1', '--ip', '::1', '--ip', '127.0.0.1']),
+    { ...readCertsOptions(['--out=d']), extraDnsNames: ['hooks.example.com', 'localhost'], ipAddresses: ['127.0.0.1', '::1'] }, '--dns and --ip repeat; a repeated value counts once')
   t.match(readCertsOptions(['--out=d', '--validity=2160h']), { validityMs: 90 * 86_400_000, caValidityMs: 3650 * 86_400_000 }, 'one of them alone')
 })
 
@@ -57,6 +61,12 @@ t.test('bad flags and values are ConfigErrors that say what is wrong', async t =
     [['--out', 'd', '--webhook', 'x_y'], /^--webhook: "x_y" is not/],
     [['--out', 'd', '--overlap', 'soon'], /^--overlap: "soon" is not a duration/],
     [['--out', 'd', '--settle', '1d'], /^--settle: "1d" is not a duration/],
+    [['--out', 'd', '--dns', '*.example.com'], /^--dns: "\*\.example\.com" is not a DNS name \(lower-case letters, digits, dashes and dots; no wildcard\)$/],
+    [['--out', 'd', '--dns', 'Hooks.example.com'], /^--dns: "Hooks\.example\.com" is not a DNS name/],
+    [['--out', 'd', '--dns', 'a..b'], /^--dns: "a\.\.b" is not a DNS name/],
+    [['--out', 'd', '--dns', ''], /^--dns: "" is not a DNS name/],
+    [['--out', 'd', '--ip', '127.0.0.256'], /^--ip: "127\.0\.0\.256" is not an IPv4 or IPv6 address$/],
+    [['--out', 'd', '--ip', 'localhost'], /^--ip: "localhost" is not an IPv4 or IPv6 address$/],
     [['--out', 'd', '--nope'], /Unknown option '--nope'/],
     [['--out', 'd', 'extra'], /extra/]
   ]
@@ -73,7 +83,7 @@ t.test('bad flags and values are ConfigErrors that say what is wrong', async t =
 })
 
 t.test('the help names every flag', async t => {
-  for (const flag of ['--out', '--apply', '--kubeconfig', '--context', '--service', '--namespace', '--secret', '--ca-secret', '--webhook', '--days', '--ca-days', '--validity', '--ca-validity', '--force', '--rotate-ca', '--overlap', '--settle', '--wait']) {
+  for (const flag of ['--out', '--apply', '--kubeconfig', '--context', '--service', '--namespace', '--secret', '--ca-secret', '--webhook', '--dns', '--ip', '--days', '--ca-days', '--validity', '--ca-validity', '--force', '--rotate-ca', '--overlap', '--settle', '--wait']) {
     t.match(CERTS_HELP, new RegExp(`\\n  ${flag} `), flag)
   }
 })

@@ -7,7 +7,7 @@ import type { Wanted } from '../../../certs-script/renewal.js'
 const DAY = 86_400_000
 const t0 = new Date('2030-01-01T00:00:00Z')
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const wanted: Wanted = { dnsNames: names, validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
+const wanted: Wanted = { dnsNames: names, ipAddresses: [], validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
 const ca = await createCa({ validityMs: 300 * 86_400_000, now: t0 })
 const serving = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names, validityMs: 30 * 86_400_000, now: t0 })
 const info = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo

@@ -43,6 +43,16 @@ t.test('a serving certificate signed by the CA for exactly the Service names', a
   t.ok(serving.cert.endsWith('\n'))
 })
 
+t.test('with IP addresses too: each an IP SAN, which Go and OpenSSL check for https://<IP>', async t => {
+  const withIps = await issueServing(ca, { commonName: 'lameduck', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'], validityMs: 86_400_000, now })
+  const cert = new X509Certificate(withIps.cert)
+  t.equal(cert.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1')
+  t.equal(cert.checkIP('127.0.0.1'), '127.0.0.1')
+  t.equal(cert.checkIP('::1'), '::1')
+  t.equal(cert.checkIP('127.0.0.2'), undefined)
+  t.equal(new X509Certificate(serving.cert).checkIP('127.0.0.1'), undefined, 'none without them')
+})
+
 t.test('OpenSSL verifies the chain for the svc name with SHA-256 signatures', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-pki-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))

@@ -7,7 +7,7 @@ const DAY = 86_400_000
 const issued = new Date('2030-01-01T00:00:00Z')
 const at = (days: number): Date => new Date(issued.getTime() + days * DAY)
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const wanted: Wanted = { dnsNames: names, validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
+const wanted: Wanted = { dnsNames: names, ipAddresses: [], validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
 
 const ca = await createCa({ validityMs: 300 * 86_400_000, now: issued })
 const caInfo = parseCertificate(ca.cert) as CertificateInfo
@@ -60,6 +60,10 @@ t.test('a serving certificate that is missing, broken, signed by another CA or m
   t.equal(reason(judgeServing(wrongNames, caInfo, wanted, at(1))), 'the serving certificate does not name lameduck.lameduck-system.svc, lameduck.lameduck-system.svc.cluster.local',
     'the common name does not count, as in Go')
   t.equal(reason(judgeServing(serving, caInfo, { ...wanted, dnsNames: serviceDnsNames('other', 'lameduck-system') }, at(1))).startsWith('the serving certificate does not name other, '), true, 'another --service')
+  t.equal(reason(judgeServing(serving, caInfo, { ...wanted, dnsNames: [...names, 'localhost'], ipAddresses: ['127.0.0.1', '::1'] }, at(1))),
+    'the serving certificate does not name localhost, 127.0.0.1, ::1', 'a --dns or --ip it lacks')
+  const withIp = await issueServing(ca, { commonName: 'svc', dnsNames: names, ipAddresses: ['127.0.0.1'], validityMs: 30 * 86_400_000, now: issued })
+  t.equal(reason(judgeServing(withIp, caInfo, { ...wanted, ipAddresses: ['127.0.0.1'] }, at(1))), 'kept', 'one that has them stays')
 })
 
 t.test('a CA is due at two thirds, or earlier once it would not outlive a serving certificate issued then', async t => {

@@ -20,6 +20,8 @@ const options: CertsOptions = {
   secret: 'lameduck-tls',
   caSecret: 'lameduck-ca',
   webhook: 'lameduck',
+  extraDnsNames: [],
+  ipAddresses: [],
   validityMs: 30 * 86_400_000,
   caValidityMs: 300 * 86_400_000,
   force: false,
