@@ -7,7 +7,8 @@ import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '..
 import { validateLoadOptions } from '../load/run.js'
 import { formatReport } from '../load/report.js'
 import { DEFAULT_IMAGE } from './job.js'
-import { connectCheckCluster } from './cluster.js'
+import { connectScenarioCluster } from './scenario-cluster.js'
+import { parseCheckScenario, scenarioHook, withRestore, type CheckScenario, type ScenarioCluster, type SignalTarget } from './scenario.js'
 import { runCheck, type CheckCluster, type CheckEnv } from './run.js'
 import { judge } from './verdict.js'
 import type { Io } from '../common/io.js'
@@ -28,9 +29,12 @@ only if no request failed, 1 if some did (or the check could not finish), 2 for 
   --duration D        how long the load runs; must outlast the rollout and the old Pods' shutdown (default 2m)
   --image I           image with lameduck in it, for the Job (default ${DEFAULT_IMAGE})
   --timeout T         give up after this long, from the start (default 10m)
-  --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)`
+  --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --scenario S        restart (default), scale-in (to 1 replica as an HPA does, then back to what it
+                      was, also on failure and Ctrl-C), or evict (each Pod through the Eviction API,
+                      waiting while a PodDisruptionBudget refuses)`
 
-const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig'])
+const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig', 'scenario'])
 
 type Flags = Partial<Record<keyof typeof FLAGS, string>>
 
@@ -48,7 +52,7 @@ function seconds (flag: string, text: string | undefined, fallback: number): num
 }
 
 /** The check's options from flags; throws ConfigError (exit 2) naming the first bad one. */
-export function readCheckOptions (argv: readonly string[]): Parameters<typeof runCheck>[0] & { kubeconfig: string | undefined } {
+export function readCheckOptions (argv: readonly string[]): Parameters<typeof runCheck>[0] & { kubeconfig: string | undefined, scenario?: CheckScenario } {
   const flags = parseFlags(argv, FLAGS) as Flags
   const namespace = required(flags, 'namespace')
   const deployment = required(flags, 'deployment')
@@ -66,18 +70,20 @@ export function readCheckOptions (argv: readonly string[]): Parameters<typeof ru
   if (!path.startsWith('/')) throw new ConfigError(`--path must start with /, not ${JSON.stringify(path)}`)
   const image = flags.image ?? DEFAULT_IMAGE
   if (image.trim() === '') throw new ConfigError('--image must not be empty')
-  return { namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, kubeconfig: flags.kubeconfig }
+  return { namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, kubeconfig: flags.kubeconfig, ...(flags.scenario === undefined ? {} : { scenario: parseCheckScenario(flags.scenario) }) }
 }
 
 /** The real clock; tests pass their own. */
 export const realClock: Omit<CheckEnv, 'log'> = { now: () => Date.now(), sleep: async (ms: number) => { await sleep(ms) } }
 
 /** Runs `lameduck check`; resolves with the exit code. `connect` and `clock` are for tests. */
-export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster = connectCheckCluster, clock: Omit<CheckEnv, 'log'> = realClock): Promise<number> {
-  const { kubeconfig, ...options } = readCheckOptions(argv)
+export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> = connectScenarioCluster, clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
+  const { kubeconfig, scenario = 'restart', ...options } = readCheckOptions(argv)
   const cluster = connect(kubeconfig)
   io.stderr(`checking deployment ${options.namespace}/${options.deployment} through Service ${options.service} on ${cluster.server}\n`)
-  const { report } = await runCheck(options, cluster, { ...clock, log: line => { io.stderr(`${line}\n`) } })
+  const log = (line: string): void => { io.stderr(`${line}\n`) }
+  const hook = scenarioHook(scenario, options, cluster, { log })
+  const { report } = await withRestore(() => hook.restore(), () => runCheck({ ...options, ...(hook.disrupt === undefined ? {} : { disrupt: hook.disrupt }) }, cluster, { ...clock, log }), log, signals)
   const verdict = judge(report)
   io.stdout(`${formatReport(report)}${verdict.line}\n`)
   return verdict.code

@@ -8,6 +8,7 @@ import { LOAD_CONTAINER, buildLoadJob, pickServicePort, serviceUrl } from './job
 import { checkRestartable, checkServiceSelectsDeployment, jobState, loadStarted, oldPodsGone, restartPatch, rolloutState, selectorString, type WaitState } from './rollout.js'
 import { extractReport } from './verdict.js'
 import type { JsonReport } from '../load/report.js'
+import type { DisruptContext } from './scenario.js'
 
 /** The cluster calls `runCheck` makes; each failure is an Error whose message says what was being done. */
 export interface CheckCluster {
@@ -45,6 +46,8 @@ export interface CheckOptions {
   timeoutMs: number
   /** Between two reads while waiting (default 1 s). */
   pollMs?: number
+  /** Stops the Pods another way than a restart (`--scenario`, scenario.ts). */
+  disrupt?: (ctx: DisruptContext) => Promise<void>
 }
 
 /** A finished check: the Job it ran and the report it read. */
@@ -78,9 +81,12 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
   const jobPods = `job-name=${jobName}`
   await wait(`the load Job ${jobName} to start`, async () => loadStarted(await cluster.listPods(namespace, jobPods)))
 
-  const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
-  env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
-  await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+  if (o.disrupt !== undefined) await o.disrupt({ deployment, podSelector, wait })
+  else {
+    const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
+    env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
+    await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+  }
   await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
   if ((await cluster.readJob(namespace, jobName).then(jobState)).done) {
     throw new Error(`the load Job ${jobName} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
