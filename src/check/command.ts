@@ -10,7 +10,8 @@ import { runLoad, validateLoadOptions } from '../load/run.js'
 import { formatReport, toJsonReport } from '../load/report.js'
 import { IDENTIFY_FORMS, parseIdentify } from '../load/identify.js'
 import { DEFAULT_IMAGE } from './job.js'
-import { connectCheckCluster } from './cluster.js'
+import { connectScenarioCluster } from './scenario-cluster.js'
+import { parseCheckScenario, scenarioHook, withRestore, type CheckScenario, type ScenarioCluster, type SignalTarget } from './scenario.js'
 import { DEFAULT_MEASURE_SLEEP_SECONDS } from './measure.js'
 import { measure, measurementJson } from './measurement.js'
 import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions } from './run.js'
@@ -47,9 +48,12 @@ the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if i
                       Ctrl-C), and the result is the prestop-sleep to set and the kubectl line to set it
   --measure-sleep D   the measuring pause (default ${DEFAULT_MEASURE_SLEEP_SECONDS}s); must be longer than the delay
   --json FILE         also write the result (per-Pod moments, delay, recommendation, report) as JSON
-  --svg FILE          also draw each old Pod's timeline (deletion, endpoint, last answer, SIGTERM, exit)`
+  --svg FILE          also draw each old Pod's timeline (deletion, endpoint, last answer, SIGTERM, exit)
+  --scenario S        restart (default), scale-in (to 1 replica as an HPA does, then back to what it
+                      was, also on failure and Ctrl-C), or evict (each Pod through the Eviction API,
+                      waiting while a PodDisruptionBudget refuses)`
 
-const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig', 'url', 'identify', 'measure-sleep', 'json', 'svg'], ['measure'])
+const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario'], ['measure'])
 
 type Flags = Partial<Record<Exclude<keyof typeof FLAGS, 'measure'>, string>> & { measure?: boolean }
 
@@ -70,7 +74,7 @@ function seconds (flag: string, text: string | undefined, fallback: number): num
 export interface CheckOutputs { kubeconfig: string | undefined, json: string | undefined, svg: string | undefined }
 
 /** The check's options from flags; throws ConfigError (exit 2) naming the first bad one. */
-export function readCheckOptions (argv: readonly string[]): CheckOptions & CheckOutputs {
+export function readCheckOptions (argv: readonly string[]): CheckOptions & CheckOutputs & { scenario?: CheckScenario } {
   const flags = parseFlags(argv, FLAGS) as Flags
   const namespace = required(flags, 'namespace')
   const deployment = required(flags, 'deployment')
@@ -99,11 +103,13 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
     throw new ConfigError(`--${(err as Error).message}`)
   }
   for (const flag of ['json', 'svg'] as const) if (flags[flag]?.trim() === '') throw new ConfigError(`--${flag} must name a file`)
+  const scenario = flags.scenario === undefined ? undefined : parseCheckScenario(flags.scenario)
+  if (measureSleep !== undefined && scenario !== undefined && scenario !== 'restart') throw new ConfigError(`--measure measures a rollout: it goes with --scenario restart, not ${scenario}`)
   return {
     namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,
     ...(flags.url === undefined ? {} : { url: flags.url }),
     ...(measureSleep === undefined ? {} : { measureSleepSeconds: measureSleep }),
-    kubeconfig: flags.kubeconfig, json: flags.json, svg: flags.svg
+    kubeconfig: flags.kubeconfig, json: flags.json, svg: flags.svg, ...(scenario === undefined ? {} : { scenario })
   }
 }
 
@@ -114,18 +120,30 @@ export const realClock: Omit<CheckEnv, 'log'> = {
   runLocalLoad: async ({ identify, ...load }) => toJsonReport(await runLoad({ ...load, keepAlive: false, identify: parseIdentify(identify) }))
 }
 
+/** The exit code after Ctrl-C (128 + SIGINT), once what was changed is put back. */
+const INTERRUPTED = 130
+
+/** Where the Io catches Ctrl-C (the CLI's), withRestore leaves the process's signals to it. */
+const IO_OWNS_SIGNALS: SignalTarget = { once: () => undefined, off: () => undefined, exit: () => undefined }
+
 /** Runs `lameduck check`; resolves with the exit code. `connect` and `clock` are for tests. */
-export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster = connectCheckCluster, clock: Omit<CheckEnv, 'log'> = realClock): Promise<number> {
-  const { kubeconfig, json, svg, ...options } = readCheckOptions(argv)
+export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> = connectScenarioCluster, clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
+  const { kubeconfig, json, svg, scenario = 'restart', ...options } = readCheckOptions(argv)
   const cluster = connect(kubeconfig)
   io.stderr(`${options.measureSleepSeconds === undefined ? 'checking' : 'measuring'} deployment ${options.namespace}/${options.deployment} through ${options.url ?? `Service ${options.service}`} on ${cluster.server}\n`)
   const log = (line: string): void => { io.stderr(`${line}\n`) }
-  // Ctrl-C once: stop waiting and put back what was changed; a second one is not caught.
+  const hook = scenarioHook(scenario, options, cluster, { log })
+  // Ctrl-C once, where the Io catches it: the run stops waiting and everything is put back (the
+  // measuring override by runCheck, a scenario's change by withRestore); a second one is not caught.
   let interrupted = false
   const release = io.onInterrupt?.(() => { interrupted = true; release?.(); log('interrupted: putting back what was changed (Ctrl-C again to leave it as it is)') })
   let result
   try {
-    result = await runCheck(options, cluster, { ...clock, log, interrupted: () => interrupted })
+    result = await withRestore(() => hook.restore(), async () => await runCheck({ ...options, ...(hook.disrupt === undefined ? {} : { disrupt: hook.disrupt }) }, cluster, { ...clock, log, interrupted: () => interrupted }), log, signals ?? (release === undefined ? process : IO_OWNS_SIGNALS))
+  } catch (err) {
+    if (!interrupted) throw err
+    io.stderr(`lameduck check: ${(err as Error).message}\n`)
+    return INTERRUPTED
   } finally {
     release?.()
   }

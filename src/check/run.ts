@@ -14,6 +14,7 @@ import { createObservation, observePods, observeSlices, type Observation, type P
 import { checkRestartable, checkServiceSelectsDeployment, jobState, loadStarted, oldPodsGone, restartPatch, rolloutState, selectorString, type WaitState } from './rollout.js'
 import { extractReport } from './verdict.js'
 import type { JsonReport } from '../load/report.js'
+import type { DisruptContext } from './scenario.js'
 
 /** The cluster calls `runCheck` makes; each failure is an Error whose message says what was being done. */
 export interface CheckCluster {
@@ -70,6 +71,8 @@ export interface CheckOptions {
   url?: string
   /** `--measure`: the pause the measured Pods get. */
   measureSleepSeconds?: number
+  /** Stops the Pods another way than a restart (`--scenario`, scenario.ts). */
+  disrupt?: (ctx: DisruptContext) => Promise<void>
 }
 
 /** A finished check: the Job it ran (none with `url`), the report it read, and the old Pods' moments. */
@@ -130,11 +133,14 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
     const restored = changed ? await cluster.patchDeployment(namespace, o.deployment, restorePatch(original)) : undefined
     changed = false
     if (restored !== undefined) env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}): deployment ${namespace}/${o.deployment} rolls out (generation ${restored.metadata?.generation ?? '?'})`)
+    else if (o.disrupt !== undefined) await o.disrupt({ deployment, podSelector, wait })
     else {
       const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
       env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
     }
-    await rollout()
+    // A scenario's own step waits for what it started; a rollout is waited for here.
+    if (restored !== undefined || o.disrupt === undefined) await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+    await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
     for (const stop of watches.splice(0)) stop()
     if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
     result = { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }

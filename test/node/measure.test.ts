@@ -37,7 +37,7 @@ await kubectl(cluster, ['annotate', 'namespace', NS, 'lameduck.dev/prestop-sleep
 // lameduck's webhook configuration reaches the API server a moment after it is applied: the
 // sample app's Pods must come out mutated (the sleep of 1 s).
 for (let tries = 0; ; tries++) {
-  const pods = await deployAndReadPods(cluster, NS, 2)
+  const pods = await deployAndReadPods(cluster, NS, { scenario: 'rollout', replicas: 2, sleepSeconds: 1, nginxBudgetSeconds: 0 })
   if (pods.every(p => (p.metadata as { annotations?: Record<string, string> }).annotations?.['lameduck.dev/injected']?.startsWith('sleep=1s ') === true)) break
   if (tries > 20) throw new Error('the sample app\'s Pods were not mutated')
   await kubectl(cluster, ['rollout', 'restart', 'deployment/web', '-n', NS])

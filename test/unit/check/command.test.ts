@@ -45,7 +45,8 @@ t.test('a bad flag is one line and exit 2', async t => {
     [[...REQUIRED, '--measure-sleep', '30s'], '--measure-sleep goes with --measure'],
     [[...REQUIRED, '--measure', '--measure-sleep', '0'], '--measure-sleep must be above 0'],
     [[...REQUIRED, '--json', ' '], '--json must name a file'],
-    [[...REQUIRED, '--svg', ''], '--svg must name a file']
+    [[...REQUIRED, '--svg', ''], '--svg must name a file'],
+    [[...REQUIRED, '--measure', '--scenario', 'scale-in'], '--measure measures a rollout: it goes with --scenario restart, not scale-in']
   ]
   for (const [argv, message] of cases) {
     const out = io()
@@ -168,9 +169,10 @@ t.test('Ctrl-C: the run stops waiting and puts back what it changed; the handler
   let handler: (() => void) | undefined
   let released = 0
   const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => { released++ } } })
-  const run = runCheckCommand([...REQUIRED, '--measure'], interruptible, () => cluster, { now: () => 0, sleep: async () => { handler?.() } })
-  await t.rejects(run, { message: 'interrupted while waiting for deployment web to roll out' })
+  const code = await runCheckCommand([...REQUIRED, '--measure'], interruptible, () => cluster, { now: () => 0, sleep: async () => { handler?.() } })
+  t.equal(code, 130, 'the exit code of an interrupted command')
   t.match(out.err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
+  t.match(out.err, /lameduck check: interrupted while waiting for deployment web to roll out\n$/)
   t.same(patches.at(-1), { spec: { template: { metadata: { annotations: { 'lameduck.dev/prestop-sleep': null } } } } })
   t.ok(released >= 1, 'a second Ctrl-C is not caught')
 })
@@ -188,4 +190,18 @@ t.test('--url: the load from here (the real one, against a loopback server that 
   t.match(out.err, new RegExp(`checking deployment shop/web through ${url.replaceAll('.', '\\.')} on`))
   t.match(out.out, /Replicas\s+\[name:answers\]\s+web-old:50/)
   t.match(out.out, /Propagation delay through http:\/\/127\.0\.0\.1:\d+\/:/)
+})
+
+t.test('Ctrl-C with --scenario scale-in, where the Io catches it: the replicas are put back too, and the process\'s signals are left alone', async t => {
+  const out = io()
+  const { cluster, patches } = measuredCluster(30)
+  let handler: (() => void) | undefined
+  const before = process.listenerCount('SIGINT')
+  let during = -1
+  const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => undefined } })
+  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 1 }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1 } })
+  const code = await runCheckCommand([...REQUIRED, '--scenario', 'scale-in'], interruptible, () => cluster, { now: () => 0, sleep: async () => { during = process.listenerCount('SIGINT'); handler?.() } })
+  t.equal(code, 130)
+  t.equal(during, before, 'withRestore did not listen to the process as well')
+  t.same(patches, [{ spec: { replicas: 1 } }, { spec: { replicas: 3 } }], 'scaled in, then back')
 })
