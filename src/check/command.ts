@@ -124,7 +124,8 @@ export const realClock: Omit<CheckEnv, 'log'> = {
 const INTERRUPTED = 130
 
 /** Where the Io catches Ctrl-C (the CLI's), withRestore leaves the process's signals to it. */
-const IO_OWNS_SIGNALS: SignalTarget = { once: () => undefined, off: () => undefined, exit: () => undefined }
+const ignore = (): undefined => undefined
+const IO_OWNS_SIGNALS: SignalTarget = { once: ignore, off: ignore, exit: ignore }
 
 /** Runs `lameduck check`; resolves with the exit code. `connect` and `clock` are for tests. */
 export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> = connectScenarioCluster, clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
