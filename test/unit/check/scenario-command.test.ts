@@ -31,6 +31,7 @@ function cluster (calls: string[], withEviction = true): CheckCluster & { evictP
     listPods: async (_ns, selector) => selector.startsWith('job-name=') ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }] : [{ metadata: { name: 'web-1' } }],
     patchDeployment: async (_ns, _name, patch) => { calls.push(`patch ${JSON.stringify(patch)}`); return ready },
     readLog: async () => `${report}\n`,
+    watch: async () => () => undefined,
     ...(withEviction ? { evictPod: async (_ns: string, name: string) => { calls.push(`evict ${name}`); return 'evicted' as const } } : {})
   }
 }
