@@ -4,9 +4,12 @@
  */
 import { ConfigError, parseFlags } from '../src/common/flags.js'
 import { parseDuration } from '../src/admission/duration.js'
+import { parseScenarios, SCENARIOS, type Scenario } from './scenarios.js'
 
 /** What one demo run does. */
 export interface DemoOptions {
+  /** The ways Pods are stopped, each run without and with lameduck (demo/scenarios.ts). */
+  readonly scenarios: readonly Scenario[]
   /** Requests per second of the load, on each path (ClusterIP and nginx). */
   readonly rate: number
   /** Replicas of the sample app, each replaced once per rollout. */
@@ -36,21 +39,26 @@ On this machine, end to end, as root: a real local cluster (etcd, kube-apiserver
 kube-controller-manager, kube-scheduler) with a real node (kubelet, containerd, runc, CNI bridge,
 kube-proxy), lameduck's image built from the Dockerfile, lameduck installed from manifests/ with
 lameduck certs, a namespace "shop" that opts in and one that does not, and in each a sample app
-that drains on SIGTERM. Then \`kubectl rollout restart\` of the app under load, in both namespaces,
+that drains on SIGTERM. Then a scenario under load (default: \`kubectl rollout restart\` of the app), in both namespaces,
 on two paths at once: a Pod running lameduck load through the Service's ClusterIP, and this machine
 through nginx, which follows the EndpointSlices the way ingress-nginx or an ALB does. Only nginx's
 propagation delay is simulated. Debian packages it needs are installed first (or named).
 
+  --scenario S             ${SCENARIOS.join('|')}|all, or a comma-separated list (default rollout):
+                           a rolling update; a scale-in to 1 replica (as an HPA); evictions one Pod
+                           at a time through the Eviction API with a PodDisruptionBudget (as a drain
+                           or Karpenter); a rolling update of Pods running nginx, with slow requests
   --rate N                 requests per second on each path (default 200)
   --replicas N             replicas of the sample app, 1-10 (default 3)
   --propagation-delay D    how late nginx learns of an EndpointSlice change, e.g. 3s (default 3s)
   --retries                let nginx retry a failed request on another backend, to show what that hides
   --keep                   leave the cluster running at the end (stop it with npm run cluster:down)
-  --json FILE              also write {"without": {...}, "with": {...}} to FILE
+  --json FILE              also write {"SCENARIO": {"without": {...}, "with": {...}}, ...} to FILE
   --out DIR                where nginx and the timeline picture go (default ${DEFAULT_OUT})
   --help                   this text`
 
 const FLAGS = {
+  scenario: { type: 'string' },
   rate: { type: 'string' },
   replicas: { type: 'string' },
   'propagation-delay': { type: 'string' },
@@ -61,7 +69,7 @@ const FLAGS = {
   help: { type: 'boolean' }
 } as const
 
-type Flags = Partial<{ rate: string, replicas: string, 'propagation-delay': string, retries: boolean, keep: boolean, json: string, out: string, help: boolean }>
+type Flags = Partial<{ scenario: string, rate: string, replicas: string, 'propagation-delay': string, retries: boolean, keep: boolean, json: string, out: string, help: boolean }>
 
 /** A number from `text` within [min, max], whole if asked; `fallback` when the flag is absent. */
 function numberFlag (name: string, text: string | undefined, fallback: number, { min, max, whole }: { min: number, max: number, whole: boolean }): number {
@@ -87,6 +95,7 @@ export function readDemoCommand (argv: readonly string[]): DemoCommand {
   return {
     help: false,
     options: Object.freeze({
+      scenarios: Object.freeze(parseScenarios(flags.scenario ?? 'rollout')),
       rate: numberFlag('rate', flags.rate, 200, { min: 10, max: 2000, whole: false }),
       replicas: numberFlag('replicas', flags.replicas, 3, { min: 1, max: 10, whole: true }),
       propagationDelay: delay,

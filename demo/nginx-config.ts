@@ -15,6 +15,8 @@ export interface NginxConfigInput {
   upstreams: readonly string[]
   /** Retry a failed request on another backend, as nginx does by default (`--retries`). */
   retries: boolean
+  /** How long a backend may take to answer (default 10 s; the nginx scenario's slow requests take longer). */
+  readTimeoutSeconds?: number
 }
 
 /**
@@ -28,7 +30,7 @@ const TEMP_PATHS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
 
 /** The nginx.conf text; throws when there is no upstream (nginx refuses an empty upstream block). */
 export function renderNginxConfig (input: NginxConfigInput): string {
-  const { prefix, listenPort, upstreams, retries } = input
+  const { prefix, listenPort, upstreams, retries, readTimeoutSeconds = 10 } = input
   if (upstreams.length === 0) throw new Error('nginx needs at least one upstream')
   const servers = upstreams.map(address => `    server ${address} max_fails=0;`).join('\n')
   const temps = TEMP_PATHS.map(kind => `  ${kind}_temp_path ${prefix}/tmp/${kind};`).join('\n')
@@ -40,8 +42,8 @@ daemon off;
 worker_processes 1;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log notice;
-# Old workers finish their requests after a reload, but never hold the demo up for long.
-worker_shutdown_timeout 10s;
+# Old workers finish their requests after a reload (the slowest ones too), but never hold the demo up for long.
+worker_shutdown_timeout ${readTimeoutSeconds}s;
 
 events {
   worker_connections 1024;
@@ -69,7 +71,7 @@ ${servers}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_connect_timeout 2s;
-      proxy_read_timeout 10s;
+      proxy_read_timeout ${readTimeoutSeconds}s;
 ${nextUpstream}
     }
   }

@@ -24,9 +24,11 @@ export interface PodLoad {
 interface PodStatus { status?: { phase?: string, containerStatuses?: Array<{ state?: { running?: unknown } }> } }
 
 /** Starts the Job against `url` and resolves once its container runs. */
-export async function startPodLoad (cluster: Cluster, o: { namespace: string, url: string, rate: number, durationSeconds: number }): Promise<PodLoad> {
+export async function startPodLoad (cluster: Cluster, o: { namespace: string, url: string, rate: number, durationSeconds: number, timeoutSeconds?: number, name?: string }): Promise<PodLoad> {
   const job = buildLoadJob({ namespace: o.namespace, deployment: 'web', url: o.url, rate: o.rate, durationSeconds: o.durationSeconds, image: LAMEDUCK_IMAGE })
-  job.metadata!.generateName = 'demo-load-'
+  job.metadata!.generateName = `${o.name ?? 'demo-load'}-`
+  // Slow requests need a longer per-request limit than the load's default.
+  if (o.timeoutSeconds !== undefined) job.spec!.template.spec!.containers[0]!.args!.push('--timeout', `${o.timeoutSeconds}s`)
   const name = (await kubectl(cluster, ['create', '-f', '-', '-o', 'jsonpath={.metadata.name}'], JSON.stringify(job))).trim()
   const pods = async (): Promise<PodStatus[]> => (JSON.parse(await kubectl(cluster, ['get', 'pods', '-n', o.namespace, '-l', `job-name=${name}`, '-o', 'json'])) as { items: PodStatus[] }).items
   const deadline = Date.now() + 120_000

@@ -6,7 +6,8 @@
  * does what a well-behaved app does: it stops accepting connections, finishes the requests in flight
  * (answering them with `Connection: close`), closes idle keep-alive connections, and exits 0. What it
  * cannot know is that a load balancer may still send it new connections after that: that is the gap
- * lameduck's preStop pause covers.
+ * lameduck's preStop pause covers. `/slow?ms=N` waits N ms (at most a minute) before answering: a
+ * slow request, for the demo's nginx scenario.
  *
  *   POD_NAME=web-abc12 PORT=8080 node sample-app.ts
  */
@@ -19,6 +20,14 @@ const port = Number(process.env.PORT ?? '8080')
 const name = process.env.POD_NAME ?? hostname()
 const log = (msg: string): void => { console.log(`${new Date().toISOString()} ${name} ${msg}`) }
 
+/** The wait `/slow?ms=N` asks for, or undefined for any other path. */
+function slowMs (url: string | undefined): number | undefined {
+  const parsed = new URL(url ?? '/', 'http://app')
+  if (parsed.pathname !== '/slow') return undefined
+  const ms = Number(parsed.searchParams.get('ms') ?? '3000')
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 60_000) : 3000
+}
+
 let closing = false
 let inFlight = 0
 const payload = Buffer.alloc(4096, name)
@@ -26,7 +35,7 @@ const payload = Buffer.alloc(4096, name)
 const server = createServer((req, res) => {
   inFlight++
   void (async () => {
-    await sleep(2 + Math.random() * 8)
+    await sleep(slowMs(req.url) ?? 2 + Math.random() * 8)
     const digest = createHash('sha256').update(payload).update(String(Date.now())).digest('hex').slice(0, 12)
     // While shutting down, ask the client not to reuse this connection.
     if (closing) res.setHeader('connection', 'close')

@@ -26,6 +26,8 @@ export interface RunSummary {
   p99Ms: number
   /** Requests nginx sent to more than one backend (only with `--retries`): failures it hid. */
   retried: number
+  /** The slow requests among `requests` (the nginx scenario only): how many, and how many of them failed. */
+  slow?: { requests: number, failed: number }
   /** Every status or error kind, with its count. */
   statuses: Record<string, number>
   events: RunEvent[]
@@ -41,20 +43,27 @@ export function countRetried (accessLog: string): number {
   return retried
 }
 
-/** The summary of a run: its load report, nginx's access log, and what happened to its replicas. */
-export function summarizeRun (report: JsonReport, accessLog: string, events: readonly RunEvent[]): RunSummary {
+/**
+ * The summary of a run: its load report, nginx's access log, what happened to its replicas, and the
+ * report of the slow requests sent besides the load, if any: they count in `requests`, `failed` and
+ * the statuses, and `slow` says how many they were; the p99 is the load's alone.
+ */
+export function summarizeRun (report: JsonReport, accessLog: string, events: readonly RunEvent[], slow?: JsonReport): RunSummary {
+  const statuses: Record<string, number> = { ...report.statuses }
+  for (const [label, n] of Object.entries(slow?.statuses ?? {})) statuses[label] = (statuses[label] ?? 0) + n
   const count = (match: (label: string) => boolean): number =>
-    Object.entries(report.statuses).reduce((sum, [label, n]) => match(label) ? sum + n : sum, 0)
+    Object.entries(statuses).reduce((sum, [label, n]) => match(label) ? sum + n : sum, 0)
   return {
-    requests: report.requests,
-    failed: report.failed,
+    requests: report.requests + (slow?.requests ?? 0),
+    failed: report.failed + (slow?.failed ?? 0),
     '5xx': count(label => /^5\d\d$/.test(label)),
     resets: count(label => label === 'reset'),
     refused: count(label => label === 'refused'),
     timeouts: count(label => label === 'timeout'),
     p99Ms: report.latencyMs.p99,
     retried: countRetried(accessLog),
-    statuses: { ...report.statuses },
+    ...(slow === undefined ? {} : { slow: { requests: slow.requests, failed: slow.failed } }),
+    statuses,
     events: [...events].sort((a, b) => a.tMs - b.tMs)
   }
 }

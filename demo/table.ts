@@ -18,6 +18,7 @@ const ROWS: ReadonlyArray<[string, (s: RunSummary) => string]> = [
   ['  5xx', s => String(s['5xx'])],
   ['  resets', s => String(s.resets)],
   ['  refused, timeouts', s => `${s.refused}, ${s.timeouts}`],
+  ['  slow requests cut', s => s.slow === undefined ? '-' : `${s.slow.failed} of ${s.slow.requests}`],
   ['p99 latency', s => formatMs(s.p99Ms)],
   ['retried by nginx', s => String(s.retried)]
 ]
@@ -27,18 +28,44 @@ function percent (part: number, whole: number): string {
   return whole === 0 ? '-' : `${(part * 100 / whole).toFixed(2)}%`
 }
 
+/** One scenario's two runs, for the table of every scenario side by side. */
+export interface ScenarioRow {
+  title: string
+  result: Record<'without' | 'with', { clusterIP: RunSummary, loadBalancer: RunSummary }>
+}
+
+/** `failed of requests`, and the slow requests cut when there were any. */
+function failedOf (s: RunSummary): string {
+  return `${s.failed} of ${s.requests}${s.slow === undefined ? '' : ` (${s.slow.failed} of ${s.slow.requests} slow)`}`
+}
+
+/** The scenarios side by side: one row each, failed of requests on each path without and with lameduck. */
+export function formatScenarioTable (rows: readonly ScenarioRow[]): string {
+  const paths = [['clusterIP', 'through the ClusterIP'], ['loadBalancer', 'through nginx']] as const
+  const runs = ['without', 'with'] as const
+  return render([
+    ['', ...runs.flatMap(id => paths.map(() => RUN_TITLES[id]))],
+    ['', ...runs.flatMap(() => paths.map(([, title]) => title))],
+    ...rows.map(row => [row.title, ...runs.flatMap(id => paths.map(([path]) => failedOf(row.result[id][path])))])
+  ])
+}
+
 /**
  * The table: one row per number, one right-aligned column per run and path, under a two-line
  * heading. The retries row shows only when nginx retried something, since only then is there
  * anything hidden to show.
  */
 export function formatTable (columns: readonly TableColumn[]): string {
-  const rows = ROWS.filter(([name]) => name !== 'retried by nginx' || columns.some(c => c.summary.retried > 0))
-  const table: string[][] = [
+  const rows = ROWS.filter(([name]) => (name !== 'retried by nginx' || columns.some(c => c.summary.retried > 0)) && (name !== '  slow requests cut' || columns.some(c => c.summary.slow !== undefined)))
+  return render([
     ['', ...columns.map(c => c.title[0])],
     ['', ...columns.map(c => c.title[1])],
     ...rows.map(([name, read]) => [name, ...columns.map(c => read(c.summary))])
-  ]
+  ])
+}
+
+/** Rows of cells, right-aligned but the first, under a two-line heading and a rule. */
+function render (table: string[][]): string {
   const widths = table[0]!.map((_, i) => Math.max(...table.map(row => row[i]!.length)))
   const line = (row: string[]): string => row.map((cell, i) => i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)).join('   ').trimEnd()
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1))

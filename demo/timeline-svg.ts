@@ -65,12 +65,54 @@ function panel (run: TimelineRun, y0: number, xOf: (ms: number) => number, yMax:
   return out.join('\n')
 }
 
+/** The height of a picture of `n` panels. */
+const heightOf = (n: number): number => TOP + n * (PANEL + GAP)
+
 /** The SVG document for `runs`, stacked top to bottom on one time axis and one count axis. */
 export function drawTimeline (runs: readonly TimelineRun[]): string {
+  const height = heightOf(runs.length)
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
+    ...timelineBody(runs),
+    '</svg>',
+    ''
+  ].join('\n')
+}
+
+/** One column of the side-by-side picture: a scenario's title and its runs. */
+export interface TimelineColumn { title: string, runs: readonly TimelineRun[] }
+
+/** Above each column, its title. */
+const COLUMN_TITLE = 30
+
+/**
+ * Several scenarios side by side: a column each (its own time and count axes, since a scale-in and
+ * a rollout last differently), under its title. One column is drawTimeline's picture.
+ */
+export function drawColumns (columns: readonly TimelineColumn[]): string {
+  if (columns.length === 1) return drawTimeline(columns[0]!.runs)
+  const width = WIDTH * columns.length
+  const height = COLUMN_TITLE + Math.max(0, ...columns.map(c => heightOf(c.runs.length)))
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    ...columns.flatMap((column, i) => [
+      `<text x="${i * WIDTH + LEFT}" y="22" font-size="16" font-weight="bold">${escape(column.title)}</text>`,
+      `<svg class="column" x="${i * WIDTH}" y="${COLUMN_TITLE}" width="${WIDTH}" height="${heightOf(column.runs.length)}">`,
+      ...timelineBody(column.runs),
+      '</svg>'
+    ]),
+    '</svg>',
+    ''
+  ].join('\n')
+}
+
+/** The legend and the panels of `runs`, on one time axis and one count axis. */
+function timelineBody (runs: readonly TimelineRun[]): string[] {
   const endMs = Math.max(1000, ...runs.map(run => run.timeline.length * run.bucketMs), ...runs.flatMap(run => run.events.map(e => e.tMs)))
   const yMax = Math.max(1, ...runs.flatMap(run => run.timeline.map(b => b.requests)))
   const xOf = (ms: number): number => LEFT + ms / endMs * (WIDTH - LEFT - RIGHT)
-  const height = TOP + runs.length * (PANEL + GAP)
   // About 7 px a character at 12 px: each entry starts after the previous one's label.
   let x = LEFT
   const legend = LEGEND.map(([kind, label]) => {
@@ -78,12 +120,5 @@ export function drawTimeline (runs: readonly TimelineRun[]): string {
     x += 16 + label.length * 6.5 + 14
     return entry
   })
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">`,
-    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-    ...legend,
-    ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs)),
-    '</svg>',
-    ''
-  ].join('\n')
+  return [...legend, ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs))]
 }

@@ -29,6 +29,8 @@ import { terminationPlan, type StoredPod } from './plan.js'
 import { startPodLoad } from './pod-load.js'
 import type { RunEvent } from './summary.js'
 import { APP_PORT, kubectl } from './workloads.js'
+import { disrupt } from './disrupt.js'
+import type { Scenario } from './scenarios.js'
 
 /** Load before the restart. */
 const WARMUP_MS = 3000
@@ -40,13 +42,17 @@ export interface UnderLoadOptions {
   durationSeconds: number
   propagationDelayMs: number
   retries: boolean
+  /** What happens to the Deployment `web` under load. */
+  scenario: Scenario
+  /** Slow requests besides the load, on each path (the nginx scenario): each `ms` long, `rate` a second. */
+  slow?: { ms: number, rate: number }
   /** This run's directory: nginx's prefix. */
   dir: string
   log: (line: string) => void
 }
 
 /** What one path of a run came to; event times are from that path's own start. */
-export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[] }
+export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
 /** Both paths, and the kubelet's events as the API server has them. */
 export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number }
@@ -75,7 +81,7 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
 
   const initial = endpointsOf(slices.list(), APP_PORT.name)
   const [port] = await freePorts(1) as [number]
-  const nginx = await startNginx(children, { prefix: join(o.dir, 'nginx'), port, upstreams: readyAddresses(initial), retries: o.retries })
+  const nginx = await startNginx(children, { prefix: join(o.dir, 'nginx'), port, upstreams: readyAddresses(initial), retries: o.retries, ...(o.slow === undefined ? {} : { readTimeoutSeconds: Math.ceil(o.slow.ms / 1000) + 10 }) })
   log(`nginx on ${nginx.url} in front of ${readyAddresses(initial).join(', ')}; it follows the EndpointSlices ${o.propagationDelayMs / 1000}s late`)
 
   // The load balancer: every EndpointSlice change reaches nginx after the propagation delay.
@@ -122,18 +128,25 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   t0 = performance.now()
   const wallStart = Date.now()
   const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
+  // The slow requests start with the load, at a low rate, so that some are in flight at every deletion.
+  const slowPath = o.slow === undefined ? undefined : `slow?ms=${o.slow.ms}`
+  const slowTimeoutSeconds = o.slow === undefined ? 0 : Math.ceil(o.slow.ms / 1000) + 10
+  const slowPod = o.slow === undefined ? undefined : await startPodLoad(cluster, { namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds: o.durationSeconds, timeoutSeconds: slowTimeoutSeconds, name: 'demo-slow' })
+  const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
+  if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)
-  log(`${at()}  kubectl rollout restart deployment/web -n ${namespace}`)
-  await kubectl(cluster, ['rollout', 'restart', 'deployment/web', '-n', namespace])
-  await kubectl(cluster, ['rollout', 'status', 'deployment/web', '-n', namespace, '--timeout=300s'])
+  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) })
   // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
   while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
-  log(`${at()}  rollout done: every old Pod is gone`)
+  log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
   const podReport = await podLoad.report()
   log(`${at()}  load through the ClusterIP done: ${podReport.requests} requests, ${podReport.failed} failed`)
+  const slowLb = slowHost === undefined ? undefined : toJsonReport(await slowHost)
+  const slowReport = await slowPod?.report()
+  if (slowLb !== undefined && slowReport !== undefined) log(`${at()}  slow requests: ${slowLb.failed} of ${slowLb.requests} failed through nginx, ${slowReport.failed} of ${slowReport.requests} through the ClusterIP`)
   for (const timer of timers) clearTimeout(timer)
   watching = false
   await Promise.all([pods.stop(), slices.stop()])
@@ -149,8 +162,8 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     .map(e => `${`+${(e.t / 1000).toFixed(0)}s`.padStart(5)}  kubelet  ${e.line}`)
   const eventsFrom = (start: number): RunEvent[] => marks.map(m => ({ tMs: m.at - start, kind: m.kind, pod: m.pod }))
   return {
-    clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt) },
-    loadBalancer: { report: lb, accessLog, events: eventsFrom(t0) },
+    clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
+    loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
     rolloutDoneMs
   }

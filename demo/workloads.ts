@@ -12,8 +12,11 @@ import type { Cluster } from '../control-plane/cluster.js'
 import { createNamespace } from '../control-plane/namespaces.js'
 import { repoRoot } from '../control-plane/paths.js'
 import { LAMEDUCK_IMAGE } from '../control-plane/images/lameduck-image.js'
+import { NGINX_IMAGE } from '../control-plane/images/nginx-image.js'
 import { BUDGET_ANNOTATION, INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION, SLEEP_ANNOTATION } from '../src/admission/keys.js'
 import type { StoredPod } from './plan.js'
+import { scenarioObjects } from './scenario-objects.js'
+import type { Scenario } from './scenarios.js'
 import { podView, type PodLike } from './pod-view.js'
 
 /** The namespace that opts in, and the one that does not. */
@@ -29,10 +32,10 @@ export async function kubectl (cluster: Cluster, args: string[], input?: string,
   return result.stdout
 }
 
-/** The sample app's Pod template: Node from lameduck's image runs the script from the ConfigMap. */
-function podTemplate (): { metadata: object, spec: object } {
+/** The sample app's Pod template (label `app`): Node from lameduck's image runs the script from the ConfigMap. */
+export function podTemplate (app = 'web'): { metadata: object, spec: object } {
   return {
-    metadata: { labels: { app: 'web' } },
+    metadata: { labels: { app } },
     spec: {
       containers: [{
         name: 'web',
@@ -76,19 +79,31 @@ export async function dryRunInShop (cluster: Cluster): Promise<{ view: string, w
   }
 }
 
-/** The sample app in `namespace`: ConfigMap, Deployment `web` with `replicas`, Service `web`; resolves with its Pods as stored, once Ready. */
-export async function deployAndReadPods (cluster: Cluster, namespace: string, replicas: number): Promise<StoredPod[]> {
+/** What `deployAndReadPods` deploys besides the namespace: see scenario-objects.ts. */
+export interface DeployOptions { scenario: Scenario, replicas: number, sleepSeconds: number, nginxBudgetSeconds: number }
+
+/**
+ * The scenario's objects in `namespace` (the Deployment `web` and its Service, and what the scenario
+ * adds); resolves with `web`'s Pods as stored, once every Deployment is Ready.
+ */
+export async function deployAndReadPods (cluster: Cluster, namespace: string, o: DeployOptions): Promise<StoredPod[]> {
   const script = await readFile(join(repoRoot, 'demo/sample-app.ts'), 'utf8')
-  const objects = [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sample-app', namespace }, data: { 'sample-app.ts': script } },
-    {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace },
-      spec: { replicas, selector: { matchLabels: { app: 'web' } }, strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, template: podTemplate() }
-    },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace }, spec: { selector: { app: 'web' }, ports: [{ name: APP_PORT.name, port: 80, targetPort: APP_PORT.name }] } }
-  ]
+  const objects = scenarioObjects(o.scenario, { namespace, replicas: o.replicas, script, appTemplate: podTemplate, nginxImage: NGINX_IMAGE, sleepSeconds: o.sleepSeconds, nginxBudgetSeconds: o.nginxBudgetSeconds }, namespace === SHOP)
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }))
-  await kubectl(cluster, ['rollout', 'status', '-n', namespace, 'deployment/web', '--timeout=180s'])
+  for (const name of o.scenario === 'nginx' ? ['backend', 'web'] : ['web']) await kubectl(cluster, ['rollout', 'status', '-n', namespace, `deployment/${name}`, '--timeout=180s'])
   const list = JSON.parse(await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app=web', '-o', 'json'])) as { items: StoredPod[] }
   return list.items
+}
+
+/**
+ * Removes what a scenario deployed in `namespace` and waits until its Pods are gone, so that the
+ * next scenario starts from nothing (and no Pod of this one is still shutting down in its timeline).
+ */
+export async function removeScenario (cluster: Cluster, namespace: string): Promise<void> {
+  await kubectl(cluster, ['delete', '-n', namespace, 'deployment/web', 'deployment/backend', 'poddisruptionbudget/web', 'configmap/sample-app', 'configmap/nginx', '--ignore-not-found'])
+  const deadline = Date.now() + 120_000
+  while ((await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app in (web,backend)', '-o', 'name'])).trim() !== '') {
+    if (Date.now() > deadline) throw new Error(`the Pods of the last scenario in ${namespace} were still there 120 s after their Deployments were deleted`)
+    await sleep(500)
+  }
 }

@@ -1,11 +1,12 @@
 /**
  * The cluster side of `lameduck check`, over @kubernetes/client-node (1.4): read the Deployment and
- * Service, create the load Job, patch the restart, list Pods, read the load Pod's log. Every failure
+ * Service, create the load Job, patch the restart, list and watch Pods, watch EndpointSlices, read
+ * the load Pod's log. Every failure
  * is one line saying what was being done and what the API server (or the network) said.
  */
 import http from 'node:http'
 import https from 'node:https'
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
 import { explain, loadKubeConfig } from '../common/cluster.js'
 import type { CheckCluster } from './run.js'
 
@@ -58,7 +59,11 @@ export function connectCheckCluster (kubeconfig: string | undefined): CheckClust
     },
     readJob: async (namespace, name) => await call(`reading Job ${namespace}/${name}`, async () => await batch.readNamespacedJob({ namespace, name })),
     listPods: async (namespace, labelSelector) => (await call(`listing Pods in ${namespace} (${labelSelector})`, async () => await core.listNamespacedPod({ namespace, labelSelector }))).items,
-    patchDeployment: async (namespace, name, body) => await call(`restarting deployment ${namespace}/${name}`, async () => await apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch)),
-    readLog: async (namespace, name, container) => await call(`reading the log of Pod ${namespace}/${name}`, async () => await getLog(config, server, namespace, name, container))
+    patchDeployment: async (namespace, name, body) => await call(`patching deployment ${namespace}/${name}`, async () => await apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch)),
+    readLog: async (namespace, name, container) => await call(`reading the log of Pod ${namespace}/${name}`, async () => await getLog(config, server, namespace, name, container)),
+    watch: async (path, labelSelector, onEvent, onEnd) => {
+      const controller = await call(`watching ${path} (${labelSelector})`, async () => await new Watch(config).watch(path, { labelSelector }, onEvent, (err: unknown) => { onEnd(err === null || err === undefined ? undefined : explain(err, `watching ${path}`, server)) }))
+      return () => { controller.abort() }
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface LoadJobOptions {
   rate: number
   durationSeconds: number
   image: string
+  /** `lameduck load --identify`: how answers say which replica sent them. */
+  identify?: string
 }
 
 /** `http://SERVICE.NAMESPACE.svc:PORT/PATH`: the Service's cluster DNS name, resolved in any namespace. */
@@ -75,7 +77,7 @@ export function buildLoadJob (o: LoadJobOptions): V1Job {
             image: o.image,
             // --no-keep-alive: every request a new connection, so each one goes where kube-proxy routes it now;
             // a kept-alive connection would stay pinned to the Pod it first reached.
-            args: ['load', '--url', o.url, '--rate', String(o.rate), '--duration', `${o.durationSeconds}s`, '--no-keep-alive', '--json', '-'],
+            args: ['load', '--url', o.url, '--rate', String(o.rate), '--duration', `${o.durationSeconds}s`, '--no-keep-alive', ...(o.identify === undefined ? [] : ['--identify', o.identify]), '--json', '-'],
             resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }
           }]

@@ -1,13 +1,20 @@
 /**
- * `lameduck check`, the steps: start a load Job against the Service, restart the Deployment once the
- * load runs, wait for the rollout and for the old Pods to be gone, wait for the load to end, and read
- * its report from the Pod's log. The cluster and the clock are passed in, so tests drive every step.
+ * `lameduck check`, the steps: start a load Job against the Service (or, with `url`, the load from
+ * this process), restart the Deployment once the load runs, wait for the rollout and for the old
+ * Pods to be gone while noting when each one was deleted and left the EndpointSlices, wait for the
+ * load to end, and read its report from the Pod's log. With `measureSleepSeconds`, first give the
+ * Pods a long pause (measure.ts) and make its removal the rollout that is watched. The cluster and
+ * the clock are passed in, so tests drive every step.
  */
-import type { V1Deployment, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
+import type { V1Deployment, V1EndpointSlice, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
+import { SLEEP_ANNOTATION } from '../admission/keys.js'
 import { LOAD_CONTAINER, buildLoadJob, pickServicePort, serviceUrl } from './job.js'
+import { checkOverrideApplied, overridePatch, restorePatch, templateSleep } from './measure.js'
+import { createObservation, observePods, observeSlices, type Observation, type PodTimes } from './observe.js'
 import { checkRestartable, checkServiceSelectsDeployment, jobState, loadStarted, oldPodsGone, restartPatch, rolloutState, selectorString, type WaitState } from './rollout.js'
 import { extractReport } from './verdict.js'
 import type { JsonReport } from '../load/report.js'
+import type { DisruptContext } from './scenario.js'
 
 /** The cluster calls `runCheck` makes; each failure is an Error whose message says what was being done. */
 export interface CheckCluster {
@@ -21,13 +28,26 @@ export interface CheckCluster {
   /** Sends a merge patch; resolves with the patched Deployment. */
   patchDeployment (namespace: string, name: string, patch: object): Promise<V1Deployment>
   readLog (namespace: string, pod: string, container: string): Promise<string>
+  /**
+   * Watches the objects under the list `path` that match `labelSelector`: each event (the ones that
+   * exist come first, as ADDED) goes to `onEvent`; `onEnd` is called if the watch ends unasked (with
+   * the error, if any). Resolves with the function that stops it.
+   */
+  watch (path: string, labelSelector: string, onEvent: (type: string, object: unknown) => void, onEnd: (err: Error | undefined) => void): Promise<() => void>
 }
+
+/** The load run from this process (`--url`): what it is asked. */
+export interface LocalLoad { url: string, rate: number, durationMs: number, identify: string, signal: AbortSignal }
 
 /** Progress lines and the clock. */
 export interface CheckEnv {
   log (line: string): void
   now (): number
   sleep (ms: number): Promise<void>
+  /** True once the user asked to stop (Ctrl-C): the run stops waiting, puts back what it changed, and fails. */
+  interrupted?: () => boolean
+  /** Runs the load from this process (for `url`); resolves with its report. */
+  runLocalLoad?: (load: LocalLoad) => Promise<JsonReport>
 }
 
 /** What to check. */
@@ -45,10 +65,24 @@ export interface CheckOptions {
   timeoutMs: number
   /** Between two reads while waiting (default 1 s). */
   pollMs?: number
+  /** How the load reads which replica answered (`--identify`, load/identify.ts). */
+  identify: string
+  /** Load this URL from this process instead of the Service from a Job (a load balancer's address). */
+  url?: string
+  /** `--measure`: the pause the measured Pods get. */
+  measureSleepSeconds?: number
+  /** Stops the Pods another way than a restart (`--scenario`, scenario.ts). */
+  disrupt?: (ctx: DisruptContext) => Promise<void>
 }
 
-/** A finished check: the Job it ran and the report it read. */
-export interface CheckResult { jobName: string, report: JsonReport }
+/** A finished check: the Job it ran (none with `url`), the report it read, and the old Pods' moments. */
+export interface CheckResult { jobName?: string, url: string, report: JsonReport, pods: PodTimes[] }
+
+/** A load that runs: whether it already ended, and its report once it does. */
+interface StartedLoad { jobName?: string, ended (): Promise<boolean>, report (): Promise<JsonReport>, stop (): void }
+
+/** Load before the restart when it runs from here: every replica answers a few requests first. */
+const LOCAL_WARMUP_MS = 2000
 
 /** Runs the check; rejects with an Error that says what failed or what it was still waiting for. */
 export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: CheckEnv): Promise<CheckResult> {
@@ -61,6 +95,7 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
       if (state.message !== last) env.log(state.message)
       last = state.message
       if (state.done) return
+      if (env.interrupted?.() === true) throw new Error(`interrupted while waiting for ${what}`)
       if (env.now() >= deadline) throw new Error(`timed out after ${o.timeoutMs / 1000}s waiting for ${what}: ${state.message}`)
       await env.sleep(Math.min(o.pollMs ?? 1000, Math.max(0, deadline - env.now())))
     }
@@ -70,25 +105,119 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
   checkRestartable(deployment)
   const service = await cluster.readService(namespace, o.service)
   checkServiceSelectsDeployment(service, deployment)
-  const url = serviceUrl(o.service, namespace, pickServicePort(service, o.port), o.path)
+  const url = o.url ?? serviceUrl(o.service, namespace, pickServicePort(service, o.port), o.path)
   const podSelector = selectorString(deployment.spec?.selector)
+  const rollout = async (): Promise<void> => {
+    await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+    await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
+  }
 
-  const jobName = await cluster.createJob(namespace, buildLoadJob({ namespace, deployment: o.deployment, url, rate: o.rate, durationSeconds: o.durationSeconds, image: o.image }))
+  const measuring = o.measureSleepSeconds
+  const original = templateSleep(deployment)
+  let changed = false
+  let load: StartedLoad | undefined
+  const watches: Array<() => void> = []
+  let result: CheckResult
+  try {
+    if (measuring !== undefined) {
+      env.log(`measuring: the Pods of deployment ${o.deployment} get a ${measuring}s pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${measuring}s${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
+      await cluster.patchDeployment(namespace, o.deployment, overridePatch(measuring))
+      changed = original !== `${measuring}s`
+      await rollout()
+      checkOverrideApplied(await cluster.listPods(namespace, podSelector), measuring)
+    }
+    load = o.url === undefined ? await startJobLoad(o, url, cluster, env, wait) : await startLocalLoad(o, env)
+    const seen = createObservation()
+    watches.push(...await watchOldPods(o, podSelector, seen, cluster, env))
+    // Measuring, the restore is the restart: it replaces the Pods that have the long pause.
+    const restored = changed ? await cluster.patchDeployment(namespace, o.deployment, restorePatch(original)) : undefined
+    changed = false
+    if (restored !== undefined) env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}): deployment ${namespace}/${o.deployment} rolls out (generation ${restored.metadata?.generation ?? '?'})`)
+    else if (o.disrupt !== undefined) await o.disrupt({ deployment, podSelector, wait })
+    else {
+      const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
+      env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
+    }
+    // A scenario's own step waits for what it started; a rollout is waited for here.
+    if (restored !== undefined || o.disrupt === undefined) await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+    await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
+    for (const stop of watches.splice(0)) stop()
+    if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
+    result = { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
+  } catch (err) {
+    if (changed) await putBack(o, original, cluster, env)
+    throw err
+  } finally {
+    for (const stop of watches) stop()
+    load?.stop()
+  }
+  return result
+}
+
+/** Puts the template's annotation back after a failure; if that fails too, says how to do it by hand. */
+async function putBack (o: CheckOptions, original: string | undefined, cluster: CheckCluster, env: CheckEnv): Promise<void> {
+  try {
+    await cluster.patchDeployment(o.namespace, o.deployment, restorePatch(original))
+  } catch (err) {
+    env.log(`could not put back the template's ${SLEEP_ANNOTATION} (${(err as Error).message}); put it back with: kubectl -n ${o.namespace} patch deployment ${o.deployment} --type merge -p '${JSON.stringify(restorePatch(original))}'`)
+    throw err
+  }
+  env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}) of deployment ${o.namespace}/${o.deployment}`)
+}
+
+/**
+ * Watches the Deployment's Pods and the Service's EndpointSlices, noting each old Pod's moments as
+ * the events arrive (within tens of ms; a poll would add its interval). Resolves with the stops.
+ */
+async function watchOldPods (o: CheckOptions, podSelector: string, seen: Observation, cluster: CheckCluster, env: CheckEnv): Promise<Array<() => void>> {
+  let watching = true
+  const ended = (what: string) => (err: Error | undefined): void => {
+    if (watching) env.log(`the watch of ${what} ended${err === undefined ? '' : ` (${err.message})`}: later moments of the old Pods are missed`)
+  }
+  const slices = new Map<string, V1EndpointSlice>()
+  const stops = [
+    await cluster.watch(`/api/v1/namespaces/${o.namespace}/pods`, podSelector, (_type, pod) => { observePods(seen, [pod as V1Pod], env.now()) }, ended('the Pods')),
+    await cluster.watch(`/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`, `kubernetes.io/service-name=${o.service}`, (type, object) => {
+      const slice = object as V1EndpointSlice
+      if (type === 'DELETED') slices.delete(slice.metadata?.name ?? '')
+      else slices.set(slice.metadata?.name ?? '', slice)
+      observeSlices(seen, [...slices.values()], env.now())
+    }, ended('the EndpointSlices'))
+  ]
+  return [() => { watching = false }, ...stops]
+}
+
+type Wait = (what: string, read: () => Promise<WaitState>) => Promise<void>
+
+/** The load Job against the Service, once its Pod runs. */
+async function startJobLoad (o: CheckOptions, url: string, cluster: CheckCluster, env: CheckEnv, wait: Wait): Promise<StartedLoad> {
+  const { namespace } = o
+  const jobName = await cluster.createJob(namespace, buildLoadJob({ namespace, deployment: o.deployment, url, rate: o.rate, durationSeconds: o.durationSeconds, image: o.image, identify: o.identify }))
   env.log(`started load Job ${namespace}/${jobName}: ${o.rate} requests/s for ${o.durationSeconds}s to ${url}`)
   const jobPods = `job-name=${jobName}`
   await wait(`the load Job ${jobName} to start`, async () => loadStarted(await cluster.listPods(namespace, jobPods)))
-
-  const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
-  env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
-  await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
-  await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
-  if ((await cluster.readJob(namespace, jobName).then(jobState)).done) {
-    throw new Error(`the load Job ${jobName} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
+  return {
+    jobName,
+    ended: async () => (await cluster.readJob(namespace, jobName).then(jobState)).done,
+    report: async () => {
+      await wait(`the load Job ${jobName} to finish`, async () => jobState(await cluster.readJob(namespace, jobName)))
+      const pod = (await cluster.listPods(namespace, jobPods))[0]
+      if (pod === undefined) throw new Error(`the load Job ${jobName} has no Pod to read the report from`)
+      return extractReport(await cluster.readLog(namespace, pod.metadata?.name ?? '', LOAD_CONTAINER))
+    },
+    // A Job that is no longer waited for ends at its deadline, and its TTL removes it.
+    stop: () => undefined
   }
+}
 
-  await wait(`the load Job ${jobName} to finish`, async () => jobState(await cluster.readJob(namespace, jobName)))
-  const pod = (await cluster.listPods(namespace, jobPods))[0]
-  if (pod === undefined) throw new Error(`the load Job ${jobName} has no Pod to read the report from`)
-  const report = extractReport(await cluster.readLog(namespace, pod.metadata?.name ?? '', LOAD_CONTAINER))
-  return { jobName, report }
+/** The load from this process, after a short warm-up. */
+async function startLocalLoad (o: CheckOptions, env: CheckEnv): Promise<StartedLoad> {
+  const controller = new AbortController()
+  let ended = false
+  const running = env.runLocalLoad!({ url: o.url!, rate: o.rate, durationMs: o.durationSeconds * 1000, identify: o.identify, signal: controller.signal })
+  // Its failure is read by report(); until then, it must not count as unhandled.
+  running.then(() => { ended = true }, () => { ended = true })
+  env.log(`load from here: ${o.rate} requests/s for ${o.durationSeconds}s to ${o.url!}`)
+  await env.sleep(LOCAL_WARMUP_MS)
+  return { ended: async () => ended, report: async () => await running, stop: () => { controller.abort() } }
 }

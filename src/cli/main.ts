@@ -30,6 +30,7 @@ Commands:
   certs     make or renew the webhook's CA and serving certificate (files, or Secrets and caBundle)
   load      send a fixed-rate load to a URL and report what failed
   check     in a cluster: restart a Deployment under load; pass only if no request failed
+            (--measure: how long its Pods must pause)
   policy    print lameduck as admission policies (Kubernetes 1.36+): no server to run
 
 Run "lameduck <command> --help" for a command's flags.`,
@@ -151,12 +152,19 @@ export async function runCli (argv: readonly string[], io: Io): Promise<number> 
   }
 }
 
+/** Io's onInterrupt for the real process: while `handler` is registered, SIGINT and SIGTERM call it instead of ending the process. */
+export function onProcessInterrupt (handler: () => void): () => void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, handler)
+  return () => { for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, handler) }
+}
+
 /** The bin's entry: the real process's streams and environment. */
 export async function main (argv: readonly string[]): Promise<number> {
   return await runCli(argv, {
     stdout: text => process.stdout.write(text),
     stderr: text => process.stderr.write(text),
     env: process.env,
-    stdin: async () => await readAll(process.stdin)
+    stdin: async () => await readAll(process.stdin),
+    onInterrupt: onProcessInterrupt
   })
 }

@@ -10,4 +10,10 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>
   /** All of standard input, for `-f -`; absent where there is none to read. */
   readonly stdin?: () => Promise<string>
+  /**
+   * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of the process ending there, until the
+   * returned function is called: for a command that must put back what it changed. Absent where
+   * there are no signals to catch.
+   */
+  readonly onInterrupt?: (handler: () => void) => () => void
 }

@@ -2,7 +2,7 @@
  * What a load run came to, as vegeta reports it: a text report for people and a JSON report for
  * `lameduck check` and the demo (timeline pictures, runs side by side). Pure: no clock, no I/O.
  */
-import type { LoadResult } from './run.js'
+import type { LoadResult, ReplicaSeen } from './run.js'
 
 /** Width of a timeline bucket, by when requests were due. */
 export const BUCKET_MS = 100
@@ -36,6 +36,10 @@ export interface JsonReport {
   bucketMs: number
   /** One bucket per `bucketMs` from 0, empty ones included, so index × bucketMs = t. */
   timeline: TimelineBucket[]
+  /** Wall-clock start, ms since the epoch (absent from older writers). */
+  startedAt?: number
+  /** With `--identify`: each replica's first and last answer, in ms from the start, and its count. */
+  replicas?: Record<string, ReplicaSeen>
 }
 
 /** Nearest-rank percentile (0 < p ≤ 100) of ascending `sorted`; 0 for none. */
@@ -90,7 +94,9 @@ export function toJsonReport (result: LoadResult): JsonReport {
     throughput: result.elapsedMs > 0 ? round3(succeeded * 1000 / result.elapsedMs) : 0,
     durationMs: round3(result.durationMs), elapsedMs: round3(result.elapsedMs), aborted: result.aborted,
     bytesIn: result.bytesIn, latencyMs: summarizeLatencies(result.latencyMs), statuses: sortCounts(statuses),
-    errors: sortCounts(result.errorCodes), bucketMs: BUCKET_MS, timeline: buildTimeline(result)
+    errors: sortCounts(result.errorCodes), bucketMs: BUCKET_MS, timeline: buildTimeline(result),
+    ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }),
+    ...(result.replicas === undefined ? {} : { replicas: result.replicas })
   }
 }
 
@@ -124,6 +130,7 @@ export function formatReport (result: LoadResult | JsonReport): string {
     ['Status Codes  [code:count]', counts(r.statuses)],
     ['Error Codes   [code:count]', counts(r.errors)]
   ]
+  if (r.replicas !== undefined) rows.push(['Replicas      [name:answers]', Object.entries(r.replicas).map(([name, seen]) => `${name}:${seen.answers}`).join(' ')])
   if (r.aborted) rows.push(['Aborted', 'yes: the schedule was stopped early'])
   return rows.map(([k, v]) => `${k.padEnd(48)}${v}`.trimEnd()).join('\n') + '\n'
 }
@@ -156,6 +163,12 @@ export function parseJsonReport (text: string): JsonReport {
   let inTimeline = 0
   for (const [i, item] of (r.timeline as unknown[]).entries()) inTimeline += bucket(item, `timeline[${i}]`)
   if (inTimeline !== requests) fail('timeline does not add up to requests')
+  if (r.startedAt !== undefined) number(r.startedAt, 'startedAt')
+  if (r.replicas !== undefined) {
+    let answers = 0
+    for (const [name, seen] of Object.entries(object(r.replicas, 'replicas'))) answers += replica(seen, `replicas.${name}`)
+    if (answers > (r.succeeded as number)) fail('replicas answered more requests than succeeded')
+  }
   return value as JsonReport
 }
 
@@ -179,6 +192,13 @@ function count (v: unknown, name: string): number {
 /** Checks a `{ key: count }` map; returns the sum. */
 function counts (v: unknown, name: string): number {
   return Object.entries(object(v, name)).reduce((sum, [k, n]) => sum + count(n, `${name}.${k}`), 0)
+}
+
+/** Checks one replica's record; returns its answer count. */
+function replica (v: unknown, name: string): number {
+  const seen = object(v, name)
+  if (number(seen.first, `${name}.first`) > number(seen.last, `${name}.last`)) fail(`${name}.first is after its last`)
+  return count(seen.answers, `${name}.answers`)
 }
 
 /** Checks one timeline bucket; returns its request count. */

@@ -15,6 +15,7 @@
  */
 import { Pool } from 'undici'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { IDENTIFY_BODY_LIMIT, identifyReplica, needsBody, type Identify } from './identify.js'
 
 /** What went wrong when no HTTP status came back. */
 export type ErrorKind = 'reset' | 'refused' | 'timeout' | 'other'
@@ -41,6 +42,8 @@ export interface LoadOptions {
    * Pod that endpoints have already forgotten.
    */
   keepAlive?: boolean
+  /** Read which replica answered each successful request, and record each one's first and last answer. */
+  identify?: Identify
   /** Aborting stops the schedule; requests in flight still finish (or time out) and are reported. */
   signal?: AbortSignal
   /** Called every `progressIntervalMs` (default 1 s) and once at the end. */
@@ -54,6 +57,9 @@ export interface Outcome {
   /** Success is a 2xx or 3xx status (redirects are not followed), as vegeta counts it. */
   ok: boolean
 }
+
+/** When one replica answered, in ms from the start of the run (when its answer ended), and how often. */
+export interface ReplicaSeen { first: number, last: number, answers: number }
 
 /** A finished run. Request i was due at `i * 1000 / rate` ms, so the schedule needs no storage. */
 export interface LoadResult {
@@ -75,6 +81,10 @@ export interface LoadResult {
   errorCodes: Record<string, number>
   /** Response body bytes received. */
   bytesIn: number
+  /** Wall-clock time of the start, ms since the epoch: what relates the run's times to other clocks. */
+  startedAt?: number
+  /** With `identify`: by replica name, when it answered. */
+  replicas?: Record<string, ReplicaSeen>
 }
 
 /** Default for `connections`. */
@@ -89,7 +99,7 @@ const TIMEOUT = new Set(['REQUEST_TIMEOUT', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOU
 const TIMED_OUT = Object.assign(new Error('request timed out'), { code: 'REQUEST_TIMEOUT' })
 
 /** Options after validation, defaults filled in. */
-export type ValidLoadOptions = Required<Omit<LoadOptions, 'signal' | 'onProgress'>>
+export type ValidLoadOptions = Required<Omit<LoadOptions, 'signal' | 'onProgress' | 'identify'>>
 
 /** Checks `opts` and fills in defaults; throws an Error naming the first bad option. */
 export function validateLoadOptions (opts: LoadOptions): ValidLoadOptions {
@@ -136,6 +146,7 @@ class Recorder {
   readonly outcome: Uint16Array
   readonly outcomes: Outcome[] = []
   readonly errorCodes: Record<string, number> = {}
+  readonly replicas = new Map<string, ReplicaSeen>()
   private readonly index = new Map<string, number>()
   sent = 0
   done = 0
@@ -147,7 +158,7 @@ class Recorder {
     this.outcome = new Uint16Array(planned)
   }
 
-  record (i: number, latencyMs: number, { outcome, code, bytes }: Shot): void {
+  record (i: number, latencyMs: number, atMs: number, { outcome, code, bytes, replica }: Shot): void {
     let index = this.index.get(outcome.label)
     if (index === undefined) {
       index = this.outcomes.push(outcome) - 1
@@ -157,6 +168,11 @@ class Recorder {
     this.outcome[i] = index
     if (code !== undefined) this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1
     this.bytesIn += bytes
+    if (replica !== undefined) {
+      const seen = this.replicas.get(replica)
+      if (seen === undefined) this.replicas.set(replica, { first: atMs, last: atMs, answers: 1 })
+      else { seen.last = Math.max(seen.last, atMs); seen.answers++ }
+    }
     this.done++
     if (!outcome.ok) this.failed++
   }
@@ -165,10 +181,10 @@ class Recorder {
 }
 
 /** What one request came to. */
-interface Shot { outcome: Outcome, code?: string, bytes: number }
+interface Shot { outcome: Outcome, code?: string, bytes: number, replica?: string }
 
 /** One GET, read to the end; never rejects. */
-async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boolean): Promise<Shot> {
+async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boolean, identify?: Identify): Promise<Shot> {
   const controller = new AbortController()
   const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, timeoutMs)
   let bytes = 0
@@ -177,8 +193,15 @@ async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boo
     // `reset: true` is undici's Connection: close, and the socket is closed after the answer.
     const res = await pool.request({ path, method: 'GET', signal: controller.signal, reset: !keepAlive, headers: { 'user-agent': 'lameduck-load' } })
     // Read the whole body: a reset half-way through is a failure, and the socket stays reusable.
-    for await (const chunk of res.body) bytes += (chunk as Buffer).length
-    shot = { outcome: { label: String(res.statusCode), ok: res.statusCode < 400 }, bytes }
+    const keep = identify !== undefined && needsBody(identify) ? IDENTIFY_BODY_LIMIT : 0
+    const kept: Buffer[] = []
+    for await (const chunk of res.body) {
+      if (bytes < keep) kept.push(chunk as Buffer)
+      bytes += (chunk as Buffer).length
+    }
+    const ok = res.statusCode < 400
+    const replica = ok && identify !== undefined ? identifyReplica(identify, res.headers, Buffer.concat(kept).toString('utf8')) : undefined
+    shot = { outcome: { label: String(res.statusCode), ok }, bytes, ...(replica === undefined ? {} : { replica }) }
   } catch (err) {
     const { kind, code } = classifyError(err)
     shot = { outcome: { label: kind, ok: false }, code, bytes }
@@ -200,8 +223,9 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   const start = performance.now()
   const send = (i: number, dueAt: number): void => {
     rec.sent++
-    const p = fire(pool, url.pathname + url.search, o.timeoutMs, o.keepAlive).then(shot => {
-      rec.record(i, performance.now() - dueAt, shot)
+    const p = fire(pool, url.pathname + url.search, o.timeoutMs, o.keepAlive, opts.identify).then(shot => {
+      const now = performance.now()
+      rec.record(i, now - dueAt, round3(now - start), shot)
       inFlight.delete(p)
     })
     inFlight.add(p)
@@ -220,9 +244,13 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
     url: o.url, rate: o.rate, durationMs: sent < planned ? sent * 1000 / o.rate : o.durationMs,
     elapsedMs: performance.now() - start, aborted: sent < planned, count: sent,
     latencyMs: rec.latencyMs.subarray(0, sent), outcome: rec.outcome.subarray(0, sent),
-    outcomes: rec.outcomes, errorCodes: rec.errorCodes, bytesIn: rec.bytesIn
+    outcomes: rec.outcomes, errorCodes: rec.errorCodes, bytesIn: rec.bytesIn,
+    startedAt: Math.round(performance.timeOrigin + start),
+    ...(opts.identify === undefined ? {} : { replicas: Object.fromEntries(rec.replicas) })
   }
 }
+
+function round3 (n: number): number { return Math.round(n * 1000) / 1000 }
 
 /** Sends every request that is due, then sleeps until the next one is, until all are sent or aborted. */
 async function schedule (planned: number, rate: number, start: number, send: (i: number, dueAt: number) => void, signal?: AbortSignal): Promise<void> {

@@ -7,6 +7,8 @@
 // Pod *status* (phase, Ready) through the status subresource, exactly what a kubelet reports. It
 // never writes the status of a Deployment, ReplicaSet or Job: those come from the controllers.
 import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -102,7 +104,7 @@ t.test('check starts the load Job, restarts the Deployment, and times out naming
   t.equal(job.metadata.annotations?.['lameduck.dev/check-target'], 'shop-a/loadtest-app')
   t.match(job.spec, { backoffLimit: 0, ttlSecondsAfterFinished: 600, template: { spec: { restartPolicy: 'Never' } } })
   t.ok(job.spec.activeDeadlineSeconds > 5, 'bounded, beyond the load itself')
-  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--no-keep-alive', '--json', '-'])
+  t.same(job.spec.template.spec.containers[0]!.args, ['load', '--url', 'http://loadtest-app.shop-a.svc:80/', '--rate', '10', '--duration', '5s', '--no-keep-alive', '--identify', 'json:pod', '--json', '-'])
   t.equal(job.spec.template.spec.containers[0]!.image, 'lameduck:0.1.0')
 
   const result = await run
@@ -162,4 +164,41 @@ t.test('with the kubelet played by the test, check follows the whole rollout and
   t.ok(after.some(name => !before.includes(name)), 'a new ReplicaSet took over')
   const pods = (await getJson<List<Pod>>('shop-b', 'pods', '-l', 'app.kubernetes.io/name=loadtest-app')).items
   t.equal(pods.length, 3)
+})
+
+t.test('--measure sets its override on the template, and on a timeout puts the template back exactly as it was', async t => {
+  await loadtestNamespace(t, 'shop-c')
+  const before = (await getJson<Deployment>('shop-c', 'deployment', 'loadtest-app')).spec.template.metadata
+  const result = await check('shop-c', '--measure', '--measure-sleep', '30s', '--duration', '5s', '--timeout', '8s')
+  t.comment(result.err)
+  t.equal(result.code, 1, 'the rollout cannot complete without a kubelet')
+  t.match(result.err, /measuring: the Pods of deployment loadtest-app get a 30s pause, as a temporary override on their template \(annotation lameduck\.dev\/prestop-sleep=30s\)/)
+  t.match(result.err, /put back the template's lameduck\.dev\/prestop-sleep \(none\) of deployment shop-c\/loadtest-app\n/)
+  t.match(result.err, /lameduck check: timed out after 8s waiting for deployment loadtest-app to roll out/)
+  const after = await getJson<Deployment>('shop-c', 'deployment', 'loadtest-app')
+  t.same(after.spec.template.metadata, before, 'the Pod template is as it was')
+  const sets = await replicaSets('shop-c')
+  t.equal(sets.length, 2, 'the override made one ReplicaSet; putting it back returned to the first one')
+  t.equal((await checkJobs('shop-c')).length, 0, 'no load was started')
+})
+
+t.test('Ctrl-C during --measure (the CLI as a process): the template is put back before it exits', async t => {
+  await loadtestNamespace(t, 'shop-d')
+  const before = (await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata
+  const child = spawn(process.execPath, [...process.execArgv, join(ROOT, 'test/helpers/run-cli.ts'), 'check', '--kubeconfig', cluster.kubeconfigPath, '--namespace', 'shop-d',
+    '--deployment', 'loadtest-app', '--service', 'loadtest-app', '--measure', '--duration', '30s', '--timeout', '2m'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let err = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  await until('the override to be set', async () => (await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata.annotations?.['lameduck.dev/prestop-sleep'] === '60s' ? true : undefined)
+  await until('the check to wait for the rollout', async () => err.includes('Waiting for deployment') ? true : undefined)
+  child.kill('SIGINT')
+  const [code] = await exited
+  t.comment(err)
+  t.equal(code, 130, 'it exits by itself, as an interrupted command does')
+  t.match(err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
+  t.match(err, /put back the template's lameduck\.dev\/prestop-sleep \(none\) of deployment shop-d\/loadtest-app\n/)
+  t.match(err, /lameduck check: interrupted while waiting for deployment loadtest-app to roll out\n$/)
+  t.same((await getJson<Deployment>('shop-d', 'deployment', 'loadtest-app')).spec.template.metadata, before, 'the Pod template is as it was')
 })

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process'
 import { ensureBinaries } from '../../control-plane/cluster.js'
 import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
 import { repoRoot } from '../../control-plane/paths.js'
-import type { RunResult } from '../../demo/run.js'
+import type { ScenarioResult } from '../../demo/run.js'
 
 t.setTimeout(60 * 60_000) // a first build of the binaries and the image; later a cluster starts in seconds
 await ensureBinaries({ log: line => { t.comment(line) }, node: true })
@@ -70,7 +70,9 @@ t.test('a short demo: failures without lameduck, none with it, on both paths, an
   t.match(run.output(), /plain\/web-\S+: preStop none, terminationGracePeriodSeconds 30/)
   t.match(run.output(), /shop\/web-\S+: preStop sleep 4s, terminationGracePeriodSeconds 30/)
   t.match(run.output(), /kubelet {2}Killing web-/, 'the kubelet\'s events')
-  const result = JSON.parse(await readFile(json, 'utf8')) as { without: RunResult, with: RunResult }
+  // --json has one object per scenario; the default scenario is the rollout.
+  const { rollout: result, ...others } = JSON.parse(await readFile(json, 'utf8')) as { rollout: ScenarioResult }
+  t.same(Object.keys(others), [], 'the rollout alone by default')
   for (const id of ['without', 'with'] as const) {
     for (const path of ['clusterIP', 'loadBalancer'] as const) t.ok(result[id][path].requests >= 1000, `${result[id][path].requests} requests ${id} lameduck, ${path}`)
     t.equal(result[id].requests, result[id].clusterIP.requests + result[id].loadBalancer.requests, `${id}: requests over both paths`)
@@ -82,14 +84,14 @@ t.test('a short demo: failures without lameduck, none with it, on both paths, an
   t.equal(result.with.loadBalancer.events.filter(e => e.kind === 'pod-deleted').length, 2, 'both old Pods were deleted by the rollout')
   t.match(run.output(), /without lameduck\s+without lameduck\s+with lameduck\s+with lameduck/, 'the table')
   const svg = await readFile(join(out, 'timeline.svg'), 'utf8')
-  for (const id of ['without-clusterIP', 'without-loadBalancer', 'with-clusterIP', 'with-loadBalancer']) {
+  for (const id of ['rollout-without-clusterIP', 'rollout-without-loadBalancer', 'rollout-with-clusterIP', 'rollout-with-loadBalancer']) {
     const panel = svg.split(`<g class="run" id="run-${id}">`)[1]?.split('</g>')[0] ?? ''
     t.ok((panel.match(/<rect class="ok"/g) ?? []).length >= 30, `the ${id} series has its bars`)
     t.match(panel, /<line class="pod-deleted"/, `the ${id} series has its Pod deletions`)
     t.match(panel, /<line class="endpoint-not-ready"/, `the ${id} series has its EndpointSlice updates`)
   }
-  t.match(svg.split('<g class="run" id="run-without-loadBalancer">')[1], /<rect class="failed"/, 'failures show without lameduck')
-  t.notMatch(svg.split('<g class="run" id="run-with-clusterIP">')[1], /<rect class="failed"/, 'and not with it')
+  t.match(svg.split('<g class="run" id="run-rollout-without-loadBalancer">')[1], /<rect class="failed"/, 'failures show without lameduck')
+  t.notMatch(svg.split('<g class="run" id="run-rollout-with-clusterIP">')[1], /<rect class="failed"/, 'and not with it')
 })
 
 t.test('Ctrl-C during a run stops every process the demo started', async t => {

@@ -54,7 +54,7 @@ t.test('failures say what was being done and what the API server said', async t 
   await t.rejects(cluster.createJob('shop', {}), { message: /^creating the load Job in shop: the API server answered 404/ })
   await t.rejects(cluster.readJob('shop', 'j'), { message: /^reading Job shop\/j: / })
   await t.rejects(cluster.listPods('shop', 'a=b'), { message: /^listing Pods in shop \(a=b\): / })
-  await t.rejects(cluster.patchDeployment('shop', 'web', {}), { message: /^restarting deployment shop\/web: / })
+  await t.rejects(cluster.patchDeployment('shop', 'web', {}), { message: /^patching deployment shop\/web: / })
   await t.rejects(cluster.readLog('shop', 'p1', 'load'), { message: 'reading the log of Pod shop/p1: the API server answered 400: container "load" in pod "p1" is waiting to start: ContainerCreating' })
 })
 
@@ -78,4 +78,26 @@ t.test('without --kubeconfig, the default one is loaded ($KUBECONFIG here)', asy
   await writeFile(broken, 'clusters: [')
   process.env.KUBECONFIG = broken
   t.throws(() => connectCheckCluster(undefined), { message: /^cannot load kubeconfig \(default\): / })
+})
+
+t.test('a watch: its path, the selector, each event, its end; stopping it is no error', async t => {
+  const pod = (name: string): object => ({ type: 'MODIFIED', object: { metadata: { name } } })
+  const { url, requests } = await fakeApiServer(t, () => ({ status: 200, body: `${JSON.stringify(pod('a'))}\n${JSON.stringify(pod('b'))}\n`, type: 'application/json' }))
+  const cluster = connectCheckCluster(await kubeconfig(t, url))
+  const events: string[] = []
+  const ended = new Promise<Error | undefined>(resolve => {
+    void cluster.watch('/api/v1/namespaces/shop/pods', 'app=web', (type, object) => { events.push(`${type} ${(object as { metadata: { name: string } }).metadata.name}`) }, resolve)
+  })
+  t.equal(await ended, undefined, 'the server closed it: ended without an error')
+  t.same(events, ['MODIFIED a', 'MODIFIED b'])
+  t.match(decodeURIComponent(requests[0]!.url), /^\/api\/v1\/namespaces\/shop\/pods\?.*labelSelector=app=web/)
+  t.match(requests[0]!.url, /watch=true/)
+  const failing = await fakeApiServer(t, () => status(403, 'pods is forbidden'))
+  const refused = connectCheckCluster(await kubeconfig(t, failing.url))
+  const why = await new Promise<Error | undefined>((resolve, reject) => { refused.watch('/api/v1/namespaces/shop/pods', 'app=web', () => undefined, resolve).catch(reject) })
+  t.match(why?.message, /^watching \/api\/v1\/namespaces\/shop\/pods: /)
+  const { url: slow } = await fakeApiServer(t, () => ({ status: 200, body: '', type: 'application/json' }))
+  const stop = await connectCheckCluster(await kubeconfig(t, slow)).watch('/api/v1/namespaces/shop/pods', 'app=web', () => undefined, () => undefined)
+  stop()
+  t.pass('stopped')
 })

@@ -1,4 +1,8 @@
 import t from 'tap'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
 import type { V1Job } from '@kubernetes/client-node'
 import { runCli } from '../../../src/cli/main.js'
 import type { Io } from '../../../src/common/io.js'
@@ -14,9 +18,13 @@ function io (): Io & { out: string, err: string } {
 const REQUIRED = ['--namespace', 'shop', '--deployment', 'web', '--service', 'web']
 
 t.test('defaults, and every flag read', async t => {
-  t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, kubeconfig: undefined })
-  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k']),
-    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, kubeconfig: '/k' })
+  const none = { kubeconfig: undefined, json: undefined, svg: undefined }
+  t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, identify: 'json:pod', ...none })
+  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k', '--identify', 'header:X-Pod', '--json', 'out.json', '--svg', 'out.svg']),
+    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, identify: 'header:X-Pod', kubeconfig: '/k', json: 'out.json', svg: 'out.svg' })
+  t.match(readCheckOptions([...REQUIRED, '--measure']), { measureSleepSeconds: 60, durationSeconds: 150 }, '--measure: a 60 s pause unless told, and a load that outlasts it')
+  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '10s']), { durationSeconds: 120 }, 'at least the usual 2 minutes')
+  t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '2m', '--url', 'http://127.0.0.1:8080/']), { measureSleepSeconds: 120, durationSeconds: 210, url: 'http://127.0.0.1:8080/' })
 })
 
 t.test('a bad flag is one line and exit 2', async t => {
@@ -31,7 +39,14 @@ t.test('a bad flag is one line and exit 2', async t => {
     [[...REQUIRED, '--duration', '0s'], '--duration must be above 0'],
     [[...REQUIRED, '--duration', '5m', '--timeout', '4m'], '--timeout (240s) must be longer than --duration (300s): the load alone takes that long'],
     [[...REQUIRED, '--path', 'healthz'], '--path must start with /, not "healthz"'],
-    [[...REQUIRED, '--image', ''], '--image must not be empty']
+    [[...REQUIRED, '--image', ''], '--image must not be empty'],
+    [[...REQUIRED, '--identify', 'pod'], '--identify: "pod" is not one of header:NAME, json:FIELD[.FIELD…] or body'],
+    [[...REQUIRED, '--url', 'ftp://lb/'], '--url must be an http or https URL, got "ftp://lb/"'],
+    [[...REQUIRED, '--measure-sleep', '30s'], '--measure-sleep goes with --measure'],
+    [[...REQUIRED, '--measure', '--measure-sleep', '0'], '--measure-sleep must be above 0'],
+    [[...REQUIRED, '--json', ' '], '--json must name a file'],
+    [[...REQUIRED, '--svg', ''], '--svg must name a file'],
+    [[...REQUIRED, '--measure', '--scenario', 'scale-in'], '--measure measures a rollout: it goes with --scenario restart, not scale-in']
   ]
   for (const [argv, message] of cases) {
     const out = io()
@@ -46,7 +61,7 @@ t.test('a bad flag is one line and exit 2', async t => {
 t.test('help lists every flag', async t => {
   const out = io()
   t.equal(await runCli(['check', '--help'], out), 0)
-  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig']) t.match(out.out, flag)
+  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig', '--url', '--identify', '--measure', '--measure-sleep', '--json', '--svg']) t.match(out.out, flag)
   const top = io()
   await runCli(['--help'], top)
   t.match(top.out, /check\s+in a cluster/)
@@ -64,7 +79,8 @@ function doneCluster (log: string): CheckCluster {
     readJob: async (): Promise<V1Job> => ({ metadata: { name: 'lameduck-check-abcde' }, status: jobReads++ === 0 ? {} : { conditions: [{ type: 'Complete', status: 'True' }] } }),
     listPods: async (_ns, selector) => selector.startsWith('job-name=') ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }] : [],
     patchDeployment: async () => ready,
-    readLog: async () => log
+    readLog: async () => log,
+    watch: async () => () => undefined
   }
 }
 
@@ -104,4 +120,88 @@ t.test('the real clock is the wall clock, and its sleep waits', async t => {
   const before = Date.now()
   await realClock.sleep(20)
   t.ok(realClock.now() >= before + 19, 'slept at least the time asked (1 ms of timer rounding allowed)')
+})
+
+/** A done cluster whose old Pod `web-old` leaves (watched), answered by the load 1.5 s after its deletion. */
+function measuredCluster (sleepSeconds: number): { cluster: CheckCluster, patches: object[] } {
+  const patches: object[] = []
+  const cluster = doneCluster('')
+  let reads = 0
+  const report = JSON.parse(reportLine(['200', '200'])) as Record<string, unknown>
+  cluster.readLog = async () => JSON.stringify({ ...report, startedAt: 1_000_000, replicas: { 'web-old': { first: 0, last: 1500, answers: 2 } } })
+  cluster.patchDeployment = async (_ns, _name, patch) => { patches.push(patch); return { metadata: { generation: 2 } } }
+  cluster.listPods = async (_ns, selector) => selector.startsWith('job-name=')
+    ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }]
+    : reads++ === 0 ? [] : [{ metadata: { name: 'web-new', annotations: { 'lameduck.dev/injected': `sleep=${sleepSeconds}s grace=40s` } } }]
+  cluster.watch = async (path, _selector, onEvent) => {
+    if (path.endsWith('/pods')) onEvent('MODIFIED', { metadata: { name: 'web-old', deletionTimestamp: '2026-11-30T06:00:30Z' }, spec: { containers: [{ name: 'web', lifecycle: { preStop: { sleep: { seconds: sleepSeconds } } } }] } })
+    return () => undefined
+  }
+  return { cluster, patches }
+}
+
+t.test('--measure: the delay, the sleep to set and the kubectl line on stdout; --json and --svg written', async t => {
+  const out = io()
+  const dir = t.testdir({})
+  const { cluster, patches } = measuredCluster(30)
+  const code = await runCheckCommand([...REQUIRED, '--measure', '--measure-sleep', '30s', '--json', join(dir, 'm.json'), '--svg', join(dir, 'm.svg')], out, () => cluster, { now: () => 1_000_000, sleep: async () => {} })
+  t.equal(code, 0, out.err)
+  t.match(out.err, /^measuring deployment shop\/web through Service web on https:\/\/fake:6443\n/)
+  t.match(out.out, /propagation delay: max 1\.50s, p99 1\.50s over 1 old Pod\n/)
+  t.match(out.out, / {2}kubectl annotate namespace shop lameduck\.dev\/prestop-sleep=4s --overwrite\n$/)
+  t.notMatch(out.out, /PASS|FAIL/, 'no verdict: the long pause says nothing about the configured one')
+  t.equal(patches.length, 2, 'the override, then its removal')
+  const json = JSON.parse(await readFile(join(dir, 'm.json'), 'utf8')) as { mode: string, recommendation: { sleepSeconds: number }, pods: Array<{ pod: string }> }
+  t.match(json, { mode: 'measure', recommendation: { sleepSeconds: 4 }, pods: [{ pod: 'web-old' }] })
+  t.match(await readFile(join(dir, 'm.svg'), 'utf8'), /<g class="pod" id="pod-web-old">/)
+})
+
+t.test('a pass/fail check also reports the delay, and warns when the pause was not longer', async t => {
+  const out = io()
+  t.equal(await runCheckCommand(REQUIRED, out, () => measuredCluster(1).cluster, { now: () => 1_000_000, sleep: async () => {} }), 0)
+  t.match(out.out, /propagation delay: max 1\.50s.*\nWARNING: the old Pods' prestop-sleep \(1s\) is not longer than the measured propagation delay \(1\.50s\).*\nPASS: all 2 requests succeeded during the rollout\n$/s)
+})
+
+t.test('Ctrl-C: the run stops waiting and puts back what it changed; the handler is released', async t => {
+  const out = io()
+  const { cluster, patches } = measuredCluster(30)
+  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 2 }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1 } })
+  let handler: (() => void) | undefined
+  let released = 0
+  const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => { released++ } } })
+  const code = await runCheckCommand([...REQUIRED, '--measure'], interruptible, () => cluster, { now: () => 0, sleep: async () => { handler?.() } })
+  t.equal(code, 130, 'the exit code of an interrupted command')
+  t.match(out.err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
+  t.match(out.err, /lameduck check: interrupted while waiting for deployment web to roll out\n$/)
+  t.same(patches.at(-1), { spec: { template: { metadata: { annotations: { 'lameduck.dev/prestop-sleep': null } } } } })
+  t.ok(released >= 1, 'a second Ctrl-C is not caught')
+})
+
+t.test('--url: the load from here (the real one, against a loopback server that names its replica)', async t => {
+  const server = createServer((_req, res) => { res.setHeader('x-pod', 'web-old'); res.end('ok') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+  const out = io()
+  const { cluster } = measuredCluster(30)
+  const code = await runCheckCommand([...REQUIRED, '--url', url, '--identify', 'header:X-Pod', '--rate', '50', '--duration', '1s'], out, () => cluster, { ...realClock, sleep: async () => {} })
+  t.equal(code, 0, out.err)
+  t.match(out.err, new RegExp(`checking deployment shop/web through ${url.replaceAll('.', '\\.')} on`))
+  t.match(out.out, /Replicas\s+\[name:answers\]\s+web-old:50/)
+  t.match(out.out, /Propagation delay through http:\/\/127\.0\.0\.1:\d+\/:/)
+})
+
+t.test('Ctrl-C with --scenario scale-in, where the Io catches it: the replicas are put back too, and the process\'s signals are left alone', async t => {
+  const out = io()
+  const { cluster, patches } = measuredCluster(30)
+  let handler: (() => void) | undefined
+  const before = process.listenerCount('SIGINT')
+  let during = -1
+  const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => undefined } })
+  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 1 }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1 } })
+  const code = await runCheckCommand([...REQUIRED, '--scenario', 'scale-in'], interruptible, () => cluster, { now: () => 0, sleep: async () => { during = process.listenerCount('SIGINT'); handler?.() } })
+  t.equal(code, 130)
+  t.equal(during, before, 'withRestore did not listen to the process as well')
+  t.same(patches, [{ spec: { replicas: 1 } }, { spec: { replicas: 3 } }], 'scaled in, then back')
 })

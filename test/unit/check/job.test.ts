@@ -32,4 +32,6 @@ t.test('the Job: generated name, labels, one attempt, a TTL, a deadline past the
   t.equal(container!.name, 'load')
   t.equal(container!.image, 'lameduck:0.1.0')
   t.same(container!.args, ['load', '--url', 'http://web.shop.svc:80/', '--rate', '25', '--duration', '90s', '--no-keep-alive', '--json', '-'])
+  const identified = buildLoadJob({ namespace: 'shop', deployment: 'web', url: 'http://web.shop.svc:80/', rate: 25, durationSeconds: 90, image: DEFAULT_IMAGE, identify: 'header:X-Pod' })
+  t.same(identified.spec!.template.spec!.containers[0]!.args!.slice(-4), ['--identify', 'header:X-Pod', '--json', '-'], 'the load says which replica answered')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { text } from 'node:stream/consumers'
-import { main, runCli } from '../../../src/cli/main.js'
+import { main, onProcessInterrupt, runCli } from '../../../src/cli/main.js'
 import type { Io } from '../../../src/common/io.js'
 
 function io (env: Record<string, string> = {}): Io & { out: string, err: string } {
@@ -114,6 +114,17 @@ t.test('main() runs the CLI on the real process\'s streams and environment', asy
   t.same(written[0], ['stderr', 'lameduck serve: --port: "x" is not a port (0-65535)\n'])
   t.equal(written[1]?.[0], 'stdout')
   t.match(written[1]?.[1], /^lameduck: gives every Pod/)
+})
+
+t.test('onProcessInterrupt: SIGINT and SIGTERM call the handler until it is released', async t => {
+  const calls: string[] = []
+  const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]
+  const release = onProcessInterrupt(() => { calls.push('called') })
+  process.emit('SIGINT')
+  process.emit('SIGTERM')
+  t.same(calls, ['called', 'called'])
+  release()
+  t.same([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')], before, 'released: the signals end the process again')
 })
 
 t.test('preview -f - reads stdin: the same output as from the file, errors named "stdin"', async t => {

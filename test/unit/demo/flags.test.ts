@@ -9,19 +9,19 @@ const options = (argv: string[]): DemoOptions => {
 }
 
 t.test('no flags: 200 requests/s, 3 replicas, 3 s propagation, no retries', async t => {
-  t.same(options([]), { rate: 200, replicas: 3, propagationDelay: 3, retries: false, keep: false, json: undefined, out: DEFAULT_OUT })
+  t.same(options([]), { scenarios: ['rollout'], rate: 200, replicas: 3, propagationDelay: 3, retries: false, keep: false, json: undefined, out: DEFAULT_OUT })
   t.ok(Object.isFrozen(options([])))
 })
 
 t.test('every flag is read', async t => {
-  t.same(options(['--rate', '350.5', '--replicas', '5', '--propagation-delay', '1m', '--retries', '--keep', '--json', 'r.json', '--out', '/tmp/x']),
-    { rate: 350.5, replicas: 5, propagationDelay: 60, retries: true, keep: true, json: 'r.json', out: '/tmp/x' })
+  t.same(options(['--scenario', 'nginx,evict', '--rate', '350.5', '--replicas', '5', '--propagation-delay', '1m', '--retries', '--keep', '--json', 'r.json', '--out', '/tmp/x']),
+    { scenarios: ['nginx', 'evict'], rate: 350.5, replicas: 5, propagationDelay: 60, retries: true, keep: true, json: 'r.json', out: '/tmp/x' })
   t.equal(options(['--propagation-delay=7']).propagationDelay, 7, 'bare seconds, and --flag=value')
 })
 
 t.test('--help wins over everything else', async t => {
   t.same(readDemoCommand(['--rate', '1', '--help']), { help: true })
-  for (const flag of ['--rate', '--replicas', '--propagation-delay', '--retries', '--keep', '--json', '--out']) t.match(DEMO_HELP, flag)
+  for (const flag of ['--scenario', '--rate', '--replicas', '--propagation-delay', '--retries', '--keep', '--json', '--out']) t.match(DEMO_HELP, flag)
 })
 
 t.test('a bad flag or value is a ConfigError of one line naming it', async t => {
@@ -40,7 +40,8 @@ t.test('a bad flag or value is a ConfigError of one line naming it', async t => 
     [['--propagation-delay', '61'], /^--propagation-delay: "61" must be from 1s to 60s$/],
     [['--json', ''], /^--json must not be empty$/],
     [['--out='], /^--out must not be empty$/],
-    [['--rate'], /argument missing/]
+    [['--rate'], /argument missing/],
+    [['--scenario', 'drain'], /^--scenario: "drain" is not one of rollout, scale-in, evict, nginx or all$/]
   ]
   for (const [argv, message] of cases) {
     let thrown: unknown

@@ -43,3 +43,10 @@ t.test('nginx itself accepts the config', { skip: existsSync('/usr/sbin/nginx') 
     t.equal(check.status, 0, `nginx -t, retries ${retries}: ${check.stderr}`)
   }
 })
+
+t.test('the read timeout, and how long old workers may finish after a reload, follow readTimeoutSeconds', async t => {
+  const conf = renderNginxConfig({ prefix: '/p', listenPort: 1, upstreams: ['10.88.0.5:8080'], retries: false, readTimeoutSeconds: 18 })
+  t.match(conf, /proxy_read_timeout 18s;/)
+  t.match(conf, /worker_shutdown_timeout 18s;/)
+  t.match(renderNginxConfig({ prefix: '/p', listenPort: 1, upstreams: ['10.88.0.5:8080'], retries: false }), /proxy_read_timeout 10s;/)
+})

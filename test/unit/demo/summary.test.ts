@@ -42,3 +42,14 @@ t.test('a clean run', async t => {
   const summary = summarizeRun(report({ 200: 1000 }), '', [])
   t.same([summary.failed, summary['5xx'], summary.resets, summary.retried], [0, 0, 0, 0])
 })
+
+t.test('slow requests count in the totals and the statuses, and on their own as slow; the p99 is the load\'s', async t => {
+  const summary = summarizeRun(report({ 200: 990, 502: 10 }, 9), '', [], report({ 200: 15, reset: 5 }, 8000))
+  t.equal(summary.requests, 1020)
+  t.equal(summary.failed, 15)
+  t.same(summary.slow, { requests: 20, failed: 5 })
+  t.same(summary.statuses, { 200: 1005, 502: 10, reset: 5 })
+  t.equal(summary.resets, 5)
+  t.equal(summary.p99Ms, 9)
+  t.notOk('slow' in summarizeRun(report({ 200: 1 }), '', []), 'no slow field without slow requests')
+})

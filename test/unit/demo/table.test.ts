@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatTable } from '../../../demo/table.js'
+import { formatScenarioTable, formatTable } from '../../../demo/table.js'
 import type { RunSummary } from '../../../demo/summary.js'
 
 function summary (over: Partial<RunSummary>): RunSummary {
@@ -32,4 +32,23 @@ t.test('the retries row shows what nginx hid, and an empty run reads "-"', async
   const table = formatTable([{ title: ['a', 'b'], summary: summary({ retried: 212 }) }, { title: ['c', 'd'], summary: summary({ requests: 0, retried: 0 }) }])
   t.match(table, /^retried by nginx\s+212\s+0$/m)
   t.match(table, /^failed\s+0 \(0\.00%\)\s+0 \(-\)$/m)
+})
+
+t.test('the slow row shows only when a run had slow requests, and how many of them were cut', async t => {
+  const table = formatTable([{ title: ['a', 'b'], summary: summary({ slow: { requests: 40, failed: 9 } }) }, { title: ['c', 'd'], summary: summary({}) }])
+  t.match(table, /^ {2}slow requests cut\s+9 of 40\s+-$/m)
+  t.notMatch(formatTable([{ title: ['a', 'b'], summary: summary({}) }]), /slow/)
+})
+
+t.test('the scenarios side by side: failed of requests on each path, without and with lameduck', async t => {
+  const run = (clusterIP: Partial<RunSummary>, loadBalancer: Partial<RunSummary>): { clusterIP: RunSummary, loadBalancer: RunSummary } => ({ clusterIP: summary(clusterIP), loadBalancer: summary(loadBalancer) })
+  const table = formatScenarioTable([
+    { title: 'scale-in to 1', result: { without: run({ failed: 12 }, { failed: 80 }), with: run({}, {}) } },
+    { title: 'nginx rollout', result: { without: run({ failed: 3, slow: { requests: 20, failed: 3 } }, {}), with: run({ slow: { requests: 20, failed: 0 } }, {}) } }
+  ])
+  const lines = table.trimEnd().split('\n')
+  t.match(lines[0], /^\s+without lameduck\s+without lameduck\s+with lameduck\s+with lameduck$/)
+  t.match(lines[1], /^\s+through the ClusterIP\s+through nginx\s+through the ClusterIP\s+through nginx$/)
+  t.same(lines[3]!.split(/ {3,}/), ['scale-in to 1', '12 of 1000', '80 of 1000', '0 of 1000', '0 of 1000'])
+  t.same(lines[4]!.split(/ {3,}/), ['nginx rollout', '3 of 1000 (3 of 20 slow)', '0 of 1000', '0 of 1000 (0 of 20 slow)', '0 of 1000'])
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { TimelineBucket } from '../../../src/load/report.js'
-import { drawTimeline, type TimelineRun } from '../../../demo/timeline-svg.js'
+import { drawColumns, drawTimeline, type TimelineRun } from '../../../demo/timeline-svg.js'
 
 const bucket = (t: number, requests: number, failed: number): TimelineBucket => ({ t, requests, failed, statuses: {} })
 
@@ -61,4 +61,17 @@ t.test('the picture is well-formed XML', async t => {
   t.equal(count(svg, /<g /), count(svg, /<\/g>/))
   t.equal(count(svg, /<line [^>]*[^/]>/), count(svg, /<\/line>/), 'lines with a title are closed')
   t.equal(count(svg, /<text /), count(svg, /<\/text>/))
+})
+
+t.test('scenarios side by side: a column each under its title, each with its own axes; one scenario is the plain picture', async t => {
+  t.equal(drawColumns([{ title: 'rollout', runs: [without, withLameduck] }]), drawTimeline([without, withLameduck]))
+  const svg = drawColumns([{ title: 'rollout <1>', runs: [without, withLameduck] }, { title: 'scale-in', runs: [without] }])
+  t.match(svg, /^<svg [^>]*width="1920" height="550"/, 'two columns wide, as tall as the taller column and the titles')
+  t.match(svg, />rollout &lt;1&gt;<\/text>/)
+  t.match(svg, /<text x="1010" y="22"[^>]*>scale-in<\/text>/)
+  t.match(svg, /<svg class="column" x="0" y="30" width="960" height="520">/)
+  t.match(svg, /<svg class="column" x="960" y="30" width="960" height="280">/)
+  t.equal(count(svg, /<g class="run"/), 3)
+  t.equal(count(svg, /<svg /), count(svg, /<\/svg>/))
+  t.match(drawColumns([]), /width="0" height="30"/, 'no scenario: an empty picture')
 })

@@ -37,6 +37,9 @@ t.test('loads a loopback server and reports, with the JSON report in a file and 
   t.equal(await runCli(['load', '--url', url, '--rate', '10', '--duration', '1s', '--no-keep-alive'], fresh), 0)
   t.match(fresh.out, /Status Codes\s+\[code:count\]\s+200:\d+/)
   t.equal(seen, 80)
+  const identified = io()
+  t.equal(await runCli(['load', '--url', url, '--rate', '10', '--duration', '1s', '--identify', 'body', '--json', '-'], identified), 0)
+  t.same(Object.keys(parseJsonReport(identified.out.trim().split('\n').at(-1)!).replicas!), ['ok'], 'each replica, by the name its answers give')
 })
 
 t.test('bad flags are one line and exit 2', async t => {
@@ -47,7 +50,8 @@ t.test('bad flags are one line and exit 2', async t => {
     [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10'], /--duration is required/],
     [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', 'ages'], /--duration: "ages" is not a duration/],
     [['load', '--url', 'ftp://127.0.0.1/', '--rate', '10', '--duration', '1s'], /url/i],
-    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', '1s', '--connections', ' '], /--connections must be a number/]
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', '1s', '--connections', ' '], /--connections must be a number/],
+    [['load', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--duration', '1s', '--identify', 'pod'], /^lameduck load: --identify: "pod" is not one of/]
   ]
   for (const [argv, message] of cases) {
     const out = io()

@@ -147,3 +147,20 @@ t.test('rejects anything but a whole, consistent report, saying what is wrong', 
   t.throws(() => parseJsonReport('[]'), { message: /the report is not an object/ })
   t.same(parseJsonReport(JSON.stringify({ ...good, extra: 1 })).requests, 30, 'extra fields are fine')
 })
+
+t.test('with identify: the start and each replica\'s answers, in the JSON and the text, checked when read back', async t => {
+  const r = toJsonReport(makeResult([['200', 1], ['200', 1], ['503', 1]], { startedAt: 1_700_000_000_000, replicas: { 'web-a': { first: 5, last: 15, answers: 2 } } }))
+  t.equal(r.startedAt, 1_700_000_000_000)
+  t.same(r.replicas, { 'web-a': { first: 5, last: 15, answers: 2 } })
+  t.same(parseJsonReport(JSON.stringify(r)), r)
+  t.match(formatReport(r), /Replicas\s+\[name:answers\]\s+web-a:2\n/)
+  t.equal(toJsonReport(makeResult([['200', 1]])).replicas, undefined, 'absent without identify')
+  const broken: Array<[Partial<JsonReport>, RegExp]> = [
+    [{ startedAt: -1 }, /startedAt is not a number/],
+    [{ replicas: [] as unknown as JsonReport['replicas'] }, /replicas is not an object/],
+    [{ replicas: { a: { first: 9, last: 1, answers: 1 } } }, /replicas\.a\.first is after its last/],
+    [{ replicas: { a: { first: 1, last: 1, answers: 0.5 } } }, /replicas\.a\.answers is not a count/],
+    [{ replicas: { a: { first: 1, last: 1, answers: 3 } } }, /replicas answered more requests than succeeded/]
+  ]
+  for (const [change, message] of broken) t.throws(() => parseJsonReport(JSON.stringify({ ...r, ...change })), { message }, message.source)
+})

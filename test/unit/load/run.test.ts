@@ -179,3 +179,23 @@ t.test('classifies errors by their code, wherever it hides', async t => {
   ]
   for (const [err, kind, code] of cases) t.same(classifyError(err), { kind, code }, `${kind} ${code}`)
 })
+
+t.test('with identify: each replica\'s first and last answer and its count, from successful answers only', async t => {
+  const server = await serve(t, (n, _, res) => {
+    if (n % 4 === 3) { res.statusCode = 503; res.end('{"pod":"web-b"}'); return }
+    res.setHeader('x-pod', n % 2 === 0 ? 'web-a' : 'web-b')
+    res.end(JSON.stringify({ pod: n % 2 === 0 ? 'web-a' : 'web-b' }))
+  })
+  const before = Date.now()
+  const json = await runLoad({ url: server.url, rate: 100, durationMs: 200, identify: { kind: 'json', path: ['pod'] } })
+  t.ok(json.startedAt! >= before - 50 && json.startedAt! <= Date.now(), 'the wall-clock start')
+  t.same(Object.keys(json.replicas!).sort(), ['web-a', 'web-b'])
+  t.equal(json.replicas!['web-a']!.answers, 10)
+  t.equal(json.replicas!['web-b']!.answers, 5, 'a 503 says nothing about routing to a replica that serves')
+  for (const seen of Object.values(json.replicas!)) t.ok(seen.first <= seen.last && seen.last <= json.elapsedMs)
+  t.ok(json.replicas!['web-a']!.last > 150, 'the last answer is late in the run')
+  const header = await runLoad({ url: server.url, rate: 100, durationMs: 100, identify: { kind: 'header', name: 'x-pod' } })
+  t.same(Object.keys(header.replicas!).sort(), ['web-a', 'web-b'])
+  const plain = await runLoad({ url: server.url, rate: 100, durationMs: 50 })
+  t.equal(plain.replicas, undefined, 'nothing without identify')
+})

@@ -1,0 +1,130 @@
+import t from 'tap'
+import type { V1Deployment } from '@kubernetes/client-node'
+import { EventEmitter } from 'node:events'
+import { ConfigError } from '../../../src/common/flags.js'
+import { parseCheckScenario, scenarioHook, withRestore, type EvictionOutcome, type ScenarioCluster, type SignalTarget } from '../../../src/check/scenario.js'
+import type { WaitState } from '../../../src/check/rollout.js'
+
+const done: V1Deployment = { metadata: { name: 'web', generation: 2 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }
+
+/** A cluster that records what is done to it; evictions answer from `answers` in turn. */
+function fake (answers: EvictionOutcome[] = []): ScenarioCluster & { calls: string[] } {
+  const calls: string[] = []
+  return {
+    calls,
+    readDeployment: async () => done,
+    patchDeployment: async (ns, name, patch) => { calls.push(`patch ${ns}/${name} ${JSON.stringify(patch)}`); return done },
+    listPods: async () => [{ metadata: { name: 'web-a' } }, { metadata: { name: 'web-old', deletionTimestamp: new Date() } }, { metadata: { name: 'web-b' } }],
+    evictPod: async (ns, name) => { calls.push(`evict ${ns}/${name}`); return answers.shift() ?? 'evicted' }
+  }
+}
+
+/** runCheck's wait, without a clock: reads until done, at most 10 times. */
+const wait = async (_what: string, read: () => Promise<WaitState>): Promise<void> => {
+  for (let i = 0; i < 10; i++) if ((await read()).done) return
+  throw new Error('never done')
+}
+const target = { namespace: 'shop', deployment: 'web' }
+const deployment = (replicas: number): V1Deployment => ({ metadata: { name: 'web' }, spec: { replicas, selector: {}, template: {} } })
+
+t.test('--scenario: restart, scale-in or evict', async t => {
+  t.equal(parseCheckScenario('scale-in'), 'scale-in')
+  t.throws(() => parseCheckScenario('drain'), new ConfigError('--scenario must be one of restart, scale-in, evict, not "drain"'))
+})
+
+t.test('restart: nothing of its own (run.ts restarts), nothing to restore', async t => {
+  const cluster = fake()
+  const hook = scenarioHook('restart', target, cluster, { log: () => {} })
+  t.equal(hook.disrupt, undefined)
+  await hook.restore()
+  t.same(cluster.calls, [])
+})
+
+t.test('scale-in: to 1, waits for the Deployment, then back to what it was, once', async t => {
+  const cluster = fake()
+  const lines: string[] = []
+  const hook = scenarioHook('scale-in', target, cluster, { log: line => { lines.push(line) } })
+  await hook.restore()
+  t.same(cluster.calls, [], 'nothing to restore before it scaled')
+  await hook.disrupt!({ deployment: deployment(4), podSelector: 'app=web', wait })
+  await hook.restore()
+  await hook.restore()
+  t.same(cluster.calls, ['patch shop/web {"spec":{"replicas":1}}', 'patch shop/web {"spec":{"replicas":4}}'])
+  t.match(lines.join('\n'), /from 4 replicas to 1[\s\S]*back to 4 replicas/)
+})
+
+t.test('scale-in of one replica stops nothing: refused before changing anything', async t => {
+  const cluster = fake()
+  const hook = scenarioHook('scale-in', target, cluster, { log: () => {} })
+  await t.rejects(hook.disrupt!({ deployment: deployment(1), podSelector: '', wait }), /has 1 replica: a scale-in to 1 stops no Pod/)
+  await t.rejects(hook.disrupt!({ deployment: { metadata: {} }, podSelector: '', wait }), /has 1 replica/, 'no replicas field: 1')
+  await hook.restore()
+  t.same(cluster.calls, [])
+})
+
+t.test('evict: each Pod not already leaving, in turn, trying again while the budget says 429', async t => {
+  const cluster = fake(['evicted', 'blocked', 'blocked', 'gone'])
+  const hook = scenarioHook('evict', target, cluster, { log: () => {} })
+  await hook.disrupt!({ deployment: deployment(2), podSelector: 'app=web', wait })
+  t.same(cluster.calls, ['evict shop/web-a', 'evict shop/web-b', 'evict shop/web-b', 'evict shop/web-b'])
+  const messages: string[] = []
+  await hook.disrupt!({ deployment: deployment(2), podSelector: 'app=web', wait: async (what, read) => { messages.push(what, (await read()).message) } })
+  t.same(messages.slice(0, 2), ['a PodDisruptionBudget to allow evicting web-a', 'evicted web-a (policy/v1 Eviction)'])
+  t.equal(messages.at(-2), 'deployment web to replace the evicted Pods')
+  const blocked = fake(['blocked'])
+  await scenarioHook('evict', target, blocked, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait: async (_what, read) => { messages.push((await read()).message) } })
+  t.match(messages.at(-3), /eviction of web-a refused for now by a PodDisruptionBudget \(429\); trying again/)
+  t.match(messages.at(-2), /web-b was already gone|evicted web-b/)
+  await hook.restore()
+  const nameless = { ...fake(), listPods: async () => [{}] }
+  await scenarioHook('evict', target, nameless, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait })
+  t.same(nameless.calls, ['evict shop/'], 'a Pod without a name is tried as it is (the API server answers)')
+  const cannot: ScenarioCluster = { ...fake(), evictPod: undefined }
+  await t.rejects(scenarioHook('evict', target, cannot, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait }), /cannot evict Pods/)
+})
+
+/** A process stand-in: signals are events, exit is recorded. */
+function proc (): SignalTarget & EventEmitter & { exits: number[] } {
+  const emitter = new EventEmitter() as EventEmitter & { exits: number[], exit: (code: number) => void }
+  emitter.exits = []
+  emitter.exit = code => { emitter.exits.push(code) }
+  return emitter
+}
+
+t.test('withRestore: restores after the work, after a failure, and on a signal (then exits 130)', async t => {
+  let restored = 0
+  const restore = async (): Promise<void> => { restored++ }
+  const p = proc()
+  t.equal(await withRestore(restore, async () => 7, () => {}, p), 7)
+  t.equal(restored, 1)
+  await t.rejects(withRestore(restore, async () => { throw new Error('boom') }, () => {}, p), /boom/)
+  t.equal(restored, 2)
+  t.equal(p.listenerCount('SIGINT') + p.listenerCount('SIGTERM'), 0, 'no handler left behind')
+  const lines: string[] = []
+  let finish!: () => void
+  const work = withRestore(restore, async () => { await new Promise<void>(resolve => { finish = resolve }) }, line => { lines.push(line) }, p)
+  p.emit('SIGINT')
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(p.exits, [130])
+  t.equal(restored, 3)
+  t.same(lines, ['interrupted: putting back what the check changed'])
+  finish()
+  await work
+  const failing = proc()
+  const stuck = withRestore(async () => { throw new Error('API server gone') }, async () => await new Promise<void>(resolve => { setTimeout(resolve, 20) }), line => { lines.push(line) }, failing)
+  failing.emit('SIGTERM')
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(failing.exits, [130])
+  t.match(lines.at(-1), 'could not put it back: API server gone')
+  await t.rejects(stuck, /API server gone/)
+  const odd = proc()
+  const oddWork = withRestore(async () => { throw 'odd' as unknown as Error }, async () => await new Promise<void>(resolve => { setTimeout(resolve, 20) }), line => { lines.push(line) }, odd)
+  odd.emit('SIGINT')
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(lines.at(-1), 'could not put it back: odd')
+  await t.rejects(oddWork)
+})
+
+t.test('withRestore defaults to this process', async t => {
+  t.equal(await withRestore(async () => {}, async () => 'ok', () => {}), 'ok')
+})
