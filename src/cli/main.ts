@@ -10,11 +10,6 @@ import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
 import { INJECT_ENABLED, INJECT_LABEL } from '../admission/keys.js'
-import { runServe } from '../serve/main.js'
-import { LOAD_HELP, runLoadCommand } from '../load/command.js'
-import { CERTS_HELP, runCerts } from '../../certs-script/main.js'
-import { CHECK_HELP, runCheckCommand } from '../check/command.js'
-import { POLICY_HELP, runPolicyCommand } from '../mutating-policy/command.js'
 import type { Io } from '../common/io.js'
 
 /** Exit codes: 2 for a usage error, 1 for a failure while running. */
@@ -56,11 +51,7 @@ to kubectl. Each object's namespace is its metadata.namespace ("default" when un
   --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
-${optionLines(POLICY_OPTIONS)}`,
-  load: LOAD_HELP,
-  certs: CERTS_HELP,
-  check: CHECK_HELP,
-  policy: POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS))
+${optionLines(POLICY_OPTIONS)}`
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -113,13 +104,26 @@ async function readInput (filename: string, io: Io): Promise<string> {
 
 type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces'>
 
-const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Promise<number>>> = {
-  serve: async (argv, io) => await runServe(readServeConfig(argv, io.env)),
-  preview: runPreview,
-  load: runLoadCommand,
-  certs: runCerts,
-  check: runCheckCommand,
-  policy: runPolicyCommand
+/** A command: how it runs, and its help. */
+interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }
+
+/**
+ * Each command's module is loaded when that command runs: `certs` and `check` bring
+ * @kubernetes/client-node (~60 MB of RSS), which the webhook (`serve`) must not carry.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: async () => {
+    const { runServe } = await import('../serve/main.js')
+    return { run: async (argv, io) => await runServe(readServeConfig(argv, io.env)), help: HELP.serve! }
+  },
+  preview: async () => ({ run: runPreview, help: HELP.preview! }),
+  load: async () => { const m = await import('../load/command.js'); return { run: m.runLoadCommand, help: m.LOAD_HELP } },
+  certs: async () => { const m = await import('../../certs-script/main.js'); return { run: m.runCerts, help: m.CERTS_HELP } },
+  check: async () => { const m = await import('../check/command.js'); return { run: m.runCheckCommand, help: m.CHECK_HELP } },
+  policy: async () => {
+    const m = await import('../mutating-policy/command.js')
+    return { run: m.runPolicyCommand, help: m.POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS)) }
+  }
 }
 
 /** Runs the command line; resolves with the exit code. */
@@ -129,13 +133,14 @@ export async function runCli (argv: readonly string[], io: Io): Promise<number> 
     io.stdout(`${HELP.lameduck}\n`)
     return argv.length === 0 ? USAGE : 0
   }
-  const run = COMMANDS[command]
-  if (run === undefined) {
+  const load = COMMANDS[command]
+  if (load === undefined) {
     io.stderr(`lameduck: unknown command ${JSON.stringify(command)} (run "lameduck --help")\n`)
     return USAGE
   }
+  const { run, help } = await load()
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(`${HELP[command]}\n`)
+    io.stdout(`${help}\n`)
     return 0
   }
   try {

@@ -1,14 +1,16 @@
 /**
- * The namespace cache in a cluster: a client-node informer (list + watch) keeps each Namespace's name,
+ * The namespace cache in a cluster: an informer (list + watch, list-watch.ts) keeps each Namespace's name,
  * labels and annotations in memory, so admission never waits on the API server (DESIGN.md, "Wire
  * behaviour"). A name the cache lacks (a namespace created just before its first Pod) is read once
  * directly. A failed watch is restarted with backoff and a silent one is restarted in case its
  * connection is half-open; the stale cache is served meanwhile.
  */
 import type { Logger } from 'pino'
-import { ApiException, CoreV1Api, makeInformer, type KubeConfig, type V1Namespace } from '@kubernetes/client-node'
+import type { KubeClient } from '../kube/client.js'
+import { statusOf } from '../kube/errors.js'
+import { createNamespaceListWatch } from './list-watch.js'
 import type { NamespaceInfo, NamespaceLookup } from '../admission/types.js'
-import { DEFAULT_BACKOFF, SILENCE_MS, realTimers, superviseWatch, type Backoff, type NamespaceInformer, type Timers } from './watch.js'
+import { DEFAULT_BACKOFF, SILENCE_MS, realTimers, superviseWatch, type Backoff, type NamespaceInformer, type NamespaceObject, type Timers } from './watch.js'
 
 export type { Backoff, NamespaceInformer, Timers }
 
@@ -23,14 +25,14 @@ export type NamespaceEvent = 'watch-restart' | 'cache-miss' | 'miss-fetch-error'
 export interface InformerNamespacesOptions {
   informer: NamespaceInformer
   /** Reads one Namespace from the API server; resolves `undefined` on 404. */
-  readNamespace: (name: string) => Promise<V1Namespace | undefined>
+  readNamespace: (name: string) => Promise<NamespaceObject | undefined>
   logger: Logger
   /** Delays between restarts after errors; default 1 s doubling to 30 s, reset after 60 s healthy. */
   backoff?: Partial<Backoff>
   /**
    * Restart the watch after this long without any event (default 5 min). Bounds how long a half-open
-   * watch goes unnoticed: client-node 1.4 sets no watch timeout and keeps bookmarks from its callbacks,
-   * so in a quiet cluster silence is all there is to go by; a restart resumes from the last resourceVersion.
+   * watch goes unnoticed: the watch has no client-side timeout, and in a quiet cluster silence is all
+   * there is to go by; a restart resumes from the last resourceVersion.
    */
   silenceMs?: number
   /** How long a 404 for a name is remembered (default 5 s); the watch adding the name ends it early. */
@@ -48,7 +50,7 @@ export function createInformerNamespaces (options: InformerNamespacesOptions): N
   const timers = options.timers ?? realTimers
   const cache = new Map<string, NamespaceInfo>()
   const misses = createMissReader({ ...options, cache, onEvent, now: () => timers.now() })
-  function put (ns: V1Namespace): void {
+  function put (ns: NamespaceObject): void {
     const info = toNamespaceInfo(ns)
     if (info === undefined) return
     cache.set(info.name, info)
@@ -80,7 +82,7 @@ export function createInformerNamespaces (options: InformerNamespacesOptions): N
 
 interface MissReaderOptions {
   cache: Map<string, NamespaceInfo>
-  readNamespace: (name: string) => Promise<V1Namespace | undefined>
+  readNamespace: (name: string) => Promise<NamespaceObject | undefined>
   logger: Logger
   onEvent: (event: NamespaceEvent) => void
   absentMs?: number
@@ -102,7 +104,7 @@ function createMissReader (o: MissReaderOptions): { read: (name: string) => Prom
 
   async function fetch (name: string): Promise<NamespaceInfo | undefined> {
     o.onEvent('cache-miss')
-    let ns: V1Namespace | undefined
+    let ns: NamespaceObject | undefined
     try {
       ns = await o.readNamespace(name)
     } catch (err) {
@@ -134,7 +136,7 @@ function createMissReader (o: MissReaderOptions): { read: (name: string) => Prom
 }
 
 /** The projection kept in the cache: a frozen copy of name, labels and annotations, never the whole object. */
-function toNamespaceInfo (ns: V1Namespace): NamespaceInfo | undefined {
+function toNamespaceInfo (ns: NamespaceObject): NamespaceInfo | undefined {
   const name = ns.metadata?.name
   if (name === undefined || name === '') return undefined
   return Object.freeze({
@@ -147,19 +149,15 @@ function toNamespaceInfo (ns: V1Namespace): NamespaceInfo | undefined {
 /** Tuning for `createClusterNamespaces`; the defaults suit production. */
 export type ClusterNamespacesOptions = Pick<InformerNamespacesOptions, 'onEvent' | 'backoff' | 'silenceMs' | 'absentMs'>
 
-/** The namespace lookup for a real cluster: client-node's informer and CoreV1Api, wired to `kubeConfig`. */
-export function createClusterNamespaces (kubeConfig: KubeConfig, logger: Logger, options: ClusterNamespacesOptions = {}): NamespaceLookup {
-  const core = kubeConfig.makeApiClient(CoreV1Api)
-  // Bookmarks keep the informer's resourceVersion fresh, so a restarted watch resumes instead of relisting.
-  const path = '/api/v1/namespaces?allowWatchBookmarks=true'
-  const informer = makeInformer(kubeConfig, path, async () => await core.listNamespace())
-  async function readNamespace (name: string): Promise<V1Namespace | undefined> {
+/** The namespace lookup for a real cluster: list-watch.ts's informer and direct reads, over `kube`. */
+export function createClusterNamespaces (kube: KubeClient, logger: Logger, options: ClusterNamespacesOptions = {}): NamespaceLookup {
+  async function readNamespace (name: string): Promise<NamespaceObject | undefined> {
     try {
-      return await core.readNamespace({ name })
+      return await kube.request<NamespaceObject>('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`)
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined
+      if (statusOf(err) === 404) return undefined
       throw err
     }
   }
-  return createInformerNamespaces({ ...options, informer, logger, readNamespace })
+  return createInformerNamespaces({ ...options, informer: createNamespaceListWatch(kube), logger, readNamespace })
 }

@@ -1,18 +1,22 @@
 /**
- * Keeps a client-node informer (list + watch) running: restarted with backoff after an error, and
- * restarted when silent for too long, in case its connection is half-open. namespaces.ts builds the
- * cache on top of it.
+ * Keeps an informer (list + watch, list-watch.ts) running: restarted with backoff after an error,
+ * and restarted when silent for too long, in case its connection is half-open. informer.ts builds
+ * the cache on top of it.
  */
 import type { Logger } from 'pino'
-import type { V1Namespace } from '@kubernetes/client-node'
 
-/** The part of client-node's Informer (its ListWatch) used here; tests pass a double. */
+/** The part of a Namespace the cache reads. */
+export interface NamespaceObject {
+  metadata?: { name?: string, resourceVersion?: string, labels?: Record<string, string>, annotations?: Record<string, string> }
+}
+
+/** What an informer offers (list-watch.ts's, shaped as client-node's ListWatch was); tests pass a double. */
 export interface NamespaceInformer {
-  on(verb: 'add' | 'update' | 'delete', cb: (obj: V1Namespace) => void): void
+  on(verb: 'add' | 'update' | 'delete', cb: (obj: NamespaceObject) => void): void
   on(verb: 'error' | 'connect', cb: (err?: unknown) => void): void
   start(): Promise<void>
   stop(): Promise<void>
-  list(): ReadonlyArray<V1Namespace>
+  list(): ReadonlyArray<NamespaceObject>
 }
 
 /** Restart delays after watch errors: `initialMs` doubling up to `maxMs`, back to `initialMs` after `healthyMs` without error. */
@@ -54,8 +58,7 @@ export interface Supervision {
 }
 
 /**
- * Keeps the informer running. client-node's ListWatch stops for good after an `error` event (and
- * emits one, an AbortError, when stopped mid-watch), so: an error while starting or running restarts
+ * Keeps the informer running. It stops for good after an `error` event, so: an error while starting or running restarts
  * it after a backoff; an error while stopped is ignored; `silenceMs` without any event restarts it too.
  */
 export function superviseWatch (o: Supervision): { ready: () => boolean, closed: () => boolean, close: () => Promise<void> } {

@@ -18,7 +18,7 @@ export interface LeaseRecord {
   readonly resourceVersion: string
 }
 
-/** What the lock needs of the API server (lease-client.ts is the @kubernetes/client-node one). */
+/** What the lock needs of the API server (lease-client.ts is the one over src/kube/). */
 export interface LeaseApi {
   /** Names the Lease in messages, e.g. `Lease lameduck-system/lameduck-renew`. */
   readonly what: string

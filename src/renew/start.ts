@@ -6,11 +6,10 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { readCertsOptions, type CertsOptions } from '../../certs-script/flags.js'
-import { connectCluster } from '../../certs-script/cluster.js'
-import { loadKubeConfig } from '../common/cluster.js'
-import { renewOnce } from '../../certs-script/run.js'
+import type { KubeClient } from '../kube/client.js'
 import { createLeaseLock } from './lease.js'
 import { connectLease } from './lease-client.js'
+import { clusterApiOver } from './cluster-client.js'
 import { startRenewer, type RenewalMetrics, type Renewer } from './renewer.js'
 
 /** The Lease the replicas take for a run (manifests/base/renew.yaml). */
@@ -36,23 +35,29 @@ export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): Certs
   ])
 }
 
-/** The renewal loop when `--renew-certs` is on, else a renewer that does nothing. */
-export function startRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics): Renewer {
-  return config.renewCerts ? startClusterRenewal(config, logger, metrics) : { close: async () => undefined }
+/** The renewal loop when `--renew-certs` is on (over `kube`, serve's client for `config.kubeconfig`), else a renewer that does nothing. */
+export function startRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics, kube: KubeClient | undefined): Renewer {
+  if (!config.renewCerts) return { close: async () => undefined }
+  if (kube === undefined) throw new Error('--renew-certs needs a cluster')
+  return startClusterRenewal(config, logger, metrics, kube)
 }
 
 /** Starts the renewal loop of this replica (test/e2e/renew.test.ts runs two against a real kube-apiserver). */
-export function startClusterRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics): Renewer {
+export function startClusterRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics, kube: KubeClient): Renewer {
   const options = certsOptionsFor(config)
-  const kubeConfig = loadKubeConfig(options.cluster!)
   const now = (): Date => new Date()
   // The Pod's name in a cluster; host and PID tell apart two replicas on one machine.
-  const lock = createLeaseLock(connectLease(kubeConfig, options.namespace, LEASE_NAME), { identity: `${hostname()}_${process.pid}`, durationSeconds: LEASE_SECONDS, now })
+  const lock = createLeaseLock(connectLease(kube, options.namespace, LEASE_NAME), { identity: `${hostname()}_${process.pid}`, durationSeconds: LEASE_SECONDS, now })
+  const cluster = clusterApiOver(kube)
   const log = logger.child({ component: 'renew' })
   log.info({ secret: `${options.namespace}/${options.secret}`, webhook: options.webhook, lease: `${options.namespace}/${LEASE_NAME}` }, 'certificate renewal in the cluster: on')
   return startRenewer({
     lock,
-    renew: async say => await renewOnce(options, { connect: connectCluster, now, sleep, say }),
+    renew: async say => {
+      // The certs-script's certificate code (selfsigned and its X.509 library) is loaded for a run, not at start.
+      const { renewOnce } = await import('../../certs-script/run.js')
+      return await renewOnce(options, { connect: async () => cluster, now, sleep, say })
+    },
     now,
     logger: log,
     metrics

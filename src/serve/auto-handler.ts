@@ -6,7 +6,8 @@
  * doubt means `exec`, which works on every version (given a `sleep` binary in the image).
  */
 import type { Logger } from 'pino'
-import { ApiException, CoreV1Api, VersionApi, type KubeConfig, type VersionInfo } from '@kubernetes/client-node'
+import type { KubeClient } from '../kube/client.js'
+import { statusOf } from '../kube/errors.js'
 import type { Handler } from '../admission/types.js'
 
 /** A version as `/version` gives it (major `1`, minor `29+` on GKE), or a gitVersion such as `v1.30.0-eks-123`. */
@@ -68,37 +69,42 @@ function distinct (versions: readonly string[]): string {
   return unique.slice(0, 5).join(', ') + (unique.length > 5 ? ', …' : '')
 }
 
+/** What `/version` answers (the fields read here). */
+interface VersionInfo { major: string, minor: string, gitVersion?: string, emulationMajor?: string, emulationMinor?: string }
+/** One page of the Node list (the fields read here). */
+interface NodePage { items: Array<{ status?: { nodeInfo?: { kubeletVersion?: string } } }>, metadata?: { continue?: string } }
+
 /**
  * Asks the cluster: `/version`, then every node's kubelet version. Not being allowed to list nodes
  * (403) is fine: the server version decides alone. Rejects when `/version` cannot be read.
  */
-export async function readAutoHandler (kubeConfig: KubeConfig, logger: Logger): Promise<Handler> {
+export async function readAutoHandler (kube: KubeClient, logger: Logger): Promise<Handler> {
   let info: VersionInfo
   try {
-    info = await kubeConfig.makeApiClient(VersionApi).getCode()
+    info = await kube.request<VersionInfo>('GET', '/version')
   } catch (err) {
     throw new Error(`cannot read the API server version (for prestop-handler auto): ${String(err)}`, { cause: err })
   }
   // Features follow the emulated version when a newer binary emulates an older release (1.31+).
   const serverVersion = { major: info.emulationMajor ?? info.major, minor: info.emulationMinor ?? info.minor, gitVersion: info.gitVersion }
-  const kubeletVersions = await readKubeletVersions(kubeConfig.makeApiClient(CoreV1Api), logger)
+  const kubeletVersions = await readKubeletVersions(kube, logger)
   const decision = decideAutoHandler({ serverVersion, kubeletVersions })
   logger.info({ handler: decision.handler }, `prestop-handler auto means ${decision.describe}`)
   return decision.handler
 }
 
-async function readKubeletVersions (core: CoreV1Api, logger: Logger): Promise<string[] | undefined> {
+async function readKubeletVersions (kube: KubeClient, logger: Logger): Promise<string[] | undefined> {
   const versions: string[] = []
   let next: string | undefined
   try {
     do {
       // Paged, since a big cluster's full Node list runs to many megabytes.
-      const page = await core.listNode({ limit: 500, _continue: next })
+      const page: NodePage = await kube.request<NodePage>('GET', `/api/v1/nodes?limit=500${next === undefined ? '' : `&continue=${encodeURIComponent(next)}`}`)
       for (const node of page.items) versions.push(node.status?.nodeInfo?.kubeletVersion ?? '')
-      next = page.metadata?._continue
+      next = page.metadata?.continue
     } while (next !== undefined && next !== '')
   } catch (err) {
-    if (err instanceof ApiException && err.code === 403) {
+    if (statusOf(err) === 403) {
       logger.info('not allowed to list nodes; prestop-handler auto is decided from the API server version alone')
     } else {
       logger.warn({ err }, 'cannot list nodes; prestop-handler auto is decided from the API server version alone')

@@ -13,11 +13,10 @@ import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics
 import { startRenewal } from '../renew/start.js'
 import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
 import { watchKeyPair } from '../tls/watch.js'
-import { createFileNamespaces } from '../namespaces/file.js'
-import { createClusterNamespaces } from '../namespaces/informer.js'
 import { readAutoHandler } from './auto-handler.js'
 import { eventually } from './retry.js'
-import { loadKubeConfig } from '../common/cluster.js'
+import { connectKube } from '../kube/connect.js'
+import type { KubeClient } from '../kube/client.js'
 import type { PolicyLimits } from '../admission/policy.js'
 import type { Handler, NamespaceLookup } from '../admission/types.js'
 
@@ -42,17 +41,27 @@ interface NamespaceSetup {
   readonly notReady: () => string[]
 }
 
-async function loadNamespaces (config: ServeConfig, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
-  if (config.namespacesFile !== undefined) {
-    // No API server to ask: DESIGN.md says `auto` means the native sleep.
-    const namespaces = await createFileNamespaces({ path: config.namespacesFile, logger })
+/** The API server client, when serve needs one: for the namespaces, or to renew certificates. */
+async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
+  if (config.namespacesFile !== undefined && !config.renewCerts) return undefined
+  return await connectKube({ kubeconfig: config.kubeconfig }, {
+    onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
+  })
+}
+
+async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
+  if (config.namespacesFile !== undefined || kube === undefined) {
+    // No API server to ask: DESIGN.md says `auto` means the native sleep. (Each source is loaded
+    // only when used: the file's brings the YAML reader.)
+    const { createFileNamespaces } = await import('../namespaces/file.js')
+    const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
     return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
   }
-  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig, context: undefined })
-  const namespaces = createClusterNamespaces(kubeConfig, logger, { onEvent: event => metrics.namespaceEvent(event) })
+  const { createClusterNamespaces } = await import('../namespaces/informer.js')
+  const namespaces = createClusterNamespaces(kube, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
-  const version = eventually<Handler>({ read: async () => await readAutoHandler(kubeConfig, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
+  const version = eventually<Handler>({ read: async () => await readAutoHandler(kube, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
   return { namespaces, autoHandler: version.value, notReady: version.notReady }
 }
 
@@ -80,7 +89,8 @@ async function closeApp (app: { close: () => PromiseLike<undefined>, server: { c
 export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
   const metrics = createMetrics()
   const tls = await loadKeyPair(config, logger)
-  const { namespaces, autoHandler, notReady } = await loadNamespaces(config, logger, metrics)
+  const kube = await connect(config, logger)
+  const { namespaces, autoHandler, notReady } = await loadNamespaces(config, kube, logger, metrics)
   const state: ServerState = { draining: false }
   // Both possible values made once; each request reads the one `auto` means now.
   const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
@@ -89,7 +99,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const certMetrics = createCertificateMetrics(metrics.registry)
   const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
   await expiry.ready
-  const renewer = startRenewal(config, logger, certMetrics)
+  const renewer = startRenewal(config, logger, certMetrics, kube)
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -108,6 +118,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
       await closeApp(app)
       await closeApp(metricsApp)
       await namespaces.close()
+      await kube?.close()
       expiry.close()
       tls.close()
       logger.info('stopped')

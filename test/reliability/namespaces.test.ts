@@ -9,18 +9,18 @@
 // CUT_BOUND_MS. Here the cuts follow the start-up outage within a minute, so the backoff is already
 // up (8 s, then 16 s, then 30 s): the worst case, on purpose. A half-open watch is only noticed by its silence: 5 minutes in
 // production (SILENCE_MS in src/namespaces/watch.ts), too long for CI, so the half-open case runs the
-// same cache (createClusterNamespaces, real client-node, same proxy) in this process with a 3 s
+// same cache (createClusterNamespaces over the small client, same proxy) in this process with a 3 s
 // silence; the bound is the silence plus the backoff plus a relist.
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { KubeConfig } from '@kubernetes/client-node'
 import pino from 'pino'
 import { Agent, request } from 'undici'
 import { ensureBinaries, startCluster } from '../../control-plane/cluster.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { createClusterNamespaces } from '../../src/namespaces/informer.js'
+import { connectKube } from '../../src/kube/connect.js'
 import { startServeProcess } from '../helpers/serve-process.js'
 import { createTcpProxy, writeKubeconfigThrough } from '../helpers/tcp-proxy.js'
 import { report, scaled } from '../helpers/reliability.js'
@@ -116,9 +116,9 @@ t.test('the API server down at start: not ready, then ready once it is back', as
 })
 
 t.test(`the watch half-open ${FREEZES} times: noticed by its silence, and the change seen within ${HALF_OPEN_BOUND_MS / 1000} s`, async t => {
-  const kubeConfig = new KubeConfig()
-  kubeConfig.loadFromFile(kubeconfigPath)
-  const lookup = createClusterNamespaces(kubeConfig, pino({ level: 'silent' }), { silenceMs: HALF_OPEN_SILENCE_MS, backoff: { initialMs: 200 } })
+  const kube = await connectKube({ kubeconfig: kubeconfigPath })
+  t.teardown(() => kube.close())
+  const lookup = createClusterNamespaces(kube, pino({ level: 'silent' }), { silenceMs: HALF_OPEN_SILENCE_MS, backoff: { initialMs: 200 } })
   t.teardown(() => lookup.close())
   await within('the cache to sync', 30_000, async () => lookup.ready())
   const lags: number[] = []

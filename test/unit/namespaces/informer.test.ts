@@ -5,7 +5,7 @@ import {
   createClusterNamespaces
 } from '../../../src/namespaces/informer.js'
 import { logger, ns, setup } from '../../helpers/namespaces.js'
-import { kubeConfigFor } from '../../helpers/api-server.js'
+import { kubeClientFor } from '../../helpers/kube-client.js'
 
 t.test('ready after the first list, answering from it without reading', async t => {
   const { informer, lookup, reads, sync } = setup()
@@ -129,13 +129,13 @@ async function fakeApiServer (test: Pick<typeof t, 'teardown'>) {
       else json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })
     }
   })
-  const kc = await kubeConfigFor(test, server)
+  const kc = await kubeClientFor(test, server)
   const added = (name: string, resourceVersion: string): string =>
     JSON.stringify({ type: 'ADDED', object: { ...ns(name), metadata: { name, resourceVersion } } }) + '\n'
   return { kc, watches, watchUrls, reads, lists: () => lists, added }
 }
 
-t.test('the cluster wiring lists, watches and reads through client-node', async t => {
+t.test('the cluster wiring lists, watches and reads through the small client', async t => {
   const { kc, watches, watchUrls, reads, added } = await fakeApiServer(t)
   const lookup = createClusterNamespaces(kc, logger)
   t.teardown(() => lookup.close())
@@ -155,7 +155,7 @@ t.test('the cluster wiring lists, watches and reads through client-node', async 
   t.pass('close ends the watch connection')
 })
 
-t.test('with client-node, a cut watch and a silent one are both resumed without relisting', async t => {
+t.test('over the small client, a cut watch and a silent one are both resumed without relisting', async t => {
   const { kc, watches, watchUrls, lists, added } = await fakeApiServer(t)
   const lookup = createClusterNamespaces(kc, logger, { silenceMs: 300, backoff: { initialMs: 20 } })
   t.teardown(() => lookup.close())

@@ -1,8 +1,8 @@
-// The client-node side of the renewal Lease against a loopback HTTPS server that answers as the
+// The renewal Lease over the small client (src/kube/) against a loopback HTTPS server that answers as the
 // API server does; test/e2e/renew.test.ts runs it against a real one.
 import t, { type Test } from 'tap'
 import { connectLease } from '../../../src/renew/lease-client.js'
-import { loadKubeConfig } from '../../../src/common/cluster.js'
+import { kubeClientFromFile } from '../../helpers/kube-client.js'
 import { failure, fakeApiServer, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/lameduck-system/leases/lameduck-renew'
@@ -10,7 +10,7 @@ const stored = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: 
 
 async function connect (t: Test, handler: (r: ApiRequest) => ApiAnswer): Promise<{ api: ReturnType<typeof connectLease>, requests: ApiRequest[] }> {
   const { url, requests } = await fakeApiServer(t, handler)
-  const config = loadKubeConfig({ kubeconfig: await writeKubeconfig(t, url), context: undefined })
+  const config = await kubeClientFromFile(t, await writeKubeconfig(t, url))
   return { api: connectLease(config, 'lameduck-system', 'lameduck-renew'), requests }
 }
 
@@ -42,12 +42,12 @@ t.test('a conflict is a lost race; anything else is an error that says what fail
   const lease = await api.read()
   await t.rejects(api.write(lease, { holder: 'b', renewTime: new Date(), durationSeconds: 60, transitions: 3 }), /^writing Lease lameduck-system\/lameduck-renew: forbidden \(403\): leases/)
   const { url } = await fakeApiServer(t, () => failure(409, 'the object has been modified'))
-  const conflicted = connectLease(loadKubeConfig({ kubeconfig: await writeKubeconfig(t, url), context: undefined }), 'lameduck-system', 'lameduck-renew')
+  const conflicted = connectLease(await kubeClientFromFile(t, await writeKubeconfig(t, url)), 'lameduck-system', 'lameduck-renew')
   t.equal(await conflicted.write(lease, { holder: 'b', renewTime: new Date(), durationSeconds: 60, transitions: 3 }), false)
   const { url: absent } = await fakeApiServer(t, () => failure(404, 'not found'))
-  const missing = connectLease(loadKubeConfig({ kubeconfig: await writeKubeconfig(t, absent), context: undefined }), 'lameduck-system', 'lameduck-renew')
+  const missing = connectLease(await kubeClientFromFile(t, await writeKubeconfig(t, absent)), 'lameduck-system', 'lameduck-renew')
   await t.rejects(missing.read(), /^reading Lease lameduck-system\/lameduck-renew: it does not exist; it is part of manifests\//)
   const { url: broken } = await fakeApiServer(t, () => failure(500, 'etcd down'))
-  const failing = connectLease(loadKubeConfig({ kubeconfig: await writeKubeconfig(t, broken), context: undefined }), 'lameduck-system', 'lameduck-renew')
+  const failing = connectLease(await kubeClientFromFile(t, await writeKubeconfig(t, broken)), 'lameduck-system', 'lameduck-renew')
   await t.rejects(failing.read(), /^reading Lease lameduck-system\/lameduck-renew: the API server answered 500: etcd down$/)
 })

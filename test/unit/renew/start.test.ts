@@ -2,6 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { failure, fakeApiServer, writeKubeconfig } from '../../helpers/api-server.js'
 import pino from 'pino'
+import { kubeClientFromFile } from '../../helpers/kube-client.js'
 import { certsOptionsFor, startRenewal } from '../../../src/renew/start.js'
 import { readServeConfig } from '../../../src/serve/config.js'
 import { readCertsOptions } from '../../../certs-script/flags.js'
@@ -14,9 +15,14 @@ t.test('the renewal runs lameduck certs --apply with the manifests\' names and s
 
 t.test('off (the default): a renewer that does nothing', async t => {
   const metrics = { renewed: () => { t.fail('renewed') }, renewalFailed: () => { t.fail('failed') } }
-  const renewer = startRenewal(readServeConfig(['--self-signed'], {}), pino({ level: 'silent' }), metrics)
+  const renewer = startRenewal(readServeConfig(['--self-signed'], {}), pino({ level: 'silent' }), metrics, undefined)
   await renewer.close()
   t.pass('closed')
+})
+
+t.test('on without a cluster client: a bug of the caller, said at once', async t => {
+  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-certs'], {})
+  t.throws(() => startRenewal(config, pino({ level: 'silent' }), { renewed: () => {}, renewalFailed: () => {} }, undefined), { message: '--renew-certs needs a cluster' })
 })
 
 t.test('on: each run takes the Lease, runs the certs-script against the cluster, and counts a failure', async t => {
@@ -26,9 +32,10 @@ t.test('on: each run takes the Lease, runs the certs-script against the cluster,
     if (method === 'PUT') lease = body
     return { status: 200, body: lease }
   })
-  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-certs', '--kubeconfig', await writeKubeconfig(t, url)], {})
+  const file = await writeKubeconfig(t, url)
+  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-certs', '--kubeconfig', file], {})
   let failures = 0
-  const renewer = startRenewal(config, pino({ level: 'silent' }), { renewed: () => { t.fail('renewed') }, renewalFailed: () => { failures++ } })
+  const renewer = startRenewal(config, pino({ level: 'silent' }), { renewed: () => { t.fail('renewed') }, renewalFailed: () => { failures++ } }, await kubeClientFromFile(t, file))
   for (let i = 0; i < 100 && failures === 0; i++) await sleep(50)
   await renewer.close()
   t.equal(failures, 1, 'no webhook configuration in this cluster: a failed run')

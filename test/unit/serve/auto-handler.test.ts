@@ -5,7 +5,7 @@ import {
   decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
 } from '../../../src/serve/auto-handler.js'
 import type { Handler } from '../../../src/admission/types.js'
-import { kubeConfigFor } from '../../helpers/api-server.js'
+import { kubeClientFor } from '../../helpers/kube-client.js'
 
 t.test('parses the version strings clusters report', async t => {
   const cases: Array<[string, { major: number, minor: number } | undefined]> = [
@@ -69,7 +69,7 @@ async function cluster (test: Pick<typeof t, 'teardown'>, fake: FakeCluster) {
       json(200, { kind: 'NodeList', apiVersion: 'v1', metadata: more, items: fake.nodes[page] })
     }
   })
-  const kc = await kubeConfigFor(test, server)
+  const kc = await kubeClientFor(test, server)
   return { kc, nodeQueries }
 }
 

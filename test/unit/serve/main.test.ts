@@ -96,6 +96,26 @@ current-context: c
   }
 })
 
+t.test('a kubeconfig with an exec plugin: client-node makes the credentials, and the log says so', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'lameduck-main-'))
+  const plugin = join(dir, 'get-token')
+  await writeFile(plugin, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"p"}}\'\n', { mode: 0o755 })
+  const kubeconfig = join(dir, 'kubeconfig')
+  await writeFile(kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{ name: down, cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Never } } }]
+contexts: [{ name: c, context: { cluster: down, user: u } }]
+current-context: c
+`)
+  const lines: Array<{ msg: string, reason?: string }> = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg: string }) } })
+  const running = await startServe(readServeConfig([...local, '--self-signed', '--kubeconfig', kubeconfig], {}), logger)
+  t.teardown(() => running.shutdown())
+  t.match(lines, [{ msg: 'loading @kubernetes/client-node for the kubeconfig\'s credentials', reason: `kubeconfig ${kubeconfig}: its user uses exec` }])
+  t.equal((await call(running.port, '/readyz')).status, 503, 'serving; the cluster is down')
+})
+
 t.test('the process: SIGTERM fails readiness, keeps answering for the drain delay, then exits 0', async t => {
   const child = spawn(process.execPath, [...process.execArgv, 'test/helpers/run-cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--drain-delay', '2s', '--self-signed', '--namespaces-file', 'examples/namespaces.yaml'], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
