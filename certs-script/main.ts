@@ -11,10 +11,10 @@ import { renewOnce, type Deps } from './run.js'
 
 export { CERTS_HELP } from './flags.js'
 
-/* c8 ignore start -- the real cluster client and clock: test/unit/certs-cluster.test.ts covers
+/* c8 ignore start -- the real cluster client and clock: test/unit/certs-script/cluster.test.ts covers
    connectCluster against a loopback API server, and test/e2e/install.test.ts runs `lameduck certs`
-   against a real one; loading client-node here would make this file's unit test depend on both. */
-/** The real cluster client, loaded only when a cluster is asked for: `--out DIR` alone never loads client-node. */
+   against a real one; this file's unit test passes its own. */
+/** The real cluster client, loaded only when a cluster is asked for. */
 async function connect (target: ClusterTarget): Promise<ClusterApi> {
   const { connectCluster } = await import('./cluster.js')
   return await connectCluster(target)

@@ -9,7 +9,7 @@ import { readCertsOptions, type CertsOptions } from '../../certs-script/flags.js
 import type { KubeClient } from '../kube/client.js'
 import { createLeaseLock } from './lease.js'
 import { connectLease } from './lease-client.js'
-import { clusterApiOver } from './cluster-client.js'
+import { clusterApiOver } from '../../certs-script/cluster.js'
 import { startRenewer, type RenewalMetrics, type Renewer } from './renewer.js'
 
 /** The Lease the replicas take for a run (manifests/base/renew.yaml). */

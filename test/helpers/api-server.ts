@@ -1,7 +1,7 @@
 /**
  * A loopback server that answers as the Kubernetes API server does (paths, verbs, content types,
  * Status bodies), and a kubeconfig for it: for the unit tests of the client-node shells
- * (certs-script/cluster.ts, src/check/cluster.ts) and of serve's small client (src/kube/, the renewal's
+ * (src/check/cluster.ts) and of the small client (src/kube/, certs-script/cluster.ts, the renewal
  * calls). The e2e tests run those against a real one.
  */
 import type { Test } from 'tap'
