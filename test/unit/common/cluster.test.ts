@@ -10,6 +10,7 @@ t.test('explain: client-node\'s fallback server means no kubeconfig was found', 
     'reading x: cannot reach the API server at http://localhost:8080 (no kubeconfig found: give --kubeconfig, or set KUBECONFIG): connect ECONNREFUSED')
   t.equal(explain(new ApiException(418, 'teapot', undefined, {}), 'reading x', 'https://s').message, 'reading x: the API server answered 418')
   t.equal(explain(new ApiException(403, 'forbidden', JSON.stringify({ kind: 'Status', message: 'pods is forbidden' }), {}), 'reading x', 'https://s').message, 'reading x: forbidden (403): pods is forbidden', 'a Status: its message')
+  t.equal(explain(new ApiException(401, 'unauthorized', '', {}), 'reading x', 'https://s').message, 'reading x: the API server did not accept the credentials (401)', 'an empty body says nothing more')
   t.equal(explain(new ApiException(502, 'bad gateway', '<html>Bad Gateway</html>\nfrom a proxy', {}), 'reading x', 'https://s').message, 'reading x: the API server answered 502: <html>Bad Gateway</html>', 'not JSON: its first line')
   t.equal(explain(new ApiException(500, 'oops', '{"kind":"Other"}', {}), 'reading x', 'https://s').message, 'reading x: the API server answered 500: {"kind":"Other"}', 'JSON without a message: as text')
   const refused = new Error('connect ECONNREFUSED 127.0.0.1:1')
