@@ -4,19 +4,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Io } from '../src/common/io.js'
-import type { ClusterApi } from './cluster-api.js'
+import type { ClusterApi } from '../src/certs/cluster-api.js'
 import type { ClusterTarget } from '../src/common/cluster.js'
-import { readCertsOptions } from './flags.js'
-import { renewOnce, type Deps } from './run.js'
+import { readCertsOptions } from '../src/certs/flags.js'
+import { renewOnce, type Deps } from '../src/certs/run.js'
 
-export { CERTS_HELP } from './flags.js'
+export { CERTS_HELP } from '../src/certs/flags.js'
 
-/* c8 ignore start -- the real cluster client and clock: test/unit/certs-script/cluster.test.ts covers
+/* c8 ignore start -- the real cluster client and clock: test/unit/certs/cluster.test.ts covers
    connectCluster against a loopback API server, and test/e2e/install.test.ts runs `lameduck certs`
    against a real one; this file's unit test passes its own. */
 /** The real cluster client, loaded only when a cluster is asked for. */
 async function connect (target: ClusterTarget): Promise<ClusterApi> {
-  const { connectCluster } = await import('./cluster.js')
+  const { connectCluster } = await import('../src/certs/cluster.js')
   return await connectCluster(target)
 }
 

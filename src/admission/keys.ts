@@ -3,6 +3,9 @@
  */
 export const PREFIX = 'lameduck.dev/'
 
+/** The webhook's own namespace (the manifests'): never mutated by default, so it never depends on itself; its Secrets' too. */
+export const OWN_NAMESPACE = 'lameduck-system'
+
 /** Namespace label that opts a namespace in; Pod label that opts one Pod out. */
 export const INJECT_LABEL = `${PREFIX}inject`
 export const INJECT_ENABLED = 'enabled'

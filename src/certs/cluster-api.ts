@@ -1,8 +1,8 @@
 /**
- * What the certs-script needs of a cluster, as plain data, so that the renewal logic is tested
+ * What the certificate code needs of a cluster, as plain data, so that the renewal logic is tested
  * without an API server (cluster.ts is the @kubernetes/client-node implementation).
  */
-import type { ClusterTarget } from '../src/common/cluster.js'
+import type { ClusterTarget } from '../common/cluster.js'
 
 /** A Secret's content, decoded: `data` values are text (PEM), not base64. */
 export interface SecretContent {

@@ -1,14 +1,14 @@
 /**
- * The certs-script's cluster calls: Secrets and the MutatingWebhookConfiguration's caBundle, over
+ * The certificate code's cluster calls: Secrets and the MutatingWebhookConfiguration's caBundle, over
  * the small API client (src/kube/), for `lameduck certs` and for the renewal inside serve alike.
  * Every failure becomes one line that says what was being done and what the API server (or the
  * network) said. A kubeconfig the small client cannot read (exec plugins, auth providers) loads
  * @kubernetes/client-node for its credentials only (src/kube/connect.ts).
  */
-import { connectKube } from '../src/kube/connect.js'
-import type { KubeClient } from '../src/kube/client.js'
-import type { KubeTarget } from '../src/kube/access.js'
-import { explain, statusOf } from '../src/kube/errors.js'
+import { connectKube } from '../kube/connect.js'
+import type { KubeClient } from '../kube/client.js'
+import type { KubeTarget } from '../kube/access.js'
+import { explain, statusOf } from '../kube/errors.js'
 import type { ClusterApi, SecretContent, WebhookConfiguration } from './cluster-api.js'
 
 interface Secret { type?: string, data?: Record<string, string>, metadata?: Record<string, unknown> & { annotations?: Record<string, string> } }

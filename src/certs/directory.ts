@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { KeyPair } from '../src/admission/types.js'
+import type { KeyPair } from '../admission/types.js'
 
 /** The file names, in the order they are written (a webhook keeps its current pair until both of its files match). */
 export const FILES = { caKey: 'ca.key', caCert: 'ca.crt', key: 'tls.key', cert: 'tls.crt' } as const

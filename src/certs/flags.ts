@@ -3,9 +3,9 @@
  * line, exit code 2).
  */
 import { isIP } from 'node:net'
-import { ConfigError, durationFlag, numberFlag, parseFlags } from '../src/common/flags.js'
-import { OWN_NAMESPACE } from '../src/serve/options.js'
-import type { ClusterTarget } from '../src/common/cluster.js'
+import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
+import { OWN_NAMESPACE } from '../admission/keys.js'
+import type { ClusterTarget } from '../common/cluster.js'
 import { validityText } from './renewal.js'
 
 /** Everything a run needs. Durations in milliseconds. */

@@ -2,7 +2,7 @@
  * The key pairs a run ends with: the stored ones where they can stay, new ones where not, and a
  * line for each saying which and why.
  */
-import type { KeyPair } from '../src/admission/types.js'
+import type { KeyPair } from '../admission/types.js'
 import { day, parseCertificate, type CertificateInfo } from './pem.js'
 import { createCa, issueServing } from './pki.js'
 import { judgeCa, judgeServing, type Verdict, type Wanted } from './renewal.js'

@@ -1,5 +1,5 @@
 /**
- * Reading certificates for the certs-script: PEM bundles split into certificates, and the dates a
+ * Reading certificates for the certificate code: PEM bundles split into certificates, and the dates a
  * renewal decision needs. Pure; node:crypto's X509Certificate does the parsing.
  */
 import { X509Certificate, createHash } from 'node:crypto'

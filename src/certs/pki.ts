@@ -8,7 +8,7 @@
  * the old and the new CA in a caBundle during a rotation are told apart by name too.
  */
 import { generate } from 'selfsigned'
-import type { KeyPair } from '../src/admission/types.js'
+import type { KeyPair } from '../admission/types.js'
 
 /**
  * Backdating, so that a client whose clock is a little behind accepts a certificate made just now;

@@ -4,8 +4,8 @@
  * certificate never changes the caBundle.
  */
 import { createPrivateKey } from 'node:crypto'
-import type { KeyPair } from '../src/admission/types.js'
-import { formatDuration } from '../src/admission/duration.js'
+import type { KeyPair } from '../admission/types.js'
+import { formatDuration } from '../admission/duration.js'
 import { day, isSignedBy, parseCertificate, renewalTime, type CertificateInfo } from './pem.js'
 
 /** What the user asked for. */

@@ -1,10 +1,10 @@
 /**
  * The key pairs as Secrets: the serving Secret the Deployment mounts (`kubernetes.io/tls`: tls.crt,
  * tls.key, and ca.crt for clients), and a second Secret with the CA's key, which only the
- * certs-script reads — the webhook's Pods never see it. Pure mapping, plus reading both.
+ * certificate code reads — the webhook's Pods never see it. Pure mapping, plus reading both.
  */
-import type { KeyPair } from '../src/admission/types.js'
-import { PREFIX } from '../src/admission/keys.js'
+import type { KeyPair } from '../admission/types.js'
+import { PREFIX } from '../admission/keys.js'
 import type { ClusterApi, SecretContent } from './cluster-api.js'
 import type { StoredPairs } from './directory.js'
 

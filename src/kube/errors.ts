@@ -1,6 +1,6 @@
 /**
  * One line for a failed API call, as src/common/cluster.ts's `explain` words it for client-node's
- * errors (certs-script, check): what was being done, and what the API server or the network said.
+ * errors (src/check): what was being done, and what the API server or the network said.
  */
 import { KubeApiError } from './client.js'
 

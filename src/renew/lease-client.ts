@@ -1,6 +1,6 @@
 /**
  * The renewal Lease over the small client (src/kube/): read, and replace with the resourceVersion
- * read (a 409 is a lost race, not an error). Messages as the certs-script's (`explain`).
+ * read (a 409 is a lost race, not an error). Messages as src/kube/errors.ts words them (`explain`).
  */
 import type { KubeClient } from '../kube/client.js'
 import { explain, statusOf } from '../kube/errors.js'

@@ -1,12 +1,12 @@
 /**
  * The in-cluster renewal loop of `lameduck serve --renew-certs`: every replica runs it, and each run
- * is the certs-script's own (`renewOnce`, as `lameduck certs --apply` would do it) under the
+ * is the certificate code's own (`renewOnce`, as `lameduck certs --apply` would do it) under the
  * renewal Lease, so one replica writes at a time and the others find nothing left to do. It never
  * touches serving: a run that fails is logged, counted and retried; the webhook keeps answering
  * with the pair it has.
  */
 import type { Logger } from 'pino'
-import type { RunResult } from '../../certs-script/run.js'
+import type { RunResult } from '../certs/run.js'
 import type { LeaseLock } from './lease.js'
 import { DEFAULT_TIMING, nextDelay, type Attempt, type Timing } from './schedule.js'
 
@@ -21,7 +21,7 @@ export interface RenewalMetrics {
 /** What the renewer is built from. */
 export interface RenewerDeps {
   readonly lock: LeaseLock
-  /** One run of the certs-script; `say` gets its progress lines. */
+  /** One run of the certificate code (src/certs/run.ts); `say` gets its progress lines. */
   readonly renew: (say: (line: string) => void) => Promise<RunResult>
   readonly now: () => Date
   readonly logger: Logger

@@ -5,7 +5,7 @@
  * CA rotation's overlap), but never longer than `maxIntervalMs`, so that a pair changed by hand or by
  * another replica is looked at again. A failed run is retried with exponential backoff.
  */
-import type { RunResult } from '../../certs-script/run.js'
+import type { RunResult } from '../certs/run.js'
 
 /** How the last attempt ended. */
 export type Attempt =

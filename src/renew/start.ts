@@ -1,15 +1,15 @@
 /**
- * `lameduck serve --renew-certs`: the certs-script's renewal run (`lameduck certs --apply` with the
+ * `lameduck serve --renew-certs`: the certificate code's renewal run (`lameduck certs --apply` with the
  * manifests' names) in a loop in every replica, under the Lease `lameduck-system/lameduck-renew`.
  */
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { readCertsOptions, type CertsOptions } from '../../certs-script/flags.js'
+import { readCertsOptions, type CertsOptions } from '../certs/flags.js'
 import type { KubeClient } from '../kube/client.js'
 import { createLeaseLock } from './lease.js'
 import { connectLease } from './lease-client.js'
-import { clusterApiOver } from '../../certs-script/cluster.js'
+import { clusterApiOver } from '../certs/cluster.js'
 import { startRenewer, type RenewalMetrics, type Renewer } from './renewer.js'
 
 /** The Lease the replicas take for a run (manifests/base/renew.yaml). */
@@ -27,7 +27,7 @@ export interface RenewConfig {
   readonly renewOverlap: number
 }
 
-/** The certs-script's options for `config`: its defaults (the manifests' names) with the serve flags' validities and overlap. */
+/** The certificate code's options for `config`: its defaults (the manifests' names) with the serve flags' validities and overlap. */
 export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): CertsOptions {
   return readCertsOptions([
     ...config.kubeconfig === undefined ? ['--apply'] : ['--kubeconfig', config.kubeconfig],
@@ -54,8 +54,8 @@ export function startClusterRenewal (config: RenewConfig, logger: Logger, metric
   return startRenewer({
     lock,
     renew: async say => {
-      // The certs-script's certificate code (selfsigned and its X.509 library) is loaded for a run, not at start.
-      const { renewOnce } = await import('../../certs-script/run.js')
+      // The certificate code (selfsigned and its X.509 library) is loaded for a run, not at start.
+      const { renewOnce } = await import('../certs/run.js')
       return await renewOnce(options, { connect: async () => cluster, now, sleep, say })
     },
     now,

@@ -2,6 +2,7 @@
  * `lameduck serve`'s options, in one table: the parser, `--help` and the flag table of
  * docs/configuration.md all come from it.
  */
+import { OWN_NAMESPACE } from '../admission/keys.js'
 
 /** How an option's text is read. */
 export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level'
@@ -14,9 +15,6 @@ export interface OptionSpec {
   readonly default?: string
   readonly help: string
 }
-
-/** The webhook's own namespace: excluded by default so it never depends on itself. */
-export const OWN_NAMESPACE = 'lameduck-system'
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'host', key: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on (0.0.0.0: reachable through the Pod IP)' },

@@ -1,7 +1,7 @@
 /**
  * A loopback server that answers as the Kubernetes API server does (paths, verbs, content types,
  * Status bodies), and a kubeconfig for it: for the unit tests of the client-node shells
- * (src/check/cluster.ts) and of the small client (src/kube/, certs-script/cluster.ts, the renewal
+ * (src/check/cluster.ts) and of the small client (src/kube/, src/certs/cluster.ts: lameduck certs and the renewal
  * calls). The e2e tests run those against a real one.
  */
 import type { Test } from 'tap'

@@ -2,7 +2,8 @@
 // (type-only imports count too: they tie the files together for a reader just the same), no cycle
 // between the folders of src/ (what several parts share sits below all of them), and a pure core:
 // src/admission/ imports nothing from the other folders and nothing that does I/O; src/common/, what
-// every command shares, imports only the core.
+// every command shares, imports only the core; certs-script/, the entry of `lameduck certs`, is
+// imported by nothing in src/ but the CLI's dispatch (what serve's renewal shares is in src/certs/).
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -93,4 +94,9 @@ t.test('the pure core, src/admission/, imports nothing from the shells and nothi
     t.same(localImports(file).filter(target => !target.startsWith('src/admission/')), [], `${file}: only src/admission/`)
     t.same(specifiers(file).filter(s => IO_MODULES.test(s)), [], `${file}: no I/O modules`)
   }
+})
+
+t.test('certs-script/ is the entry of lameduck certs: it imports src/, and src/ reaches it only to dispatch to it', async t => {
+  const intoEntry = [...graph].flatMap(([file, imports]) => file.startsWith('src/') ? imports.filter(target => target.startsWith('certs-script/')).map(target => `${file} -> ${target}`) : [])
+  t.same(intoEntry, ['src/cli/main.ts -> certs-script/main.ts'], 'the certificate code both lameduck certs and serve\'s renewal use lives in src/certs/')
 })

@@ -2,9 +2,9 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CERTS_HELP, runCerts, runCertsWith } from '../../../certs-script/main.js'
-import type { Deps } from '../../../certs-script/run.js'
-import type { ClusterApi, SecretContent, WebhookConfiguration } from '../../../certs-script/cluster-api.js'
-import { splitPem } from '../../../certs-script/pem.js'
+import type { Deps } from '../../../src/certs/run.js'
+import type { ClusterApi, SecretContent, WebhookConfiguration } from '../../../src/certs/cluster-api.js'
+import { splitPem } from '../../../src/certs/pem.js'
 import { ConfigError } from '../../../src/common/flags.js'
 
 /** A cluster that already has the manifests applied, in memory. */

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { planBundle } from '../../../certs-script/bundle.js'
-import { createCa } from '../../../certs-script/pki.js'
-import { parseCertificate, type CertificateInfo } from '../../../certs-script/pem.js'
+import { planBundle } from '../../../src/certs/bundle.js'
+import { createCa } from '../../../src/certs/pki.js'
+import { parseCertificate, type CertificateInfo } from '../../../src/certs/pem.js'
 
 const DAY = 86_400_000
 const t0 = new Date('2030-01-01T00:00:00Z')

@@ -1,4 +1,4 @@
-// The certs-script's cluster calls (certs-script/cluster.ts, over the small client: `lameduck certs`
+// The certs-script's cluster calls (src/certs/cluster.ts, over the small client: `lameduck certs`
 // and the renewal inside serve) against a loopback HTTPS server that answers as the API server does
 // (paths, verbs, Status bodies); test/e2e/install.test.ts and renew.test.ts run them against a real one.
 import t, { type Test } from 'tap'
@@ -6,8 +6,8 @@ import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { connectCluster } from '../../../certs-script/cluster.js'
-import type { ClusterApi } from '../../../certs-script/cluster-api.js'
+import { connectCluster } from '../../../src/certs/cluster.js'
+import type { ClusterApi } from '../../../src/certs/cluster-api.js'
 import { failure as status, fakeApiServer, kubeconfigYaml, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64')

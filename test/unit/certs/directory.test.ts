@@ -1,7 +1,7 @@
 import t from 'tap'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FILES, readDirectory, writeDirectory } from '../../../certs-script/directory.js'
+import { FILES, readDirectory, writeDirectory } from '../../../src/certs/directory.js'
 
 const ca = { cert: 'CA CERT\n', key: 'CA KEY\n' }
 const serving = { cert: 'TLS CERT\n', key: 'TLS KEY\n' }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CERTS_HELP, readCertsOptions } from '../../../certs-script/flags.js'
+import { CERTS_HELP, readCertsOptions } from '../../../src/certs/flags.js'
 import { ConfigError } from '../../../src/common/flags.js'
 
 t.test('defaults: the Service, Secrets and webhook of the manifests, a year, ten years', async t => {

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { decidePairs } from '../../../certs-script/pair.js'
-import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
-import { isSignedBy, parseCertificate, type CertificateInfo } from '../../../certs-script/pem.js'
-import type { Wanted } from '../../../certs-script/renewal.js'
+import { decidePairs } from '../../../src/certs/pair.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
+import { isSignedBy, parseCertificate, type CertificateInfo } from '../../../src/certs/pem.js'
+import type { Wanted } from '../../../src/certs/renewal.js'
 
 const DAY = 86_400_000
 const t0 = new Date('2030-01-01T00:00:00Z')

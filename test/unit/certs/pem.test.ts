@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createHash, X509Certificate } from 'node:crypto'
-import { day, isSignedBy, joinPem, parseCertificate, renewalTime, splitPem, type CertificateInfo } from '../../../certs-script/pem.js'
-import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
+import { day, isSignedBy, joinPem, parseCertificate, renewalTime, splitPem, type CertificateInfo } from '../../../src/certs/pem.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
 
 const now = new Date('2030-06-01T12:00:00Z')
 const [ca, other] = await Promise.all([createCa({ validityMs: 30 * 86_400_000, now }), createCa({ validityMs: 30 * 86_400_000, now: new Date(now.getTime() + 1000) })])

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BACKDATE_MS, createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
+import { BACKDATE_MS, createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
 
 const now = new Date('2030-01-01T00:00:00Z')
 const ca = await createCa({ validityMs: 3650 * 86_400_000, now })

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { judgeCa, judgeServing, nextRenewal, validityText, type Verdict, type Wanted } from '../../../certs-script/renewal.js'
-import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
-import { parseCertificate, type CertificateInfo } from '../../../certs-script/pem.js'
+import { judgeCa, judgeServing, nextRenewal, validityText, type Verdict, type Wanted } from '../../../src/certs/renewal.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
+import { parseCertificate, type CertificateInfo } from '../../../src/certs/pem.js'
 
 const DAY = 86_400_000
 const issued = new Date('2030-01-01T00:00:00Z')

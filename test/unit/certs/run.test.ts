@@ -1,12 +1,12 @@
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { renewOnce, type Deps } from '../../../certs-script/run.js'
-import type { ClusterApi, SecretContent, WebhookConfiguration } from '../../../certs-script/cluster-api.js'
-import type { CertsOptions } from '../../../certs-script/flags.js'
-import { isSignedBy, parseCertificate, splitPem, type CertificateInfo } from '../../../certs-script/pem.js'
-import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
-import { CA_SINCE_ANNOTATION, servingSecretFor } from '../../../certs-script/secrets.js'
+import { renewOnce, type Deps } from '../../../src/certs/run.js'
+import type { ClusterApi, SecretContent, WebhookConfiguration } from '../../../src/certs/cluster-api.js'
+import type { CertsOptions } from '../../../src/certs/flags.js'
+import { isSignedBy, parseCertificate, splitPem, type CertificateInfo } from '../../../src/certs/pem.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
+import { CA_SINCE_ANNOTATION, servingSecretFor } from '../../../src/certs/secrets.js'
 
 const DAY = 86_400_000
 const MIN = 60_000

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { CA_SINCE_ANNOTATION, caSecretFor, holds, readSecrets, servingSecretFor } from '../../../certs-script/secrets.js'
-import type { ClusterApi, SecretContent } from '../../../certs-script/cluster-api.js'
+import { CA_SINCE_ANNOTATION, caSecretFor, holds, readSecrets, servingSecretFor } from '../../../src/certs/secrets.js'
+import type { ClusterApi, SecretContent } from '../../../src/certs/cluster-api.js'
 
 const names = { namespace: 'lameduck-system', secret: 'lameduck-tls', caSecret: 'lameduck-ca' }
 const ca = { cert: 'CA CERT\n', key: 'CA KEY\n' }

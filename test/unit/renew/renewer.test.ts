@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { startRenewer, type RenewalMetrics } from '../../../src/renew/renewer.js'
 import type { LeaseLock } from '../../../src/renew/lease.js'
-import type { RunResult } from '../../../certs-script/run.js'
-import { createCa } from '../../../certs-script/pki.js'
-import { parseCertificate, type CertificateInfo } from '../../../certs-script/pem.js'
+import type { RunResult } from '../../../src/certs/run.js'
+import { createCa } from '../../../src/certs/pki.js'
+import { parseCertificate, type CertificateInfo } from '../../../src/certs/pem.js'
 
 const timing = { maxIntervalMs: 60_000, busyRetryMs: 20, firstRetryMs: 20, maxRetryMs: 40 }
 const cert = parseCertificate((await createCa({ validityMs: 86_400_000, now: new Date() })).cert) as CertificateInfo

@@ -5,7 +5,7 @@ import pino from 'pino'
 import { kubeClientFromFile } from '../../helpers/kube-client.js'
 import { certsOptionsFor, startRenewal } from '../../../src/renew/start.js'
 import { readServeConfig } from '../../../src/serve/config.js'
-import { readCertsOptions } from '../../../certs-script/flags.js'
+import { readCertsOptions } from '../../../src/certs/flags.js'
 
 t.test('the renewal runs lameduck certs --apply with the manifests\' names and serve\'s validities and overlap', async t => {
   const options = certsOptionsFor({ kubeconfig: undefined, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
@@ -25,7 +25,7 @@ t.test('on without a cluster client: a bug of the caller, said at once', async t
   t.throws(() => startRenewal(config, pino({ level: 'silent' }), { renewed: () => {}, renewalFailed: () => {} }, undefined), { message: '--renew-certs needs a cluster' })
 })
 
-t.test('on: each run takes the Lease, runs the certs-script against the cluster, and counts a failure', async t => {
+t.test('on: each run takes the Lease, runs the certificate code against the cluster, and counts a failure', async t => {
   let lease: unknown = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lameduck-renew', namespace: 'lameduck-system', resourceVersion: '1' }, spec: {} }
   const { url, requests } = await fakeApiServer(t, ({ method, url, body }) => {
     if (!url.includes('/leases/lameduck-renew')) return failure(404, 'not found')

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client'
 import { createCertificateMetrics, watchCertificateExpiry } from '../../../src/serve/cert-metrics.js'
 import { staticKeyPair, type KeyPairSource } from '../../../src/tls/key-pair.js'
 import type { KeyPair } from '../../../src/admission/types.js'
-import { createCa, issueServing, serviceDnsNames } from '../../../certs-script/pki.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
 
 const DAY = 86_400_000
 const now = new Date()
