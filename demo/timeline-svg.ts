@@ -4,6 +4,7 @@
  * and where a replica got SIGTERM (or SIGKILL). Plain SVG written by hand: a few rects and lines do
  * not need a charting library. Pure.
  */
+import { escapeXml as escape, fixed, legend, timeTicks } from '../src/common/svg.js'
 import type { TimelineBucket } from '../src/load/report.js'
 import type { RunEvent } from './summary.js'
 
@@ -29,14 +30,6 @@ const LEGEND: ReadonlyArray<[keyof typeof COLORS, string]> = [
   ['endpoint-removed', 'gone from nginx'], ['sigterm', 'SIGTERM'], ['sigkill', 'SIGKILL']
 ]
 
-const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-const fixed = (n: number): string => String(Math.round(n * 10) / 10)
-
-/** A round step for the time axis, in seconds, so that about 10 ticks fit. */
-function tickStep (seconds: number): number {
-  return [1, 2, 5, 10, 30, 60].find(step => seconds / step <= 12) ?? 120
-}
-
 /** One panel: axes, bars, marks, title. `y0` is its top edge. */
 function panel (run: TimelineRun, y0: number, xOf: (ms: number) => number, yMax: number, endMs: number): string {
   const height = PANEL - 30
@@ -46,10 +39,7 @@ function panel (run: TimelineRun, y0: number, xOf: (ms: number) => number, yMax:
   const out: string[] = [`<g class="run" id="run-${escape(run.id)}">`, `<text x="${LEFT}" y="${y0 - 8}" font-weight="bold">${escape(run.title)}</text>`]
   out.push(`<line x1="${LEFT}" y1="${base}" x2="${WIDTH - RIGHT}" y2="${base}" stroke="#888"/>`, `<line x1="${LEFT}" y1="${y0}" x2="${LEFT}" y2="${base}" stroke="#888"/>`)
   out.push(`<text x="${LEFT - 6}" y="${y0 + 4}" text-anchor="end" font-size="11">${yMax}</text>`, `<text x="${LEFT - 6}" y="${base}" text-anchor="end" font-size="11">0</text>`)
-  const step = tickStep(endMs / 1000)
-  for (let s = 0; s * 1000 <= endMs; s += step) {
-    out.push(`<text x="${fixed(xOf(s * 1000))}" y="${base + 14}" text-anchor="middle" font-size="11">${s}s</text>`)
-  }
+  out.push(...timeTicks(endMs, xOf, base + 14))
   for (const bucket of run.timeline) {
     const ok = bucket.requests - bucket.failed
     const x = fixed(xOf(bucket.t))
@@ -113,12 +103,5 @@ function timelineBody (runs: readonly TimelineRun[]): string[] {
   const endMs = Math.max(1000, ...runs.map(run => run.timeline.length * run.bucketMs), ...runs.flatMap(run => run.events.map(e => e.tMs)))
   const yMax = Math.max(1, ...runs.flatMap(run => run.timeline.map(b => b.requests)))
   const xOf = (ms: number): number => LEFT + ms / endMs * (WIDTH - LEFT - RIGHT)
-  // About 7 px a character at 12 px: each entry starts after the previous one's label.
-  let x = LEFT
-  const legend = LEGEND.map(([kind, label]) => {
-    const entry = `<rect x="${x}" y="10" width="12" height="12" fill="${COLORS[kind]}"/><text x="${x + 16}" y="21" font-size="12">${label}</text>`
-    x += 16 + label.length * 6.5 + 14
-    return entry
-  })
-  return [...legend, ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs))]
+  return [...legend(LEGEND.map(([kind, label]) => [COLORS[kind], label]), LEFT, 10), ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs))]
 }

@@ -5,6 +5,7 @@
  * came and where it exited. The colours and the hand-written SVG follow the demo's picture
  * (demo/timeline-svg.ts). Pure.
  */
+import { escapeXml as escape, fixed, legend, timeTicks } from '../common/svg.js'
 import type { PodDelay } from './delays.js'
 
 const WIDTH = 960
@@ -18,14 +19,6 @@ const LEGEND: ReadonlyArray<[Mark, string]> = [
   ['delay', 'deletion to last answer'], ['deleted', 'Pod deleted'], ['endpoint-not-ready', 'endpoint not ready'], ['endpoint-removed', 'endpoint gone'],
   ['last-answer', 'last answer'], ['sigterm', 'SIGTERM'], ['exit', 'exit']
 ]
-
-const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
-const fixed = (n: number): string => String(Math.round(n * 10) / 10)
-
-/** A round step for the time axis, in seconds, so that about 10 ticks fit. */
-function tickStep (seconds: number): number {
-  return [1, 2, 5, 10, 30, 60].find(step => seconds / step <= 12) ?? 120
-}
 
 /** The moments of a Pod that get a mark, by kind. */
 function marks (d: PodDelay): Array<[Mark, number]> {
@@ -41,21 +34,14 @@ export function drawPodTimeline (title: string, delays: readonly PodDelay[]): st
   const xOf = (ms: number): number => LEFT + ms / endMs * (WIDTH - LEFT - RIGHT)
   const height = TOP + delays.length * ROW + 40
   const base = TOP + delays.length * ROW
-  let x = 20
-  const legend = LEGEND.map(([kind, label]) => {
-    const entry = `<rect x="${x}" y="30" width="12" height="12" fill="${COLORS[kind]}"/><text x="${x + 16}" y="41" font-size="12">${label}</text>`
-    x += 16 + label.length * 6.5 + 14
-    return entry
-  })
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="20" y="18" font-weight="bold">${escape(title)}</text>`,
-    ...legend,
+    ...legend(LEGEND.map(([kind, label]) => [COLORS[kind], label]), 20, 30),
     `<line x1="${LEFT}" y1="${base}" x2="${WIDTH - RIGHT}" y2="${base}" stroke="#888"/>`
   ]
-  const step = tickStep(endMs / 1000)
-  for (let s = 0; s * 1000 <= endMs; s += step) out.push(`<text x="${fixed(xOf(s * 1000))}" y="${base + 14}" text-anchor="middle" font-size="11">${s}s</text>`)
+  out.push(...timeTicks(endMs, xOf, base + 14))
   delays.forEach((d, i) => {
     const y = TOP + i * ROW
     const label = `${d.pod}: ${d.delayMs === undefined ? 'no answer' : `${(d.delayMs / 1000).toFixed(2)}s`}`
