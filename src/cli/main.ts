@@ -5,8 +5,10 @@
 import { readFile } from 'node:fs/promises'
 import { text as readAll } from 'node:stream/consumers'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
-import { checkLimits, flagOptions, policyLimits, readServeConfig, resolveOptions, type ServeConfig } from '../serve/config.js'
-import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
+import { readServeConfig } from '../serve/config.js'
+import { SERVE_OPTIONS } from '../serve/options.js'
+import { checkLimits, policyLimits, POLICY_OPTIONS, type PolicyOptions } from '../options/policy.js'
+import { flagOptions, resolveOptions, type OptionSpec } from '../options/read.js'
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
 import { INJECT_ENABLED, INJECT_LABEL } from '../admission/keys.js'
@@ -101,8 +103,6 @@ async function readInput (filename: string, io: Io): Promise<string> {
   if (io.stdin === undefined) throw new ConfigError('-f -: there is no stdin to read here')
   return await io.stdin()
 }
-
-type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces'>
 
 /** A command: how it runs, and its help. */
 interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }

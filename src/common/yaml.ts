@@ -77,8 +77,3 @@ export function writeDocument (value: unknown): string {
   })
   return doc.toString({ lineWidth: 0 })
 }
-
-/** Several documents, separated by `---`. */
-export function writeDocuments (values: readonly unknown[]): string {
-  return values.map(writeDocument).join('---\n')
-}

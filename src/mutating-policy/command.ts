@@ -5,8 +5,8 @@
  */
 import { Document } from 'yaml'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
-import { checkLimits, flagOptions, resolveOptions } from '../serve/config.js'
-import { POLICY_OPTIONS } from '../serve/options.js'
+import { checkLimits, POLICY_OPTIONS } from '../options/policy.js'
+import { flagOptions, resolveOptions } from '../options/read.js'
 import type { Handler } from '../admission/types.js'
 import type { Io } from '../common/io.js'
 import { buildPolicyObjects, type KubeObject } from './objects.js'

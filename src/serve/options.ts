@@ -1,20 +1,12 @@
 /**
  * `lameduck serve`'s options, in one table: the parser, `--help` and the flag table of
- * docs/configuration.md all come from it.
+ * docs/configuration.md all come from it. The policy's own (options/policy.ts) are shared with
+ * `preview` and `policy`.
  */
-import { OWN_NAMESPACE } from '../admission/keys.js'
-
-/** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level'
-
-/** One option: flag name, the config key it sets, its default (as text) and its help line. */
-export interface OptionSpec {
-  readonly name: string
-  readonly key: string
-  readonly kind: OptionKind
-  readonly default?: string
-  readonly help: string
-}
+import {
+  DEFAULT_BUDGET_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION, MAX_SLEEP_OPTION
+} from '../options/policy.js'
+import type { OptionSpec } from '../options/read.js'
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'host', key: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on (0.0.0.0: reachable through the Pod IP)' },
@@ -26,11 +18,11 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
   { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the Pod\'s service account)' },
   { name: 'context', key: 'context', kind: 'string', help: 'a context of the kubeconfig other than its current one' },
-  { name: 'default-sleep', key: 'defaultSleep', kind: 'duration', default: '15s', help: 'preStop sleep when no annotation sets one' },
-  { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
-  { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
-  { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
-  { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
+  DEFAULT_SLEEP_OPTION,
+  DEFAULT_BUDGET_OPTION,
+  MAX_SLEEP_OPTION,
+  MAX_GRACE_OPTION,
+  EXCLUDE_OPTION,
   { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
@@ -44,7 +36,3 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'cert-expiry-warning', key: 'certExpiryWarning', kind: 'duration', default: '336h', help: 'log a warning while the served certificate or its CA expires sooner than this' },
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
-
-/** The options `preview` shares with `serve`: the policy's defaults and limits. */
-export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
-  ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ConfigError } from '../../../src/common/flags.js'
-import { envName, policyLimits, readServeConfig } from '../../../src/serve/config.js'
+import { readServeConfig } from '../../../src/serve/config.js'
 
 const SELF = ['--self-signed']
 
@@ -28,7 +28,6 @@ t.test('flags, then LAMEDUCK_* variables, then defaults', async t => {
   t.equal(config.logLevel, 'debug')
   t.equal(readServeConfig([], { LAMEDUCK_SELF_SIGNED: '1', LAMEDUCK_BODY_LIMIT: '2048' }).bodyLimit, 2048)
   t.equal(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k'], { LAMEDUCK_SELF_SIGNED: 'false' }).tlsCert, 'c')
-  t.equal(envName('default-shutdown-budget'), 'LAMEDUCK_DEFAULT_SHUTDOWN_BUDGET')
   t.match(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-validity', '90s', '--renew-ca-validity', '4m'], { LAMEDUCK_RENEW_CERTS: 'true' }),
     { renewCerts: true, renewValidity: 90, renewCaValidity: 240 }, 'the in-cluster renewal, as the Deployment turns it on')
 })
@@ -70,11 +69,4 @@ t.test('a bad flag or value is one clear line', async t => {
     t.match((error as Error).message, message, argv.join(' '))
     t.notMatch((error as Error).message, /\n/, 'one line')
   }
-})
-
-t.test('the policy\'s share', async t => {
-  const limits = policyLimits(readServeConfig(SELF, {}), 'exec')
-  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'exec' })
-  t.ok(Object.isFrozen(limits))
-  t.same(Object.getOwnPropertyDescriptor(limits, 'autoHandler'), { value: 'exec', writable: false, enumerable: true, configurable: false }, 'a plain value, not a getter')
 })
