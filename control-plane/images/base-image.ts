@@ -108,7 +108,11 @@ export async function ensureBaseImage (log: (line: string) => void): Promise<voi
   await makeBaseImage(log)
 }
 
-/** An npmrc for the build only: the host's registry and CA file (NODE-NOTES.md, the npm CA trap). */
+/**
+ * An npmrc for the build only: the host's registry and CA file. The egress here has a CA of its own,
+ * which the host's npm trusts through `cafile` but Node's built-in roots lack, so a plain `RUN npm
+ * ci` in the image fails with SELF_SIGNED_CERT_IN_CHAIN (control-plane/README.md, Images).
+ */
 export async function buildNpmConfig (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })

@@ -3,8 +3,8 @@
  * packages of the machine's apt sources, fetched with `apt-get download`, with `libssl3` and
  * `zlib1g` that the debootstrap base lacks) unpacked onto the same locally made Debian base as
  * lameduck's image (base-image.ts), committed by buildah and exported as a docker-archive for the
- * node's containerd. No maintainer script runs: the Pod's nginx.conf (demo/nginx-pod.ts) sets every
- * path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
+ * node's containerd. No maintainer script runs: the Pod's nginx.conf (demo/scenario-objects.ts) sets
+ * every path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
  * src/admission/prestop.ts). Built once; the archive is kept under .lameduck/images/.
  *
  *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.tar

@@ -3,7 +3,8 @@
  * config, the kubelet's and kube-proxy's configuration, the CNI network and the guard rules.
  * Every address is one the project makes itself: the Pod bridge `lameduck0` and its gateway
  * 10.88.0.1, which is also the node's address, the API server's Pod-facing address and the cluster
- * DNS server's. Nothing uses the machine's own interfaces (NODE-NOTES.md, trap 7).
+ * DNS server's. Nothing uses the machine's own interfaces: every packet stays on loopback or in the
+ * project's own bridge and network namespaces (control-plane/README.md, The node).
  */
 import { join } from 'node:path'
 
@@ -45,7 +46,8 @@ export function nodePaths (dir: string): Record<'containerdConfig' | 'containerd
 /**
  * containerd 1.6 (Debian's; config version 2) with its own root, state, sockets and runc root, CRI
  * on, cgroupfs, Debian's CNI plugins. restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
- * the pause container's negative oom_score_adj would make runc fail (NODE-NOTES.md, trap 1).
+ * the pause container's negative oom_score_adj would make runc fail ("can't get final child's PID
+ * from pipe: EOF").
  */
 export function containerdConfig (dir: string): string {
   const p = nodePaths(dir)
@@ -97,7 +99,7 @@ export function cniConfig (dir: string): string {
 }
 
 /**
- * The kubelet's configuration (YAML is a superset of JSON). Traps of NODE-NOTES.md: a cgroup v1
+ * The kubelet's configuration (YAML is a superset of JSON). What this machine needs: a cgroup v1
  * host needs failCgroupV1: false; oomScoreAdj 0 (no CAP_SYS_RESOURCE); makeIPTablesUtilChains false
  * (else KUBE-FIREWALL chains stay behind); pod logs in the node's directory. It listens on the
  * bridge's address, which the API server dials for logs (--kubelet-preferred-address-types=InternalIP);

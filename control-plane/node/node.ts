@@ -1,10 +1,10 @@
 /**
- * A real node next to the control plane: kube-scheduler, the cluster DNS, containerd (Debian's) with
- * runc and the CNI bridge, the kubelet and kube-proxy, as in NODE-NOTES.md, all on addresses the
- * node makes itself (config.ts). `prepareNode` runs before the API server starts (it needs the
- * bridge's address to listen on); `startNode` after the controller manager; `stopNode` stops it all
- * by PID and puts the machine back as it was, from a state that a later process can read
- * (`cluster:down` stops what `cluster:up --node` started).
+ * A real node next to the control plane: kube-scheduler, the cluster DNS, containerd (Debian's)
+ * with runc and the CNI bridge, the kubelet and kube-proxy (control-plane/README.md, The node), all
+ * on addresses the node makes itself (config.ts). `prepareNode` runs before the API server starts
+ * (it needs the bridge's address to listen on); `startNode` after the controller manager;
+ * `stopNode` stops it all by PID and puts the machine back as it was, from a state that a later
+ * process can read (`cluster:down` stops what `cluster:up --node` started).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -127,7 +127,7 @@ async function containerPids (): Promise<number[]> {
   return [...new Set(pids)]
 }
 
-/** containerd's shims for this node's socket (they outlive containerd: NODE-NOTES.md, trap 5). */
+/** containerd's shims for this node's socket: they outlive containerd, so they are stopped by PID. */
 async function shimPids (dir: string): Promise<number[]> {
   const socket = nodePaths(dir).containerdSocket
   const pids: number[] = []

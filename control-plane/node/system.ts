@@ -1,9 +1,10 @@
 /**
  * What a node changes on the machine outside its directory, recorded before it starts and put back
- * when it stops (NODE-NOTES.md, traps 4 and 5): the Pod bridge, the network namespaces containerd
- * makes, nftables tables (the guard's and kube-proxy's), kernel settings (the CNI bridge plugin sets
- * net.ipv4.ip_forward, the kubelet a few tunables), mounts, the kubelet's cgroups, and the paths the
- * kubelet, containerd and CNI write outside their configured directories.
+ * when it stops (the kubelet and containerd's shims leave things behind otherwise): the Pod bridge,
+ * the network namespaces containerd makes, nftables tables (the guard's and kube-proxy's), kernel
+ * settings (the CNI bridge plugin sets net.ipv4.ip_forward, the kubelet a few tunables), mounts,
+ * the kubelet's cgroups, and the paths the kubelet, containerd and CNI write outside their
+ * configured directories.
  */
 import { execFile } from 'node:child_process'
 import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'

@@ -1,6 +1,6 @@
 /**
  * Applies resolved settings to a Pod: the preStop hooks, the grace period and the marker.
- * Works on a copy; the caller diffs the copy against the original (STYLE.md: diff, don't hand-write).
+ * Works on a copy; the caller diffs the copy against the original (patch.ts) rather than writing patches.
  * The copy is made on write: only the objects on the way to what can change (the Pod, its spec,
  * each regular container, the metadata) are new; everything else (env, volumes, managedFields) is
  * shared with the original and never written. A whole-Pod clone was the largest cost of /mutate.

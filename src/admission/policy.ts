@@ -1,7 +1,7 @@
 /**
  * The policy: from a Pod's and its namespace's annotations and the server's limits, what to inject.
  * Pure functions over plain values; every decision a user might not expect becomes a warning.
- * The rules are DESIGN.md's "Contract" and "The rules".
+ * The rules are README.md's contract and docs/configuration.md's "The rules".
  */
 import { BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from './keys.js'
 import { formatDuration, parseDuration } from './duration.js'
@@ -107,7 +107,8 @@ export function resolveSettings (pod: Annotations, namespace: Annotations, limit
 export const DEFAULT_GRACE = 30
 
 /**
- * `max(current, min(maxGrace, sleep + budget))`, and always above `sleep`: the API server rejects
+ * `max(current, min(maxGrace, sleep + budget), sleep + 1)`, `current` 30 when unset (docs/configuration.md
+ * writes it for users, once): always above `sleep`, since the API server rejects
  * a native sleep that is not shorter than the grace period
  * (https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution).
  * The cap applies to what lameduck adds; a longer grace period its owner set is never lowered.

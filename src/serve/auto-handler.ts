@@ -1,5 +1,5 @@
 /**
- * What `prestop-handler: auto` means in this cluster (DESIGN.md, "The rules"): the native `sleep`
+ * What `prestop-handler: auto` means in this cluster (docs/configuration.md): the native `sleep`
  * action when the API server is 1.30 or newer and, where nodes may be listed, no kubelet is older;
  * else `exec`. The sleep action is beta and on by default from 1.30 and GA in 1.34 (KEP-3960); an
  * older API server drops the field and an older kubelet ignores it, leaving no pause at all, so any

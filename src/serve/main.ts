@@ -52,7 +52,7 @@ async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient
 
 async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
   if (config.namespacesFile !== undefined || kube === undefined) {
-    // No API server to ask: DESIGN.md says `auto` means the native sleep. (Each source is loaded
+    // No API server to ask: `auto` means the native sleep (docs/configuration.md). (Each source is loaded
     // only when used: the file's brings the YAML reader.)
     const { createFileNamespaces } = await import('../namespaces/file.js')
     const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
@@ -127,7 +127,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   }
 }
 
-/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as DESIGN.md describes. */
+/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as docs/configuration.md describes. */
 export function onClose (running: Running, logger: Logger): (event: { signal?: string, err?: unknown }) => Promise<void> {
   return async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'crashed')
