@@ -7,14 +7,13 @@
  *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
-import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah, withHeartbeat } from './buildah.js'
+import { buildah, exportArchive, upToDate, withHeartbeat, writeStamp } from './buildah.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
@@ -50,8 +49,7 @@ async function contextHash (): Promise<string> {
  */
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
-  const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === hash && await stat(lameduckArchive).then(() => true, () => false)) {
+  if (await upToDate(lameduckArchive, stampFile, hash)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
     return lameduckArchive
   }
@@ -67,10 +65,8 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   await withHeartbeat('buildah bud', log, buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
     '-v', `${npmConfig}:/usr/local/etc:ro`, '-t', BUILT, repoRoot]))
   await mkdir(imagesDir, { recursive: true })
-  await rm(`${lameduckArchive}.partial`, { force: true })
-  await buildah(['push', '--quiet', BUILT, `docker-archive:${lameduckArchive}.partial:${LAMEDUCK_IMAGE}`])
-  await run('mv', [`${lameduckArchive}.partial`, lameduckArchive])
-  await writeFile(stampFile, `${hash}\n`)
+  await exportArchive(BUILT, lameduckArchive, LAMEDUCK_IMAGE)
+  await writeStamp(stampFile, hash)
   log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckArchive}`)
   return lameduckArchive
 }

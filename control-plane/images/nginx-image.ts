@@ -10,14 +10,14 @@
  *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.tar
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js'
-import { buildah } from './buildah.js'
+import { commitLayer, exportArchive, upToDate, writeStamp } from './buildah.js'
 
 /** The name Pods use (imagePullPolicy Never); containerd knows it as docker.io/library/nginx:…. */
 export const NGINX_IMAGE = 'nginx:1.22-debian-demo'
@@ -34,8 +34,7 @@ const exec = promisify(execFile)
 
 /** Builds the nginx image unless the archive of this recipe is there; resolves with the archive. */
 export async function ensureNginxImage (log: (line: string) => void): Promise<string> {
-  const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === RECIPE && await stat(nginxArchive).then(() => true, () => false)) {
+  if (await upToDate(nginxArchive, stampFile, RECIPE)) {
     log(`[image] ${NGINX_IMAGE} is built; nothing to do`)
     return nginxArchive
   }
@@ -70,19 +69,10 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     await rm(join(rootfs, 'usr/share/doc'), { recursive: true, force: true })
     const layer = join(work, 'nginx.tar')
     await run('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', layer, '.'])
-    const container = (await buildah(['from', '--pull=never', BASE_IMAGE])).trim()
-    try {
-      await buildah(['add', container, layer, '/'])
-      await buildah(['config', '--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-', container])
-      await buildah(['commit', '--quiet', '--rm', container, BUILT])
-    } catch (err) {
-      await buildah(['rm', container]).catch(() => '')
-      throw err
-    }
-    await rm(`${nginxArchive}.partial`, { force: true })
-    await buildah(['push', '--quiet', BUILT, `docker-archive:${nginxArchive}.partial:${NGINX_IMAGE}`])
-    await run('mv', [`${nginxArchive}.partial`, nginxArchive])
-    await writeFile(stampFile, `${RECIPE}\n`)
+    const config = ['--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-']
+    await commitLayer({ from: BASE_IMAGE, layer, config, image: BUILT })
+    await exportArchive(BUILT, nginxArchive, NGINX_IMAGE)
+    await writeStamp(stampFile, RECIPE)
   } finally {
     await rm(work, { recursive: true, force: true })
   }
