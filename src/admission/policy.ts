@@ -119,6 +119,9 @@ export function computeGrace (current: number | undefined, sleep: number, budget
   return Math.max(current ?? DEFAULT_GRACE, wanted, sleep + 1)
 }
 
+/** How the note on a raised grace period begins (workload.ts finds it by this). */
+export const GRACE_RAISED = 'terminationGracePeriodSeconds raised from'
+
 /** Explains a grace period that is not what the user might expect: raised, or capped by the server. */
 export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number, maxGrace: number): string[] {
   const notes: string[] = []
@@ -127,7 +130,8 @@ export function explainGrace (current: number | undefined, grace: number, sleep:
   }
   const before = current ?? DEFAULT_GRACE
   if (grace > before) {
-    notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)})`)
+    const why = `preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)}`
+    notes.push(`${GRACE_RAISED} ${before} to ${grace} (${why})`)
   }
   return notes
 }
