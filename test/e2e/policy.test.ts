@@ -15,7 +15,7 @@ import { runCli } from '../../src/cli/main.js'
 import { clusterFor, kubectl, namespace, podOf, registerWebhook, startWebhook, until, type Pod } from '../helpers/e2e.js'
 import { dryRunClient, type DryRunResult } from '../helpers/dry-run.js'
 import { corpusPod, namespaceAnnotations } from '../helpers/pod-corpus.js'
-import { comparable, expectedPolicyWarnings, policyWarnings, recreate, undecided } from '../helpers/policy-diff.js'
+import { comparable, expectedPolicyWarnings, leftToWebhook, policyWarnings, recreate, undecided } from '../helpers/policy-diff.js'
 import { LIMITS, pod } from '../helpers/pods.js'
 
 const MODE = 'lameduck-test/mode'
@@ -102,7 +102,7 @@ const fixtures: Pod[] = [
   pod(Array.from({ length: 30 }, (_, i) => ({ name: `nginx-${i}`, image: 'nginx:1.27' })))
 ]
 const corpus = [...fixtures, ...fc.sample(corpusPod, { numRuns: size, seed })]
-const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, undecided: 0 }
+const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, undecided: 0, leftToWebhook: 0 }
 
 /** One Pod through all four namespaces of its annotation set, and the policy's result once more. */
 async function run (subject: Pod, index: number): Promise<string[]> {
@@ -120,9 +120,10 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   const stored = comparable(policy.pod)
   const marker = (p: Pod) => p.metadata?.annotations?.['lameduck.dev/injected']
   counts[marker(policy.pod) === marker(subject) ? 'unchanged' : 'mutated']++
-  if (undecided(policy.pod, sets[set]!, LIMITS)) {
-    // The intended difference: a grace period of 30 the policy cannot tell is the manifest's own.
-    counts.undecided++
+  const left = leftToWebhook(policy.pod, sets[set]!, LIMITS)
+  if (left || undecided(policy.pod, sets[set]!, LIMITS)) {
+    // The intended differences: the adaptive handler, and a grace period of 30 the policy cannot tell is the manifest's own.
+    counts[left ? 'leftToWebhook' : 'undecided']++
     if (!plain.accepted || JSON.stringify(stored) !== JSON.stringify(comparable(plain.pod))) problems.push(`undecided, but the policy changed the Pod: ${JSON.stringify(stored)}`)
   } else if (JSON.stringify(stored) !== JSON.stringify(comparable(webhookResult.pod))) {
     problems.push(`stored Pods differ:\n policy  ${JSON.stringify(stored)}\n webhook ${JSON.stringify(comparable(webhookResult.pod))}`)
@@ -155,6 +156,7 @@ t.test('the policy and the webhook store the same Pods', async t => {
   if (process.env.POLICY_DEBUG !== undefined) for (const f of failures) t.comment(JSON.stringify(f))
   t.same(failures.slice(0, 5), [], `every Pod the same through the policy and the webhook (${failures.length} differ)`)
   t.ok(counts.mutated > counts.pods / 3 && counts.unchanged > counts.pods / 20 && counts.invalid < counts.pods / 4, 'the corpus has mutated, unchanged and few invalid Pods')
+  t.ok(counts.leftToWebhook > 0, 'and Pods whose handler is adaptive')
 })
 
 t.test('an annotation too large for CEL\'s cost budget: the policy leaves the Pod alone, never rejects it', async t => {
