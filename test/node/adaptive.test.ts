@@ -53,7 +53,7 @@ t.test('adaptive Pods in a restricted namespace: each pause ends as its traffic 
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [app('quiet'), app('probed', probes), app('busy')] }))
   const stored = JSON.parse((await kubectl(cluster, ['get', 'pod', 'busy', '-n', NS, '-o', 'json'])).stdout) as V1Pod
   t.equal(stored.spec?.initContainers?.[0]?.image, PAUSE_IMAGE, '--pause-image by its effect')
-  t.match(stored.metadata?.annotations?.['lameduck.dev/injected'], /^sleep=2s grace=22s handler=adaptive containers=app max=20s quiet=3s$/, '--default-handler adaptive by its effect')
+  t.match(stored.metadata?.annotations?.['lameduck.dev/injected'], /^sleep=2s grace=30s handler=adaptive containers=app max=20s quiet=3s$/, '--default-handler adaptive by its effect (grace: max + budget, 22, under the default 30)')
   await kubectl(cluster, ['wait', '-n', NS, '--for=condition=Ready', 'pod/quiet', 'pod/probed', 'pod/busy', '--timeout=120s'])
   const ip = JSON.parse((await kubectl(cluster, ['get', 'pod', 'busy', '-n', NS, '-o', 'json'])).stdout).status.podIP as string
 
