@@ -17,6 +17,7 @@ import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
 import { buildah, withHeartbeat } from './buildah.js'
 import { ensureGoImage, GO_IMAGE } from './go-image.js'
+import { goOutput } from '../go.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
@@ -69,12 +70,15 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   const npmConfig = join(lameduckDir, 'buildah', 'npm-build')
   await buildNpmConfig(npmConfig)
   const args = ['--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `GO_IMAGE=${GO_IMAGE}`]
+  // The machine's Go build cache (the same toolchain: go-image.ts), mounted for the build only where
+  // the Go stage keeps its cache: a fresh clone's first build compiles nothing the machine has compiled.
+  const goCache = (await goOutput(['env', 'GOCACHE'], { cwd: repoRoot })).trim()
   log(`[image] buildah bud ${args.join(' ')} -t ${BUILT} . (the Dockerfile; about 60 s the first time)`)
   // --network host: the build's npm ci reaches the registry without a network of buildah's own
   // (netavark would add firewall chains and set ip_forward). The npmrc folder is mounted for the
   // build only: nothing of it is in the image.
   const bud = (target: string[], tag: string): Promise<string> => buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', ...args,
-    '-v', `${npmConfig}:/usr/local/etc:ro`, ...target, '-t', tag, repoRoot])
+    '-v', `${npmConfig}:/usr/local/etc:ro`, '-v', `${goCache}:/tmp/go-build`, ...target, '-t', tag, repoRoot])
   await withHeartbeat('buildah bud', log, bud([], BUILT))
   // The same build's `pause` stage: its layers are cached by now.
   await withHeartbeat('buildah bud --target pause', log, bud(['--target', 'pause'], PAUSE_BUILT))
