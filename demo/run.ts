@@ -19,9 +19,11 @@ import type { Children } from './children.js'
 import type { DemoOptions } from './flags.js'
 import { installLameduck } from './install.js'
 import { terminationPlan } from './plan.js'
-import { summarizeRun, type RunSummary } from './summary.js'
+import { median, summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
-import { ADAPTIVE_SPEEDS, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario, type Speed } from './scenarios.js'
+import {
+  ADAPTIVE_SPEEDS, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario, type Speed
+} from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
@@ -35,7 +37,12 @@ type PathId = keyof typeof PATHS
  * lameduck-pause reported them, else the fixed hook's), and the disruption's time until every old
  * Pod was gone.
  */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number, pauseMsMedian: number, rolloutMs: number }
+export interface RunResult extends Record<PathId, RunSummary> {
+  requests: number
+  failed: number
+  pauseMsMedian: number
+  rolloutMs: number
+}
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -47,7 +54,8 @@ const SLOW_RATE = 2
 export interface ScenarioResult { without: RunResult, with: RunResult }
 
 /** Each scenario's result; the adaptive one has a result per load balancer delay. */
-export type DemoResults = Partial<Record<Exclude<Scenario, 'adaptive'>, ScenarioResult>> & { adaptive?: Record<Speed, ScenarioResult> }
+export type DemoResults = Partial<Record<Exclude<Scenario, 'adaptive'>, ScenarioResult>>
+  & { adaptive?: Record<Speed, ScenarioResult> }
 
 /** What a demo run came to: each scenario run (in the order run), and the timeline picture. */
 export interface DemoResult {
@@ -55,13 +63,6 @@ export interface DemoResult {
   svgPath: string
 }
 
-/** The middle value (the mean of the two middle ones); 0 for none. */
-export function median (values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length === 0) return 0
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 
 /** Runs the demo; `log` gets the progress, one line at a time. */
 export async function runDemo (options: DemoOptions, children: Children, log: (line: string) => void): Promise<DemoResult> {
@@ -107,7 +108,10 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   for (const [i, scenario] of options.scenarios.entries()) {
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
     const runOne = async (key: string, title: string, delaySeconds: number): Promise<ScenarioResult> => {
-      const result = await runScenario({ cluster, children, options, scenario, key, title, delaySeconds, sleepSeconds, fresh: rows.length > 0, out, log, sub, columns })
+      const fresh = rows.length > 0
+      const result = await runScenario({
+        cluster, children, options, scenario, key, title, delaySeconds, sleepSeconds, fresh, out, log, sub, columns
+      })
       rows.push({ title, result })
       return result
     }
@@ -116,13 +120,19 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       continue
     }
     const adaptive: Partial<Record<Speed, ScenarioResult>> = {}
-    for (const speed of ['fast', 'slow'] as const) adaptive[speed] = await runOne(`adaptive-${speed}`, `${SCENARIO_TITLES[scenario]}, nginx ${ADAPTIVE_SPEEDS[speed]}s late`, ADAPTIVE_SPEEDS[speed])
+    for (const speed of ['fast', 'slow'] as const) {
+      const title = `${SCENARIO_TITLES[scenario]}, nginx ${ADAPTIVE_SPEEDS[speed]}s late`
+      adaptive[speed] = await runOne(`adaptive-${speed}`, title, ADAPTIVE_SPEEDS[speed])
+    }
     results.adaptive = adaptive as Record<Speed, ScenarioResult>
     log('')
-    log('the adaptive pause against a fixed sleep sized for the slow case (median pause, the rollout until every old Pod was gone):')
+    log('the adaptive pause against a fixed sleep sized for the slow case (median pause; the rollout until every old Pod was gone):')
+    const seconds = (ms: number, digits: number): string => `${(ms / 1000).toFixed(digits)}s`
     for (const speed of ['fast', 'slow'] as const) {
-      const r = results.adaptive[speed]
-      log(`  nginx ${ADAPTIVE_SPEEDS[speed]}s late: adaptive ${(r.with.pauseMsMedian / 1000).toFixed(1)}s, rollout ${(r.with.rolloutMs / 1000).toFixed(0)}s; fixed sleep ${(r.without.pauseMsMedian / 1000).toFixed(1)}s, rollout ${(r.without.rolloutMs / 1000).toFixed(0)}s`)
+      const { with: adaptiveRun, without: fixedRun } = results.adaptive[speed]
+      const adaptivePart = `adaptive ${seconds(adaptiveRun.pauseMsMedian, 1)}, rollout ${seconds(adaptiveRun.rolloutMs, 0)}`
+      const fixedPart = `fixed sleep ${seconds(fixedRun.pauseMsMedian, 1)}, rollout ${seconds(fixedRun.rolloutMs, 0)}`
+      log(`  nginx ${ADAPTIVE_SPEEDS[speed]}s late: ${adaptivePart}; ${fixedPart}`)
     }
   }
 
@@ -195,7 +205,14 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
     for (const line of run.kubeletEvents) sub(`  ${line}`)
     const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow)
     const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow)
-    runs[id] = { requests: clusterIP.requests + loadBalancer.requests, failed: clusterIP.failed + loadBalancer.failed, pauseMsMedian: median(run.pauses), rolloutMs: Math.round(run.rolloutMs), clusterIP, loadBalancer }
+    runs[id] = {
+      requests: clusterIP.requests + loadBalancer.requests,
+      failed: clusterIP.failed + loadBalancer.failed,
+      pauseMsMedian: median(run.pauses),
+      rolloutMs: Math.round(run.rolloutMs),
+      clusterIP,
+      loadBalancer
+    }
     for (const path of ['clusterIP', 'loadBalancer'] as const) {
       const summary = runs[id][path]
       timelines.push({ id: `${r.key}-${id}-${path}`, title: `${r.title}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })

@@ -13,7 +13,9 @@
  *
  * Pure: workloads.ts applies them.
  */
-import { ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from '../src/admission/keys.js'
+import {
+  ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION
+} from '../src/admission/keys.js'
 import { ADAPTIVE_SETTINGS, type Scenario } from './scenarios.js'
 
 /** The nginx Pods' port (named `http`, as the sample app's; `web`'s Service targets that name). */
@@ -117,12 +119,18 @@ function adaptiveTemplate (i: ScenarioObjectsInput, withLameduck: boolean): obje
   const { metadata, spec } = i.appTemplate('web') as { metadata: { labels: object }, spec: { containers: object[] } }
   if (withLameduck) {
     const { min, quiet, max } = ADAPTIVE_SETTINGS
-    const annotations = { [HANDLER_ANNOTATION]: 'adaptive', [SLEEP_ANNOTATION]: `${min}s`, [ADAPTIVE_QUIET_ANNOTATION]: `${quiet}s`, [ADAPTIVE_MAX_ANNOTATION]: `${max}s` }
+    const annotations = {
+      [HANDLER_ANNOTATION]: 'adaptive',
+      [SLEEP_ANNOTATION]: `${min}s`,
+      [ADAPTIVE_QUIET_ANNOTATION]: `${quiet}s`,
+      [ADAPTIVE_MAX_ANNOTATION]: `${max}s`
+    }
     return { metadata: { ...metadata, annotations }, spec }
   }
   const [app, ...rest] = spec.containers
   const hooked = { ...app, lifecycle: { preStop: { sleep: { seconds: i.sleepSeconds } } } }
-  return { metadata, spec: { ...spec, containers: [hooked, ...rest], terminationGracePeriodSeconds: i.sleepSeconds + 5 } }
+  const grace = i.sleepSeconds + 5
+  return { metadata, spec: { ...spec, containers: [hooked, ...rest], terminationGracePeriodSeconds: grace } }
 }
 
 /**

@@ -59,7 +59,14 @@ export interface PathResult { report: JsonReport, accessLog: string, events: Run
  * lameduck-pause reported it in the termination message, else the fixed hook's), and how long the
  * disruption took from its start until every old Pod was gone.
  */
-export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number, pauses: number[], rolloutMs: number }
+export interface UnderLoadResult {
+  clusterIP: PathResult
+  loadBalancer: PathResult
+  kubeletEvents: string[]
+  rolloutDoneMs: number
+  pauses: number[]
+  rolloutMs: number
+}
 
 /** lameduck-pause's report, from a container's termination message (docs/adaptive.md). */
 function pauseReport (pod: V1Pod): { pausedMs: number } | undefined {
@@ -137,7 +144,8 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
       Object.assign(known, { pauseMs: report.pausedMs, reported: true })
       const sigterm = marks.findIndex(m => m.kind === 'sigterm' && m.pod === name)
       if (sigterm !== -1) marks[sigterm]!.at = known.at + report.pausedMs
-      log(`${at()}  Pod ${name}: lameduck-pause ended its pause after ${(report.pausedMs / 1000).toFixed(1)}s (its termination message)`)
+      const seconds = (report.pausedMs / 1000).toFixed(1)
+      log(`${at()}  Pod ${name}: lameduck-pause ended its pause after ${seconds}s (its termination message)`)
     }
     if (pod.metadata?.deletionTimestamp === undefined || known !== undefined) return
     const plan = terminationPlan(pod as StoredPod)

@@ -115,7 +115,8 @@ func dumpFamily(family uint8) ([]Connection, error) {
 		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
 	defer syscall.Close(fd)
-	if err := syscall.Sendto(fd, diagRequest(family, 1), 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+	kernel := &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}
+	if err := syscall.Sendto(fd, diagRequest(family, 1), 0, kernel); err != nil {
 		return nil, fmt.Errorf("sock_diag request: %w", err)
 	}
 	buf := make([]byte, 64<<10)

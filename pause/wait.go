@@ -133,7 +133,12 @@ func look(k Kernel, o WaitOptions, now time.Time) (Sample, error) {
 func pause(o WaitOptions, clock Clock, k Kernel) Report {
 	start := clock.Now()
 	watch := NewWatch(o.Settings, start)
-	report := Report{Lameduck: "adaptive preStop pause", MinMs: o.Min.Milliseconds(), MaxMs: o.Max.Milliseconds(), QuietMs: o.Quiet.Milliseconds()}
+	report := Report{
+		Lameduck: "adaptive preStop pause",
+		MinMs:    o.Min.Milliseconds(),
+		MaxMs:    o.Max.Milliseconds(),
+		QuietMs:  o.Quiet.Milliseconds(),
+	}
 	for {
 		now := clock.Now()
 		sample, err := look(k, o, now)

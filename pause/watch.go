@@ -49,7 +49,12 @@ type Watch struct {
 
 // NewWatch starts a pause at start.
 func NewWatch(settings Settings, start time.Time) *Watch {
-	return &Watch{settings: settings, start: start, firstSeen: map[uint64]time.Time{}, probeTokens: probeCapacity(settings)}
+	return &Watch{
+		settings:    settings,
+		start:       start,
+		firstSeen:   map[uint64]time.Time{},
+		probeTokens: probeCapacity(settings),
+	}
 }
 
 // A probe's connections may come two in one period (a late run, then one on time).

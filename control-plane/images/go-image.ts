@@ -33,7 +33,9 @@ async function makeGoImage (log: (line: string) => void): Promise<void> {
   const work = await mkdtemp(join(cache, '..', 'go-'))
   try {
     log(`[image] Go: golang.org/toolchain@${GO_TOOLCHAIN} from the Go module proxy (about 70 MB the first time)`)
-    const download = await withHeartbeat('go mod download', log, goOutput(['mod', 'download', '-json', `golang.org/toolchain@${GO_TOOLCHAIN}`], { cwd: work, env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } }))
+    const args = ['mod', 'download', '-json', `golang.org/toolchain@${GO_TOOLCHAIN}`]
+    const env = { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }
+    const download = await withHeartbeat('go mod download', log, goOutput(args, { cwd: work, env }))
     const { Dir } = JSON.parse(download) as { Dir: string }
     const goroot = join(work, 'go')
     await cp(Dir, goroot, { recursive: true })
@@ -46,8 +48,8 @@ async function makeGoImage (log: (line: string) => void): Promise<void> {
     try {
       await buildah(['add', container, goroot, '/usr/local/go'])
       await buildah(['add', container, join(work, 'tmp'), '/tmp'])
-      await buildah(['config', '--os', 'linux', '--arch', 'amd64', '--env', 'PATH=/usr/local/go/bin:/usr/bin:/bin', '--env', 'GOTOOLCHAIN=local',
-        '--env', 'HOME=/root', '--env', 'GOCACHE=/tmp/go-build', container])
+      const env = ['PATH=/usr/local/go/bin:/usr/bin:/bin', 'GOTOOLCHAIN=local', 'HOME=/root', 'GOCACHE=/tmp/go-build']
+      await buildah(['config', '--os', 'linux', '--arch', 'amd64', ...env.flatMap(e => ['--env', e]), container])
       await buildah(['commit', '--quiet', '--rm', container, GO_IMAGE])
     } catch (err) {
       await buildah(['rm', container]).catch(() => '')

@@ -2,8 +2,8 @@
  * lameduck's image, from the repository's own Dockerfile, built by buildah (`buildah bud`, as
  * `docker build` would) on the locally made bases (base-image.ts for Node, go-image.ts for the Go
  * stage that builds lameduck-pause), exported as a docker-archive for the node's containerd, and
- * the Dockerfile's small `pause` stage beside it (lameduck-pause alone). A stamp of the build context (what .dockerignore lets in, and the
- * Dockerfile) skips the build when nothing changed.
+ * the Dockerfile's small `pause` stage beside it (lameduck-pause alone). A stamp of the build
+ * context (what .dockerignore lets in, and the Dockerfile) skips the build when nothing changed.
  *
  *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
  */
@@ -77,19 +77,23 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   // --network host: the build's npm ci reaches the registry without a network of buildah's own
   // (netavark would add firewall chains and set ip_forward). The npmrc folder is mounted for the
   // build only: nothing of it is in the image.
-  const bud = (target: string[], tag: string): Promise<string> => buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', ...args,
-    '-v', `${npmConfig}:/usr/local/etc:ro`, '-v', `${goCache}:/tmp/go-build`, ...target, '-t', tag, repoRoot])
+  const mounts = ['-v', `${npmConfig}:/usr/local/etc:ro`, '-v', `${goCache}:/tmp/go-build`]
+  const bud = (target: string[], tag: string): Promise<string> => buildah([
+    'bud', '--quiet', '--network', 'host', '--layers', '--pull=never', ...args, ...mounts, ...target, '-t', tag, repoRoot
+  ])
   await withHeartbeat('buildah bud', log, bud([], BUILT))
   // The same build's `pause` stage: its layers are cached by now.
   await withHeartbeat('buildah bud --target pause', log, bud(['--target', 'pause'], PAUSE_BUILT))
   await mkdir(imagesDir, { recursive: true })
-  for (const [image, archive, name] of [[BUILT, lameduckArchive, LAMEDUCK_IMAGE], [PAUSE_BUILT, pauseArchive, PAUSE_IMAGE]] as const) {
+  const exports = [[BUILT, lameduckArchive, LAMEDUCK_IMAGE], [PAUSE_BUILT, pauseArchive, PAUSE_IMAGE]] as const
+  for (const [image, archive, name] of exports) {
     await rm(`${archive}.partial`, { force: true })
     await buildah(['push', '--quiet', image, `docker-archive:${archive}.partial:${name}`])
     await run('mv', [`${archive}.partial`, archive])
   }
   await writeFile(stampFile, `${hash}\n`)
-  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckArchive}, ${pauseArchive}`)
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckArchive}, ${pauseArchive}`)
   return lameduckArchive
 }
 

@@ -27,7 +27,9 @@ const programPath = (delivery: PauseDelivery): string =>
 function servedPorts (spec: PodSpec): number[] {
   const ports = new Set<number>()
   for (const container of [...spec.containers, ...spec.initContainers ?? []]) {
-    for (const port of Array.isArray(container.ports) ? container.ports as Array<{ containerPort?: unknown, protocol?: unknown }> : []) {
+    type Port = { containerPort?: unknown, protocol?: unknown }
+    const declared = Array.isArray(container.ports) ? container.ports as Port[] : []
+    for (const port of declared) {
       if (typeof port.containerPort === 'number' && (port.protocol ?? 'TCP') === 'TCP') ports.add(port.containerPort)
     }
   }
@@ -42,19 +44,24 @@ function servedPorts (spec: PodSpec): number[] {
 function probePeriods (spec: PodSpec): number[] {
   const periods: number[] = []
   for (const container of [...spec.containers, ...spec.initContainers ?? []]) {
-    for (const probe of [container.readinessProbe, container.livenessProbe] as Array<{ periodSeconds?: unknown } | undefined>) {
-      if (probe !== undefined && probe !== null) periods.push(typeof probe.periodSeconds === 'number' ? probe.periodSeconds : 10)
+    const probes = [container.readinessProbe, container.livenessProbe] as Array<{ periodSeconds?: unknown } | undefined>
+    for (const probe of probes) {
+      // 10 s: the API server's default period.
+      if (probe === undefined || probe === null) continue
+      periods.push(typeof probe.periodSeconds === 'number' ? probe.periodSeconds : 10)
     }
   }
   return periods
 }
 
 /** The exec hook of one container. */
-export function adaptiveCommand (spec: PodSpec, container: Container, settings: PodSettings, delivery: PauseDelivery): string[] {
+export function adaptiveCommand (spec: PodSpec, container: Container, settings: PodSettings,
+  delivery: PauseDelivery): string[] {
   const { max, quiet } = settings.adaptive!
   const ports = servedPorts(spec)
   const probes = probePeriods(spec)
-  const messageFile = typeof container.terminationMessagePath === 'string' ? container.terminationMessagePath : '/dev/termination-log'
+  const path = container.terminationMessagePath
+  const messageFile = typeof path === 'string' ? path : '/dev/termination-log'
   return [
     programPath(delivery), 'wait', '--min', `${settings.sleep}s`, '--max', `${max}s`, '--quiet', `${quiet}s`,
     ...ports.length > 0 ? ['--ports', ports.join(',')] : [],
@@ -109,13 +116,18 @@ export function bringPause (pod: Pod, hooked: readonly Container[], image: strin
   const volumes = Array.isArray(spec.volumes) ? spec.volumes as Array<{ name?: unknown }> : []
   if (!volumes.some(v => v.name === PAUSE_NAME)) spec.volumes = [...volumes, volume(image, delivery)]
   const inits = spec.initContainers ?? []
-  if (delivery === 'init-container' && !inits.some(c => c.name === PAUSE_NAME)) spec.initContainers = [installer(image), ...inits]
+  if (delivery === 'init-container' && !inits.some(c => c.name === PAUSE_NAME)) {
+    spec.initContainers = [installer(image), ...inits]
+  }
   for (const container of hooked) {
     const mounts = Array.isArray(container.volumeMounts) ? container.volumeMounts as Array<{ name?: unknown }> : []
-    if (!mounts.some(m => m.name === PAUSE_NAME)) container.volumeMounts = [...mounts, { name: PAUSE_NAME, mountPath: MOUNT, readOnly: true }]
+    if (mounts.some(m => m.name === PAUSE_NAME)) continue
+    container.volumeMounts = [...mounts, { name: PAUSE_NAME, mountPath: MOUNT, readOnly: true }]
   }
 }
 
 /** The marker's part for an adaptive pause: ` max=2m quiet=5s`. */
-export const adaptiveMarker = (settings: PodSettings): string =>
-  settings.adaptive === undefined ? '' : ` max=${formatDuration(settings.adaptive.max)} quiet=${formatDuration(settings.adaptive.quiet)}`
+export function adaptiveMarker (settings: PodSettings): string {
+  const adaptive = settings.adaptive
+  return adaptive === undefined ? '' : ` max=${formatDuration(adaptive.max)} quiet=${formatDuration(adaptive.quiet)}`
+}

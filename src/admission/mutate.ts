@@ -9,7 +9,9 @@ import { isDeepStrictEqual } from 'node:util'
 import { CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, INJECTED_ANNOTATION } from './keys.js'
 import { formatDuration } from './duration.js'
 import { buildPreStop, isNginxImage, type PreStop } from './prestop.js'
-import { computeGrace, describePause, explainGrace, longestPause, type PodSettings, type PolicyLimits } from './policy.js'
+import {
+  computeGrace, describePause, explainGrace, longestPause, type PodSettings, type PolicyLimits
+} from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
 import { adaptiveCommand, adaptiveMarker, bringPause, DEFAULT_PAUSE_IMAGE } from './adaptive.js'
 import { isMeshProxy } from './mesh.js'
@@ -82,7 +84,8 @@ function explainContainers (settings: PodSettings, kept: readonly Container[], a
 
 /** The marker: what was injected, for audit and idempotency. */
 export function formatMarker (settings: PodSettings, grace: number, containers: readonly string[]): string {
-  return `sleep=${formatDuration(settings.sleep)} grace=${formatDuration(grace)} handler=${settings.handler} containers=${containers.join(',')}${adaptiveMarker(settings)}`
+  const marker = `sleep=${formatDuration(settings.sleep)} grace=${formatDuration(grace)} handler=${settings.handler}`
+  return `${marker} containers=${containers.join(',')}${adaptiveMarker(settings)}`
 }
 
 /** The Pod, its spec and its regular containers copied one level deep: the objects the mutation writes to. */
@@ -91,7 +94,8 @@ function copyOnWrite (original: Pod): Pod {
 }
 
 /** Mutates a copy of `original` by `settings` (sharing what it does not change). Never changes `original`. */
-export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number, pause: Pause = { image: DEFAULT_PAUSE_IMAGE, delivery: 'init-container' }): Mutation {
+export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number,
+  pause: Pause = { image: DEFAULT_PAUSE_IMAGE, delivery: 'init-container' }): Mutation {
   const warnings = [...settings.warnings]
   const pod = copyOnWrite(original)
   const results = selectContainers(pod, settings.containers, warnings)
@@ -104,7 +108,9 @@ export function mutatePod (original: Pod, settings: PodSettings, maxGrace: numbe
   const current = pod.spec.terminationGracePeriodSeconds
   const longest = longestPause(settings)
   const grace = settings.keepGrace ?? computeGrace(current, longest, settings.budget, maxGrace)
-  if (settings.keepGrace === undefined) warnings.push(...explainGrace(current, grace, longest, settings.budget, maxGrace, describePause(settings)))
+  if (settings.keepGrace === undefined) {
+    warnings.push(...explainGrace(current, grace, longest, settings.budget, maxGrace, describePause(settings)))
+  }
   pod.spec.terminationGracePeriodSeconds = grace
   pod.metadata = { ...pod.metadata }
   pod.metadata.annotations = { ...pod.metadata.annotations, [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked) }

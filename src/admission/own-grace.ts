@@ -48,7 +48,10 @@ export function ownGrace (pod: Pod, asWritten: boolean): number | undefined {
   return set ? grace : undefined
 }
 
-/** Settings with the sleep (an adaptive pause's maximum) fitted under a kept grace period, or an Error when no pause fits (grace under 2 s). */
+/**
+ * Settings with the sleep (an adaptive pause's maximum) fitted under a kept grace period, or an
+ * Error when no pause fits (grace under 2 s).
+ */
 export function fitUnderGrace (settings: PodSettings, grace: number): PodSettings | Error {
   const why = `terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`
   if (grace < 2) return new Error(`${why}; no preStop pause fits under it: Pod left unchanged`)
@@ -60,7 +63,8 @@ export function fitUnderGrace (settings: PodSettings, grace: number): PodSetting
   const what = fitted < longest
     ? `${name} shortened from ${formatDuration(longest)} to ${formatDuration(fitted)}`
     : `${name} ${formatDuration(fitted)}`
-  const warning = `${why}; ${what}, leaving ${formatDuration(grace - fitted)} of the ${formatDuration(settings.budget)} shutdown budget`
+  const left = `leaving ${formatDuration(grace - fitted)} of the ${formatDuration(settings.budget)} shutdown budget`
+  const warnings = [...settings.warnings, `${why}; ${what}, ${left}`]
   const adaptive = settings.adaptive === undefined ? {} : { adaptive: { ...settings.adaptive, max: fitted } }
-  return { ...settings, ...adaptive, sleep: Math.min(settings.sleep, fitted), keepGrace: grace, warnings: [...settings.warnings, warning] }
+  return { ...settings, ...adaptive, sleep: Math.min(settings.sleep, fitted), keepGrace: grace, warnings }
 }

@@ -3,7 +3,10 @@
  * Pure functions over plain values; every decision a user might not expect becomes a warning.
  * The rules are DESIGN.md's "Contract" and "The rules".
  */
-import { ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from './keys.js'
+import {
+  ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION,
+  SLEEP_ANNOTATION
+} from './keys.js'
 import { formatDuration, parseDuration } from './duration.js'
 import type { AutoHandler, Handler, HandlerSetting, PauseDelivery } from './types.js'
 
@@ -42,11 +45,15 @@ export const DEFAULT_ADAPTIVE_MAX = 120
 export const DEFAULT_ADAPTIVE_QUIET = 5
 
 /** The longest the pause can last: the sleep, or an adaptive pause's maximum. The grace period covers it. */
-export const longestPause = (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): number => settings.adaptive?.max ?? settings.sleep
+export const longestPause = (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): number =>
+  settings.adaptive?.max ?? settings.sleep
 
 /** How warnings name the pause: `preStop sleep 15s`, or `adaptive pause of at most 2m`. */
-export const describePause = (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): string =>
-  settings.adaptive === undefined ? `preStop sleep ${formatDuration(settings.sleep)}` : `adaptive pause of at most ${formatDuration(settings.adaptive.max)}`
+export function describePause (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): string {
+  const { adaptive } = settings
+  if (adaptive === undefined) return `preStop sleep ${formatDuration(settings.sleep)}`
+  return `adaptive pause of at most ${formatDuration(adaptive.max)}`
+}
 
 type Annotations = Readonly<Record<string, string>> | undefined
 
@@ -107,14 +114,16 @@ function parseHandler (text: string): HandlerSetting | Error {
 type Read = <T>(key: string, parse: (text: string) => T | Error, fallback: T, show: (value: T) => string) => T
 
 /** The adaptive pause's maximum (at least the sleep, at most --max-sleep) and quiet period. */
-function resolveAdaptive (read: Read, sleep: number, limits: PolicyLimits, warnings: string[]): PodSettings['adaptive'] {
+function resolveAdaptive (read: Read, sleep: number, limits: PolicyLimits,
+  warnings: string[]): PodSettings['adaptive'] {
   let max = read(ADAPTIVE_MAX_ANNOTATION, parseSleep, Math.min(DEFAULT_ADAPTIVE_MAX, limits.maxSleep), formatDuration)
+  const maximum = `adaptive pause maximum ${formatDuration(max)}`
   if (max > limits.maxSleep) {
-    warnings.push(`adaptive pause maximum ${formatDuration(max)} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
+    warnings.push(`${maximum} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
     max = limits.maxSleep
   }
   if (max < sleep) {
-    warnings.push(`adaptive pause maximum ${formatDuration(max)} is shorter than the preStop sleep ${formatDuration(sleep)}, its minimum; raised to ${formatDuration(sleep)}`)
+    warnings.push(`${maximum} is shorter than the preStop sleep ${formatDuration(sleep)}, its minimum; raised to it`)
     max = sleep
   }
   const quiet = read(ADAPTIVE_QUIET_ANNOTATION, parseSleep, DEFAULT_ADAPTIVE_QUIET, formatDuration)
@@ -123,7 +132,7 @@ function resolveAdaptive (read: Read, sleep: number, limits: PolicyLimits, warni
 
 const showSelector = (selector: ContainerSelector): string => selector === '*' ? '*' : selector.join(',')
 
-/** Reads the annotations (Pod over namespace), validates them and clamps the sleep (and an adaptive pause's maximum). */
+/** Reads the annotations (Pod over namespace), validates them, clamps the sleep (and an adaptive pause's maximum). */
 export function resolveSettings (pod: Annotations, namespace: Annotations, limits: PolicyLimits): PodSettings {
   const warnings: string[] = []
   const read = <T>(key: string, parse: (text: string) => T | Error, fallback: T, show: (value: T) => string): T =>
@@ -160,14 +169,14 @@ export function computeGrace (current: number | undefined, sleep: number, budget
  * Explains a grace period that is not what the user might expect: raised, or capped by the server.
  * `pause` names the pause the grace period covers (describePause), `sleep` its longest.
  */
-export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number, maxGrace: number, pause = `preStop sleep ${formatDuration(sleep)}`): string[] {
+export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number,
+  maxGrace: number, pause = `preStop sleep ${formatDuration(sleep)}`): string[] {
   const notes: string[] = []
+  const sum = `${pause} + shutdown budget ${formatDuration(budget)}`
   if (sleep + budget > maxGrace && grace === maxGrace) {
-    notes.push(`${pause} + shutdown budget ${formatDuration(budget)} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
+    notes.push(`${sum} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
   }
   const before = current ?? DEFAULT_GRACE
-  if (grace > before) {
-    notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (${pause} + shutdown budget ${formatDuration(budget)})`)
-  }
+  if (grace > before) notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (${sum})`)
   return notes
 }

@@ -40,7 +40,7 @@ function nginxQuit (sleep: number): string[] {
   return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$m" ]; then kill -QUIT "$m"; ${wait}; else nginx -s quit; fi`]
 }
 
-/** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). Adaptive: adaptive.ts. */
+/** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). */
 export function buildPreStop (handler: AutoHandler, sleep: number, image: string | undefined): PreStop {
   if (handler === 'sleep') return { sleep: { seconds: sleep } }
   const command = isNginxImage(image) ? nginxQuit(sleep) : ['sleep', String(sleep)]

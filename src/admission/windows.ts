@@ -21,7 +21,11 @@ export function forWindows (pod: Pod, settings: PodSettings, limits: PolicyLimit
     : 'Windows Pod: the adaptive pause runs a Linux program'
   // `auto` means the native sleep exactly when the cluster (API server and kubelets) has it.
   if (limits.autoHandler !== 'sleep') return new Error(`${why}, and this cluster has no native sleep (Kubernetes older than 1.30): Pod left unchanged`)
-  if (settings.adaptive === undefined) return { ...settings, handler: 'sleep', warnings: [...settings.warnings, `${why}; the native sleep is used instead`] }
   const { adaptive, ...rest } = settings
-  return { ...rest, handler: 'sleep', sleep: adaptive.max, warnings: [...settings.warnings, `${why}; the native sleep of its maximum, ${formatDuration(adaptive.max)}, is used instead`] }
+  if (adaptive === undefined) {
+    const instead = `${why}; the native sleep is used instead`
+    return { ...settings, handler: 'sleep', warnings: [...settings.warnings, instead] }
+  }
+  const instead = `${why}; the native sleep of its maximum, ${formatDuration(adaptive.max)}, is used instead`
+  return { ...rest, handler: 'sleep', sleep: adaptive.max, warnings: [...settings.warnings, instead] }
 }

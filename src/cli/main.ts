@@ -104,7 +104,8 @@ async function readInput (filename: string, io: Io): Promise<string> {
   return await io.stdin()
 }
 
-type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces' | 'defaultHandler' | 'pauseImage'>
+type PolicyOptions = Pick<ServeConfig,
+  'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces' | 'defaultHandler' | 'pauseImage'>
 
 /** A command: how it runs, and its help. */
 interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }

@@ -23,7 +23,8 @@ export function readPolicySettings (argv: readonly string[], env: Io['env']): Po
   if (handler !== 'sleep' && handler !== 'exec') {
     throw new ConfigError(`--handler: ${JSON.stringify(handler)} is not a handler (use sleep or exec)`)
   }
-  return Object.freeze({ ...options, excludeNamespaces: [...options.excludeNamespaces], handler: handler as AutoHandler })
+  const excludeNamespaces = [...options.excludeNamespaces]
+  return Object.freeze({ ...options, excludeNamespaces, handler: handler as AutoHandler })
 }
 
 /**

@@ -61,13 +61,21 @@ export function fitValidations (): Validation[] {
   const why = text`terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`
   const what = `(${v('sleep')} < ${v('sleepResolved')} ? ${text`preStop sleep shortened from ${formatDuration(v('sleepResolved'))} to ${formatDuration(v('sleep'))}`} : ${text`preStop sleep ${formatDuration(v('sleep'))}`})`
   const sleepAndBudget = text`preStop sleep ${formatDuration(v('sleepResolved'))} + shutdown budget ${formatDuration(v('budget'))}`
+  const left = formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)
   return [
     {
       expression: `!${v('adaptiveLeft')}`,
-      messageExpression: str(`${HANDLER_ANNOTATION} adaptive needs lameduck's webhook (lameduck serve), which brings the pause's program; this policy leaves the Pod unchanged`)
+      messageExpression: str(`${HANDLER_ANNOTATION} adaptive needs lameduck's webhook (lameduck serve), ` +
+        'which brings the pause\'s program; this policy leaves the Pod unchanged')
     },
-    { expression: `${v('adaptiveLeft')} || !${v('graceTooShort')}`, messageExpression: text`${why}; no preStop pause fits under it: Pod left unchanged` },
-    { expression: `${v('adaptiveLeft')} || !${v('fittedTold')}`, messageExpression: text`${why}; ${what}, leaving ${formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)} of the ${formatDuration(v('budget'))} shutdown budget` },
+    {
+      expression: `${v('adaptiveLeft')} || !${v('graceTooShort')}`,
+      messageExpression: text`${why}; no preStop pause fits under it: Pod left unchanged`
+    },
+    {
+      expression: `${v('adaptiveLeft')} || !${v('fittedTold')}`,
+      messageExpression: text`${why}; ${what}, leaving ${left} of the ${formatDuration(v('budget'))} shutdown budget`
+    },
     {
       expression: `${v('adaptiveLeft')} || !${v('undecided')}`,
       messageExpression: text`${sleepAndBudget} does not fit under terminationGracePeriodSeconds ${grace}, which this Pod's own manifest may set (its ${str(LAST_APPLIED_ANNOTATION)} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`

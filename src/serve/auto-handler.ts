@@ -79,7 +79,8 @@ function distinct (versions: readonly string[]): string {
 /** What `/version` answers (the fields read here). */
 interface VersionInfo { major: string, minor: string, gitVersion?: string, emulationMajor?: string, emulationMinor?: string }
 /** One page of the Node list (the fields read here). */
-interface NodePage { items: Array<{ status?: { nodeInfo?: { kubeletVersion?: string, containerRuntimeVersion?: string } } }>, metadata?: { continue?: string } }
+interface NodeInfo { kubeletVersion?: string, containerRuntimeVersion?: string }
+interface NodePage { items: Array<{ status?: { nodeInfo?: NodeInfo } }>, metadata?: { continue?: string } }
 
 /**
  * Asks the cluster: `/version`, then every node's kubelet and runtime versions. Not being allowed to
@@ -96,7 +97,8 @@ export async function readClusterChoice (kube: KubeClient, logger: Logger): Prom
   // Features follow the emulated version when a newer binary emulates an older release (1.31+).
   const serverVersion = { major: info.emulationMajor ?? info.major, minor: info.emulationMinor ?? info.minor, gitVersion: info.gitVersion }
   const nodes = await readNodeVersions(kube, logger)
-  const decision = decideAutoHandler({ serverVersion, ...(nodes === undefined ? {} : { kubeletVersions: nodes.map(node => node.kubelet) }) })
+  const kubeletVersions = nodes?.map(node => node.kubelet)
+  const decision = decideAutoHandler({ serverVersion, ...(kubeletVersions === undefined ? {} : { kubeletVersions }) })
   logger.info({ handler: decision.handler }, `prestop-handler auto means ${decision.describe}`)
   const delivery = decidePauseDelivery(`${serverVersion.major}.${serverVersion.minor}`, nodes)
   logger.info({ delivery: delivery.delivery }, `the adaptive pause's program is brought by ${delivery.describe}`)
@@ -115,7 +117,10 @@ async function readNodeVersions (kube: KubeClient, logger: Logger): Promise<Node
     do {
       // Paged, since a big cluster's full Node list runs to many megabytes.
       const page: NodePage = await kube.request<NodePage>('GET', `/api/v1/nodes?limit=500${next === undefined ? '' : `&continue=${encodeURIComponent(next)}`}`)
-      for (const node of page.items) versions.push({ kubelet: node.status?.nodeInfo?.kubeletVersion ?? '', runtime: node.status?.nodeInfo?.containerRuntimeVersion ?? '' })
+      for (const { status } of page.items) {
+        const info = status?.nodeInfo
+        versions.push({ kubelet: info?.kubeletVersion ?? '', runtime: info?.containerRuntimeVersion ?? '' })
+      }
       next = page.metadata?.continue
     } while (next !== undefined && next !== '')
   } catch (err) {

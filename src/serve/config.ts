@@ -73,9 +73,11 @@ function convert (spec: OptionSpec, text: string): Value {
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
     case 'handler':
-      return (HANDLER_SETTINGS as readonly string[]).includes(text) ? text : fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
+      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
+      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
     case 'delivery':
-      return ['auto', 'init-container', 'image-volume'].includes(text) ? text : fail('is not auto, init-container or image-volume')
+      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
+      return fail('is not auto, init-container or image-volume')
     default:
       return text === '' ? fail('must not be empty') : text
   }
@@ -138,11 +140,14 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
 /** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
 export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
 
-type LimitsConfig = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'> & Partial<Pick<ServeConfig, 'pauseDelivery'>>
+type LimitsConfig =
+  Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'>
+  & Partial<Pick<ServeConfig, 'pauseDelivery'>>
 
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
 export function policyLimits (config: LimitsConfig, auto: AutoChoice): PolicyLimits {
-  const delivery = config.pauseDelivery === undefined || config.pauseDelivery === 'auto' ? auto.delivery : config.pauseDelivery
+  const forced = config.pauseDelivery
+  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,

@@ -66,7 +66,12 @@ async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined
   const namespaces = createClusterNamespaces(kube, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
-  const version = eventually<AutoChoice>({ read: async () => await readClusterChoice(kube, logger), fallback: UNREAD, pending: 'API server version not read yet', logger })
+  const version = eventually<AutoChoice>({
+    read: async () => await readClusterChoice(kube, logger),
+    fallback: UNREAD,
+    pending: 'API server version not read yet',
+    logger
+  })
   return { namespaces, auto: version.value, notReady: version.notReady }
 }
 

@@ -6,7 +6,8 @@ import { OWN_NAMESPACE } from '../admission/keys.js'
 import { DEFAULT_PAUSE_IMAGE } from '../admission/adaptive.js'
 
 /** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
+export type OptionKind =
+  'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
 
 /** One option: flag name, the config key it sets, its default (as text) and its help line. */
 export interface OptionSpec {
@@ -53,4 +54,6 @@ export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =
   ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
 
 /** `preview`'s too, besides those (the policy leaves the adaptive handler to the webhook). */
-export const PREVIEW_OPTIONS: readonly OptionSpec[] = [...POLICY_OPTIONS, ...SERVE_OPTIONS.filter(spec => ['default-handler', 'pause-image'].includes(spec.name))]
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  ...POLICY_OPTIONS, ...SERVE_OPTIONS.filter(spec => ['default-handler', 'pause-image'].includes(spec.name))
+]

@@ -13,34 +13,46 @@ export interface NodeVersions { readonly kubelet: string, readonly runtime: stri
 
 interface Version { major: number, minor: number }
 
+/** A delivery, and why, for the log. */
+interface Decision { delivery: PauseDelivery, describe: string }
+
 const IMAGE_VOLUMES_SINCE: Version = { major: 1, minor: 35 }
 /** The runtimes known to mount image volumes, from which version. */
-const RUNTIMES: Readonly<Record<string, Version>> = { containerd: { major: 2, minor: 1 }, 'cri-o': { major: 1, minor: 31 } }
+const RUNTIMES: Readonly<Record<string, Version>> = {
+  containerd: { major: 2, minor: 1 },
+  'cri-o': { major: 1, minor: 31 }
+}
 
-const atLeast = (v: Version | undefined, min: Version): boolean => v !== undefined && (v.major > min.major || (v.major === min.major && v.minor >= min.minor))
+const atLeast = (v: Version | undefined, min: Version): boolean =>
+  v !== undefined && (v.major > min.major || (v.major === min.major && v.minor >= min.minor))
 
 function parse (text: string): Version | undefined {
   const match = /^v?(\d+)\.(\d+)/.exec(text.trim())
   return match === null ? undefined : { major: Number(match[1]), minor: Number(match[2]) }
 }
 
-/** Whether a runtime (`containerd://2.1.4`) mounts image volumes. */
-function runtimeHasImageVolumes (runtime: string): boolean {
-  const [name = '', version = ''] = runtime.split('://')
+/** Whether a node's kubelet and runtime (`containerd://2.1.4`) mount image volumes. */
+function hasImageVolumes (node: NodeVersions): boolean {
+  const [name = '', version = ''] = node.runtime.split('://')
   const since = RUNTIMES[name]
-  return since !== undefined && atLeast(parse(version), since)
+  return atLeast(parse(node.kubelet), IMAGE_VOLUMES_SINCE) && since !== undefined && atLeast(parse(version), since)
 }
 
-/** The delivery, and why, for the log. */
-export function decidePauseDelivery (server: string, nodes: readonly NodeVersions[] | undefined): { delivery: PauseDelivery, describe: string } {
-  const init = (why: string): { delivery: PauseDelivery, describe: string } => ({ delivery: 'init-container', describe: `init-container: ${why}` })
-  if (!atLeast(parse(server), IMAGE_VOLUMES_SINCE)) return init(`the API server (${server}) is older than 1.35 or unknown`)
+const init = (why: string): Decision => ({ delivery: 'init-container', describe: `init-container: ${why}` })
+
+/** The delivery, and why. */
+export function decidePauseDelivery (server: string, nodes: readonly NodeVersions[] | undefined): Decision {
+  if (!atLeast(parse(server), IMAGE_VOLUMES_SINCE)) {
+    return init(`the API server (${server}) is older than 1.35 or unknown`)
+  }
   const reported = (nodes ?? []).filter(node => node.kubelet !== '')
   if (reported.length === 0) return init('no node\'s kubelet and runtime could be read')
-  const lacking = reported.filter(node => !atLeast(parse(node.kubelet), IMAGE_VOLUMES_SINCE) || !runtimeHasImageVolumes(node.runtime))
+  const lacking = reported.filter(node => !hasImageVolumes(node))
   if (lacking.length > 0) {
     const shown = [...new Set(lacking.map(node => `${node.kubelet} ${node.runtime}`))].slice(0, 3).join(', ')
-    return init(`${lacking.length} node(s) have no image volumes (kubelet 1.35+ with containerd 2.1+ or CRI-O 1.31+): ${shown}`)
+    const why = 'have no image volumes (kubelet 1.35+ with containerd 2.1+ or CRI-O 1.31+)'
+    return init(`${lacking.length} node(s) ${why}: ${shown}`)
   }
-  return { delivery: 'image-volume', describe: `image-volume: the API server and all ${reported.length} node(s) have image volumes` }
+  const describe = `image-volume: the API server and all ${reported.length} node(s) have image volumes`
+  return { delivery: 'image-volume', describe }
 }

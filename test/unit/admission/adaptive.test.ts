@@ -77,7 +77,7 @@ t.test('the maximum and the quiet period: annotations, limits and bad values', a
   t.match(marker(annotated({}, { maxSleep: 60 })), / max=1m /, 'the default maximum, under a lower --max-sleep, without a word')
   const short = annotated({ 'lameduck.dev/prestop-sleep': '40s', 'lameduck.dev/adaptive-max': '30s' })
   t.match(marker(short), /^sleep=40s .* max=40s /)
-  t.equal(short.warnings[0], 'adaptive pause maximum 30s is shorter than the preStop sleep 40s, its minimum; raised to 40s')
+  t.equal(short.warnings[0], 'adaptive pause maximum 30s is shorter than the preStop sleep 40s, its minimum; raised to it')
   const bad = annotated({ 'lameduck.dev/adaptive-max': 'soon', 'lameduck.dev/adaptive-quiet': '0' })
   t.match(marker(bad), / max=2m quiet=5s$/)
   t.same(bad.warnings.slice(0, 2), [
