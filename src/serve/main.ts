@@ -49,7 +49,7 @@ const UNREAD: AutoChoice = { handler: 'exec', delivery: 'init-container' }
 /** The API server client, when serve needs one: for the namespaces, or to renew certificates. */
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
   if (config.namespacesFile !== undefined && !config.renewCerts) return undefined
-  return await connectKube({ kubeconfig: config.kubeconfig }, {
+  return await connectKube({ kubeconfig: config.kubeconfig, context: config.context }, {
     onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
   })
 }
