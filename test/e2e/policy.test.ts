@@ -94,6 +94,9 @@ const fixtures: Pod[] = [
   { ...pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 5 } }), metadata: { generateName: 'web-', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: '0b0b8a8e-6f0c-4a8e-9d7e-0c9f4a1e2b3c', controller: true }] } },
   // … Windows, mesh proxies, nginx-slim, and durations of hours.
   pod([{ name: 'web', image: 'mcr.microsoft.com/windows/servercore:ltsc2022' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' }, spec: { os: { name: 'windows' } } }),
+  // … the adaptive handler, also beside a native sleep of its own that only the webhook's grace period makes valid.
+  pod([{ name: 'web' }, { name: 'old', lifecycle: { preStop: { sleep: { seconds: 40 } } } }], { annotations: { 'lameduck.dev/prestop-handler': 'adaptive' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-handler': 'adaptive' }, spec: { os: { name: 'windows' } } }),
   pod([{ name: 'web' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.22' }, { name: 'mesh', image: 'envoyproxy/envoy:v1.30' }], { annotations: { 'lameduck.dev/containers': 'web' } }),
   pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' } }),
   pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }]),
@@ -112,6 +115,12 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   // native sleep of its own): then the policy and the webhook must still agree.
   if (!plain.accepted) counts.invalid++
   if (plain.accepted && !policy.accepted) return [`rejected by the policy only: ${policy.message}`]
+  if (!plain.accepted && leftToWebhook(subject, sets[set]!, LIMITS)) {
+    // The policy leaves an adaptive Pod as the API server finds it: refused as without lameduck,
+    // where the webhook's grace period may make it valid (a native sleep of its own above 30 s).
+    if (policy.accepted) return [`an adaptive Pod refused without lameduck, accepted with the policy: ${JSON.stringify(comparable(policy.pod))}`]
+    return webhookResult.accepted === both.accepted ? [] : [`accepted or not: webhook ${webhookResult.accepted}, both ${both.accepted}`]
+  }
   if (policy.accepted !== webhookResult.accepted || webhookResult.accepted !== both.accepted) {
     return [`accepted or not: policy ${policy.accepted}, webhook ${webhookResult.accepted}, both ${both.accepted}`]
   }
