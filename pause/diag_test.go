@@ -28,7 +28,8 @@ func diagMessage(state uint8, port uint16, cookie uint64, lastRecvMs int) []byte
 
 func TestParseDiagMessage(t *testing.T) {
 	c, err := parseDiagMessage(diagMessage(1, 8080, 1<<40|5, 1234))
-	if err != nil || c.State != 1 || c.LocalPort != 8080 || c.Cookie != 1<<40|5 || !c.HasLastRecv || c.LastRecv != 1234*time.Millisecond {
+	if err != nil || c.State != 1 || c.LocalPort != 8080 || c.Cookie != 1<<40|5 ||
+		!c.HasLastRecv || c.LastRecv != 1234*time.Millisecond {
 		t.Fatalf("got %+v, %v", c, err)
 	}
 	if c, err := parseDiagMessage(diagMessage(6, 8080, 1, -1)); err != nil || c.HasLastRecv {
@@ -55,7 +56,8 @@ func netlinkMessage(kind uint16, data []byte) []byte {
 }
 
 func TestParseDump(t *testing.T) {
-	reply := append(netlinkMessage(sockDiagByFamily, diagMessage(1, 80, 1, 10)), netlinkMessage(syscall.NLMSG_DONE, make([]byte, 4))...)
+	reply := netlinkMessage(sockDiagByFamily, diagMessage(1, 80, 1, 10))
+	reply = append(reply, netlinkMessage(syscall.NLMSG_DONE, make([]byte, 4))...)
 	found, done, err := parseDump(reply, nil)
 	if err != nil || !done || len(found) != 1 || found[0].LocalPort != 80 {
 		t.Fatalf("got %+v %v %v", found, done, err)
@@ -107,7 +109,8 @@ func TestClientSockets(t *testing.T) {
 }
 
 func TestParsePassiveOpens(t *testing.T) {
-	text := "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 12 345\n"
+	text := "Ip: Forwarding DefaultTTL\nIp: 1 64\n" +
+		"Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 12 345\n"
 	if n, err := ParsePassiveOpens(text); err != nil || n != 345 {
 		t.Fatalf("got %d, %v", n, err)
 	}

@@ -42,13 +42,15 @@ func (k *fakeKernel) Dump() ([]Connection, error) {
 func (k *fakeKernel) PassiveOpens() (uint64, error) { return 0, k.opensErr }
 
 func options() WaitOptions {
-	return WaitOptions{Settings: Settings{Min: time.Second, Max: 30 * time.Second, Quiet: 2 * time.Second}, Ports: map[uint16]bool{8080: true}}
+	settings := Settings{Min: time.Second, Max: 30 * time.Second, Quiet: 2 * time.Second}
+	return WaitOptions{Settings: settings, Ports: map[uint16]bool{8080: true}}
 }
 
 func TestPauseEndsOnceTrafficStops(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	report := pause(options(), clock, &fakeKernel{clock: clock, until: 5 * time.Second})
-	if report.EndedBy != "quiet" || report.PausedMs != 7000 || report.LastRequestMs == nil || *report.LastRequestMs != 5000 || !report.LastRequestAt.Equal(at(5000)) {
+	if report.EndedBy != "quiet" || report.PausedMs != 7000 || report.LastRequestMs == nil ||
+		*report.LastRequestMs != 5000 || !report.LastRequestAt.Equal(at(5000)) {
 		t.Fatalf("got %+v", report)
 	}
 }
@@ -65,16 +67,19 @@ func TestPauseRunsToTheMaximumWhenItCannotSee(t *testing.T) {
 }
 
 func TestParseWait(t *testing.T) {
-	o, err := parseWait(strings.Fields("--min 5s --max 2m --quiet 3s --ports 8080,,8443 --probe-periods 10s,1s --message-file /m"))
-	if err != nil || o.Min != 5*time.Second || o.Max != 2*time.Minute || o.Quiet != 3*time.Second || !o.Ports[8080] || !o.Ports[8443] || len(o.Ports) != 2 ||
+	args := "--min 5s --max 2m --quiet 3s --ports 8080,,8443 --probe-periods 10s,1s --message-file /m"
+	o, err := parseWait(strings.Fields(args))
+	if err != nil || o.Min != 5*time.Second || o.Max != 2*time.Minute || o.Quiet != 3*time.Second ||
+		!o.Ports[8080] || !o.Ports[8443] || len(o.Ports) != 2 ||
 		len(o.ProbePeriods) != 2 || o.ProbePeriods[1] != time.Second || o.MessageFile != "/m" {
 		t.Fatalf("got %+v, %v", o, err)
 	}
-	if o, _ := parseWait([]string{"--max", "1m"}); o.Quiet != 5*time.Second || len(o.Ports) != 0 || o.MessageFile != "/dev/termination-log" {
+	o, _ = parseWait([]string{"--max", "1m"})
+	if o.Quiet != 5*time.Second || len(o.Ports) != 0 || o.MessageFile != "/dev/termination-log" {
 		t.Fatalf("defaults: got %+v", o)
 	}
-	for _, bad := range []string{"", "--max 0s", "--min 2m --max 1m", "--max 1m --quiet 0s", "--max 1m --ports 0", "--max 1m --ports http",
-		"--max 1m --probe-periods 10", "--max 1m extra", "--bogus 1"} {
+	for _, bad := range []string{"", "--max 0s", "--min 2m --max 1m", "--max 1m --quiet 0s", "--max 1m --ports 0",
+		"--max 1m --ports http", "--max 1m --probe-periods 10", "--max 1m extra", "--bogus 1"} {
 		if _, err := parseWait(strings.Fields(bad)); err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
@@ -120,12 +125,14 @@ func TestRun(t *testing.T) {
 	}
 	message := filepath.Join(dir, "message")
 	out.Reset()
-	if code := run([]string{"wait", "--max", "300ms", "--quiet", "100ms", "--ports", "1", "--message-file", message}, &out, &errs); code != 0 {
+	wait := []string{"wait", "--max", "300ms", "--quiet", "100ms", "--ports", "1", "--message-file", message}
+	if code := run(wait, &out, &errs); code != 0 {
 		t.Fatalf("wait: %d %q", code, errs.String())
 	}
 	var report Report
 	written, _ := os.ReadFile(message)
-	if err := json.Unmarshal(written, &report); err != nil || report.EndedBy == "" || strings.TrimSpace(out.String()) != string(written) {
+	err := json.Unmarshal(written, &report)
+	if err != nil || report.EndedBy == "" || strings.TrimSpace(out.String()) != string(written) {
 		t.Fatalf("message %q (%v), stdout %q", written, err, out.String())
 	}
 }
@@ -133,7 +140,8 @@ func TestRun(t *testing.T) {
 func TestDeliverSaysWhenTheMessageCannotBeWritten(t *testing.T) {
 	var out, errs bytes.Buffer
 	deliver(Report{EndedBy: "quiet"}, filepath.Join(t.TempDir(), "missing", "file"), &out, &errs)
-	if !strings.Contains(errs.String(), "cannot write the termination message") || !strings.Contains(out.String(), `"endedBy":"quiet"`) {
+	said, printed := errs.String(), out.String()
+	if !strings.Contains(said, "cannot write the termination message") || !strings.Contains(printed, `"endedBy":"quiet"`) {
 		t.Fatalf("stdout %q, stderr %q", out.String(), errs.String())
 	}
 }

@@ -22,7 +22,9 @@ func runWatch(settings Settings, sample func(ms int) Sample) (int, string) {
 	}
 }
 
-var settings = Settings{Min: 2 * time.Second, Max: 20 * time.Second, Quiet: 3 * time.Second, ProbePeriods: []time.Duration{time.Second}}
+var settings = Settings{
+	Min: 2 * time.Second, Max: 20 * time.Second, Quiet: 3 * time.Second, ProbePeriods: []time.Duration{time.Second},
+}
 
 func TestNoTrafficEndsAtTheMinimumOrOneQuietPeriod(t *testing.T) {
 	ms, why := runWatch(settings, func(int) Sample { return Sample{} })

@@ -25,11 +25,17 @@ const cluster = await nodeClusterFor(t, 600_000)
 await cluster.node!.importImage(pauseArchive)
 const webhook = await startWebhook(t, cluster, { args: ['--default-handler', 'adaptive', '--pause-image', PAUSE_IMAGE] })
 await registerWebhook(cluster, webhook, { failurePolicy: 'Fail' })
-await namespace(cluster, NS, { ...OPTED_IN, 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' }, {
-  'lameduck.dev/prestop-sleep': '2s', 'lameduck.dev/adaptive-max': `${MAX_MS / 1000}s`, 'lameduck.dev/adaptive-quiet': `${QUIET_MS / 1000}s`, 'lameduck.dev/shutdown-budget': '2s'
+const enforce = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' }
+await namespace(cluster, NS, { ...OPTED_IN, ...enforce }, {
+  'lameduck.dev/prestop-sleep': '2s',
+  'lameduck.dev/adaptive-max': `${MAX_MS / 1000}s`,
+  'lameduck.dev/adaptive-quiet': `${QUIET_MS / 1000}s`,
+  'lameduck.dev/shutdown-budget': '2s'
 })
 
-const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } }
+const restricted = {
+  allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' }
+}
 const probes = {
   readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
   livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
@@ -40,7 +46,15 @@ function app (name: string, extra: object = {}): object {
     kind: 'Pod',
     metadata: { name, namespace: NS },
     spec: {
-      containers: [{ name: 'app', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080 }], securityContext: restricted, ...extra }]
+      containers: [{
+        name: 'app',
+        image: AGNHOST_IMAGE,
+        imagePullPolicy: 'Never',
+        args: ['netexec', '--http-port=8080'],
+        ports: [{ containerPort: 8080 }],
+        securityContext: restricted,
+        ...extra
+      }]
     }
   }
 }
@@ -50,23 +64,28 @@ interface Seen { report: { pausedMs: number, endedBy: string, lastRequestMs?: nu
 
 t.test('adaptive Pods in a restricted namespace: each pause ends as its traffic does', async t => {
   // Admitted under `restricted`: what lameduck adds passes Pod Security, or the create fails.
-  await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [app('quiet'), app('probed', probes), app('busy')] }))
-  const stored = JSON.parse((await kubectl(cluster, ['get', 'pod', 'busy', '-n', NS, '-o', 'json'])).stdout) as V1Pod
+  const list = { apiVersion: 'v1', kind: 'List', items: [app('quiet'), app('probed', probes), app('busy')] }
+  await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(list))
+  const busyPod = async (): Promise<V1Pod> => JSON.parse((await kubectl(cluster, ['get', 'pod', 'busy', '-n', NS, '-o', 'json'])).stdout) as V1Pod
+  const stored = await busyPod()
   t.equal(stored.spec?.initContainers?.[0]?.image, PAUSE_IMAGE, '--pause-image by its effect')
-  t.match(stored.metadata?.annotations?.['lameduck.dev/injected'], /^sleep=2s grace=30s handler=adaptive containers=app max=20s quiet=3s$/, '--default-handler adaptive by its effect (grace: max + budget, 22, under the default 30)')
+  t.match(stored.metadata?.annotations?.['lameduck.dev/injected'], /^sleep=2s grace=30s handler=adaptive containers=app max=20s quiet=3s$/,
+    '--default-handler adaptive by its effect (grace: max + budget, 22, under the default 30)')
   await kubectl(cluster, ['wait', '-n', NS, '--for=condition=Ready', 'pod/quiet', 'pod/probed', 'pod/busy', '--timeout=120s'])
-  const ip = JSON.parse((await kubectl(cluster, ['get', 'pod', 'busy', '-n', NS, '-o', 'json'])).stdout).status.podIP as string
+  const ip = (await busyPod()).status!.podIP!
 
   const config = new KubeConfig()
   config.loadFromFile(cluster.kubeconfigPath)
   const core = config.makeApiClient(CoreV1Api)
-  const informer = makeInformer(config, `/api/v1/namespaces/${NS}/pods`, () => core.listNamespacedPod({ namespace: NS }))
+  const listPods = (): ReturnType<typeof core.listNamespacedPod> => core.listNamespacedPod({ namespace: NS })
+  const informer = makeInformer(config, `/api/v1/namespaces/${NS}/pods`, listPods)
   const seen = new Map<string, Seen>()
   let deletedAt = 0
   const record = (pod: V1Pod): void => {
     const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated
     if (terminated?.message === undefined || seen.has(pod.metadata!.name!)) return
-    seen.set(pod.metadata!.name!, { report: JSON.parse(terminated.message) as Seen['report'], endedMs: new Date(terminated.finishedAt!).getTime() - deletedAt })
+    const report = JSON.parse(terminated.message) as Seen['report']
+    seen.set(pod.metadata!.name!, { report, endedMs: new Date(terminated.finishedAt!).getTime() - deletedAt })
   }
   informer.on('update', record)
   informer.on('delete', record)
@@ -86,21 +105,25 @@ t.test('adaptive Pods in a restricted namespace: each pause ends as its traffic 
   await sleep(2000)
   deletedAt = Date.now()
   await kubectl(cluster, ['delete', 'pod', '-n', NS, 'quiet', 'probed', 'busy', '--wait=false'])
-  await until('the three Pods to be gone', async () => (await kubectl(cluster, ['get', 'pods', '-n', NS, '-o', 'name'])).stdout.trim() === '' ? true : undefined, 90_000)
+  const gone = async (): Promise<true | undefined> =>
+    (await kubectl(cluster, ['get', 'pods', '-n', NS, '-o', 'name'])).stdout.trim() === '' ? true : undefined
+  await until('the three Pods to be gone', gone, 90_000)
   sending = false
   t.comment(JSON.stringify(Object.fromEntries(seen)))
 
   for (const name of ['quiet', 'probed']) {
     const { report, endedMs } = seen.get(name)!
     t.equal(report.endedBy, 'quiet', `${name}: ended by the quiet period`)
-    t.ok(report.pausedMs >= QUIET_MS && report.pausedMs < QUIET_MS + 2000, `${name}: paused ${report.pausedMs} ms, one quiet period (${QUIET_MS} ms), far from the maximum`)
+    t.ok(report.pausedMs >= QUIET_MS && report.pausedMs < QUIET_MS + 2000,
+      `${name}: paused ${report.pausedMs} ms, one quiet period (${QUIET_MS} ms), far from the maximum`)
     t.equal(report.lastRequestMs, undefined, `${name}: no client traffic seen`)
     // finishedAt has whole seconds; agnhost exits at once on SIGTERM.
     t.ok(Math.abs(endedMs - report.pausedMs) < 2500, `${name}: the container ended ${endedMs} ms after the deletion`)
   }
   const busy = seen.get('busy')!
   t.equal(busy.report.endedBy, 'maximum', 'busy: cut at the maximum')
-  t.ok(busy.report.pausedMs >= MAX_MS && busy.report.pausedMs < MAX_MS + 1000, `busy: paused ${busy.report.pausedMs} ms`)
-  t.ok(busy.report.lastRequestMs! > MAX_MS - 1000, `busy: the last request seen ${busy.report.lastRequestMs} ms into the pause`)
-  t.ok(Math.abs(busy.endedMs - busy.report.pausedMs) < 2500, `busy: the container ended ${busy.endedMs} ms after the deletion`)
+  const { report, endedMs } = busy
+  t.ok(report.pausedMs >= MAX_MS && report.pausedMs < MAX_MS + 1000, `busy: paused ${report.pausedMs} ms`)
+  t.ok(report.lastRequestMs! > MAX_MS - 1000, `busy: the last request seen ${report.lastRequestMs} ms into the pause`)
+  t.ok(Math.abs(endedMs - report.pausedMs) < 2500, `busy: the container ended ${endedMs} ms after the deletion`)
 })
