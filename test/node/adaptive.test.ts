@@ -21,7 +21,7 @@ const NS = 'adaptive'
 const QUIET_MS = 3000
 const MAX_MS = 20_000
 
-const cluster = await nodeClusterFor(t, 600_000)
+const cluster = await nodeClusterFor(t, 900_000)
 await cluster.node!.importImage(pauseArchive)
 const webhook = await startWebhook(t, cluster, { args: ['--default-handler', 'adaptive', '--pause-image', PAUSE_IMAGE] })
 await registerWebhook(cluster, webhook, { failurePolicy: 'Fail' })
