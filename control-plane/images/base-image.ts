@@ -83,7 +83,7 @@ async function makeBaseImage (log: (line: string) => void): Promise<void> {
       '--os', 'linux', '--arch', 'amd64', '--cmd', '["node"]', '--env', path,
       '--env', `NODE_VERSION=${version}`
     ]
-    await commitLayer({ from: 'scratch', layer, config, image: BASE_IMAGE })
+    await commitLayer({ from: 'scratch', adds: [[layer, '/']], config, image: BASE_IMAGE })
     await exportArchive(BASE_IMAGE, cache, BASE_IMAGE)
     log(`[image] base: ${BASE_IMAGE} (Node ${version}) kept in ${cache}`)
   } finally {

@@ -41,20 +41,21 @@ export async function hasImage (ref: string): Promise<boolean> {
   return await buildah(['inspect', '--type', 'image', ref]).then(() => true, () => false)
 }
 
-/** A layer to commit: a tar unpacked onto `from` (an image, or `scratch`), with `buildah config` flags. */
+/** What to commit: files added onto `from` (an image, or `scratch`), with `buildah config` flags. */
 export interface LayerCommit {
   readonly from: string
-  readonly layer: string
+  /** Each a tar (unpacked with its owners and modes) or a directory, and where it goes in the image. */
+  readonly adds: ReadonlyArray<readonly [source: string, destination: string]>
   readonly config: readonly string[]
   /** The image's name in the storage. */
   readonly image: string
 }
 
-/** `buildah from`, `add` (with the tar's owners and modes), `config`, `commit`; the container removed either way. */
+/** `buildah from`, `add`, `config`, `commit`; the container removed either way. */
 export async function commitLayer (commit: LayerCommit): Promise<void> {
   const container = (await buildah(['from', '--pull=never', commit.from])).trim()
   try {
-    await buildah(['add', container, commit.layer, '/'])
+    for (const [source, destination] of commit.adds) await buildah(['add', container, source, destination])
     await buildah(['config', ...commit.config, container])
     await buildah(['commit', '--quiet', '--rm', container, commit.image])
   } catch (err) {
@@ -70,10 +71,12 @@ export async function exportArchive (image: string, archive: string, ref: string
   await run('mv', [`${archive}.partial`, archive])
 }
 
-/** Whether `archive` exists and was built from what `stamp` says (stampFile holds it). */
-export async function upToDate (archive: string, stampFile: string, stamp: string): Promise<boolean> {
+/** Whether the archives exist and were built from what `stamp` says (stampFile holds it). */
+export async function upToDate (archives: readonly string[], stampFile: string, stamp: string): Promise<boolean> {
   const written = await readFile(stampFile, 'utf8').catch(() => '')
-  return written.trim() === stamp && await stat(archive).then(() => true, () => false)
+  if (written.trim() !== stamp) return false
+  for (const archive of archives) if (!await stat(archive).then(() => true, () => false)) return false
+  return true
 }
 
 /** Records that the archive was built from what `stamp` says. */

@@ -34,7 +34,7 @@ const exec = promisify(execFile)
 
 /** Builds the nginx image unless the archive of this recipe is there; resolves with the archive. */
 export async function ensureNginxImage (log: (line: string) => void): Promise<string> {
-  if (await upToDate(nginxArchive, stampFile, RECIPE)) {
+  if (await upToDate([nginxArchive], stampFile, RECIPE)) {
     log(`[image] ${NGINX_IMAGE} is built; nothing to do`)
     return nginxArchive
   }
@@ -70,7 +70,7 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     const layer = join(work, 'nginx.tar')
     await run('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', layer, '.'])
     const config = ['--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-']
-    await commitLayer({ from: BASE_IMAGE, layer, config, image: BUILT })
+    await commitLayer({ from: BASE_IMAGE, adds: [[layer, '/']], config, image: BUILT })
     await exportArchive(BUILT, nginxArchive, NGINX_IMAGE)
     await writeStamp(stampFile, RECIPE)
   } finally {

@@ -7,7 +7,9 @@ import { text as readAll } from 'node:stream/consumers'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { readServeConfig } from '../serve/config.js'
 import { SERVE_OPTIONS } from '../serve/options.js'
-import { checkLimits, policyLimits, POLICY_OPTIONS, type PolicyOptions } from '../options/policy.js'
+import {
+  checkLimits, policyLimits, POLICY_OPTIONS, PREVIEW_OPTIONS, type HandlerOptions, type PolicyOptions
+} from '../options/policy.js'
 import { flagOptions, resolveOptions, type OptionSpec } from '../options/read.js'
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
@@ -53,7 +55,7 @@ to kubectl. Each object's namespace is its metadata.namespace ("default" when un
   --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
-${optionLines(POLICY_OPTIONS)}`
+${optionLines(PREVIEW_OPTIONS)}`
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -78,12 +80,12 @@ const PREVIEW_FLAGS = {
   'namespaces-file': { type: 'string' },
   'namespace-annotation': { type: 'string', multiple: true },
   annotation: { type: 'string', multiple: true },
-  ...flagOptions(POLICY_OPTIONS)
+  ...flagOptions(PREVIEW_OPTIONS)
 } satisfies FlagTable
 
 async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const values = parseFlags(argv, PREVIEW_FLAGS)
-  const policy = resolveOptions(POLICY_OPTIONS, values, io.env) as unknown as PolicyOptions
+  const policy = resolveOptions(PREVIEW_OPTIONS, values, io.env) as unknown as PolicyOptions & HandlerOptions
   checkLimits(policy)
   const filename = values.filename
   if (typeof filename !== 'string') throw new ConfigError('-f FILE is required')
@@ -91,7 +93,9 @@ async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const namespacesFile = values['namespaces-file']
   const namespaces = await namespaceSource(typeof namespacesFile === 'string' ? namespacesFile : undefined, annotations)
   const text = await readInput(filename, io)
-  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
+  // No cluster to ask: `auto` means the native sleep, and the init container brings the pause's program.
+  const limits = policyLimits(policy, { handler: 'sleep', delivery: 'init-container' })
+  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, limits, policy.excludeNamespaces)
   io.stdout(result.yaml)
   for (const warning of result.warnings) io.stderr(`${warning}\n`)
   return 0

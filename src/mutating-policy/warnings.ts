@@ -63,7 +63,7 @@ function reason (source: SourceName, key: Key): string {
       return `(${seconds} == ${TOO_LONG} ? ${text`"${raw}" is too long a duration`} : ${tooShort}${notADuration})`
     }
     case 'Containers': return text`"${raw}" names no container (use * or a comma-separated list)`
-    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep or exec)`
+    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep, exec or adaptive)`
   }
 }
 
@@ -94,7 +94,8 @@ export function warningVariables (): Variable[] {
   const inits = 'object.spec.?initContainers.orValue([])'
   const sidecar = (name: string) => `${inits}.exists(i, i.name == ${name} && i.?restartPolicy.orValue('') == 'Always')`
   const init = (name: string) => `${inits}.exists(i, i.name == ${name})`
-  // The names lameduck.dev/containers gives that pick no regular container, by kind (mutate.ts's).
+  // The names lameduck.dev/containers gives that pick no regular container, by kind (as
+  // src/admission/mutate.ts groups them).
   const unpicked = (kind: string): string => `${v('selectAll')} || ${v('skip')} ? [] : ` +
     `${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n) && ${kind})`
   return [

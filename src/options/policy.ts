@@ -4,8 +4,9 @@
  * the plain values the admission core is given.
  */
 import { OWN_NAMESPACE } from '../admission/keys.js'
+import { DEFAULT_PAUSE_IMAGE } from '../admission/adaptive.js'
 import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler } from '../admission/types.js'
+import type { AutoHandler, HandlerSetting, PauseDelivery } from '../admission/types.js'
 import { ConfigError } from '../common/flags.js'
 import type { OptionSpec } from './read.js'
 
@@ -16,6 +17,12 @@ export interface PolicyOptions {
   readonly maxSleep: number
   readonly maxGrace: number
   readonly excludeNamespaces: ReadonlySet<string>
+}
+
+/** `preview`'s and `serve`'s too: the handler no annotation names, and the adaptive pause's image. */
+export interface HandlerOptions {
+  readonly defaultHandler: HandlerSetting
+  readonly pauseImage: string
 }
 
 export const DEFAULT_SLEEP_OPTION: OptionSpec = {
@@ -38,10 +45,23 @@ export const EXCLUDE_OPTION: OptionSpec = {
   help: 'namespaces never mutated (comma-separated)'
 }
 
+export const DEFAULT_HANDLER_OPTION: OptionSpec = {
+  name: 'default-handler', key: 'defaultHandler', kind: 'handler', default: 'auto',
+  help: 'preStop handler when no annotation names one: auto, sleep, exec or adaptive'
+}
+export const PAUSE_IMAGE_OPTION: OptionSpec = {
+  name: 'pause-image', key: 'pauseImage', kind: 'string', default: DEFAULT_PAUSE_IMAGE,
+  help: 'image holding /usr/local/bin/lameduck-pause, the adaptive handler\'s program: lameduck\'s own, ' +
+    'or the Dockerfile\'s small `pause` stage'
+}
+
 /** The options `preview` and `policy` share with `serve`, in serve's order. */
 export const POLICY_OPTIONS: readonly OptionSpec[] = [
   DEFAULT_SLEEP_OPTION, DEFAULT_BUDGET_OPTION, MAX_SLEEP_OPTION, MAX_GRACE_OPTION, EXCLUDE_OPTION
 ]
+
+/** `preview`'s too, besides those (the policy leaves the adaptive handler to the webhook). */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [...POLICY_OPTIONS, DEFAULT_HANDLER_OPTION, PAUSE_IMAGE_OPTION]
 
 function check (condition: boolean, message: string): void {
   if (!condition) throw new ConfigError(message)
@@ -58,13 +78,24 @@ export function checkLimits (config: Pick<PolicyOptions, 'defaultSleep' | 'maxSl
     `--default-sleep (${config.defaultSleep}s) must not exceed --max-sleep (${config.maxSleep}s)`)
 }
 
+/** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
+export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
+
+/** What policyLimits reads: the policy's options but the namespaces, and (serve's) a forced delivery. */
+export type LimitsOptions = Omit<PolicyOptions, 'excludeNamespaces'> & HandlerOptions
+  & { readonly pauseDelivery?: PauseDelivery | 'auto' }
+
 /** The policy's share of the options, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: Omit<PolicyOptions, 'excludeNamespaces'>, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: LimitsOptions, auto: AutoChoice): PolicyLimits {
+  const forced = config.pauseDelivery
+  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    autoHandler
+    autoHandler: auto.handler,
+    defaultHandler: config.defaultHandler,
+    pause: Object.freeze({ image: config.pauseImage, delivery })
   })
 }

@@ -1,15 +1,18 @@
 /**
  * How an option's text becomes a value, the same for every command: durations in the syntax of
- * lameduck's annotations (the admission core's, `15`, `15s`, `1m30s`), ports, sizes, whole
- * numbers, booleans, lists and log levels. A table of specs is read from flags, then `LAMEDUCK_*`
- * variables, then defaults (`serve`, and the policy options `preview` and `policy` share with it);
- * `durationFlag` is for the commands that read their own flags. A bad value is a ConfigError.
+ * lameduck's annotations (the admission core's, `15`, `15s`, `1m30s`), ports, sizes, whole numbers,
+ * booleans, lists, log levels, handlers and pause deliveries. A table of specs is read from flags,
+ * then `LAMEDUCK_*` variables, then defaults (`serve`, and the policy options `preview` and
+ * `policy` share with it); `durationFlag` is for the commands that read their own flags. A bad
+ * value is a ConfigError.
  */
 import { parseDuration } from '../admission/duration.js'
+import { HANDLER_SETTINGS } from '../admission/policy.js'
 import { ConfigError, type FlagTable } from '../common/flags.js'
 
 /** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level'
+export type OptionKind =
+  'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
 
 /** One option: flag name, the config key it sets, its default (as text) and its help line. */
 export interface OptionSpec {
@@ -54,6 +57,12 @@ function convert (spec: OptionSpec, text: string): Value {
       return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
+    case 'handler':
+      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
+      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
+    case 'delivery':
+      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
+      return fail('is not auto, init-container or image-volume')
     default:
       return text === '' ? fail('must not be empty') : text
   }

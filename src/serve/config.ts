@@ -3,12 +3,13 @@
  * (a flag wins), validated, frozen and passed down. The only module that reads `process.env`.
  */
 import { ConfigError, parseFlags } from '../common/flags.js'
-import { checkLimits, type PolicyOptions } from '../options/policy.js'
+import { checkLimits, type HandlerOptions, type PolicyOptions } from '../options/policy.js'
 import { flagOptions, resolveOptions } from '../options/read.js'
+import type { PauseDelivery } from '../admission/types.js'
 import { SERVE_OPTIONS } from './options.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
-export interface ServeConfig extends PolicyOptions {
+export interface ServeConfig extends PolicyOptions, HandlerOptions {
   readonly host: string
   readonly port: number
   readonly metricsPort: number
@@ -18,6 +19,7 @@ export interface ServeConfig extends PolicyOptions {
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
   readonly context: string | undefined
+  readonly pauseDelivery: PauseDelivery | 'auto'
   readonly noAdvice: boolean
   readonly drainDelay: number
   readonly bodyLimit: number

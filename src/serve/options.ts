@@ -4,7 +4,8 @@
  * `preview` and `policy`.
  */
 import {
-  DEFAULT_BUDGET_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION, MAX_SLEEP_OPTION
+  DEFAULT_BUDGET_OPTION, DEFAULT_HANDLER_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION,
+  MAX_SLEEP_OPTION, PAUSE_IMAGE_OPTION
 } from '../options/policy.js'
 import type { OptionSpec } from '../options/read.js'
 
@@ -22,6 +23,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   DEFAULT_BUDGET_OPTION,
   MAX_SLEEP_OPTION,
   MAX_GRACE_OPTION,
+  DEFAULT_HANDLER_OPTION,
+  PAUSE_IMAGE_OPTION,
+  { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
   EXCLUDE_OPTION,
   { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },

@@ -76,13 +76,14 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.match(mutation!.jsonPatch.expression, /nginx -s quit/, 'the nginx preset from buildPreStop')
 })
 
-t.test('a validation per webhook warning: 8 of annotations, a clamp, 4 of the fit, 6 of names, 2 of grace', async t => {
+t.test('a validation per webhook warning: 8 of annotations, a clamp, 5 of the fit, 6 of names, 2 of grace', async t => {
   const validations = spec(warnings).validations as Array<{ expression: string, messageExpression: string }>
-  t.equal(validations.length, 8 + 1 + 4 + 3 + 3 + 2)
+  t.equal(validations.length, 8 + 1 + 5 + 3 + 3 + 2)
   for (const validation of validations) t.type(validation.messageExpression, 'string')
   const messages = validations.map(v => v.messageExpression).join('\n')
   t.match(messages, /" already " \+ \(size\(variables\.keptHooks\) == 1 \? "has a preStop hook" : "have preStop hooks"\)/, 'one warning names every container with a hook of its own')
   t.match(messages, /a service-mesh proxy gets the same pause as the app/)
+  t.match(messages, /lameduck.dev\/prestop-handler adaptive needs lameduck's webhook \(lameduck serve\), which brings the pause's program; this policy leaves the Pod unchanged/)
   t.match(messages, /is set by this Pod's own manifest/)
   t.match(messages, /Windows Pod/)
 })

@@ -23,9 +23,17 @@ t.test('the limits must agree with each other', async t => {
 })
 
 t.test('the policy\'s share, as the core gets it', async t => {
-  const limits = policyLimits({ defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600 }, 'exec')
-  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'exec' })
+  const options = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto' as const }
+  const limits = policyLimits({ ...options, pauseImage: 'p:1' }, { handler: 'exec', delivery: 'image-volume' })
+  t.same(limits, { ...options, autoHandler: 'exec', pause: { image: 'p:1', delivery: 'image-volume' } })
   t.ok(Object.isFrozen(limits))
+  t.ok(Object.isFrozen(limits.pause))
   const descriptor = Object.getOwnPropertyDescriptor(limits, 'autoHandler')
   t.same(descriptor, { value: 'exec', writable: false, enumerable: true, configurable: false }, 'a value, not a getter')
+  const forced = policyLimits({ ...options, pauseImage: 'p:1', pauseDelivery: 'init-container' },
+    { handler: 'sleep', delivery: 'image-volume' })
+  t.equal(forced.pause?.delivery, 'init-container', 'a delivery the options name wins over the cluster\'s')
+  const auto = policyLimits({ ...options, pauseImage: 'p:1', pauseDelivery: 'auto' },
+    { handler: 'sleep', delivery: 'image-volume' })
+  t.equal(auto.pause?.delivery, 'image-volume', 'auto: the cluster\'s')
 })

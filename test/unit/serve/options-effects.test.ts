@@ -20,6 +20,7 @@ import {
   failure, fakeApiServer, pair, writeTwoContextKubeconfig, type ApiRequest, type ApiAnswer
 } from '../../helpers/api-server.js'
 import { applyPatch, exampleReview } from '../../helpers/pods.js'
+import type { Pod } from '../../../src/admission/pod.js'
 
 /** A loopback port that was free a moment ago. */
 async function freePort (): Promise<number> {
@@ -85,13 +86,26 @@ function podReview (namespace: string, padding = ''): ReturnType<typeof exampleR
   return review
 }
 
-/** What `served` wrote on the Pod: `sleep=… grace=… handler=… containers=…`; undefined without a patch. */
-async function injected (served: Served, review: ReturnType<typeof exampleReview>): Promise<string | undefined> {
+/** The Pod as `served` patched it; undefined without a patch. */
+async function patched (served: Served, review: ReturnType<typeof exampleReview>): Promise<Pod | undefined> {
   const answer = await call(served.port, '/mutate', review)
   const response = answer.json.response as { patch?: string } | undefined
   if (response?.patch === undefined) return undefined
   const operations = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as Operation[]
-  return applyPatch(review.request.object, operations).metadata?.annotations?.['lameduck.dev/injected']
+  return applyPatch(review.request.object, operations)
+}
+
+/** What `served` wrote on the Pod: `sleep=… grace=… handler=… containers=…`; undefined without a patch. */
+async function injected (served: Served, review: ReturnType<typeof exampleReview>): Promise<string | undefined> {
+  return (await patched(served, review))?.metadata?.annotations?.['lameduck.dev/injected']
+}
+
+/** Where the adaptive pause's program comes from in `pod`: its image volume's, or its init container's image. */
+function pauseSource (pod: Pod | undefined): { volume?: string, init?: string } {
+  const volumes = (pod?.spec.volumes ?? []) as Array<{ name: string, image?: { reference: string } }>
+  const volume = volumes.find(v => v.name === 'lameduck-pause')?.image?.reference
+  const init = pod?.spec.initContainers?.find(c => c.name === 'lameduck-pause')?.image
+  return { ...volume === undefined ? {} : { volume }, ...init === undefined ? {} : { init } }
 }
 
 /** A Deployment (UPDATE) whose container has a port and no readiness probe: advice-worthy. */
@@ -190,6 +204,7 @@ const [offline, inCluster] = await Promise.all([
   serve([
     '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
     '--kubeconfig', kubeconfig, '--context', 'far',
+    '--default-handler', 'adaptive', '--pause-image', 'r.example/pause:1', '--pause-delivery', 'image-volume',
     '--renew-certs', '--renew-validity', '2h', '--renew-ca-validity', '3h', '--renew-overlap', '7m'
   ])
 ])
@@ -247,6 +262,17 @@ const FLAG_EFFECTS: Array<[string, (t: Test) => Promise<void>]> = [
   }],
   ['max-grace', async t => {
     t.match(await injected(offline, podReview('big')), / grace=50s /, '40 s + 100 s, clamped')
+  }],
+  ['default-handler', async t => {
+    t.match(await injected(inCluster, podReview('shop')), / handler=adaptive /, 'auto would be sleep on 1.37')
+  }],
+  ['pause-image', async t => {
+    const source = pauseSource(await patched(inCluster, podReview('shop')))
+    t.same(Object.values(source), ['r.example/pause:1'], 'the program from the image named')
+  }],
+  ['pause-delivery', async t => {
+    const source = pauseSource(await patched(inCluster, podReview('shop')))
+    t.same(Object.keys(source), ['volume'], 'an image volume, where auto would choose the init container')
   }],
   ['exclude-namespaces', async t => {
     t.equal(await injected(offline, podReview('skip')), undefined, 'an opted-in namespace left alone')
