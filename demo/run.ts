@@ -23,6 +23,7 @@ import { summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
 import { SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
+import { formatWarningEvents } from '../src/check/warning-events.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
 
@@ -30,8 +31,11 @@ import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenari
 export const PATHS = { clusterIP: 'through the ClusterIP', loadBalancer: 'through nginx' } as const
 type PathId = keyof typeof PATHS
 
-/** One run: both paths' summaries, and their totals. */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number }
+/**
+ * One run: both paths' summaries, their totals (over the paths with a verdict: a load that fell
+ * behind measured itself, not the rollout), and the kubelet's Warning events about the Pods stopped.
+ */
+export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number, warningEvents: Record<string, number> }
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -113,12 +117,20 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
       sub('the kubelet\'s events, from the API server (seconds from the start of the load):')
       for (const line of run.kubeletEvents) sub(`  ${line}`)
-      const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow)
-      const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow)
-      runs[id] = { requests: clusterIP.requests + loadBalancer.requests, failed: clusterIP.failed + loadBalancer.failed, clusterIP, loadBalancer }
+      sub(`the kubelet's Warning events about the Pods stopped: ${formatWarningEvents(run.warningEvents)}`)
+      const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow, run.disruption)
+      const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow, run.disruption)
+      for (const [path, summary] of [['clusterIP', clusterIP], ['loadBalancer', loadBalancer]] as const) {
+        if (summary.noVerdict !== undefined) sub(`no verdict ${PATHS[path]}: ${summary.noVerdict}`)
+      }
+      const judged = [clusterIP, loadBalancer].filter(summary => summary.noVerdict === undefined)
+      runs[id] = {
+        requests: judged.reduce((sum, s) => sum + s.requests, 0), failed: judged.reduce((sum, s) => sum + s.failed, 0),
+        warningEvents: run.warningEvents, clusterIP, loadBalancer
+      }
       for (const path of ['clusterIP', 'loadBalancer'] as const) {
         const summary = runs[id][path]
-        timelines.push({ id: `${scenario}-${id}-${path}`, title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
+        timelines.push({ id: `${scenario}-${id}-${path}`, title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed${summary.noVerdict === undefined ? '' : ' (no verdict: the load fell behind)'}`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
       }
     }
     const result = { without: runs.without!, with: runs.with! }

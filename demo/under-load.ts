@@ -27,7 +27,8 @@ import { endpointsOf, readyAddresses } from './endpoints.js'
 import { startNginx } from './nginx.js'
 import { terminationPlan, type StoredPod } from './plan.js'
 import { startPodLoad } from './pod-load.js'
-import type { RunEvent } from './summary.js'
+import type { Disruption, RunEvent } from './summary.js'
+import { countWarningEvents, type WarningEventSource } from '../src/check/warning-events.js'
 import { APP_PORT, kubectl } from './workloads.js'
 import { disrupt } from './disrupt.js'
 import type { Scenario } from './scenarios.js'
@@ -54,10 +55,20 @@ export interface UnderLoadOptions {
 /** What one path of a run came to; event times are from that path's own start. */
 export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
-/** Both paths, and the kubelet's events as the API server has them. */
-export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number }
+/**
+ * Both paths, the kubelet's events as the API server has them, the Warning events about the Pods
+ * stopped (per reason), and when the Pods were stopped.
+ */
+export interface UnderLoadResult {
+  clusterIP: PathResult
+  loadBalancer: PathResult
+  kubeletEvents: string[]
+  warningEvents: Record<string, number>
+  rolloutDoneMs: number
+  disruption?: Disruption
+}
 
-interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
+interface CoreEvent extends WarningEventSource { message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string }
 
 /** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
 export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
@@ -139,6 +150,9 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
   while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
+  const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
+  // On the wall clock, as each load's report states its own start.
+  const disruption = firstDeletion === undefined ? undefined : { fromAt: performance.timeOrigin + firstDeletion, toAt: performance.timeOrigin + t0 + rolloutDoneMs }
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
@@ -165,6 +179,8 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
     loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
-    rolloutDoneMs
+    warningEvents: countWarningEvents(events, deleted),
+    rolloutDoneMs,
+    ...(disruption === undefined ? {} : { disruption })
   }
 }
