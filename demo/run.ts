@@ -35,7 +35,11 @@ type PathId = keyof typeof PATHS
  * One run: both paths' summaries, their totals (over the paths with a verdict: a load that fell
  * behind measured itself, not the rollout), and the kubelet's Warning events about the Pods stopped.
  */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number, warningEvents: Record<string, number> }
+export interface RunResult extends Record<PathId, RunSummary> {
+  requests: number
+  failed: number
+  warningEvents: Record<string, number>
+}
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -118,8 +122,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       sub('the kubelet\'s events, from the API server (seconds from the start of the load):')
       for (const line of run.kubeletEvents) sub(`  ${line}`)
       sub(`the kubelet's Warning events about the Pods stopped: ${formatWarningEvents(run.warningEvents)}`)
-      const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow, run.disruption)
-      const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow, run.disruption)
+      const { clusterIP: viaIP, loadBalancer: viaLB, disruption } = run
+      const clusterIP = summarizeRun(viaIP.report, '', viaIP.events, viaIP.slow, disruption)
+      const loadBalancer = summarizeRun(viaLB.report, viaLB.accessLog, viaLB.events, viaLB.slow, disruption)
       for (const [path, summary] of [['clusterIP', clusterIP], ['loadBalancer', loadBalancer]] as const) {
         if (summary.noVerdict !== undefined) sub(`no verdict ${PATHS[path]}: ${summary.noVerdict}`)
       }
@@ -130,7 +135,14 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       }
       for (const path of ['clusterIP', 'loadBalancer'] as const) {
         const summary = runs[id][path]
-        timelines.push({ id: `${scenario}-${id}-${path}`, title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed${summary.noVerdict === undefined ? '' : ' (no verdict: the load fell behind)'}`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
+        const judged = summary.noVerdict === undefined ? '' : ' (no verdict: the load fell behind)'
+        timelines.push({
+          id: `${scenario}-${id}-${path}`,
+          title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed${judged}`,
+          bucketMs: run[path].report.bucketMs,
+          timeline: run[path].report.timeline,
+          events: run[path].events
+        })
       }
     }
     const result = { without: runs.without!, with: runs.with! }

@@ -58,7 +58,8 @@ export function countRetried (accessLog: string): number {
 function lagOf (reports: ReadonlyArray<JsonReport | undefined>, disruption: Disruption | undefined): number | null {
   const lags = reports.flatMap(report => {
     if (report === undefined) return []
-    const lag = lagDuring(report, disruption === undefined ? undefined : windowOf(report, disruption.fromAt, disruption.toAt))
+    const window = disruption === undefined ? undefined : windowOf(report, disruption.fromAt, disruption.toAt)
+    const lag = lagDuring(report, window)
     return lag === undefined ? [] : [lag]
   })
   return lags.length === 0 ? null : Math.max(...lags)
@@ -70,7 +71,9 @@ function lagOf (reports: ReadonlyArray<JsonReport | undefined>, disruption: Disr
  * the statuses, and `slow` says how many they were; the p99 is the load's alone. With the
  * disruption's moments, the loads' lag is read from then only (else from the whole run).
  */
-export function summarizeRun (report: JsonReport, accessLog: string, events: readonly RunEvent[], slow?: JsonReport, disruption?: Disruption): RunSummary {
+export function summarizeRun (
+  report: JsonReport, accessLog: string, events: readonly RunEvent[], slow?: JsonReport, disruption?: Disruption
+): RunSummary {
   const statuses: Record<string, number> = { ...report.statuses }
   for (const [label, n] of Object.entries(slow?.statuses ?? {})) statuses[label] = (statuses[label] ?? 0) + n
   const count = (match: (label: string) => boolean): number =>
@@ -89,6 +92,8 @@ export function summarizeRun (report: JsonReport, accessLog: string, events: rea
     statuses,
     events: [...events].sort((a, b) => a.tMs - b.tMs),
     loadLagMs,
-    ...(loadLagMs !== null && loadLagMs > LAG_LIMIT_MS ? { noVerdict: laggedLine(loadLagMs, report.rate, 'a machine less busy') } : {})
+    ...(loadLagMs !== null && loadLagMs > LAG_LIMIT_MS
+      ? { noVerdict: laggedLine(loadLagMs, report.rate, 'a machine less busy') }
+      : {})
   }
 }

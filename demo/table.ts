@@ -14,7 +14,9 @@ export interface TableColumn { title: readonly [string, string], summary: RunSum
 /** One table row: its name and how it reads a summary. */
 const ROWS: ReadonlyArray<[string, (s: RunSummary) => string]> = [
   ['requests', s => String(s.requests)],
-  ['failed', s => s.noVerdict === undefined ? `${s.failed} (${percent(s.failed, s.requests)})` : `no verdict (${s.failed})`],
+  ['failed', s => s.noVerdict === undefined
+    ? `${s.failed} (${percent(s.failed, s.requests)})`
+    : `no verdict (${s.failed})`],
   ['  5xx', s => String(s['5xx'])],
   ['  resets', s => String(s.resets)],
   ['  refused, timeouts', s => `${s.refused}, ${s.timeouts}`],

@@ -68,7 +68,13 @@ export interface UnderLoadResult {
   disruption?: Disruption
 }
 
-interface CoreEvent extends WarningEventSource { message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string }
+interface CoreEvent extends WarningEventSource {
+  message?: string
+  lastTimestamp?: string
+  eventTime?: string
+  source?: { component?: string }
+  reportingComponent?: string
+}
 
 /** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
 export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
@@ -152,7 +158,10 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const rolloutDoneMs = performance.now() - t0
   const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
   // On the wall clock, as each load's report states its own start.
-  const disruption = firstDeletion === undefined ? undefined : { fromAt: performance.timeOrigin + firstDeletion, toAt: performance.timeOrigin + t0 + rolloutDoneMs }
+  const { timeOrigin } = performance
+  const disruption = firstDeletion === undefined
+    ? undefined
+    : { fromAt: timeOrigin + firstDeletion, toAt: timeOrigin + t0 + rolloutDoneMs }
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)

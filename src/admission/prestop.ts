@@ -39,9 +39,12 @@ export function isNginxImage (image: string | undefined): boolean {
  * docs/rules.md#nginx-images.
  */
 function nginxDrain (sleep: number): string[] {
-  const find = 'w=; for p in /proc/[0-9]*; do if grep -qs \'^nginx: worker\' "$p/cmdline"; then w="$w ${p#/proc/}"; fi; done'
-  const alive = 'a=; for p in $w; do if [ -e "/proc/$p" ] && ! grep -qs \'^State:.Z\' "/proc/$p/status"; then a=1; fi; done'
-  return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$w" ]; then kill -QUIT $w; while ${alive}; [ -n "$a" ]; do sleep 1; done; fi`]
+  const isWorker = 'grep -qs \'^nginx: worker\' "$p/cmdline"'
+  const find = `w=; for p in /proc/[0-9]*; do if ${isWorker}; then w="$w \${p#/proc/}"; fi; done`
+  const isAlive = '[ -e "/proc/$p" ] && ! grep -qs \'^State:.Z\' "/proc/$p/status"'
+  const alive = `a=; for p in $w; do if ${isAlive}; then a=1; fi; done`
+  const drain = `kill -QUIT $w; while ${alive}; [ -n "$a" ]; do sleep 1; done`
+  return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$w" ]; then ${drain}; fi`]
 }
 
 /** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). */

@@ -18,7 +18,9 @@ export interface WarningEventSource {
 export const WATCHED_REASONS: readonly string[] = ['FailedPreStopHook']
 
 /** Warning events about the Pods named in `pods`, by reason; the watched reasons first, then by name. */
-export function countWarningEvents (events: readonly WarningEventSource[], pods: ReadonlySet<string>): Record<string, number> {
+export function countWarningEvents (
+  events: readonly WarningEventSource[], pods: ReadonlySet<string>
+): Record<string, number> {
   const counts = new Map<string, number>(WATCHED_REASONS.map(reason => [reason, 0]))
   for (const event of events) {
     const about = event.involvedObject

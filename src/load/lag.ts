@@ -34,7 +34,7 @@ export function windowOf (report: JsonReport, fromAt: number, toAt: number): Lag
 
 /** Why there is no verdict, and what to do: one sentence. */
 export function laggedLine (lagMs: number, rate: number, remedy: string): string {
-  return `the load generator fell behind its schedule by up to ${formatMs(lagMs)} while the Pods were stopped ` +
-    `(more than ${formatMs(LAG_LIMIT_MS)}): its failures and successes then measure its own lack of CPU, not the rollout. ` +
-    `Run it again with ${remedy} or a rate below ${rate} requests/s`
+  return `the load generator fell behind its schedule by up to ${formatMs(lagMs)} while the Pods were ` +
+    `stopped (more than ${formatMs(LAG_LIMIT_MS)}): its failures and successes then measure its own ` +
+    `lack of CPU, not the rollout. Run it again with ${remedy} or a rate below ${rate} requests/s`
 }

@@ -16,7 +16,13 @@ export interface LatencySummary { min: number, mean: number, p50: number, p90: n
  * Requests due in `[t, t + bucketMs)` ms, with their outcomes (`{ "200": 18, "reset": 2 }`) and the
  * largest hand-off delay among them, whole ms (absent from older writers).
  */
-export interface TimelineBucket { t: number, requests: number, failed: number, statuses: Record<string, number>, lagMs?: number }
+export interface TimelineBucket {
+  t: number
+  requests: number
+  failed: number
+  statuses: Record<string, number>
+  lagMs?: number
+}
 
 /** The JSON report. `statuses` keys are HTTP statuses or error kinds (`reset`, `refused`, `timeout`, `other`). */
 export interface JsonReport {
@@ -79,7 +85,8 @@ function bump (counts: Record<string, number>, key: string): void { counts[key] 
 export function buildTimeline (result: LoadResult, bucketMs = BUCKET_MS): TimelineBucket[] {
   const last = Math.max(Math.ceil(result.durationMs / bucketMs), Math.floor((result.count - 1) * 1000 / result.rate / bucketMs) + 1)
   const lagMs = result.lag?.handOffMs
-  const timeline = Array.from({ length: last }, (_, b): TimelineBucket => ({ t: b * bucketMs, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs: 0 }) }))
+  const timeline = Array.from({ length: last }, (_, b): TimelineBucket =>
+    ({ t: b * bucketMs, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs: 0 }) }))
   for (let i = 0; i < result.count; i++) {
     const bucket = timeline[Math.floor(i * 1000 / result.rate / bucketMs)]!
     const outcome = result.outcomes[result.outcome[i]!]!
@@ -153,7 +160,9 @@ export function formatReport (result: LoadResult | JsonReport): string {
     ['Error Codes   [code:count]', counts(r.errors)]
   ]
   if (r.maxLagMs !== undefined) {
-    rows.push(['Lag           [max, sent late, longest stall]', `${formatMs(r.maxLagMs)}, ${(r.lateShare! * 100).toFixed(2)}% over ${LATE_MS}ms, ${formatMs(r.maxStallMs!)}`])
+    const late = `${(r.lateShare! * 100).toFixed(2)}% over ${LATE_MS}ms`
+    const lag = `${formatMs(r.maxLagMs)}, ${late}, ${formatMs(r.maxStallMs!)}`
+    rows.push(['Lag           [max, sent late, longest stall]', lag])
   }
   if (r.replicas !== undefined) rows.push(['Replicas      [name:answers]', Object.entries(r.replicas).map(([name, seen]) => `${name}:${seen.answers}`).join(' ')])
   if (r.aborted) rows.push(['Aborted', 'yes: the schedule was stopped early'])

@@ -279,7 +279,12 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
     url: o.url, rate: o.rate, durationMs: sent < planned ? sent * 1000 / o.rate : o.durationMs,
     elapsedMs: performance.now() - start, aborted: sent < planned, count: sent,
     latencyMs: rec.latencyMs.subarray(0, sent), outcome: rec.outcome.subarray(0, sent),
-    lag: { handOffMs: rec.lagMs.subarray(0, sent), maxMs: round3(rec.maxLagMs), maxStallMs: round3(Math.max(0, stalls.max / 1e6 - STALL_RESOLUTION_MS)) },
+    lag: {
+      handOffMs: rec.lagMs.subarray(0, sent),
+      maxMs: round3(rec.maxLagMs),
+      // The histogram holds whole intervals (ns): a stall is what came beyond the sampling interval.
+      maxStallMs: round3(Math.max(0, stalls.max / 1e6 - STALL_RESOLUTION_MS))
+    },
     outcomes: rec.outcomes, errorCodes: rec.errorCodes, bytesIn: rec.bytesIn,
     startedAt: Math.round(performance.timeOrigin + start),
     ...(opts.identify === undefined ? {} : { replicas: Object.fromEntries(rec.replicas) })

@@ -42,7 +42,8 @@ t.test('with lameduck, no request fails in any scenario, over at least 1,000 on 
   for (const [scenario, result] of Object.entries(results)) {
     for (const path of ['clusterIP', 'loadBalancer'] as const) {
       // A load that fell behind has no verdict (docs/check.md): then this run proves nothing either way.
-      t.equal(result.with[path].noVerdict, undefined, `${scenario}, ${path}: the load kept its schedule (${result.with[path].loadLagMs} ms behind at most)`)
+      const { noVerdict, loadLagMs } = result.with[path]
+      t.equal(noVerdict, undefined, `${scenario}, ${path}: the load kept its schedule (${loadLagMs} ms behind at most)`)
       t.ok(result.with[path].requests >= 1000, `${scenario}, ${path}: ${result.with[path].requests} requests with lameduck`)
       t.equal(result.with[path].failed, 0, `${scenario}, ${path}: none failed with lameduck`)
     }
@@ -63,7 +64,8 @@ t.test('with lameduck, the kubelet reports no failed hook, and no unexpected War
   for (const [scenario, result] of Object.entries(results)) {
     const events = JSON.stringify(result.with.warningEvents)
     t.equal(result.with.warningEvents.FailedPreStopHook, 0, `${scenario}: no FailedPreStopHook (${events})`)
-    t.same(Object.keys(result.with.warningEvents).filter(reason => !EXPECTED_WARNINGS.has(reason)), [], `${scenario}: no other reason (${events})`)
+    const unexpected = Object.keys(result.with.warningEvents).filter(reason => !EXPECTED_WARNINGS.has(reason))
+    t.same(unexpected, [], `${scenario}: no other reason (${events})`)
   }
   t.match(output, /the kubelet's Warning events about the Pods stopped: FailedPreStopHook 0/)
 })
@@ -93,7 +95,8 @@ t.test('evict: each Pod through the Eviction API, the PodDisruptionBudget honour
 t.test('nginx: slow requests in flight are cut by SIGTERM after a plain sleep hook, and finish with the preset', async t => {
   const result = results.nginx
   t.match(output, /plain\/web-\S+: preStop sleep 4s, terminationGracePeriodSeconds 30/, 'without lameduck: the hand-written sleep')
-  t.match(output, /shop\/web-\S+: preStop exec \/bin\/sh -c sleep 4; .*kill -QUIT \$w/, 'with lameduck: the nginx preset (pause, SIGQUIT to the workers, wait for them)')
+  t.match(output, /shop\/web-\S+: preStop exec \/bin\/sh -c sleep 4; .*kill -QUIT \$w/,
+    'with lameduck: the nginx preset (pause, SIGQUIT to the workers, wait for them)')
   const slow = (id: 'without' | 'with'): { requests: number, failed: number } => {
     const { clusterIP, loadBalancer } = result[id]
     return { requests: (clusterIP.slow?.requests ?? 0) + (loadBalancer.slow?.requests ?? 0), failed: (clusterIP.slow?.failed ?? 0) + (loadBalancer.slow?.failed ?? 0) }

@@ -24,7 +24,9 @@ async function freePort (): Promise<number> {
   return port
 }
 
-t.test('the hook drains the workers of a real nginx gracefully and ends while its master still runs', { skip: runnable ? false : 'needs root, nginx, unshare and curl' }, async t => {
+const skip = runnable ? false : 'needs root, nginx, unshare and curl'
+
+t.test('the hook drains the workers of a real nginx gracefully and ends while its master still runs', { skip }, async t => {
   const dir = t.testdir({ html: {} })
   const port = await freePort()
   // 400 KB served at 200 KB/s: a download that is still running when the quit arrives.

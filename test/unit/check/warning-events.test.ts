@@ -18,7 +18,8 @@ t.test('counts the Warning events about the stopped Pods, per reason, repeats in
   ]
   const counts = countWarningEvents(events, new Set(['web-a', 'web-b']))
   t.same(counts, { FailedPreStopHook: 3, BackOff: 1, Unhealthy: 3, unknown: 1 })
-  t.same(Object.keys(counts), ['FailedPreStopHook', 'BackOff', 'Unhealthy', 'unknown'], 'the watched reasons first, then by name')
+  t.same(Object.keys(counts), ['FailedPreStopHook', 'BackOff', 'Unhealthy', 'unknown'],
+    'the watched reasons first, then by name')
 })
 
 t.test('the watched reasons are there with 0 when nothing happened', async t => {

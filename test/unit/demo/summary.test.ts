@@ -9,8 +9,10 @@ function report (statuses: Record<string, number>, p99 = 12.5, lags?: number[]):
   return {
     url: 'http://127.0.0.1:1/', requests, succeeded, failed: requests - succeeded, successRatio: succeeded / requests, rate: 100, throughput: 100,
     durationMs: 1000, elapsedMs: 1000, aborted: true, bytesIn: 0, latencyMs: { min: 1, mean: 2, p50: 2, p90: 5, p95: 8, p99, max: 30 },
-    statuses, errors: {}, bucketMs: 100, timeline: (lags ?? []).map((lagMs, i) => ({ t: i * 100, requests: 0, failed: 0, statuses: {}, lagMs })),
-    startedAt: 1_000_000, ...(lags === undefined ? {} : { maxLagMs: Math.max(...lags), lateShare: 0, maxStallMs: 0 })
+    statuses, errors: {}, bucketMs: 100,
+    timeline: (lags ?? []).map((lagMs, i) => ({ t: i * 100, requests: 0, failed: 0, statuses: {}, lagMs })),
+    startedAt: 1_000_000,
+    ...(lags === undefined ? {} : { maxLagMs: Math.max(...lags), lateShare: 0, maxStallMs: 0 })
   }
 }
 
@@ -61,12 +63,16 @@ t.test('the loads\' lag while the Pods were stopped; over a second, no verdict a
   t.equal(summarizeRun(lagged, '', []).loadLagMs, 3000, 'without the disruption\'s moments: the whole run')
   const during = summarizeRun(lagged, '', [], undefined, { fromAt: 1_000_250, toAt: 1_000_350 })
   t.equal(during.loadLagMs, 3000)
-  t.match(during.noVerdict, /^the load generator fell behind its schedule by up to 3\.000s .* Run it again with a machine less busy or a rate below 100 requests\/s$/)
+  t.match(during.noVerdict,
+    /^the load generator fell behind its schedule by up to 3\.000s .* Run it again with a machine less busy or a rate below 100 requests\/s$/)
   const after = summarizeRun(lagged, '', [], undefined, { fromAt: 1_000_400, toAt: 1_000_600 })
   t.equal(after.loadLagMs, 6, 'a lag before the Pods were stopped does not count')
   t.notOk('noVerdict' in after, 'judged')
-  const slowLagged = summarizeRun(report({ 200: 10 }, 9, [1, 1, 1]), '', [], report({ 200: 2 }, 9, [0, 1500, 0]), { fromAt: 1_000_000, toAt: 1_000_300 })
+  const slowReport = report({ 200: 2 }, 9, [0, 1500, 0])
+  const window = { fromAt: 1_000_000, toAt: 1_000_300 }
+  const slowLagged = summarizeRun(report({ 200: 10 }, 9, [1, 1, 1]), '', [], slowReport, window)
   t.equal(slowLagged.loadLagMs, 1500, 'the slow requests\' load counts too')
   t.ok(slowLagged.noVerdict)
-  t.equal(summarizeRun(report({ 200: 1 }), '', [], report({ 200: 1 }, 9, [20])).loadLagMs, 20, 'a report without figures says nothing')
+  const olderMain = summarizeRun(report({ 200: 1 }), '', [], report({ 200: 1 }, 9, [20]))
+  t.equal(olderMain.loadLagMs, 20, 'a report without figures says nothing')
 })

@@ -5,10 +5,13 @@ import type { JsonReport } from '../../../src/load/report.js'
 /** A report of 100 ms buckets with these largest hand-off delays, started at 1,000,000 ms. */
 function report (lags: Array<number | undefined>, figures = true): JsonReport {
   return {
-    url: 'http://web/', requests: 0, succeeded: 0, failed: 0, successRatio: 0, rate: 10, throughput: 0, durationMs: 0, elapsedMs: 0,
-    aborted: false, bytesIn: 0, latencyMs: { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 }, statuses: {}, errors: {},
-    bucketMs: 100, timeline: lags.map((lagMs, i) => ({ t: i * 100, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs }) })),
-    startedAt: 1_000_000, ...(figures ? { maxLagMs: Math.max(0, ...lags.map(l => l ?? 0)) + 0.4, lateShare: 0, maxStallMs: 0 } : {})
+    url: 'http://web/', requests: 0, succeeded: 0, failed: 0, successRatio: 0, rate: 10, throughput: 0,
+    durationMs: 0, elapsedMs: 0, aborted: false, bytesIn: 0,
+    latencyMs: { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 }, statuses: {}, errors: {}, bucketMs: 100,
+    timeline: lags.map((lagMs, i) =>
+      ({ t: i * 100, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs }) })),
+    startedAt: 1_000_000,
+    ...(figures ? { maxLagMs: Math.max(0, ...lags.map(l => l ?? 0)) + 0.4, lateShare: 0, maxStallMs: 0 } : {})
   }
 }
 

@@ -207,7 +207,7 @@ t.test('measures its own lag: a blocked event loop sends its backlog late, and i
   const result = await runLoad({ url: server.url, rate: 100, durationMs: 1000 })
   const lag = result.lag!
   t.equal(lag.handOffMs.length, 100, 'one hand-off delay per request')
-  t.ok(lag.maxMs >= 350 && lag.maxMs < 1000, `the first request due in the stall went out ~400 ms late: ${lag.maxMs} ms`)
+  t.ok(lag.maxMs >= 350 && lag.maxMs < 1000, `the first one due in the stall went out ~400 ms late: ${lag.maxMs} ms`)
   t.equal(Math.max(...lag.handOffMs), Math.round(lag.maxMs), 'the largest per-request delay is the max')
   const late = Array.from(lag.handOffMs).filter(ms => ms > 100).length
   t.ok(late >= 25 && late <= 45, `about the ~40 due in the stall were sent more than 100 ms late: ${late}`)
