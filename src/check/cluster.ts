@@ -6,7 +6,9 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
+import {
+  ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, Watch, setHeaderOptions, type CoreV1EventList, type KubeConfig
+} from '@kubernetes/client-node'
 import { explain, loadKubeConfig } from '../common/cluster.js'
 import type { CheckCluster } from './run.js'
 
@@ -61,6 +63,10 @@ export function connectCheckCluster (kubeconfig: string | undefined): CheckClust
     listPods: async (namespace, labelSelector) => (await call(`listing Pods in ${namespace} (${labelSelector})`, async () => await core.listNamespacedPod({ namespace, labelSelector }))).items,
     patchDeployment: async (namespace, name, body) => await call(`patching deployment ${namespace}/${name}`, async () => await apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch)),
     readLog: async (namespace, name, container) => await call(`reading the log of Pod ${namespace}/${name}`, async () => await getLog(config, server, namespace, name, container)),
+    listEvents: async namespace => {
+      const list = async (): Promise<CoreV1EventList> => await core.listNamespacedEvent({ namespace })
+      return (await call(`listing the events in ${namespace}`, list)).items
+    },
     watch: async (path, labelSelector, onEvent, onEnd) => {
       const controller = await call(`watching ${path} (${labelSelector})`, async () => await new Watch(config).watch(path, { labelSelector }, onEvent, (err: unknown) => { onEnd(err === null || err === undefined ? undefined : explain(err, `watching ${path}`, server)) }))
       return () => { controller.abort() }

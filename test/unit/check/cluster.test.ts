@@ -101,3 +101,14 @@ t.test('a watch: its path, the selector, each event, its end; stopping it is no 
   stop()
   t.pass('stopped')
 })
+
+t.test('the namespace\'s Events, and a failure to list them said as the others are', async t => {
+  const event = { type: 'Warning', reason: 'FailedPreStopHook', involvedObject: { kind: 'Pod', name: 'web-a' } }
+  const list = { apiVersion: 'v1', kind: 'EventList', metadata: {}, items: [event] }
+  const { url, requests } = await fakeApiServer(t, () => ({ status: 200, body: list }))
+  t.match(await connectCheckCluster(await kubeconfig(t, url)).listEvents!('shop'), [event])
+  t.same(requests.map(r => `${r.method} ${r.url}`), ['GET /api/v1/namespaces/shop/events'])
+  const forbidden = await fakeApiServer(t, () => status(403, 'events is forbidden'))
+  await t.rejects(connectCheckCluster(await kubeconfig(t, forbidden.url)).listEvents!('shop'),
+    { message: 'listing the events in shop: forbidden (403): events is forbidden' })
+})
