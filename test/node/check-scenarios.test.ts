@@ -76,11 +76,13 @@ t.test('evict: each Pod through the Eviction API, the budget waited for, replace
 
 /** The host PID of the running load Job's container: the process in the cgroup named after its container ID. */
 async function loadPid (): Promise<number> {
-  interface PodList { items: Array<{ status?: { containerStatuses?: Array<{ containerID?: string, state?: { running?: object } }> } }> }
+  interface Status { containerID?: string, state?: { running?: object } }
+  interface PodList { items: Array<{ status?: { containerStatuses?: Status[] } }> }
   const id = await until('the load Pod to run', async () => {
-    const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/name=lameduck-check', '-o', 'json'])
-    const running = (JSON.parse(stdout) as PodList).items.flatMap(p => p.status?.containerStatuses ?? []).find(c => c.state?.running)
-    return running?.containerID?.replace(/^\w+:\/\//, '')
+    const selector = 'app.kubernetes.io/name=lameduck-check'
+    const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', NS, '-l', selector, '-o', 'json'])
+    const statuses = (JSON.parse(stdout) as PodList).items.flatMap(p => p.status?.containerStatuses ?? [])
+    return statuses.find(c => c.state?.running)?.containerID?.replace(/^\w+:\/\//, '')
   }, 120_000)
   for (const entry of (await readdir('/proc')).filter(name => /^\d+$/.test(name))) {
     const cgroup = await readFile(`/proc/${entry}/cgroup`, 'utf8').catch(() => '')
@@ -98,7 +100,8 @@ t.test('a load stopped for 5 s while the old Pods leave: no verdict, with the la
   const running = runCli(['check', ...FLAGS, '--json', join(dir, 'check.json')], io)
   const pid = await loadPid()
   const deleting = async (): Promise<true | undefined> => {
-    const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.deletionTimestamp}'])
+    const jsonpath = 'jsonpath={.items[*].metadata.deletionTimestamp}'
+    const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', NS, '-l', 'app=web', '-o', jsonpath])
     return /restarted deployment/.test(err) && stdout.trim() !== '' ? true : undefined
   }
   await until('the first old Pod\'s deletion', deleting, 120_000)
@@ -116,7 +119,8 @@ t.test('a load stopped for 5 s while the old Pods leave: no verdict, with the la
   t.match(out, /Run it again with more CPU for the load Pod \(--load-cpu, now 100m\) or a rate below 20 requests\/s/)
   t.notMatch(out, /^(PASS|FAIL):/m, 'neither PASS nor FAIL')
   t.match(out, /^Lag\s+\[max, sent late, longest stall\]\s+[45]\.\d+s, /m, 'the load\'s own report says it too')
-  const json = JSON.parse(await readFile(join(dir, 'check.json'), 'utf8')) as { verdict: object, report: { maxLagMs: number }, warningEvents: object }
+  interface Written { verdict: object, report: { maxLagMs: number }, warningEvents: object }
+  const json = JSON.parse(await readFile(join(dir, 'check.json'), 'utf8')) as Written
   t.match(json.verdict, { passed: false, judged: false })
   t.ok(json.report.maxLagMs >= 4500, `maxLagMs ${json.report.maxLagMs}`)
   t.match(json.warningEvents, { FailedPreStopHook: 0 }, 'the kubelet\'s Warning events about the old Pods, read')

@@ -285,7 +285,9 @@ t.test('the kubelet\'s Warning events about the old Pods, per reason, on stdout 
   t.same(json.warningEvents, { FailedPreStopHook: 1, Unhealthy: 2 })
   t.same(json.verdict, { passed: true, judged: true, line: 'PASS: all 2 requests succeeded during the rollout' })
   const forbidden = measuredCluster(30).cluster
-  forbidden.listEvents = async () => { throw new Error('listing the events in shop: forbidden (403): events is forbidden') }
+  forbidden.listEvents = async () => {
+    throw new Error('listing the events in shop: forbidden (403): events is forbidden')
+  }
   const denied = io()
   t.equal(await runCheckCommand([...REQUIRED, '--json', join(dir, 'd.json')], denied, () => forbidden, later), 0)
   t.match(denied.err, /the kubelet's Warning events about the old Pods were not read: listing the events in shop: forbidden \(403\)/)
