@@ -46,8 +46,8 @@ export function disruptionOf (pods: readonly PodTimes[]): { fromAt: number, toAt
 
 /**
  * Pass only if requests were sent, all of them, and none failed; else say how many failed and how.
- * No verdict when the load fell more than LAG_LIMIT_MS behind while the old Pods were stopped (all
- * run long when none was seen): `remedy` says what to give it.
+ * No verdict when the load fell more than LAG_LIMIT_MS behind while the old Pods were stopped (the
+ * whole run when none was seen): `remedy` says what to give it.
  */
 export function judge (report: JsonReport, pods: readonly PodTimes[] = [], remedy = 'more CPU for the load'): Verdict {
   if (report.requests === 0) return { code: 1, line: 'FAIL: no request was sent' }
