@@ -12,14 +12,15 @@ import { IDENTIFY_FORMS, parseIdentify } from '../load/identify.js'
 import { DEFAULT_IMAGE, loadCpu } from './job.js'
 import type { PodTimes } from './observe.js'
 import { countWarningEvents, formatWarningEvents } from './warning-events.js'
-import { connectScenarioCluster } from './scenario-cluster.js'
+import { connectCheckCluster } from './cluster.js'
 import { parseCheckScenario, scenarioHook, withRestore, type CheckScenario, type ScenarioCluster, type SignalTarget } from './scenario.js'
 import { DEFAULT_MEASURE_SLEEP_SECONDS } from './measure.js'
 import { measure, measurementJson } from './measurement.js'
-import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions } from './run.js'
+import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions, type CheckResult } from './run.js'
 import { drawPodTimeline } from './timeline-svg.js'
 import { judge } from './verdict.js'
 import type { Io } from '../common/io.js'
+import type { KubeTarget } from '../kube/access.js'
 
 export const CHECK_HELP = `Usage: lameduck check --namespace NS --deployment NAME --service SVC [flags]
 
@@ -44,6 +45,7 @@ of a verdict (exit 1 if it was not measured).
   --load-cpu Q        the load Pod's CPU request (default 2m per request/s, at least 100m)
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --context NAME      a context of the kubeconfig other than its current one
   --url URL           load this URL from here instead of the Service from a Job: the address real
                       traffic takes (a load balancer, an Ingress host)
   --identify SPEC     how an answer says which replica sent it: ${IDENTIFY_FORMS}
@@ -59,8 +61,8 @@ of a verdict (exit 1 if it was not measured).
                       waiting while a PodDisruptionBudget refuses)`
 
 const FLAGS = flagTable([
-  'namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig', 'url',
-  'identify', 'measure-sleep', 'json', 'svg', 'scenario', 'load-cpu'
+  'namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout',
+  'kubeconfig', 'context', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario', 'load-cpu'
 ], ['measure'])
 
 type Flags = Partial<Record<Exclude<keyof typeof FLAGS, 'measure'>, string>> & { measure?: boolean }
@@ -81,8 +83,8 @@ function seconds (flag: string, text: string | undefined, fallback: number): num
   return value
 }
 
-/** What the command does besides the check itself. */
-export interface CheckOutputs { kubeconfig: string | undefined, json: string | undefined, svg: string | undefined }
+/** Where the cluster is, and what the command writes besides its output. */
+export interface CheckOutputs { cluster: KubeTarget, json: string | undefined, svg: string | undefined }
 
 /** The check's options from flags; throws ConfigError (exit 2) naming the first bad one. */
 export function readCheckOptions (argv: readonly string[]): CheckOptions & CheckOutputs & { scenario?: CheckScenario } {
@@ -114,11 +116,11 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
     throw new ConfigError(`--${(err as Error).message}`)
   }
   for (const flag of ['json', 'svg'] as const) if (flags[flag]?.trim() === '') throw new ConfigError(`--${flag} must name a file`)
-  const loadCpu = flags['load-cpu']
-  if (loadCpu !== undefined && !CPU_QUANTITY.test(loadCpu)) {
-    throw new ConfigError(`--load-cpu must be a CPU quantity such as 250m or 1, not ${JSON.stringify(loadCpu)}`)
+  const cpu = flags['load-cpu']
+  if (cpu !== undefined && !CPU_QUANTITY.test(cpu)) {
+    throw new ConfigError(`--load-cpu must be a CPU quantity such as 250m or 1, not ${JSON.stringify(cpu)}`)
   }
-  if (loadCpu !== undefined && flags.url !== undefined) {
+  if (cpu !== undefined && flags.url !== undefined) {
     throw new ConfigError('--load-cpu is the load Job\'s; with --url the load runs here')
   }
   const scenario = flags.scenario === undefined ? undefined : parseCheckScenario(flags.scenario)
@@ -126,9 +128,12 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
   return {
     namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,
     ...(flags.url === undefined ? {} : { url: flags.url }),
-    ...(loadCpu === undefined ? {} : { loadCpu }),
+    ...(cpu === undefined ? {} : { loadCpu: cpu }),
     ...(measureSleep === undefined ? {} : { measureSleepSeconds: measureSleep }),
-    kubeconfig: flags.kubeconfig, json: flags.json, svg: flags.svg, ...(scenario === undefined ? {} : { scenario })
+    cluster: { kubeconfig: flags.kubeconfig, context: flags.context },
+    json: flags.json,
+    svg: flags.svg,
+    ...(scenario === undefined ? {} : { scenario })
   }
 }
 
@@ -159,10 +164,28 @@ const INTERRUPTED = 130
 const ignore = (): undefined => undefined
 const IO_OWNS_SIGNALS: SignalTarget = { once: ignore, off: ignore, exit: ignore }
 
+/** A check's cluster: every call of a run, evictions where it can (`--scenario evict`), and its end. */
+export type CheckConnection = CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> & {
+  close?: () => Promise<void>
+}
+
 /** Runs `lameduck check`; resolves with the exit code. `connect` and `clock` are for tests. */
-export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> = connectScenarioCluster, clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
-  const { kubeconfig, json, svg, scenario = 'restart', ...options } = readCheckOptions(argv)
-  const cluster = connect(kubeconfig)
+export async function runCheckCommand (argv: readonly string[], io: Io,
+  connect: (target: KubeTarget) => CheckConnection | Promise<CheckConnection> = connectCheckCluster,
+  clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
+  const { cluster: target, scenario = 'restart', ...options } = readCheckOptions(argv)
+  const cluster = await connect(target)
+  try {
+    return await checkWith(options, scenario, cluster, io, clock, signals)
+  } finally {
+    await cluster.close?.()
+  }
+}
+
+/** The check on a connected cluster: the run, the scenario's restore, Ctrl-C, then what is printed and written. */
+async function checkWith ({ json, svg, ...options }: CheckOptions & Omit<CheckOutputs, 'cluster'>,
+  scenario: CheckScenario, cluster: CheckConnection, io: Io, clock: Omit<CheckEnv, 'log'>,
+  signals: SignalTarget | undefined): Promise<number> {
   io.stderr(`${options.measureSleepSeconds === undefined ? 'checking' : 'measuring'} deployment ${options.namespace}/${options.deployment} through ${options.url ?? `Service ${options.service}`} on ${cluster.server}\n`)
   const log = (line: string): void => { io.stderr(`${line}\n`) }
   const hook = scenarioHook(scenario, options, cluster, { log })
@@ -180,6 +203,13 @@ export async function runCheckCommand (argv: readonly string[], io: Io, connect:
   } finally {
     release?.()
   }
+  return await conclude(options, result, cluster, io, { json, svg })
+}
+
+/** What a finished run prints and writes: the report, the delay, the Warning events and the verdict; its exit code. */
+async function conclude (options: CheckOptions, result: CheckResult, cluster: CheckCluster, io: Io,
+  { json, svg }: Omit<CheckOutputs, 'cluster'>): Promise<number> {
+  const log = (line: string): void => { io.stderr(`${line}\n`) }
   const input = { ...options, url: result.url, report: result.report, pods: result.pods }
   const measured = measure(input)
   const remedy = options.url === undefined
