@@ -5,8 +5,8 @@
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { parseDuration } from '../admission/duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
-import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler } from '../admission/types.js'
+import { HANDLER_SETTINGS, type PolicyLimits } from '../admission/policy.js'
+import type { AutoHandler, HandlerSetting, PauseDelivery } from '../admission/types.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
 export interface ServeConfig {
@@ -24,6 +24,9 @@ export interface ServeConfig {
   readonly maxSleep: number
   readonly maxGrace: number
   readonly excludeNamespaces: ReadonlySet<string>
+  readonly defaultHandler: HandlerSetting
+  readonly pauseImage: string
+  readonly pauseDelivery: PauseDelivery | 'auto'
   readonly noAdvice: boolean
   readonly drainDelay: number
   readonly bodyLimit: number
@@ -70,6 +73,12 @@ function convert (spec: OptionSpec, text: string): Value {
       return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
+    case 'handler':
+      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
+      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
+    case 'delivery':
+      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
+      return fail('is not auto, init-container or image-volume')
     default:
       return text === '' ? fail('must not be empty') : text
   }
@@ -131,13 +140,24 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
+/** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
+export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
+
+type LimitsConfig =
+  Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'>
+  & Partial<Pick<ServeConfig, 'pauseDelivery'>>
+
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: LimitsConfig, auto: AutoChoice): PolicyLimits {
+  const forced = config.pauseDelivery
+  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    autoHandler
+    autoHandler: auto.handler,
+    defaultHandler: config.defaultHandler,
+    pause: Object.freeze({ image: config.pauseImage, delivery })
   })
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { JsonReport } from '../../../src/load/report.js'
-import { countRetried, summarizeRun, type RunEvent } from '../../../demo/summary.js'
+import { countRetried, median, summarizeRun, type RunEvent } from '../../../demo/summary.js'
 
 /** A report with just what the summary reads; the rest as the load generator would fill it. */
 function report (statuses: Record<string, number>, p99 = 12.5, lags?: number[]): JsonReport {
@@ -75,4 +75,10 @@ t.test('the loads\' lag while the Pods were stopped; over a second, no verdict a
   t.ok(slowLagged.noVerdict)
   const olderMain = summarizeRun(report({ 200: 1 }), '', [], report({ 200: 1 }, 9, [20]))
   t.equal(olderMain.loadLagMs, 20, 'a report without figures says nothing')
+})
+
+t.test('median: the middle value, the mean of the two middle ones, 0 for none', async t => {
+  t.equal(median([5000, 1000, 3000]), 3000)
+  t.equal(median([4000, 1000, 3000, 2000]), 2500)
+  t.equal(median([]), 0)
 })
