@@ -59,7 +59,7 @@ t.test('preview with namespace annotations given as flags, and the policy flags'
   const out = io()
   t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--namespace-annotation', 'lameduck.dev/prestop-sleep=40s', '--annotation', 'lameduck.dev/prestop-handler=exec', '--max-sleep', '45s', '--max-grace', '50s'], out), 0)
   t.match(out.out, /command:\n\s+- sleep\n\s+- "40"/)
-  t.match(out.out, /nginx -s quit/)
+  t.match(out.out, /kill -QUIT \$w/)
   t.match(out.out, /terminationGracePeriodSeconds: 50/)
   t.match(out.err, /capped at 50 \(--max-grace\)/)
   const plain = io()

@@ -74,7 +74,7 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.equal(mutation!.patchType, 'JSONPatch')
   t.match(mutation!.jsonPatch.expression, /^size\(variables\.hookedNames\) == 0 \? \[\] : /)
   t.match(mutation!.jsonPatch.expression, /"\/metadata\/annotations\/lameduck\.dev~1injected"/)
-  t.match(mutation!.jsonPatch.expression, /nginx -s quit/, 'the nginx preset from buildPreStop')
+  t.match(mutation!.jsonPatch.expression, /kill -QUIT \$w/, 'the nginx preset from buildPreStop')
 })
 
 t.test('one validation per webhook warning: 8 annotation ones, the clamp, 4 of the fit and the adaptive one, the unmatched names, 3 naming containers, two grace ones', async t => {
