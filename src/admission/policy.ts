@@ -13,6 +13,8 @@ export interface PolicyLimits {
   readonly defaultBudget: number
   readonly maxSleep: number
   readonly maxGrace: number
+  /** The handler when no annotation sets one (`--default-handler`); `auto` when unset. */
+  readonly defaultHandler?: HandlerSetting
   /** What `auto` means here: decided at start from the API server's (and kubelets') versions. */
   readonly autoHandler: Handler
 }
@@ -94,7 +96,7 @@ export function resolveSettings (pod: Annotations, namespace: Annotations, limit
   let sleep = read(SLEEP_ANNOTATION, parseSleep, limits.defaultSleep, formatDuration)
   const budget = read(BUDGET_ANNOTATION, parseDuration, limits.defaultBudget, formatDuration)
   const containers = read(CONTAINERS_ANNOTATION, parseContainers, '*' as ContainerSelector, showSelector)
-  const setting = read(HANDLER_ANNOTATION, parseHandler, 'auto' as HandlerSetting, String)
+  const setting = read(HANDLER_ANNOTATION, parseHandler, limits.defaultHandler ?? 'auto', String)
   if (sleep > limits.maxSleep) {
     warnings.push(`preStop sleep ${formatDuration(sleep)} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
     sleep = limits.maxSleep

@@ -6,7 +6,7 @@ import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { parseDuration } from '../admission/duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
 import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler } from '../admission/types.js'
+import type { Handler, HandlerSetting } from '../admission/types.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
 export interface ServeConfig {
@@ -15,6 +15,9 @@ export interface ServeConfig {
   readonly metricsPort: number
   readonly tlsCert: string | undefined
   readonly tlsKey: string | undefined
+  readonly tlsSecret: string | undefined
+  readonly namespace: string
+  readonly webhookConfiguration: string
   readonly selfSigned: boolean
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
@@ -22,6 +25,7 @@ export interface ServeConfig {
   readonly defaultBudget: number
   readonly maxSleep: number
   readonly maxGrace: number
+  readonly defaultHandler: HandlerSetting
   readonly excludeNamespaces: ReadonlySet<string>
   readonly noAdvice: boolean
   readonly drainDelay: number
@@ -38,6 +42,7 @@ export interface ServeConfig {
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+const HANDLERS: ReadonlySet<string> = new Set<HandlerSetting>(['auto', 'sleep', 'exec'])
 const SIZE = /^(\d+)\s*(|B|KiB|Ki|K|KB|MiB|Mi|M|MB)$/
 const SIZE_FACTORS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 1024, KB: 1024, Ki: 1024, KiB: 1024, M: 1024 ** 2, MB: 1024 ** 2, Mi: 1024 ** 2, MiB: 1024 ** 2 }
 
@@ -69,6 +74,8 @@ function convert (spec: OptionSpec, text: string): Value {
       return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
+    case 'handler':
+      return HANDLERS.has(text) ? text : fail(`is not a handler (${[...HANDLERS].join(', ')})`)
     default:
       return text === '' ? fail('must not be empty') : text
   }
@@ -111,13 +118,15 @@ export function checkLimits (config: Pick<ServeConfig, 'defaultSleep' | 'maxSlee
 function validate (config: ServeConfig): ServeConfig {
   checkLimits(config)
   check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
-  check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
+  const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined].filter(Boolean).length
+  check(sources === 1, 'give one of --tls-cert and --tls-key, --tls-secret, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
+  check(config.tlsSecret === undefined || config.namespacesFile === undefined, '--tls-secret needs a cluster, not --namespaces-file')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
-  check(!config.renewCerts || (config.tlsCert !== undefined && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from files (--tls-cert, --tls-key), not --namespaces-file or --self-signed')
+  check(!config.renewCerts || (!config.selfSigned && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from a Secret (--tls-secret, or --tls-cert and --tls-key of its volume), not --namespaces-file or --self-signed')
   check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
   check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config
@@ -129,12 +138,13 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
 }
 
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler'>, autoHandler: Handler): PolicyLimits {
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
+    defaultHandler: config.defaultHandler,
     autoHandler
   })
 }

@@ -7,10 +7,13 @@ import { certsOptionsFor, startRenewal } from '../../../src/renew/start.js'
 import { readServeConfig } from '../../../src/serve/config.js'
 import { readCertsOptions } from '../../../src/certs/flags.js'
 
-t.test('the renewal runs lameduck certs --apply with the manifests\' names and serve\'s validities and overlap', async t => {
-  const options = certsOptionsFor({ kubeconfig: undefined, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
-  t.same(options, { ...readCertsOptions(['--apply']), validityMs: 90_000, caValidityMs: 240_000, overlapMs: 20_000 })
-  t.same(certsOptionsFor({ kubeconfig: 'k.yaml', renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 }).cluster, { kubeconfig: 'k.yaml', context: undefined }, 'serve\'s kubeconfig')
+t.test('the renewal runs lameduck certs --apply with serve\'s names, validities and overlap', async t => {
+  const names = { namespace: 'lameduck-system', tlsSecret: undefined, webhookConfiguration: 'lameduck' }
+  const options = certsOptionsFor({ kubeconfig: undefined, ...names, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
+  t.same(options, { ...readCertsOptions(['--apply']), validityMs: 90_000, caValidityMs: 240_000, overlapMs: 20_000 }, 'the manifests\' names are the defaults')
+  t.same(certsOptionsFor({ kubeconfig: 'k.yaml', ...names, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 }).cluster, { kubeconfig: 'k.yaml', context: undefined }, 'serve\'s kubeconfig')
+  const elsewhere = certsOptionsFor({ kubeconfig: undefined, namespace: 'hooks', tlsSecret: 'pair', webhookConfiguration: 'lameduck-2', renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
+  t.match(elsewhere, { namespace: 'hooks', secret: 'pair', caSecret: 'lameduck-ca', webhook: 'lameduck-2' }, 'serve\'s --namespace, --tls-secret and --webhook-configuration')
 })
 
 t.test('off (the default): a renewer that does nothing', async t => {

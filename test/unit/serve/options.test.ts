@@ -16,5 +16,5 @@ t.test('docs/configuration.md\'s flag table lists every serve flag with its defa
 })
 
 t.test('preview shares the policy flags', async t => {
-  t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'])
+  t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'default-handler', 'exclude-namespaces'])
 })
