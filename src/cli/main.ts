@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { text as readAll } from 'node:stream/consumers'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { checkLimits, flagOptions, policyLimits, readServeConfig, resolveOptions, type ServeConfig } from '../serve/config.js'
-import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
+import { POLICY_OPTIONS, PREVIEW_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
 import { INJECT_ENABLED, INJECT_LABEL } from '../admission/keys.js'
@@ -52,7 +52,7 @@ to kubectl. Each object's namespace is its metadata.namespace ("default" when un
   --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
-${optionLines(POLICY_OPTIONS)}`
+${optionLines(PREVIEW_OPTIONS)}`
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -77,12 +77,12 @@ const PREVIEW_FLAGS = {
   'namespaces-file': { type: 'string' },
   'namespace-annotation': { type: 'string', multiple: true },
   annotation: { type: 'string', multiple: true },
-  ...flagOptions(POLICY_OPTIONS)
+  ...flagOptions(PREVIEW_OPTIONS)
 } satisfies FlagTable
 
 async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const values = parseFlags(argv, PREVIEW_FLAGS)
-  const policy = resolveOptions(POLICY_OPTIONS, values, io.env) as unknown as PolicyOptions
+  const policy = resolveOptions(PREVIEW_OPTIONS, values, io.env) as unknown as PolicyOptions
   checkLimits(policy)
   const filename = values.filename
   if (typeof filename !== 'string') throw new ConfigError('-f FILE is required')

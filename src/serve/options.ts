@@ -48,6 +48,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
 
-/** The options `preview` shares with `serve`: the policy's defaults and limits. */
+/** The options `preview` and `policy` share with `serve`: the policy's defaults and limits. */
 export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
-  ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'default-handler', 'exclude-namespaces'].includes(spec.name))
+  ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
+
+/** `preview`'s: those, and the default handler (`policy` has its own --handler, for what `auto` means). */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec => POLICY_OPTIONS.includes(spec) || spec.name === 'default-handler')
