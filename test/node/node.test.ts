@@ -292,6 +292,8 @@ t.test('helm uninstall while Pods are created: the webhook goes first, none refu
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
+  // Another checkout's node test, waiting for the lock this one just gave back, may start at once.
+  await waitForNoNode(t)
   const after = await snapshotMachine([cluster.dir])
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')
