@@ -21,6 +21,7 @@ export interface ServeConfig {
   readonly selfSigned: boolean
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
+  readonly context: string | undefined
   readonly defaultSleep: number
   readonly defaultBudget: number
   readonly maxSleep: number
@@ -121,6 +122,8 @@ function validate (config: ServeConfig): ServeConfig {
   const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined].filter(Boolean).length
   check(sources === 1, 'give one of --tls-cert and --tls-key, --tls-secret, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
+  check(config.namespacesFile === undefined || config.context === undefined,
+    '--namespaces-file and --context exclude each other')
   check(config.tlsSecret === undefined || config.namespacesFile === undefined, '--tls-secret needs a cluster, not --namespaces-file')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')

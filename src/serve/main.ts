@@ -39,7 +39,7 @@ interface NamespaceSetup {
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
   // config.ts allows neither --tls-secret nor --renew-certs with --namespaces-file.
   if (config.namespacesFile !== undefined) return undefined
-  return await connectKube({ kubeconfig: config.kubeconfig }, {
+  return await connectKube({ kubeconfig: config.kubeconfig, context: config.context }, {
     onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
   })
 }

@@ -40,6 +40,7 @@ function fakeKube (lists: Array<{ items: Obj[], metadata?: { resourceVersion: st
       }
       return { ended }
     },
+    async text () { throw new Error('not read here') },
     async close () {}
   }
   return { kube, requests, watches }

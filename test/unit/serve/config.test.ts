@@ -9,7 +9,8 @@ t.test('defaults', async t => {
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, tlsSecret: undefined, selfSigned: true,
     namespace: 'lameduck-system', webhookConfiguration: 'lameduck',
-    namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
+    namespacesFile: undefined, kubeconfig: undefined, context: undefined,
+    defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
     maxGrace: 600, defaultHandler: 'auto', excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
     renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
   })
@@ -58,6 +59,7 @@ t.test('a bad flag or value is one clear line', async t => {
     [['--tls-secret', 's', '--namespaces-file', 'f'], {}, /^--tls-secret needs a cluster, not --namespaces-file$/],
     [[...SELF, '--default-handler', 'nap'], {}, /^--default-handler: "nap" is not a handler \(auto, sleep, exec\)$/],
     [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
+    [[...SELF, '--namespaces-file', 'f', '--context', 'c'], {}, /^--namespaces-file and --context exclude each other/],
     [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/],
     [[...SELF, '--headers-timeout', '0'], {}, /--headers-timeout must be at least 1s/],
     [[...SELF, '--max-connections', '0'], {}, /--max-connections must be at least 1/],

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli } from '../../../src/cli/main.js'
-import { failure, fakeApiServer, kubeconfigYaml, pair, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
+import { failure, fakeApiServer, kubeconfigYaml, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
 const mutatedPod = {
   kind: 'Pod',
@@ -88,28 +88,6 @@ t.test('--wait: tries again until the Pod comes back mutated (right after an ins
   t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig, '--wait', '30s'], out), 0)
   t.equal(calls, 2)
   t.match(out.out, /now are mutated/)
-})
-
-t.test('--context: another context of the kubeconfig than its current one', async t => {
-  const { url } = await fakeApiServer(t, () => ({ status: 201, body: mutatedPod }))
-  const kubeconfig = join(t.testdir({}), 'kubeconfig')
-  await writeFile(kubeconfig, `apiVersion: v1
-kind: Config
-clusters:
-- { name: down, cluster: { server: "https://127.0.0.1:1", certificate-authority-data: ${Buffer.from(pair.cert).toString('base64')} } }
-- { name: up, cluster: { server: "${url}", certificate-authority-data: ${Buffer.from(pair.cert).toString('base64')} } }
-users: [{ name: u, user: { token: t } }]
-contexts: [{ name: down, context: { cluster: down, user: u } }, { name: up, context: { cluster: up, user: u } }]
-current-context: down
-`)
-  const viaCurrent = io()
-  t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig], viaCurrent), 1)
-  t.match(viaCurrent.out, /cannot reach the API server at https:\/\/127.0.0.1:1/)
-  const viaContext = io()
-  t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig, '--context', 'up'], viaContext), 0)
-  const unknown = io()
-  t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig, '--context', 'nope'], unknown), 1)
-  t.match(unknown.err, /^lameduck verify: kubeconfig .*: it has no context "nope"\n$/)
 })
 
 t.test('bad flags: one line, exit 2; --help', async t => {
