@@ -45,6 +45,16 @@ t.test('no Secrets: no pairs', async t => {
   t.same(await readSecrets(apiWith({}), names), { serving: undefined, ca: undefined, caSince: undefined, servingSecret: undefined, caSecretContent: undefined })
 })
 
+t.test('Secrets shipped empty (the chart\'s: Opaque, no data, or keys with empty values) hold no pair', async t => {
+  const empty = { type: 'Opaque', data: {}, annotations: {} }
+  const blank = { type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' }, annotations: {} }
+  for (const secret of [empty, blank]) {
+    const stored = await readSecrets(apiWith({ 'lameduck-system/lameduck-tls': secret, 'lameduck-system/lameduck-ca': secret }), names)
+    t.equal(stored.serving, undefined)
+    t.equal(stored.ca, undefined, 'a run makes both')
+  }
+})
+
 t.test("without the CA Secret, the serving Secret's ca.crt is a CA without a key; a bad annotation is no time", async t => {
   const fromElsewhere: SecretContent = { type: 'kubernetes.io/tls', data: { 'tls.crt': serving.cert, 'ca.crt': ca.cert }, annotations: { [CA_SINCE_ANNOTATION]: 'yesterday' } }
   const stored = await readSecrets(apiWith({ 'lameduck-system/lameduck-tls': fromElsewhere }), names)
