@@ -21,7 +21,9 @@ const NAMESPACE = 'lameduck-system'
 export const NAMESPACE_FILE = 'manifests/base/namespace.yaml'
 
 /** The base's files, in the order kustomize (sortOptions fifo) and install.yaml list them. */
-export const BASE_FILES = ['webhook.yaml', 'namespace.yaml', 'rbac.yaml', 'certificates.yaml', 'service.yaml', 'deployment.yaml', 'pdb.yaml']
+export const BASE_FILES = [
+  'webhook.yaml', 'namespace.yaml', 'rbac.yaml', 'certificates.yaml', 'service.yaml', 'deployment.yaml', 'pdb.yaml'
+]
 
 const HELM_LABEL = /^\s+(helm\.sh\/chart|app\.kubernetes\.io\/(instance|version|managed-by)): .*\n/gm
 const SOURCE = /^# Source: [^/]+\/templates\/(\S+)\n/
@@ -63,7 +65,8 @@ export function inApplyOrder (byTemplate: ReadonlyMap<string, readonly string[]>
 /** Every file rendered from the chart, by path: what the repository should hold. */
 export async function renderManifests (): Promise<Map<string, string>> {
   const template = async (set: string[], extra: string[] = []): Promise<Map<string, string[]>> => {
-    const args = ['template', 'lameduck', join(repoRoot, CHART), '--namespace', NAMESPACE, '--skip-tests', ...set.flatMap(value => ['--set', value]), ...extra]
+    const args = ['template', 'lameduck', join(repoRoot, CHART), '--namespace', NAMESPACE, '--skip-tests',
+      ...set.flatMap(value => ['--set', value]), ...extra]
     const { code, stdout, stderr } = await runHelm(undefined, args)
     if (code !== 0) throw new Error(`helm ${args.join(' ')}: ${stderr.trim()}`)
     return documentsByTemplate(withoutHelmLabels(stdout))
@@ -71,14 +74,26 @@ export async function renderManifests (): Promise<Map<string, string>> {
   const namespace = (await readFile(join(repoRoot, NAMESPACE_FILE), 'utf8')).replace(/^(#.*\n)*/, '')
   const files = new Map<string, string>()
   const base = await template([])
-  for (const [file, docs] of base) files.set(`manifests/base/${file}`, generatedFile(`${CHART}/templates/${file}`, 'the chart\'s defaults', docs))
+  const defaults = 'the chart\'s defaults'
+  for (const [file, docs] of base) {
+    files.set(`manifests/base/${file}`, generatedFile(`${CHART}/templates/${file}`, defaults, docs))
+  }
   const missing = [...base.keys()].filter(file => !BASE_FILES.includes(file))
-  if (missing.length > 0) throw new Error(`the chart renders ${missing.join(', ')}, which BASE_FILES does not list (charts/render.ts, manifests/base/kustomization.yaml)`)
-  files.set('manifests/install.yaml', generatedFile(CHART, 'the chart\'s defaults', inApplyOrder(base, namespace)))
+  if (missing.length > 0) {
+    const where = 'charts/render.ts, manifests/base/kustomization.yaml'
+    throw new Error(`the chart renders ${missing.join(', ')}, which BASE_FILES does not list (${where})`)
+  }
+  files.set('manifests/install.yaml', generatedFile(CHART, defaults, inApplyOrder(base, namespace)))
   const certManager = await template(['certificates.source=cert-manager'])
-  files.set('manifests/cert-manager/lameduck.yaml', generatedFile(CHART, 'certificates.source=cert-manager', inApplyOrder(certManager, namespace)))
-  const monitoring = await template(['monitoring.podMonitor.enabled=true', 'monitoring.prometheusRule.enabled=true'], ['--show-only', 'templates/podmonitor.yaml', '--show-only', 'templates/prometheusrule.yaml'])
-  for (const [file, docs] of monitoring) files.set(`manifests/components/monitoring/${file}`, generatedFile(`${CHART}/templates/${file}`, `monitoring.*.enabled=true`, docs))
+  const certManagerDocs = inApplyOrder(certManager, namespace)
+  const certManagerFile = generatedFile(CHART, 'certificates.source=cert-manager', certManagerDocs)
+  files.set('manifests/cert-manager/lameduck.yaml', certManagerFile)
+  const only = ['--show-only', 'templates/podmonitor.yaml', '--show-only', 'templates/prometheusrule.yaml']
+  const enabled = ['monitoring.podMonitor.enabled=true', 'monitoring.prometheusRule.enabled=true']
+  for (const [file, docs] of await template(enabled, only)) {
+    const content = generatedFile(`${CHART}/templates/${file}`, 'monitoring.*.enabled=true', docs)
+    files.set(`manifests/components/monitoring/${file}`, content)
+  }
   return files
 }
 

@@ -36,7 +36,15 @@ const packages: Record<BinaryName, { moduleDir: string, pkg: string }> = {
 }
 
 /** `built`: each binary's recipe when it was built. */
-interface Stamp { kubernetes: string, etcd: string, helm: string, goVersion: string, builtAt: string, seconds: number, built: Partial<Record<BinaryName, string>> }
+interface Stamp {
+  kubernetes: string
+  etcd: string
+  helm: string
+  goVersion: string
+  builtAt: string
+  seconds: number
+  built: Partial<Record<BinaryName, string>>
+}
 
 /**
  * `-ldflags` for the Kubernetes binaries: stripped, and the version variables hack/lib/version.sh
@@ -52,9 +60,10 @@ export function kubernetesLdflags (version: string, buildDate: string): string {
   return flags.join(' ')
 }
 
-/** `-ldflags` for helm: stripped, and the version its Makefile sets, so that `helm version` says v4.x.y rather than v4.x. */
+/** `-ldflags` for helm: stripped, and the version its Makefile sets, so that `helm version` says v4.x.y, not v4.x. */
 export function helmLdflags (version: string): string {
-  return ['-s', '-w', `-X helm.sh/helm/v4/internal/version.version=${version}`, '-X helm.sh/helm/v4/internal/version.gitTreeState=clean'].join(' ')
+  const pkg = 'helm.sh/helm/v4/internal/version'
+  return ['-s', '-w', `-X ${pkg}.version=${version}`, `-X ${pkg}.gitTreeState=clean`].join(' ')
 }
 
 /** Each binary's recipe: a short hash of everything that decides what gets built, its module's files included. */
@@ -67,7 +76,8 @@ async function recipes (goVersion: string): Promise<Record<BinaryName, string>> 
     byModule.set(dir, hash.digest('hex').slice(0, 16))
   }
   const names = Object.keys(packages) as BinaryName[]
-  return Object.fromEntries(names.map(name => [name, byModule.get(packages[name].moduleDir)!])) as Record<BinaryName, string>
+  const recipe = names.map(name => [name, byModule.get(packages[name].moduleDir)!])
+  return Object.fromEntries(recipe) as Record<BinaryName, string>
 }
 
 async function readStamp (): Promise<Stamp | undefined> {
@@ -81,7 +91,9 @@ async function readStamp (): Promise<Stamp | undefined> {
 /** The binaries of `wanted` that their current recipe has not built yet (a stamp of another format counts as none). */
 async function missing (recipe: Record<BinaryName, string>, wanted: readonly BinaryName[]): Promise<BinaryName[]> {
   const built = (await readStamp())?.built ?? {}
-  const present = await Promise.all(wanted.map(async (name) => built[name] === recipe[name] && await stat(binaryPath(name)).then(() => true, () => false)))
+  const exists = async (name: BinaryName): Promise<boolean> =>
+    await stat(binaryPath(name)).then(() => true, () => false)
+  const present = await Promise.all(wanted.map(async (name) => built[name] === recipe[name] && await exists(name)))
   return wanted.filter((_, i) => !present[i])
 }
 
@@ -97,13 +109,19 @@ async function ldflagsOf (name: BinaryName, release: Release, kubernetes: () => 
   return name === 'etcd' || name === 'agnhost' ? '-s -w' : await kubernetes()
 }
 
-async function buildAll (release: Release, goVersion: string, recipe: Record<BinaryName, string>, names: readonly BinaryName[], log: (line: string) => void): Promise<void> {
+async function buildAll (release: Release, goVersion: string, recipe: Record<BinaryName, string>,
+  names: readonly BinaryName[], log: (line: string) => void): Promise<void> {
   const started = Date.now()
   const total = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`
-  log(`[build] building ${names.join(', ')} (Kubernetes ${release.kubernetes}, etcd ${release.etcd}, Helm ${release.helm}) with ${goVersion} into ${binDir} (a first build of the control plane takes about 7 min on an idle 2-core machine, Helm about 4 min more, a node's binaries about 2 min more)`)
+  const versions = `Kubernetes ${release.kubernetes}, etcd ${release.etcd}, Helm ${release.helm}`
+  log(`[build] building ${names.join(', ')} (${versions}) with ${goVersion} into ${binDir} ` +
+    '(a first build of the control plane takes about 7 min on an idle 2-core machine, ' +
+    'Helm about 3 min more, a node\'s binaries about 2 min more)')
   // What the stamp says was built with today's recipes stays; what is rebuilt now is added as each finishes.
   const previous = (await readStamp())?.built ?? {}
-  const built: Partial<Record<BinaryName, string>> = Object.fromEntries(Object.entries(previous).filter(([name, hash]) => recipe[name as BinaryName] === hash && !names.includes(name as BinaryName)))
+  const current = ([name, hash]: [string, string | undefined]): boolean =>
+    recipe[name as BinaryName] === hash && !names.includes(name as BinaryName)
+  const built: Partial<Record<BinaryName, string>> = Object.fromEntries(Object.entries(previous).filter(current))
   await rm(stampPath, { force: true })
   await mkdir(binDir, { recursive: true })
   for (const dir of new Set(names.map(name => packages[name].moduleDir))) {
@@ -111,9 +129,11 @@ async function buildAll (release: Release, goVersion: string, recipe: Record<Bin
     await goStep('go mod download', ['mod', 'download'], { cwd: dir, log })
   }
   let kubernetes: string | undefined
-  const kubernetesFlags = async (): Promise<string> => (kubernetes ??= kubernetesLdflags(release.kubernetes, await releaseTime(release.kubernetes)))
+  const kubernetesFlags = async (): Promise<string> =>
+    (kubernetes ??= kubernetesLdflags(release.kubernetes, await releaseTime(release.kubernetes)))
   const writeStamp = async (): Promise<void> => {
-    const stamp: Stamp = { ...release, goVersion, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), built }
+    const seconds = Math.round((Date.now() - started) / 1000)
+    const stamp: Stamp = { ...release, goVersion, builtAt: new Date().toISOString(), seconds, built }
     await writeFile(stampPath, JSON.stringify(stamp, null, 2) + '\n')
   }
   for (const [index, name] of names.entries()) {
@@ -140,18 +160,19 @@ export async function ensureBinaries (opts: { log?: (line: string) => void, node
   const release = await readRelease()
   const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: kubernetesModuleDir })).trim()
   const recipe = await recipes(goVersion)
+  const versions = `Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm}`
   const wanted: BinaryName[] = [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
   if ((await missing(recipe, wanted)).length > 0) {
     await withBuildLock(log, async () => {
       const names = await missing(recipe, wanted)
       if (names.length === 0) {
-        log(`[build] another process built Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm} meanwhile; nothing to build`)
+        log(`[build] another process built ${versions} meanwhile; nothing to build`)
         return
       }
       await buildAll(release, goVersion, recipe, names, log)
     })
   } else {
-    log(`[build] binaries for Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm} are up to date; nothing to build`)
+    log(`[build] binaries for ${versions} are up to date; nothing to build`)
   }
   return { binDir, version: release.kubernetes }
 }

@@ -12,12 +12,14 @@ import { binaryPath, lameduckDir } from './paths.js'
 const home = join(lameduckDir, 'helm')
 
 /** Runs `helm [--kubeconfig <kubeconfigPath>] ...args` (a timeout gives code 124, as kubectl's). */
-export async function runHelm (kubeconfigPath: string | undefined, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+export async function runHelm (kubeconfigPath: string | undefined, args: string[], opts: KubectlOptions = {}):
+Promise<KubectlResult> {
   const env = childEnv({
     HELM_CACHE_HOME: join(home, 'cache'),
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_DATA_HOME: join(home, 'data'),
     ...(kubeconfigPath === undefined ? {} : { KUBECONFIG: kubeconfigPath })
   })
-  return await runTool(binaryPath('helm'), kubeconfigPath === undefined ? args : ['--kubeconfig', kubeconfigPath, ...args], env, opts)
+  const all = kubeconfigPath === undefined ? args : ['--kubeconfig', kubeconfigPath, ...args]
+  return await runTool(binaryPath('helm'), all, env, opts)
 }

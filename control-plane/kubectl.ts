@@ -22,7 +22,8 @@ export function runKubectl (binary: string, kubeconfigPath: string, args: string
 }
 
 /** Runs a command-line tool (kubectl, helm) with `env`; never throws on a non-zero exit. */
-export function runTool (binary: string, args: string[], env: Record<string, string>, opts: KubectlOptions = {}): Promise<KubectlResult> {
+export function runTool (binary: string, args: string[], env: Record<string, string>, opts: KubectlOptions = {}):
+Promise<KubectlResult> {
   const timeoutMs = opts.timeoutMs ?? 30_000
   const child = spawn(binary, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
   running.add(child)
@@ -39,7 +40,8 @@ export function runTool (binary: string, args: string[], env: Record<string, str
     child.on('close', (code) => {
       running.delete(child)
       clearTimeout(timer)
-      if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}${basename(binary)} ${args.join(' ')}: killed after ${timeoutMs} ms\n` })
+      const killed = `${basename(binary)} ${args.join(' ')}: killed after ${timeoutMs} ms\n`
+      if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}${killed}` })
       else resolve({ code: code ?? 1, stdout, stderr })
     })
   })

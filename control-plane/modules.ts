@@ -75,7 +75,8 @@ export function etcdGoMod (version: string, goDirective: string, siblings: strin
 
 /** The wrapper go.mod for Helm: the module, at one version, and its command as a tool. */
 export function helmGoMod (version: string, goDirective: string): string {
-  return ['module lameduck.local/helm', '', `go ${goDirective}`, '', `require helm.sh/helm/v4 ${version}`, '', `tool ${helmTool}`, ''].join('\n')
+  const lines = ['module lameduck.local/helm', '', `go ${goDirective}`, '', `require helm.sh/helm/v4 ${version}`, '']
+  return [...lines, `tool ${helmTool}`, ''].join('\n')
 }
 
 async function moduleFile (module: string, version: string, file: string): Promise<string> {
@@ -95,7 +96,9 @@ async function writeModule (dir: string, goMod: string): Promise<void> {
 
 async function main (argv: string[]): Promise<void> {
   const version = argv[0]
-  if (version === undefined || !/^v1\.\d+\.\d+$/.test(version)) throw new Error('usage: modules.ts v1.X.Y [--etcd v3.X.Y] [--helm v4.X.Y]')
+  if (version === undefined || !/^v1\.\d+\.\d+$/.test(version)) {
+    throw new Error('usage: modules.ts v1.X.Y [--etcd v3.X.Y] [--helm v4.X.Y]')
+  }
   for (const dir of [kubernetesModuleDir, etcdModuleDir, helmModuleDir]) await mkdir(dir, { recursive: true })
   const releaseGoMod = await moduleFile('k8s.io/kubernetes', version, 'go.mod')
   const etcdFlag = argv.indexOf('--etcd')
@@ -106,7 +109,7 @@ async function main (argv: string[]): Promise<void> {
   const helmFlag = argv.indexOf('--helm')
   const helm = helmFlag >= 0 ? argv[helmFlag + 1]! : (await readRelease()).helm
   await writeModule(helmModuleDir, helmGoMod(helm, goDirectiveOf(await moduleFile('helm.sh/helm/v4', helm, 'go.mod'))))
-  console.log(`wrapper modules written for Kubernetes ${version}, etcd ${etcd} and Helm ${helm} in control-plane/modules/`)
+  console.log(`wrapper modules written in control-plane/modules/: Kubernetes ${version}, etcd ${etcd}, Helm ${helm}`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

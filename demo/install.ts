@@ -9,11 +9,13 @@ import { join } from 'node:path'
 import type { Cluster } from '../control-plane/cluster.js'
 import { repoRoot } from '../control-plane/paths.js'
 
-/** `helm install lameduck ./charts/lameduck -n lameduck-system --create-namespace --wait`; resolves once the replicas are Ready. */
+/** `helm install lameduck ./charts/lameduck -n lameduck-system --create-namespace --wait`: resolves once both are Ready. */
 export async function installLameduck (cluster: Cluster, log: (line: string) => void): Promise<void> {
   log('helm install lameduck ./charts/lameduck -n lameduck-system --create-namespace --wait')
   log('  (the replicas make their own CA and serving certificate, and are Ready once the caBundle trusts them)')
-  const args = ['install', 'lameduck', join(repoRoot, 'charts/lameduck'), '--namespace', 'lameduck-system', '--create-namespace', '--wait', '--timeout', '4m']
+  const chart = join(repoRoot, 'charts/lameduck')
+  const args = ['install', 'lameduck', chart, '--namespace', 'lameduck-system', '--create-namespace']
+  args.push('--wait', '--timeout', '4m')
   const { code, stdout, stderr } = await cluster.helm(args, { timeoutMs: 300_000 })
   for (const line of stdout.trim().split('\n').slice(0, 5)) log(`  ${line}`)
   if (code !== 0) throw new Error(`helm install: ${stderr.trim()}`)

@@ -6,7 +6,7 @@ import type { KubeTarget } from '../kube/access.js'
 
 /** A Secret's content, decoded: `data` values are text (PEM), not base64. */
 export interface SecretContent {
-  /** Read: the Secret's type. Written: the type of a Secret created; an existing one keeps its own (a type cannot change). */
+  /** Read: the Secret's type. Written: the type of a new Secret; an existing one keeps its own (types never change). */
   readonly type: string
   readonly data: Readonly<Record<string, string>>
   readonly annotations: Readonly<Record<string, string>>

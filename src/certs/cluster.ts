@@ -49,7 +49,9 @@ export function clusterApiOver (kube: KubeClient): ClusterApi {
     const metadata = { ...existing?.metadata, managedFields: undefined, name, namespace, annotations: { ...existing?.metadata?.annotations, ...content.annotations } }
     // A type cannot change: an existing Secret keeps its own (the chart ships them empty, as Opaque).
     const type = existing === undefined ? content.type : existing.type ?? 'Opaque'
-    if (!WRITABLE_TYPES.has(type)) throw new Error(`${what}: it has type ${type}, which cannot hold a key pair: delete it and run again`)
+    if (!WRITABLE_TYPES.has(type)) {
+      throw new Error(`${what}: it has type ${type}, which cannot hold a key pair: delete it and run again`)
+    }
     const body = { apiVersion: 'v1', kind: 'Secret', metadata, type, data: mapValues(content.data, encode) }
     if (existing === undefined) {
       await call(what, async () => await kube.request('POST', secretPath(namespace), body))
@@ -63,7 +65,8 @@ export function clusterApiOver (kube: KubeClient): ClusterApi {
   async function readWebhookConfiguration (name: string): Promise<WebhookConfiguration> {
     const what = `reading MutatingWebhookConfiguration ${name}`
     const config = await call(what, async () => await kube.request<MutatingWebhookConfiguration>('GET', webhookPath(name)), () => {
-      throw new Error(`${what}: it does not exist; install lameduck first (helm install, or kubectl apply -k manifests/), or name it with --webhook`)
+      const install = 'helm install, or kubectl apply -k manifests/'
+      throw new Error(`${what}: it does not exist; install lameduck first (${install}), or name it with --webhook`)
     })
     const webhooks = (config.webhooks ?? []).map(webhook => ({ name: webhook.name, caBundle: decode(webhook.clientConfig.caBundle ?? '') }))
     if (webhooks.length === 0) throw new Error(`${what}: it has no webhooks`)

@@ -44,9 +44,10 @@ so renewing the serving certificate leaves the caBundle as it is.
 With a cluster it writes Secret <namespace>/<secret> (tls.crt, tls.key, ca.crt; a new Secret is of
 type kubernetes.io/tls, an existing one keeps its type), keeps the CA's key in Secret
 <namespace>/<ca-secret>, and sets the caBundle of every webhook in the MutatingWebhookConfiguration.
-The replicas of an install make and renew these themselves; run it by hand to renew or rotate now. A new CA is added to the caBundle before any certificate it signed is
-written, and the old CA stays trusted for --overlap, until every replica serves the new pair; a
-later run (or --wait) then drops it.
+A new CA is added to the caBundle before any certificate it signed is written, and the old CA stays
+trusted for --overlap, until every replica serves the new pair; a later run (or --wait) then drops
+it. The replicas of an install make and renew all this themselves: run it by hand to renew or
+rotate now.
 
 Where:
   --out DIR               write ca.crt, ca.key, tls.crt, tls.key (keys mode 0600) to DIR; without a

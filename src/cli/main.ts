@@ -103,7 +103,8 @@ async function readInput (filename: string, io: Io): Promise<string> {
   return await io.stdin()
 }
 
-type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'excludeNamespaces'>
+type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' |
+'excludeNamespaces'>
 
 /** A command: how it runs, and its help. */
 interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }
@@ -122,7 +123,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   load: async () => { const m = await import('../load/command.js'); return { run: m.runLoadCommand, help: m.LOAD_HELP } },
   certs: async () => { const m = await import('../../certs-script/main.js'); return { run: m.runCerts, help: m.CERTS_HELP } },
   check: async () => { const m = await import('../check/command.js'); return { run: m.runCheckCommand, help: m.CHECK_HELP } },
-  verify: async () => { const m = await import('../verify/command.js'); return { run: m.runVerifyCommand, help: m.VERIFY_HELP } },
+  verify: async () => {
+    const m = await import('../verify/command.js')
+    return { run: m.runVerifyCommand, help: m.VERIFY_HELP }
+  },
   policy: async () => {
     const m = await import('../mutating-policy/command.js')
     return { run: m.runPolicyCommand, help: m.POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS)) }

@@ -79,7 +79,8 @@ export function watchObject<T extends KubeObject> (o: ObjectWatchOptions<T>): Ob
       else if (type === 'DELETED') deliver(undefined)
     }
     const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(watchSeconds * 1000 + HALF_OPEN_GRACE_MS)])
-    const query = `${selector}&watch=true&allowWatchBookmarks=true&timeoutSeconds=${watchSeconds}&resourceVersion=${encodeURIComponent(version)}`
+    const query = `${selector}&watch=true&allowWatchBookmarks=true&timeoutSeconds=${watchSeconds}` +
+      `&resourceVersion=${encodeURIComponent(version)}`
     const opened = Date.now()
     try {
       await (await o.kube.watch(`${o.collection}?${query}`, onEvent, signal)).ended
@@ -88,13 +89,16 @@ export function watchObject<T extends KubeObject> (o: ObjectWatchOptions<T>): Ob
       throw err
     }
     if (failure !== undefined) throw failure
-    if (events === 0 && Date.now() - opened < SHORTEST_WATCH_MS) throw new Error(`the watch of ${o.what} was closed at once, with nothing sent`)
+    if (events === 0 && Date.now() - opened < SHORTEST_WATCH_MS) {
+      throw new Error(`the watch of ${o.what} was closed at once, with nothing sent`)
+    }
     return version
   }
 
   /** Lists, then watches until a 410 asks for a new list (returns) or something fails (throws). */
   async function listAndWatch (): Promise<void> {
-    const list = await o.kube.request<{ items?: T[], metadata?: { resourceVersion?: string } }>('GET', `${o.collection}?${selector}`)
+    type List = { items?: T[], metadata?: { resourceVersion?: string } }
+    const list = await o.kube.request<List>('GET', `${o.collection}?${selector}`)
     deliver(list.items?.[0])
     synced = true
     let version = list.metadata?.resourceVersion ?? ''
@@ -114,7 +118,8 @@ export function watchObject<T extends KubeObject> (o: ObjectWatchOptions<T>): Ob
       } catch (err) {
         if (closing.signal.aborted) break
         const delay = Math.min(maxMs, initialMs * 2 ** failures++)
-        o.logger.warn({ err, retryInMs: delay }, `watch of ${o.what} failed; keeping what it last saw and starting again`)
+        const message = `watch of ${o.what} failed; keeping what it last saw and starting again`
+        o.logger.warn({ err, retryInMs: delay }, message)
         await sleep(delay, undefined, { signal: closing.signal }).catch(() => undefined)
       }
     }

@@ -38,7 +38,8 @@ export interface RenewConfig {
 export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): CertsOptions {
   return readCertsOptions([
     ...config.kubeconfig === undefined ? ['--apply'] : ['--kubeconfig', config.kubeconfig],
-    '--namespace', config.namespace, '--webhook', config.webhookConfiguration, ...config.tlsSecret === undefined ? [] : ['--secret', config.tlsSecret],
+    '--namespace', config.namespace, '--webhook', config.webhookConfiguration,
+    ...config.tlsSecret === undefined ? [] : ['--secret', config.tlsSecret],
     '--validity', `${config.renewValidity}s`, '--ca-validity', `${config.renewCaValidity}s`, '--overlap', `${config.renewOverlap}s`
   ])
 }

@@ -44,7 +44,7 @@ export interface ExpiryWatchOptions {
   readonly tls: KeyPairSource
   /** The serving certificate's file: its directory's `ca.crt` is the CA; undefined for --self-signed. */
   readonly certFile: string | undefined
-  /** Instead of `tls` and `certFile`: the pair served (undefined while a placeholder is) and its CAs, from a Secret (--tls-secret). */
+  /** Instead of `tls` and `certFile`: the pair served (undefined while a placeholder is) and its CAs (--tls-secret). */
   readonly served?: () => { readonly pair: KeyPair, readonly ca: string | undefined } | undefined
   readonly metrics: CertificateMetrics
   readonly logger: Logger
@@ -58,15 +58,18 @@ export interface ExpiryWatchOptions {
 /** The CA certificates of a `ca.crt` (a bundle may hold several); none when there is none, or it does not parse. */
 function parseCas (text: string | undefined): X509Certificate[] {
   try {
-    return [...(text ?? '').matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(match => new X509Certificate(match[0]))
+    const blocks = (text ?? '').matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)
+    return [...blocks].map(match => new X509Certificate(match[0]))
   } catch {
     return []
   }
 }
 
 /** The pair of `tls` and the `ca.crt` next to `certFile`, when there is one. */
-async function servedFromFiles (tls: KeyPairSource, certFile: string | undefined): Promise<{ pair: KeyPair, ca: string | undefined }> {
-  const ca = certFile === undefined ? undefined : await readFile(join(dirname(certFile), 'ca.crt'), 'utf8').catch(() => undefined)
+async function servedFromFiles (tls: KeyPairSource, certFile: string | undefined):
+Promise<{ pair: KeyPair, ca: string | undefined }> {
+  const file = certFile === undefined ? undefined : join(dirname(certFile), 'ca.crt')
+  const ca = file === undefined ? undefined : await readFile(file, 'utf8').catch(() => undefined)
   return { pair: tls.current(), ca }
 }
 

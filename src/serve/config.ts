@@ -119,17 +119,20 @@ export function checkLimits (config: Pick<ServeConfig, 'defaultSleep' | 'maxSlee
 function validate (config: ServeConfig): ServeConfig {
   checkLimits(config)
   check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
-  const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined].filter(Boolean).length
+  const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined]
+    .filter(Boolean).length
   check(sources === 1, 'give one of --tls-cert and --tls-key, --tls-secret, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.namespacesFile === undefined || config.context === undefined,
     '--namespaces-file and --context exclude each other')
-  check(config.tlsSecret === undefined || config.namespacesFile === undefined, '--tls-secret needs a cluster, not --namespaces-file')
+  check(config.tlsSecret === undefined || config.namespacesFile === undefined,
+    '--tls-secret needs a cluster, not --namespaces-file')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
-  check(!config.renewCerts || (!config.selfSigned && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from a Secret (--tls-secret, or --tls-cert and --tls-key of its volume), not --namespaces-file or --self-signed')
+  check(!config.renewCerts || (!config.selfSigned && config.namespacesFile === undefined),
+    '--renew-certs needs a cluster and the key pair from a Secret (--tls-secret, or --tls-cert and --tls-key of its volume), not --namespaces-file or --self-signed')
   check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
   check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config
@@ -140,8 +143,10 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
+type PolicyConfig = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler'>
+
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler'>, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: PolicyConfig, autoHandler: Handler): PolicyLimits {
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,

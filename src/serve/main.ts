@@ -95,7 +95,15 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const limits = (): PolicyLimits => limitsFor[autoHandler()]
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, timeouts: { headers: config.headersTimeout, request: config.requestTimeout }, maxConnections: config.maxConnections, logger, metrics, state, notReady })
   const certMetrics = createCertificateMetrics(metrics.registry)
-  const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, ...serving.served === undefined ? {} : { served: serving.served }, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
+  const expiry = watchCertificateExpiry({
+    tls,
+    certFile: config.tlsCert,
+    ...serving.served === undefined ? {} : { served: serving.served },
+    metrics: certMetrics,
+    logger,
+    warnWithinMs: config.certExpiryWarning * 1000,
+    now: () => new Date()
+  })
   await expiry.ready
   const renewer = startRenewal(config, logger, certMetrics, kube)
   // A served pair the caBundle does not trust: a renewal run now puts its CA back (or finds nothing to do).

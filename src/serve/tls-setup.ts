@@ -17,7 +17,7 @@ import type { ServeConfig } from './config.js'
 /** The key pair source and what goes with it. */
 export interface ServingTls {
   readonly tls: KeyPairSource
-  /** For the expiry metrics: the real pair served and its CAs (a Secret's); undefined to read `ca.crt` next to --tls-cert. */
+  /** For the expiry metrics: the real pair served and its CAs (a Secret's); absent: `ca.crt` next to --tls-cert. */
   readonly served?: () => { readonly pair: KeyPair, readonly ca: string | undefined } | undefined
   /** Why not ready, as far as the key pair goes. */
   notReady(): string[]
@@ -26,18 +26,32 @@ export interface ServingTls {
   close(): Promise<void>
 }
 
-type TlsConfig = Pick<ServeConfig, 'selfSigned' | 'tlsCert' | 'tlsKey' | 'tlsSecret' | 'namespace' | 'webhookConfiguration'>
+type TlsConfig = Pick<ServeConfig, 'selfSigned' | 'tlsCert' | 'tlsKey' | 'tlsSecret' | 'namespace' |
+'webhookConfiguration'>
 
 /** The source `config` names; `kube` is the API server client (needed for --tls-secret). */
-export async function loadServingTls (config: TlsConfig, logger: Logger, kube: KubeClient | undefined): Promise<ServingTls> {
-  const simple = (tls: KeyPairSource): ServingTls => ({ tls, notReady: () => [], onDistrust: () => undefined, close: async () => { tls.close() } })
+export async function loadServingTls (config: TlsConfig, logger: Logger, kube: KubeClient | undefined):
+Promise<ServingTls> {
+  const simple = (tls: KeyPairSource): ServingTls =>
+    ({ tls, notReady: () => [], onDistrust: () => undefined, close: async () => { tls.close() } })
   if (config.selfSigned) return simple(staticKeyPair(await createSelfSignedKeyPair()))
-  if (config.tlsSecret === undefined) return simple(await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger }))
+  if (config.tlsSecret === undefined) {
+    return simple(await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger }))
+  }
   // config.ts lets --tls-secret through only with a cluster.
   const log = logger.child({ component: 'tls' })
-  const secret = watchSecretKeyPair({ kube: kube!, namespace: config.namespace, name: config.tlsSecret, placeholder: await createSelfSignedKeyPair(), logger: log })
+  const placeholder = await createSelfSignedKeyPair()
+  const secret = watchSecretKeyPair({
+    kube: kube!, namespace: config.namespace, name: config.tlsSecret, placeholder, logger: log
+  })
   let distrusted: (() => void) | undefined
-  const trust = watchTrust({ kube: kube!, name: config.webhookConfiguration, served: () => secret.fromSecret()?.pair, logger: log, onDistrust: () => { distrusted?.() } })
+  const trust = watchTrust({
+    kube: kube!,
+    name: config.webhookConfiguration,
+    served: () => secret.fromSecret()?.pair,
+    logger: log,
+    onDistrust: () => { distrusted?.() }
+  })
   secret.onChange(() => { trust.check() })
   return {
     tls: secret,

@@ -23,7 +23,7 @@ export interface SecretObject {
 export interface SecretKeyPair extends KeyPairSource {
   /** Why the pair in use is not the Secret's yet, or undefined once it is. */
   pending(): string | undefined
-  /** The pair taken from the Secret (undefined while the placeholder is served), and the CAs it came with (`ca.crt`). */
+  /** The pair taken from the Secret (undefined while the placeholder is served), and its CAs (`ca.crt`). */
   fromSecret(): { readonly pair: KeyPair, readonly ca: string | undefined } | undefined
 }
 
@@ -42,7 +42,8 @@ export interface SecretKeyPairOptions {
 const decode = (value: string | undefined): string => Buffer.from(value ?? '', 'base64').toString('utf8')
 
 /** The pair a Secret holds (`tls.crt`, `tls.key`), or why it holds none that can serve. */
-export function pairOfSecret (secret: SecretObject | undefined, what: string): { pair: KeyPair, ca: string | undefined } | string {
+export function pairOfSecret (secret: SecretObject | undefined, what: string):
+{ pair: KeyPair, ca: string | undefined } | string {
   if (secret === undefined) return `${what} does not exist`
   const cert = decode(secret.data?.['tls.crt'])
   const key = decode(secret.data?.['tls.key'])

@@ -36,16 +36,20 @@ function trustedBy (cert: X509Certificate, bundle: string): boolean {
  * Why the API server would not trust `servedCert` (PEM) when calling the webhooks of `config`, or
  * undefined when every webhook's caBundle trusts it. Pure.
  */
-export function distrust (servedCert: string, config: WebhookConfigurationObject | undefined, configName: string): string | undefined {
+export function distrust (servedCert: string, config: WebhookConfigurationObject | undefined, configName: string):
+string | undefined {
   const what = `MutatingWebhookConfiguration ${configName}`
   if (config === undefined) return `${what} does not exist`
   const webhooks = config.webhooks ?? []
   if (webhooks.length === 0) return `${what} has no webhooks`
   const cert = new X509Certificate(servedCert)
-  const untrusting = webhooks.filter(hook => !trustedBy(cert, Buffer.from(hook.clientConfig?.caBundle ?? '', 'base64').toString('utf8')))
+  const bundleOf = (hook: (typeof webhooks)[number]): string =>
+    Buffer.from(hook.clientConfig?.caBundle ?? '', 'base64').toString('utf8')
+  const untrusting = webhooks.filter(hook => !trustedBy(cert, bundleOf(hook)))
   if (untrusting.length === 0) return undefined
   const issuer = cert.issuer.replaceAll('\n', ', ')
-  return `the caBundle of ${what} (${untrusting.map(hook => hook.name ?? '?').join(', ')}) does not trust the served certificate, issued by ${issuer}`
+  const names = untrusting.map(hook => hook.name ?? '?').join(', ')
+  return `the caBundle of ${what} (${names}) does not trust the served certificate, issued by ${issuer}`
 }
 
 /** Options of `watchTrust`. */
@@ -63,7 +67,7 @@ export interface TrustOptions {
 
 /** The verdict, kept current; `check()` after the served pair changed. */
 export interface Trust {
-  /** Why not ready (nothing when the served pair is trusted, or while no real pair is served: that has its own reason). */
+  /** Why not ready: nothing when the served pair is trusted, or while no real pair is served (its own reason). */
   notReady(): string[]
   check(): void
   close(): Promise<void>

@@ -34,7 +34,8 @@ const RETRY_MS = 2000
 /** One dry run: the mutation, or why there is none. */
 async function dryRun (kube: KubeClient, namespace: string): Promise<{ pod: DryRunPod } | { refused: string }> {
   try {
-    return { pod: await kube.request<DryRunPod>('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`, probePod()) }
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`
+    return { pod: await kube.request<DryRunPod>('POST', path, probePod()) }
   } catch (err) {
     return { refused: explain(err, `a dry-run Pod in namespace ${namespace}`, kube.server).message }
   }
@@ -49,10 +50,15 @@ async function clues (kube: KubeClient, namespace: string): Promise<Clues> {
       return statusOf(err) === 404 ? 'absent' : undefined
     }
   }
-  const ns = await read<{ metadata?: { labels?: Record<string, string> } }>(`/api/v1/namespaces/${encodeURIComponent(namespace)}`)
-  const config = await read<{ webhooks?: Array<{ clientConfig?: { caBundle?: string } }> }>(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${WEBHOOK}`)
+  type Namespace = { metadata?: { labels?: Record<string, string> } }
+  type Configuration = { webhooks?: Array<{ clientConfig?: { caBundle?: string } }> }
+  const ns = await read<Namespace>(`/api/v1/namespaces/${encodeURIComponent(namespace)}`)
+  const configurations = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'
+  const config = await read<Configuration>(`${configurations}/${WEBHOOK}`)
   const labels = ns === undefined || ns === 'absent' ? ns : ns.metadata?.labels ?? {}
-  const webhook = config === undefined || config === 'absent' ? config : config.webhooks?.every(hook => (hook.clientConfig?.caBundle ?? '') !== '') === true ? 'present' : 'no caBundle'
+  const bundled = (c: Configuration): boolean =>
+    c.webhooks?.every(hook => (hook.clientConfig?.caBundle ?? '') !== '') === true
+  const webhook = config === undefined || config === 'absent' ? config : bundled(config) ? 'present' : 'no caBundle'
   return { ...labels === undefined ? {} : { labels }, ...webhook === undefined ? {} : { webhook } }
 }
 
@@ -72,8 +78,10 @@ export async function runVerifyCommand (argv: readonly string[], io: Io, connect
         return 0
       }
       if (Date.now() + RETRY_MS > deadline) {
-        const lines = reasons(flags.namespace, await clues(kube, flags.namespace), WEBHOOK, 'refused' in result ? result.refused : undefined)
-        io.stdout(`Pods created in namespace ${flags.namespace} now are NOT mutated by lameduck:\n${lines.map(line => `  ${line}`).join('\n')}\n`)
+        const refused = 'refused' in result ? result.refused : undefined
+        const lines = reasons(flags.namespace, await clues(kube, flags.namespace), WEBHOOK, refused)
+        const listed = lines.map(line => `  ${line}\n`).join('')
+        io.stdout(`Pods created in namespace ${flags.namespace} now are NOT mutated by lameduck:\n${listed}`)
         return 1
       }
       await sleep(RETRY_MS)

@@ -5,12 +5,18 @@
  */
 import { INJECT_ENABLED, INJECT_LABEL, INJECTED_ANNOTATION } from '../admission/keys.js'
 
+/** A container's preStop hook, as the API server returns it. */
+interface PreStop {
+  readonly sleep?: { readonly seconds?: number }
+  readonly exec?: { readonly command?: readonly string[] }
+}
+
 /** The part of a Pod read here. */
 export interface DryRunPod {
   readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> }
   readonly spec?: {
     readonly terminationGracePeriodSeconds?: number
-    readonly containers?: ReadonlyArray<{ readonly name?: string, readonly lifecycle?: { readonly preStop?: { readonly sleep?: { readonly seconds?: number }, readonly exec?: { readonly command?: readonly string[] } } } }>
+    readonly containers?: ReadonlyArray<{ readonly name?: string, readonly lifecycle?: { readonly preStop?: PreStop } }>
   }
 }
 
@@ -68,10 +74,15 @@ export function reasons (namespace: string, clues: Clues, webhookName: string, r
   else if (clues.labels !== undefined && clues.labels[INJECT_LABEL] !== INJECT_ENABLED) {
     found.push(`the namespace is not opted in: kubectl label namespace ${namespace} ${INJECT_LABEL}=${INJECT_ENABLED}`)
   }
-  if (clues.webhook === 'absent') found.push(`MutatingWebhookConfiguration ${webhookName} does not exist: is lameduck installed?`)
-  if (clues.webhook === 'no caBundle') found.push(`MutatingWebhookConfiguration ${webhookName} has no caBundle yet: lameduck's replicas have not made their certificates (see their Pods and logs)`)
+  const configuration = `MutatingWebhookConfiguration ${webhookName}`
+  if (clues.webhook === 'absent') found.push(`${configuration} does not exist: is lameduck installed?`)
+  if (clues.webhook === 'no caBundle') {
+    const why = 'lameduck\'s replicas have not made their certificates (see their Pods and logs)'
+    found.push(`${configuration} has no caBundle yet: ${why}`)
+  }
   if (found.length === 0) {
-    found.push('the API server got no answer from lameduck and let the Pod through (failurePolicy Ignore): are its replicas Ready? The API server\'s apiserver_admission_webhook_fail_open_count counts such calls')
+    found.push('the API server got no answer from lameduck and let the Pod through (failurePolicy Ignore): ' +
+      'are its replicas Ready? The API server\'s apiserver_admission_webhook_fail_open_count counts such calls')
   }
   return found
 }

@@ -1,4 +1,5 @@
-// The cert-manager variant (the chart rendered with certificates.source=cert-manager) against a real API server that knows cert-manager's types: its CRDs come
+// The cert-manager variant (the chart rendered with certificates.source=cert-manager) against a
+// real API server that knows cert-manager's types: its CRDs come
 // from cert-manager's own Go module (plain CRD YAML in deploy/crds/), fetched through the Go module
 // proxy and cached in the module cache like the control plane's modules. cert-manager itself does
 // not run here, so what is checked is that the API server accepts every object of the overlay as

@@ -43,14 +43,21 @@ const info = (pem: string): CertificateInfo => parseCertificate(pem) as Certific
 
 /** Secret lameduck-system/NAME: its type and data, decoded. */
 async function secret (name: string): Promise<{ type: string, data: Record<string, string> }> {
-  const { type, data } = JSON.parse(await kubectl(['get', 'secret', '-n', 'lameduck-system', name, '-o', 'json'])) as { type: string, data?: Record<string, string> }
-  return { type, data: Object.fromEntries(Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')])) }
+  const json = await kubectl(['get', 'secret', '-n', 'lameduck-system', name, '-o', 'json'])
+  const { type, data } = JSON.parse(json) as { type: string, data?: Record<string, string> }
+  const decoded = Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')])
+  return { type, data: Object.fromEntries(decoded) as Record<string, string> }
 }
 async function caBundle (): Promise<string[]> {
-  const config = JSON.parse(await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])) as { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  type Configuration = { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  const json = await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])
+  const config = JSON.parse(json) as Configuration
   return splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle ?? '', 'base64').toString('utf8'))
 }
-const servingFingerprint = async (): Promise<string> => new X509Certificate((await secret('lameduck-tls')).data['tls.crt']!).fingerprint256
+const servingFingerprint = async (): Promise<string> =>
+  new X509Certificate((await secret('lameduck-tls')).data['tls.crt']!).fingerprint256
+const servedByAll = async (): Promise<string[]> =>
+  await Promise.all(replicas.map(serve => servedFingerprint(serve.port)))
 
 interface Pod { metadata: { name: string, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }> } }
 
@@ -71,7 +78,8 @@ function createPods (): { stop: () => Promise<string[]> } {
   const loop = (async () => {
     while (running) {
       const result = await cluster.kubectl(['create', '-n', 'shop', '-f', '-', '-o', 'json'], { input: podManifest() })
-      outcomes.push(result.code !== 0 ? `refused: ${result.stderr.trim()}` : injected(JSON.parse(result.stdout) as Pod) ?? 'created without the mutation')
+      const marker = (): string => injected(JSON.parse(result.stdout) as Pod) ?? 'created without the mutation'
+      outcomes.push(result.code !== 0 ? `refused: ${result.stderr.trim()}` : marker())
     }
   })()
   return { stop: async () => { running = false; await loop; return outcomes } }
@@ -80,8 +88,8 @@ function createPods (): { stop: () => Promise<string[]> } {
 /** `lameduck ARGS` through the CLI's entry point: exit code and output. */
 async function cli (...args: string[]): Promise<{ code: number, out: string }> {
   let out = ''
-  const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text; t.comment(text.trimEnd()) }, env: {} }
-  return { code: await runCli(args, io), out }
+  const write = (text: string): void => { out += text; t.comment(text.trimEnd()) }
+  return { code: await runCli(args, { stdout: write, stderr: write, env: {} }), out }
 }
 
 t.test('the API server accepts every object of the base and of the fail-closed overlay', async t => {
@@ -89,9 +97,11 @@ t.test('the API server accepts every object of the base and of the fail-closed o
   await kubectl(['apply', '-f', join(ROOT, 'manifests/base/namespace.yaml')])
   for (const overlay of ['manifests', 'manifests/fail-closed']) {
     const out = await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, overlay)])
-    for (const object of ['serviceaccount/lameduck', 'clusterrole.rbac.authorization.k8s.io/lameduck', 'clusterrolebinding.rbac.authorization.k8s.io/lameduck', 'service/lameduck',
-      'secret/lameduck-tls', 'secret/lameduck-ca', 'lease.coordination.k8s.io/lameduck-renew', 'role.rbac.authorization.k8s.io/lameduck-renew',
-      'clusterrole.rbac.authorization.k8s.io/lameduck-renew', 'deployment.apps/lameduck', 'poddisruptionbudget.policy/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
+    const rbac = 'rbac.authorization.k8s.io'
+    for (const object of ['serviceaccount/lameduck', `clusterrole.${rbac}/lameduck`, `clusterrolebinding.${rbac}/lameduck`,
+      'service/lameduck', 'secret/lameduck-tls', 'secret/lameduck-ca', 'lease.coordination.k8s.io/lameduck-renew',
+      `role.${rbac}/lameduck-renew`, `clusterrole.${rbac}/lameduck-renew`, 'deployment.apps/lameduck',
+      'poddisruptionbudget.policy/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
       t.match(out, new RegExp(`^${object.replaceAll('.', '\\.')} created \\(server dry run\\)$`, 'm'), `${overlay}: ${object}`)
     }
   }
@@ -106,9 +116,11 @@ t.test('installed with kubectl apply -k: the replicas make their own certificate
   // The replicas act as the shipped ServiceAccount, with a token from the API server.
   const token = (await kubectl(['create', 'token', 'lameduck', '-n', 'lameduck-system', '--duration', '1h'])).trim()
   const saKubeconfig = join(t.testdir({}), 'lameduck-sa.kubeconfig')
-  await writeFile(saKubeconfig, kubeconfigFor(cluster.server, await readFile(apiserverCertFile(cluster.dir), 'utf8'), token), { mode: 0o600 })
+  const ca = await readFile(apiserverCertFile(cluster.dir), 'utf8')
+  await writeFile(saKubeconfig, kubeconfigFor(cluster.server, ca, token), { mode: 0o600 })
   for (const replicaPort of replicaPorts) {
-    const serve = await startServeProcess({ port: replicaPort, args: ['--tls-secret', 'lameduck-tls', '--renew-certs', '--kubeconfig', saKubeconfig, '--drain-delay', '0s'] })
+    const args = ['--tls-secret', 'lameduck-tls', '--renew-certs', '--kubeconfig', saKubeconfig, '--drain-delay', '0s']
+    const serve = await startServeProcess({ port: replicaPort, args })
     // Running for the file's later tests too: stopped at the file's end.
     tap.teardown(async () => { await serve.stop(10_000) })
     replicas.push(serve)
@@ -117,25 +129,34 @@ t.test('installed with kubectl apply -k: the replicas make their own certificate
   const relay = await createTcpProxy(tap, replicaPorts, { port })
   await relay.open()
   const readiness = (serve: ServeProcess): Promise<number> => new Promise(resolve => {
-    https.get({ host: '127.0.0.1', port: serve.port, path: '/readyz', rejectUnauthorized: false }, res => { res.resume(); resolve(res.statusCode!) }).on('error', () => { resolve(0) })
+    const options = { host: '127.0.0.1', port: serve.port, path: '/readyz', rejectUnauthorized: false }
+    https.get(options, res => { res.resume(); resolve(res.statusCode!) }).on('error', () => { resolve(0) })
   })
-  await until('both replicas ready', async () => (await Promise.all(replicas.map(readiness))).every(code => code === 200) ? true : undefined, 60_000)
+  const ready = async (): Promise<true | undefined> =>
+    (await Promise.all(replicas.map(readiness))).every(code => code === 200) || undefined
+  await until('both replicas ready', ready, 60_000)
 
   const { type, data } = await secret('lameduck-tls')
   t.equal(type, 'Opaque', 'written into the shipped Secret, whose type stays')
-  const ca = info((await secret('lameduck-ca')).data['tls.crt']!)
-  t.ok(isSignedBy(info(data['tls.crt']!), ca), 'a serving certificate signed by the CA in lameduck-ca')
-  t.same((await caBundle()).map(pem => info(pem).fingerprint), [ca.fingerprint], 'that CA alone in the caBundle')
-  t.equal(data['ca.crt'], ca.pem)
-  for (const serve of replicas) t.equal(await servedFingerprint(serve.port), await servingFingerprint(), 'each replica serves the Secret\'s pair')
+  const caMade = info((await secret('lameduck-ca')).data['tls.crt']!)
+  t.ok(isSignedBy(info(data['tls.crt']!), caMade), 'a serving certificate signed by the CA in lameduck-ca')
+  t.same((await caBundle()).map(pem => info(pem).fingerprint), [caMade.fingerprint], 'that CA alone in the caBundle')
+  t.equal(data['ca.crt'], caMade.pem)
+  const fingerprint = await servingFingerprint()
+  t.same(await servedByAll(), [fingerprint, fingerprint], 'each replica serves the Secret\'s pair')
   const renewed = replicas.filter(serve => /"msg":"certificate renewal: done"/.test(serve.log()))
   t.equal(renewed.length, 1, 'one replica (the Lease\'s) made them')
-  t.ok(replicas.every(serve => /"msg":"TLS key pair loaded from the Secret"/.test(serve.log())), 'both took them through the watch')
+  const loaded = replicas.filter(serve => /"msg":"TLS key pair loaded from the Secret"/.test(serve.log()))
+  t.equal(loaded.length, 2, 'both took them through the watch')
 
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   await kubectl(['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=20s'])
   // The API server loads a new caBundle after a short lag.
-  await until('the first mutation', async () => { const result = await cluster.kubectl(['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server'], { input: podManifest() }); return result.code === 0 ? injected(JSON.parse(result.stdout) as Pod) : undefined })
+  await until('the first mutation', async () => {
+    const dryRun = ['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server']
+    const result = await cluster.kubectl(dryRun, { input: podManifest() })
+    return result.code === 0 ? injected(JSON.parse(result.stdout) as Pod) : undefined
+  })
   const pod = await createPod('shop')
   t.equal(pod.spec.containers[0]!.lifecycle?.preStop?.sleep?.seconds, 20, 'a native preStop sleep')
   t.equal(pod.spec.terminationGracePeriodSeconds, 35, 'grace = sleep + the default 15 s budget')
@@ -151,26 +172,31 @@ t.test('installed with kubectl apply -k: the replicas make their own certificate
 
   const verified = await cli('verify', '--namespace', 'shop', '--kubeconfig', kc)
   t.equal(verified.code, 0, 'lameduck verify: mutated')
-  t.match(verified.out, /^ {2}preStop {3}sleep 20s \(the native sleep action\)\n {2}grace {5}terminationGracePeriodSeconds 35\n/m)
+  t.match(verified.out, /^ {2}preStop {3}sleep 20s \(the native sleep action\)\n/m)
+  t.match(verified.out, /^ {2}grace {5}terminationGracePeriodSeconds 35\n/m)
   const notOptedIn = await cli('verify', '--namespace', 'plain', '--kubeconfig', kc)
   t.equal(notOptedIn.code, 1, 'lameduck verify: not mutated')
   t.match(notOptedIn.out, /the namespace is not opted in: kubectl label namespace plain lameduck.dev\/inject=enabled/)
 })
 
 t.test('a renewal and a CA rotation from outside (lameduck certs --apply), while Pods are created: served within seconds, none refused', async t => {
-  const say = { stdout: (text: string) => { t.comment(text.trimEnd()) }, stderr: (text: string) => { t.comment(text.trimEnd()) }, env: {} }
+  const comment = (text: string): void => { t.comment(text.trimEnd()) }
+  const say = { stdout: comment, stderr: comment, env: {} }
   const caBefore = (await caBundle())[0]!
   const stream = createPods()
   await sleep(1000)
   t.equal(await runCerts(['--kubeconfig', kc, '--force'], say), 0, 'lameduck certs --force')
   const written = Date.now()
   const renewedPair = await servingFingerprint()
-  await until('the renewed pair served by both replicas', async () => (await Promise.all(replicas.map(serve => servedFingerprint(serve.port)))).every(fp => fp === renewedPair) ? true : undefined, 30_000)
+  const servingRenewed = async (): Promise<true | undefined> =>
+    (await servedByAll()).every(fp => fp === renewedPair) || undefined
+  await until('the renewed pair served by both replicas', servingRenewed, 30_000)
   const seconds = (Date.now() - written) / 1000
   t.comment(`the renewed pair was served by both replicas ${seconds.toFixed(1)} s after it was written`)
   t.ok(seconds < 10, 'within seconds, through the watch (a Secret volume takes up to a minute and a half)')
   t.equal((await caBundle())[0], caBefore, '--force keeps the CA')
-  t.equal(await runCerts(['--kubeconfig', kc, '--rotate-ca', '--wait', '--overlap', '3s', '--settle', '3s'], say), 0, 'lameduck certs --rotate-ca')
+  const rotate = ['--kubeconfig', kc, '--rotate-ca', '--wait', '--overlap', '3s', '--settle', '3s']
+  t.equal(await runCerts(rotate, say), 0, 'lameduck certs --rotate-ca')
   await sleep(2000)
   const outcomes = await stream.stop()
   t.ok(outcomes.length >= 10, `${outcomes.length} Pods created during the renewals`)
@@ -178,13 +204,15 @@ t.test('a renewal and a CA rotation from outside (lameduck certs --apply), while
   const bundle = await caBundle()
   t.equal(bundle.length, 1, 'the caBundle is the new CA alone')
   t.not(bundle[0], caBefore)
-  for (const serve of replicas) t.equal(await servedFingerprint(serve.port), await servingFingerprint(), 'each replica serves the Secret\'s pair')
+  const fingerprint = await servingFingerprint()
+  t.same(await servedByAll(), [fingerprint, fingerprint], 'each replica serves the Secret\'s pair')
 })
 
 t.test('kubectl delete -k, while Pods are created: the webhook goes first, none is refused, nothing of lameduck is left', async t => {
   const stream = createPods()
   await sleep(1000)
-  const deleted = await cluster.kubectl(['delete', '-k', join(ROOT, 'manifests/fail-closed'), '--ignore-not-found', '--timeout=120s'], { timeoutMs: 150_000 })
+  const remove = ['delete', '-k', join(ROOT, 'manifests/fail-closed'), '--ignore-not-found', '--timeout=120s']
+  const deleted = await cluster.kubectl(remove, { timeoutMs: 150_000 })
   t.equal(deleted.code, 0, 'kubectl delete -k manifests/fail-closed')
   t.comment(deleted.stderr.trim())
   const lines = deleted.stdout.trim().split('\n')
@@ -193,7 +221,8 @@ t.test('kubectl delete -k, while Pods are created: the webhook goes first, none 
   const outcomes = await stream.stop()
   t.same(outcomes.filter(outcome => outcome.startsWith('refused')), [], 'no Pod refused')
   t.ok(outcomes.at(-1) === 'created without the mutation', 'Pods go on being created, without lameduck now')
-  t.equal(await kubectl(['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck', '-o', 'name']), '', 'no cluster-wide object left')
+  const clusterWide = ['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck']
+  t.equal(await kubectl([...clusterWide, '-o', 'name']), '', 'no cluster-wide object left')
   const namespaces = await kubectl(['get', 'namespaces', '-o', 'name'])
   t.notMatch(namespaces, /lameduck-system/, 'its namespace is gone, and with it the Secrets and the Lease the replicas wrote')
 })

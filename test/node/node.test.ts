@@ -32,7 +32,9 @@ import { nodeLockDir } from '../../control-plane/lock.js'
 async function waitForNoNode (t: Test): Promise<void> {
   t.setTimeout(60 * 60_000)
   for (let waited = 0; await stat(nodeLockDir).then(() => true, () => false); waited += 5) {
-    if (waited % 60 === 0) t.comment(`another node runs on this machine (${nodeLockDir}); waiting before taking the machine's snapshot (${waited} s)`)
+    if (waited % 60 === 0) {
+      t.comment(`another node runs on this machine (${nodeLockDir}); waiting before taking the machine's snapshot (${waited} s)`)
+    }
     await sleep(5000)
   }
 }
@@ -137,7 +139,7 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
 const CHART = join(repoRoot, 'charts/lameduck')
 /** What every helm install and upgrade here sets: the image imported under a name of a user's registry, and Fail. */
 const values = (tag: string, ...more: string[]): string[] =>
-  ['--set', 'image.repository=localhost/lameduck', '--set', `image.tag=${tag}`, '--set', 'failurePolicy=Fail', ...more.flatMap(value => ['--set', value])]
+  ['image.repository=localhost/lameduck', `image.tag=${tag}`, 'failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
 
 /** helm against the cluster, as a user runs it; throws with what it said on a non-zero exit. */
 async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<string> {
@@ -150,33 +152,43 @@ async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<stri
 
 /** The serving Secret's certificate and the caBundle, decoded. */
 async function certificates (): Promise<{ serving: string, ca: string, bundle: string }> {
-  const secret = JSON.parse((await kubectl(cluster, ['get', 'secret', '-n', 'lameduck-system', 'lameduck-tls', '-o', 'json'])).stdout) as { data?: Record<string, string> }
-  const config = JSON.parse((await kubectl(cluster, ['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])).stdout) as { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  const get = async <T>(...args: string[]): Promise<T> =>
+    JSON.parse((await kubectl(cluster, ['get', ...args, '-o', 'json'])).stdout) as T
+  const secret = await get<{ data?: Record<string, string> }>('secret', '-n', 'lameduck-system', 'lameduck-tls')
+  type Configuration = { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  const config = await get<Configuration>('mutatingwebhookconfiguration', 'lameduck')
   const text = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8')
-  return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle: text(config.webhooks[0]!.clientConfig.caBundle) }
+  const bundle = text(config.webhooks[0]!.clientConfig.caBundle)
+  return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle }
 }
 
 t.test('installed as a user installs it: helm install, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
   // The image from the Dockerfile, under the name a user's registry would give it.
   await ctr(node.state.dir, ['images', 'tag', 'docker.io/library/lameduck:0.1.0', 'localhost/lameduck:e2e'])
-  await helm(t, ['install', 'lameduck', CHART, '--namespace', 'lameduck-system', '--create-namespace', ...values('e2e'), '--wait', '--timeout', '4m'])
+  const install = ['install', 'lameduck', CHART, '--namespace', 'lameduck-system', '--create-namespace']
+  await helm(t, [...install, ...values('e2e'), '--wait', '--timeout', '4m'])
   const pods = await webhookPods()
   t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready: each serves a pair the caBundle trusts')
   const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
   t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e', 'the image the values name')
   const made = await certificates()
-  t.ok(new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca)), 'the Secret shipped empty now holds a pair and its CA')
+  const issued = new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca))
+  t.ok(issued, 'the Secret shipped empty now holds a pair and its CA')
   t.equal(made.bundle, made.ca, 'that CA in the caBundle')
-  const logs = (await kubectl(cluster, ['logs', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '--tail=-1', '--prefix'])).stdout
-  t.equal(logs.split('\n').filter(line => line.includes('"msg":"certificate renewal: done"')).length, 1, 'one replica (the Lease\'s) made them')
-  t.equal(new Set(logs.split('\n').filter(line => line.includes('TLS key pair loaded from the Secret')).map(line => line.split(' ')[0])).size, 2, 'both serve them, read through the API server')
+  const logsOf = ['logs', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '--tail=-1', '--prefix']
+  const logs = (await kubectl(cluster, logsOf)).stdout
+  const renewals = logs.split('\n').filter(line => line.includes('"msg":"certificate renewal: done"'))
+  t.equal(renewals.length, 1, 'one replica (the Lease\'s) made them')
+  const loading = logs.split('\n').filter(line => line.includes('TLS key pair loaded from the Secret'))
+  t.equal(new Set(loading.map(line => line.split(' ')[0])).size, 2, 'both serve them, read through the API server')
   const config = JSON.parse((await kubectl(cluster, ['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])).stdout) as { webhooks: Array<{ clientConfig: { service?: { name: string, namespace: string }, url?: string } }> }
   t.same(config.webhooks[0]!.clientConfig.service, { namespace: 'lameduck-system', name: 'lameduck', path: '/mutate', port: 443 }, 'the API server calls the Service, as shipped')
 
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   await kubectl(cluster, ['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=5s'])
   const pod = await until('a Pod in shop to be mutated', async () => {
-    const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server'], gatedPod)
+    const dryRun = ['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server']
+    const { stdout } = await kubectl(cluster, dryRun, gatedPod)
     const created = JSON.parse(stdout) as Parameters<typeof injected>[0]
     return injected(created) === undefined ? undefined : created
   }, 120_000)
@@ -256,15 +268,22 @@ t.test('helm upgrade while Pods are created (new values, three replicas, a new i
   const before = await certificates()
   const stream = createPods()
   await sleep(2000)
-  await helm(t, ['upgrade', 'lameduck', CHART, '--namespace', 'lameduck-system', ...values('e2e-2', 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
-  await until('the old replicas to be gone', async () => { const pods = await webhookPods(); return pods.length === 3 && pods.every(p => p.ready) ? true : undefined }, 120_000)
+  const upgrade = ['upgrade', 'lameduck', CHART, '--namespace', 'lameduck-system']
+  await helm(t, [...upgrade, ...values('e2e-2', 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
+  const threeReady = async (): Promise<true | undefined> => {
+    const pods = await webhookPods()
+    return pods.length === 3 && pods.every(p => p.ready) ? true : undefined
+  }
+  await until('the old replicas to be gone', threeReady, 120_000)
   await sleep(2000)
   const counts = await stream.stop()
-  t.comment(`helm upgrade: ${counts.mutated} Pods mutated, ${counts.unmutated} unmutated, ${counts.refused.length} refused`)
+  const refused = counts.refused.length
+  t.comment(`helm upgrade: ${counts.mutated} Pods mutated, ${counts.unmutated} unmutated, ${refused} refused`)
   t.ok(counts.mutated >= 10, `${counts.mutated} Pods created`)
   t.equal(counts.unmutated, 0, 'no Pod created unmutated')
   t.same(counts.refused, [], 'no Pod refused')
-  const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { replicas: number, template: { spec: { containers: Array<{ image: string }> } } } }
+  const json = (await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout
+  const deployment = JSON.parse(json) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
   t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e-2', 'the new image')
   t.same(await certificates(), before, 'the pair, its CA and the caBundle the replicas wrote: untouched by the upgrade')
   const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
@@ -277,14 +296,18 @@ t.test('helm uninstall while Pods are created: the webhook goes first, none refu
   await helm(t, ['uninstall', 'lameduck', '--namespace', 'lameduck-system', '--wait', '--timeout', '3m'])
   await sleep(2000)
   const counts = await stream.stop()
-  t.comment(`helm uninstall: ${counts.mutated} Pods mutated, ${counts.unmutated} unmutated (after the webhook went), ${counts.refused.length} refused`)
+  const after = `${counts.unmutated} unmutated (after the webhook went), ${counts.refused.length} refused`
+  t.comment(`helm uninstall: ${counts.mutated} Pods mutated, ${after}`)
   t.same(counts.refused, [], 'no Pod refused')
   t.ok(counts.unmutated > 0, 'Pods go on being created, without lameduck now')
   // The replicas end as any Pod does: their preStop pause, then the drain (about 10 s).
   await until('the replicas to finish', async () => (await webhookPods()).length === 0 ? true : undefined, 60_000)
-  const left = (await kubectl(cluster, ['get', 'all,secrets,leases,roles,rolebindings,serviceaccounts,configmaps,poddisruptionbudgets', '-n', 'lameduck-system', '-o', 'name'])).stdout
-  t.same(left.trim().split('\n').sort(), ['configmap/kube-root-ca.crt', 'serviceaccount/default'], 'in its namespace, only what Kubernetes puts in every namespace')
-  t.equal((await kubectl(cluster, ['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck', '-o', 'name'])).stdout, '', 'no cluster-wide object left')
+  const kinds = 'all,secrets,leases,roles,rolebindings,serviceaccounts,configmaps,poddisruptionbudgets'
+  const left = (await kubectl(cluster, ['get', kinds, '-n', 'lameduck-system', '-o', 'name'])).stdout
+  const everyNamespaceHas = ['configmap/kube-root-ca.crt', 'serviceaccount/default']
+  t.same(left.trim().split('\n').sort(), everyNamespaceHas, 'in its namespace, only what Kubernetes puts in every namespace')
+  const clusterWide = ['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck']
+  t.equal((await kubectl(cluster, [...clusterWide, '-o', 'name'])).stdout, '', 'no cluster-wide object left')
   t.equal((await cluster.kubectl(['get', 'namespace', 'lameduck-verify'])).code, 1, 'no test namespace')
   t.equal((await helm(t, ['list', '--all-namespaces', '--short'])).trim(), '', 'no release')
   await kubectl(cluster, ['delete', 'pods', '--all', '-n', 'shop', '--wait=false'])

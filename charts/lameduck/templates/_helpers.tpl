@@ -9,7 +9,7 @@ is one lameduck per cluster, and the code names the same objects.
 app.kubernetes.io/name: lameduck
 {{- end }}
 
-{{/* Every object's labels: the selector's, then Helm's own four (manifests/, rendered from this chart, leaves those out). */}}
+{{/* Every object's labels: the selector's, then Helm's own four (manifests/, rendered from the chart, leaves them out). */}}
 {{- define "lameduck.labels" -}}
 {{ include "lameduck.selectorLabels" . }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
@@ -27,7 +27,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end }}
 
-{{/* Namespaces never mutated: the release's own, then the values' (a webhook that is needed to start itself can never start). */}}
+{{/* Never mutated: the release's namespace (a webhook needed to start itself never starts), then the values'. */}}
 {{- define "lameduck.excludedNamespaces" -}}
 {{- prepend .Values.excludedNamespaces .Release.Namespace | uniq | toJson -}}
 {{- end }}

@@ -48,9 +48,16 @@ t.test('writeSecret replaces an existing one: its labels and resourceVersion kep
 })
 
 t.test("writeSecret keeps an existing Secret's type (the chart ships them empty, as Opaque), and leaves alone one of another kind", async t => {
-  const typeOf = (url: string): Record<string, string> => url.endsWith('/opaque') ? { type: 'Opaque' } : url.endsWith('/token') ? { type: 'kubernetes.io/service-account-token' } : {}
-  const { api, requests } = await connect(t, ({ url }) => ({ status: 200, body: { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' }, ...typeOf(url) } }))
-  t.equal(await api.writeSecret('lameduck-system', 'opaque', { type: 'kubernetes.io/tls', data: { 'tls.crt': 'C' }, annotations: {} }), 'updated')
+  const types: Record<string, string> = { opaque: 'Opaque', token: 'kubernetes.io/service-account-token' }
+  const typeOf = (url: string): Record<string, string> => {
+    const type = types[url.split('/').pop()!]
+    return type === undefined ? {} : { type }
+  }
+  const secretAt = (url: string): unknown =>
+    ({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' }, ...typeOf(url) })
+  const { api, requests } = await connect(t, ({ url }) => ({ status: 200, body: secretAt(url) }))
+  const content = { type: 'kubernetes.io/tls', data: { 'tls.crt': 'C' }, annotations: {} }
+  t.equal(await api.writeSecret('lameduck-system', 'opaque', content), 'updated')
   t.match(requests[1], { method: 'PUT', body: { type: 'Opaque', data: { 'tls.crt': b64('C') } } }, 'Opaque, as it was')
   await api.writeSecret('lameduck-system', 'untyped', { type: 'kubernetes.io/tls', data: {}, annotations: {} })
   t.match(requests[3], { method: 'PUT', body: { type: 'Opaque' } }, 'no type is Opaque')

@@ -49,7 +49,8 @@ t.test('Secrets shipped empty (the chart\'s: Opaque, no data, or keys with empty
   const empty = { type: 'Opaque', data: {}, annotations: {} }
   const blank = { type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' }, annotations: {} }
   for (const secret of [empty, blank]) {
-    const stored = await readSecrets(apiWith({ 'lameduck-system/lameduck-tls': secret, 'lameduck-system/lameduck-ca': secret }), names)
+    const api = apiWith({ 'lameduck-system/lameduck-tls': secret, 'lameduck-system/lameduck-ca': secret })
+    const stored = await readSecrets(api, names)
     t.equal(stored.serving, undefined)
     t.equal(stored.ca, undefined, 'a run makes both')
   }

@@ -2,19 +2,27 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { KubeApiError, type KubeClient, type WatchEvent } from '../../../src/kube/client.js'
-import { watchObject } from '../../../src/kube/object-watch.js'
+import { watchObject, type ObjectWatch, type ObjectWatchOptions } from '../../../src/kube/object-watch.js'
 
 interface Obj { metadata: { name: string, resourceVersion: string }, value?: number }
 const obj = (rv: string, value: number): Obj => ({ metadata: { name: 'one', resourceVersion: rv }, value })
 
 /** A watch the test drives: events in, then an end or a failure. */
-interface OpenedWatch { path: string, send: (event: WatchEvent) => void, end: () => void, fail: (err: Error) => void, signal: AbortSignal }
+interface OpenedWatch {
+  path: string
+  send: (event: WatchEvent) => void
+  end: () => void
+  fail: (err: Error) => void
+  signal: AbortSignal
+}
+type ListAnswer = { items: Obj[], metadata?: { resourceVersion: string } } | Error
 
 /**
  * A KubeClient double: lists answer from `lists` in turn (the last one again once they run out);
  * each watch waits until the test ends it, or fails at once when `refuse` holds an error for it.
  */
-function fakeKube (lists: Array<{ items: Obj[], metadata?: { resourceVersion: string } } | Error>, refuse: Array<Error | undefined> = []): { kube: KubeClient, requests: string[], watches: OpenedWatch[] } {
+function fakeKube (lists: ListAnswer[], refuse: Array<Error | undefined> = []):
+{ kube: KubeClient, requests: string[], watches: OpenedWatch[] } {
   const requests: string[] = []
   const watches: OpenedWatch[] = []
   let listed = 0
@@ -54,17 +62,25 @@ async function until (what: string, done: () => boolean): Promise<void> {
 const silent = pino({ level: 'silent' })
 const fast = { backoff: { initialMs: 5, maxMs: 20 } }
 
+/** watchObject on `kube` for Thing one in collection /c, with `rest` of the options. */
+function watchOne (kube: KubeClient, onChange: (o: Obj | undefined) => void, rest: Partial<ObjectWatchOptions<Obj>> = {}):
+ObjectWatch {
+  return watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange, logger: silent, ...rest })
+}
+
 t.test('lists by name, then watches from the list\'s version; every change reaches onChange, a deletion as undefined', async t => {
   const { kube, requests, watches } = fakeKube([{ items: [obj('5', 1)], metadata: { resourceVersion: '7' } }])
   const seen: Array<Obj | undefined> = []
-  const watch = watchObject<Obj>({ kube, collection: '/api/v1/namespaces/ns/secrets', name: 'one', what: 'Secret ns/one', onChange: o => seen.push(o), logger: silent, watchSeconds: 60 })
+  const secrets = { collection: '/api/v1/namespaces/ns/secrets', what: 'Secret ns/one', watchSeconds: 60 }
+  const watch = watchOne(kube, o => seen.push(o), secrets)
   t.teardown(() => watch.close())
   t.equal(watch.synced(), false, 'not before the list')
   await until('the watch', () => watches.length === 1)
   t.equal(watch.synced(), true)
   t.same(requests, [
     'GET /api/v1/namespaces/ns/secrets?fieldSelector=metadata.name%3Done',
-    'WATCH /api/v1/namespaces/ns/secrets?fieldSelector=metadata.name%3Done&watch=true&allowWatchBookmarks=true&timeoutSeconds=60&resourceVersion=7'
+    'WATCH /api/v1/namespaces/ns/secrets?fieldSelector=metadata.name%3Done' +
+      '&watch=true&allowWatchBookmarks=true&timeoutSeconds=60&resourceVersion=7'
   ], 'the name in the field selector: what RBAC by resourceNames allows')
   watches[0]!.send({ type: 'MODIFIED', object: obj('8', 2) as unknown as Record<string, unknown> })
   watches[0]!.send({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } })
@@ -89,7 +105,7 @@ t.test('a missing object is undefined; a 410 (in the stream or as the answer) re
   const seen: Array<number | undefined> = []
   const lines: string[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => { lines.push(line) } })
-  const watch = watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange: o => seen.push(o?.value), logger, ...fast })
+  const watch = watchOne(kube, o => seen.push(o?.value), { logger, ...fast })
   t.teardown(() => watch.close())
   await until('the first watch', () => watches.length === 1)
   watches[0]!.send({ type: 'ERROR', object: { kind: 'Status', code: 410 } })
@@ -103,7 +119,7 @@ t.test('a missing object is undefined; a 410 (in the stream or as the answer) re
 t.test('a watch that fails, one closed at once with nothing sent, and another error in the stream: each backs off, then relists', async t => {
   const { kube, watches } = fakeKube([{ items: [obj('1', 1)], metadata: { resourceVersion: '1' } }])
   const seen: Array<number | undefined> = []
-  const watch = watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange: o => seen.push(o?.value), logger: silent, ...fast })
+  const watch = watchOne(kube, o => seen.push(o?.value), fast)
   t.teardown(() => watch.close())
   await until('a watch', () => watches.length === 1)
   watches[0]!.fail(new Error('socket hang up'))
@@ -122,7 +138,7 @@ t.test('a throwing onChange is logged and the watch goes on; after close(), noth
   const lines: string[] = []
   const logger = pino({ level: 'error' }, { write: (line: string) => { lines.push(line) } })
   let calls = 0
-  const watch = watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange: () => { calls++; throw new Error('bug') }, logger })
+  const watch = watchOne(kube, () => { calls++; throw new Error('bug') }, { logger })
   await until('the watch', () => watches.length === 1)
   t.match(lines.join(''), /"message":"bug".*"msg":"handling a change of Thing one failed"/)
   const open = watches[0]!
@@ -134,7 +150,7 @@ t.test('a throwing onChange is logged and the watch goes on; after close(), noth
 
 t.test('a list without a resourceVersion watches from any version', async t => {
   const { kube, watches } = fakeKube([{ items: [] }])
-  const watch = watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange: () => {}, logger: silent })
+  const watch = watchOne(kube, () => {})
   t.teardown(() => watch.close())
   await until('the watch', () => watches.length === 1)
   t.match(watches[0]!.path, /&resourceVersion=$/)
@@ -142,7 +158,7 @@ t.test('a list without a resourceVersion watches from any version', async t => {
 
 t.test('close() during a backoff ends it at once', async t => {
   const { kube } = fakeKube([new Error('down')])
-  const watch = watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange: () => {}, logger: silent, backoff: { initialMs: 60_000, maxMs: 60_000 } })
+  const watch = watchOne(kube, () => {}, { backoff: { initialMs: 60_000, maxMs: 60_000 } })
   await sleep(20)
   const started = Date.now()
   await watch.close()

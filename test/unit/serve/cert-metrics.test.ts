@@ -86,7 +86,10 @@ t.test('a pair from a Secret: nothing while a placeholder is served, then the pa
   const source = switchable(serving)
   let served: { pair: KeyPair, ca: string | undefined } | undefined
   const { logger } = capture()
-  const watch = watchCertificateExpiry({ tls: source, certFile: undefined, served: () => served, metrics: createCertificateMetrics(registry), logger, warnWithinMs: 0, now: () => now })
+  const metrics = createCertificateMetrics(registry)
+  const watch = watchCertificateExpiry({
+    tls: source, certFile: undefined, served: () => served, metrics, logger, warnWithinMs: 0, now: () => now
+  })
   t.teardown(watch.close)
   await watch.ready
   t.equal(await gauge(registry, 'serving'), undefined, 'the placeholder is not reported')

@@ -7,11 +7,12 @@ const SELF = ['--self-signed']
 t.test('defaults', async t => {
   const config = readServeConfig(SELF, {})
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
-    host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, tlsSecret: undefined, selfSigned: true,
-    namespace: 'lameduck-system', webhookConfiguration: 'lameduck',
+    host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, tlsSecret: undefined,
+    selfSigned: true, namespace: 'lameduck-system', webhookConfiguration: 'lameduck',
     namespacesFile: undefined, kubeconfig: undefined, context: undefined,
-    defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
-    maxGrace: 600, defaultHandler: 'auto', excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
+    defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto',
+    excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024,
+    headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
     renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
   })
   t.ok(Object.isFrozen(config), 'read once, then frozen')
@@ -32,8 +33,11 @@ t.test('flags, then LAMEDUCK_* variables, then defaults', async t => {
   t.equal(envName('default-shutdown-budget'), 'LAMEDUCK_DEFAULT_SHUTDOWN_BUDGET')
   t.match(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-validity', '90s', '--renew-ca-validity', '4m'], { LAMEDUCK_RENEW_CERTS: 'true' }),
     { renewCerts: true, renewValidity: 90, renewCaValidity: 240 }, 'the in-cluster renewal, with the pair from a Secret volume')
-  t.match(readServeConfig(['--tls-secret', 'lameduck-tls', '--renew-certs', '--default-handler', 'exec'], { LAMEDUCK_NAMESPACE: 'hooks' }),
-    { tlsSecret: 'lameduck-tls', tlsCert: undefined, selfSigned: false, renewCerts: true, namespace: 'hooks', defaultHandler: 'exec' }, 'the pair from a Secret, as the chart runs it')
+  const chartFlags = ['--tls-secret', 'lameduck-tls', '--renew-certs', '--default-handler', 'exec']
+  t.match(readServeConfig(chartFlags, { LAMEDUCK_NAMESPACE: 'hooks' }),
+    { tlsSecret: 'lameduck-tls', tlsCert: undefined, selfSigned: false, renewCerts: true, namespace: 'hooks',
+      defaultHandler: 'exec' },
+    'the pair from a Secret, as the chart runs it')
 })
 
 t.test('a bad flag or value is one clear line', async t => {
@@ -80,7 +84,8 @@ t.test('a bad flag or value is one clear line', async t => {
 
 t.test('the policy\'s share', async t => {
   const limits = policyLimits(readServeConfig(SELF, {}), 'exec')
-  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto', autoHandler: 'exec' })
+  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto',
+    autoHandler: 'exec' })
   t.ok(Object.isFrozen(limits))
   t.same(Object.getOwnPropertyDescriptor(limits, 'autoHandler'), { value: 'exec', writable: false, enumerable: true, configurable: false }, 'a plain value, not a getter')
 })

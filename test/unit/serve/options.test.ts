@@ -17,5 +17,6 @@ t.test('docs/configuration.md\'s flag table lists every serve flag with its defa
 
 t.test('preview and policy share the policy flags; preview has the default handler too', async t => {
   t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'])
-  t.same(PREVIEW_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'default-handler', 'exclude-namespaces'])
+  const preview = ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'default-handler', 'exclude-namespaces']
+  t.same(PREVIEW_OPTIONS.map(spec => spec.name), preview)
 })

@@ -2,22 +2,30 @@ import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli } from '../../../src/cli/main.js'
+import type { Io } from '../../../src/common/io.js'
 import { failure, fakeApiServer, kubeconfigYaml, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
 
 const mutatedPod = {
   kind: 'Pod',
   metadata: { annotations: { 'lameduck.dev/injected': 'sleep=15s grace=30s handler=sleep containers=probe' } },
-  spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'probe', lifecycle: { preStop: { sleep: { seconds: 15 } } } }] }
+  spec: {
+    terminationGracePeriodSeconds: 30,
+    containers: [{ name: 'probe', lifecycle: { preStop: { sleep: { seconds: 15 } } } }]
+  }
 }
 const plainPod = { kind: 'Pod', spec: { containers: [{ name: 'probe' }] } }
+const created = (pod: unknown): ApiAnswer => ({ status: 201, body: pod })
+const optedIn: ApiAnswer = { status: 200, body: { metadata: { labels: { 'lameduck.dev/inject': 'enabled' } } } }
 
-function io (): { stdout: (s: string) => void, stderr: (s: string) => void, env: Record<string, string>, out: string, err: string } {
-  const captured = { out: '', err: '', env: {}, stdout: (s: string) => { captured.out += s }, stderr: (s: string) => { captured.err += s } }
-  return captured
+function io (): Io & { out: string, err: string } {
+  const captured = { out: '', err: '' }
+  const stdout = (s: string): void => { captured.out += s }
+  return Object.assign(captured, { stdout, stderr: (s: string) => { captured.err += s }, env: {} })
 }
 
 /** A fake API server with `handler`, and a kubeconfig for it (its current context). */
-async function cluster (t: Test, handler: (r: ApiRequest) => ApiAnswer): Promise<{ kubeconfig: string, requests: ApiRequest[] }> {
+async function cluster (t: Test, handler: (r: ApiRequest) => ApiAnswer):
+Promise<{ kubeconfig: string, requests: ApiRequest[] }> {
   const { url, requests } = await fakeApiServer(t, handler)
   const kubeconfig = join(t.testdir({}), 'kubeconfig')
   await writeFile(kubeconfig, kubeconfigYaml(url))
@@ -34,14 +42,16 @@ t.test('a mutated dry run: what Pods get, exit 0; nothing is created (dryRun=All
     '  grace     terminationGracePeriodSeconds 30',
     '  marker    lameduck.dev/injected: sleep=15s grace=30s handler=sleep containers=probe', ''
   ].join('\n'))
-  t.match(requests, [{ method: 'POST', url: '/api/v1/namespaces/shop/pods?dryRun=All', body: { kind: 'Pod', spec: { containers: [{ name: 'probe' }] } } }])
+  const body = { kind: 'Pod', spec: { containers: [{ name: 'probe' }] } }
+  t.match(requests, [{ method: 'POST', url: '/api/v1/namespaces/shop/pods?dryRun=All', body }])
   t.equal(requests.length, 1)
 })
 
 t.test('not mutated: exit 1, with the reasons that could be read', async t => {
   const { kubeconfig } = await cluster(t, ({ method, url }) => {
     if (method === 'POST') return { status: 201, body: plainPod }
-    if (url === '/api/v1/namespaces/shop') return { status: 200, body: { kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'x' } } } }
+    const namespace = { kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'x' } } }
+    if (url === '/api/v1/namespaces/shop') return { status: 200, body: namespace }
     return { status: 200, body: { kind: 'MutatingWebhookConfiguration', webhooks: [{ clientConfig: {} }] } }
   })
   const out = io()
@@ -60,21 +70,25 @@ t.test('refused, a missing namespace or webhook configuration, reads that are fo
   })
   const out = io()
   t.equal(await runCli(['verify', '--namespace', 'gone', '--kubeconfig', kubeconfig], out), 1)
-  t.match(out.out, /^ {2}the API server refused it: a dry-run Pod in namespace gone: the API server answered 500: Internal error occurred: failed calling webhook "pods.lameduck.dev"$/m)
+  const refused = /^ {2}the API server refused it: a dry-run Pod in namespace gone: the API server answered 500: Internal error occurred: failed calling webhook "pods.lameduck.dev"$/m
+  t.match(out.out, refused)
   t.match(out.out, /^ {2}namespace gone does not exist$/m)
   t.notMatch(out.out, /MutatingWebhookConfiguration/, 'a forbidden read says nothing')
-  const absent = await cluster(t, ({ method, url }) => method === 'POST' ? { status: 201, body: plainPod } : url.includes('mutating') ? failure(404, 'nope') : { status: 200, body: { metadata: { labels: { 'lameduck.dev/inject': 'enabled' } } } })
+  const absent = await cluster(t, ({ method, url }) =>
+    method === 'POST' ? created(plainPod) : url.includes('mutating') ? failure(404, 'nope') : optedIn)
   const out2 = io()
   t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', absent.kubeconfig], out2), 1)
   t.match(out2.out, /MutatingWebhookConfiguration lameduck does not exist: is lameduck installed\?/)
 })
 
 t.test('opted in, with a caBundle, still unchanged: the API server gave up on lameduck', async t => {
-  const opted = await cluster(t, ({ method, url }) => method === 'POST' ? { status: 201, body: plainPod } : url.includes('mutating') ? { status: 200, body: { webhooks: [{ clientConfig: { caBundle: 'QQ==' } }] } } : { status: 200, body: { metadata: { labels: { 'lameduck.dev/inject': 'enabled' } } } })
+  const bundled = { status: 200, body: { webhooks: [{ clientConfig: { caBundle: 'QQ==' } }] } }
+  const opted = await cluster(t, ({ method, url }) =>
+    method === 'POST' ? created(plainPod) : url.includes('mutating') ? bundled : optedIn)
   const out = io()
   t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', opted.kubeconfig], out), 1)
   t.match(out.out, /^ {2}the API server got no answer from lameduck and let the Pod through/m)
-  const bare = await cluster(t, ({ method }) => method === 'POST' ? { status: 201, body: plainPod } : { status: 200, body: {} })
+  const bare = await cluster(t, ({ method }) => method === 'POST' ? created(plainPod) : { status: 200, body: {} })
   const out2 = io()
   t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', bare.kubeconfig], out2), 1)
   t.match(out2.out, /not opted in/, 'a namespace without labels')
@@ -83,7 +97,8 @@ t.test('opted in, with a caBundle, still unchanged: the API server gave up on la
 
 t.test('--wait: tries again until the Pod comes back mutated (right after an install)', async t => {
   let calls = 0
-  const { kubeconfig } = await cluster(t, ({ method }) => method === 'POST' && ++calls >= 2 ? { status: 201, body: mutatedPod } : { status: 201, body: plainPod })
+  const { kubeconfig } = await cluster(t, ({ method }) =>
+    created(method === 'POST' && ++calls >= 2 ? mutatedPod : plainPod))
   const out = io()
   t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig, '--wait', '30s'], out), 0)
   t.equal(calls, 2)
@@ -91,7 +106,12 @@ t.test('--wait: tries again until the Pod comes back mutated (right after an ins
 })
 
 t.test('bad flags: one line, exit 2; --help', async t => {
-  for (const [argv, message] of [[['verify'], /^lameduck verify: --namespace is required\n$/], [['verify', '--namespace', 'x', '--wait', 'soon'], /^lameduck verify: --wait: /], [['verify', '--bogus'], /Unknown option '--bogus'/]] as const) {
+  const cases = [
+    [['verify'], /^lameduck verify: --namespace is required\n$/],
+    [['verify', '--namespace', 'x', '--wait', 'soon'], /^lameduck verify: --wait: /],
+    [['verify', '--bogus'], /Unknown option '--bogus'/]
+  ] as const
+  for (const [argv, message] of cases) {
     const out = io()
     t.equal(await runCli([...argv], out), 2, argv.join(' '))
     t.match(out.err, message)

@@ -1,24 +1,32 @@
 import t from 'tap'
-import { describeMutated, mutationOf, probePod, reasons } from '../../../src/verify/verdict.js'
+import { describeMutated, mutationOf, probePod, reasons, type DryRunPod } from '../../../src/verify/verdict.js'
 
-const mutated = {
+const mutated: DryRunPod = {
   metadata: { annotations: { 'lameduck.dev/injected': 'sleep=15s grace=30s handler=sleep containers=probe' } },
-  spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'probe', lifecycle: { preStop: { sleep: { seconds: 15 } } } }] }
+  spec: {
+    terminationGracePeriodSeconds: 30,
+    containers: [{ name: 'probe', lifecycle: { preStop: { sleep: { seconds: 15 } } } }]
+  }
 }
 
 t.test('the probe Pod: one regular container, nothing of its own that lameduck would respect', async t => {
-  t.match(probePod(), { kind: 'Pod', metadata: { generateName: 'lameduck-verify-' }, spec: { containers: [{ name: 'probe' }] } })
+  const probe = { kind: 'Pod', metadata: { generateName: 'lameduck-verify-' }, spec: { containers: [{ name: 'probe' }] } }
+  t.match(probePod(), probe)
   t.notMatch(JSON.stringify(probePod()), /terminationGracePeriodSeconds|lifecycle|restartPolicy/)
 })
 
 t.test('mutated only with the marker, the hook and the grace period', async t => {
-  t.same(mutationOf(mutated), { marker: 'sleep=15s grace=30s handler=sleep containers=probe', preStop: 'sleep 15s (the native sleep action)', grace: 30 })
-  const exec = { ...mutated, spec: { ...mutated.spec, containers: [{ lifecycle: { preStop: { exec: { command: ['sleep', '15'] } } } }] } }
+  const marker = 'sleep=15s grace=30s handler=sleep containers=probe'
+  t.same(mutationOf(mutated), { marker, preStop: 'sleep 15s (the native sleep action)', grace: 30 })
+  const withHook = (preStop: object): DryRunPod =>
+    ({ ...mutated, spec: { ...mutated.spec, containers: [{ name: 'probe', lifecycle: { preStop } }] } })
+  const exec = withHook({ exec: { command: ['sleep', '15'] } })
   t.equal(mutationOf(exec)?.preStop, 'exec ["sleep","15"]')
-  t.equal(mutationOf({ ...mutated, spec: { ...mutated.spec, containers: [{ lifecycle: { preStop: {} } }] } })?.preStop, 'exec []')
+  t.equal(mutationOf(withHook({}))?.preStop, 'exec []')
   t.equal(mutationOf({ spec: mutated.spec }), undefined, 'no marker')
-  t.equal(mutationOf({ ...mutated, spec: { terminationGracePeriodSeconds: 30, containers: [{}] } }), undefined, 'no hook')
-  t.equal(mutationOf({ ...mutated, spec: { containers: mutated.spec.containers } }), undefined, 'no grace period')
+  const noHook = { ...mutated, spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'probe' }] } }
+  t.equal(mutationOf(noHook), undefined, 'no hook')
+  t.equal(mutationOf({ ...mutated, spec: { containers: mutated.spec!.containers } }), undefined, 'no grace period')
   t.equal(mutationOf({}), undefined)
 })
 
@@ -32,11 +40,15 @@ t.test('what a mutated dry run says', async t => {
 })
 
 t.test('why not: the most specific reasons that could be read, else the API server giving up on lameduck', async t => {
-  t.same(reasons('shop', { labels: {}, webhook: 'present' }, 'lameduck'), ['the namespace is not opted in: kubectl label namespace shop lameduck.dev/inject=enabled'])
+  const optIn = 'the namespace is not opted in: kubectl label namespace shop lameduck.dev/inject=enabled'
+  t.same(reasons('shop', { labels: {}, webhook: 'present' }, 'lameduck'), [optIn])
   t.same(reasons('shop', { labels: 'absent' }, 'lameduck'), ['namespace shop does not exist'])
-  t.same(reasons('shop', { labels: { 'lameduck.dev/inject': 'enabled' }, webhook: 'absent' }, 'lameduck'), ['MutatingWebhookConfiguration lameduck does not exist: is lameduck installed?'])
+  const enabled = { 'lameduck.dev/inject': 'enabled' }
+  const missing = 'MutatingWebhookConfiguration lameduck does not exist: is lameduck installed?'
+  t.same(reasons('shop', { labels: enabled, webhook: 'absent' }, 'lameduck'), [missing])
   t.match(reasons('shop', { webhook: 'no caBundle' }, 'lameduck'), [/has no caBundle yet/])
-  t.match(reasons('shop', { labels: { 'lameduck.dev/inject': 'enabled' }, webhook: 'present' }, 'lameduck'), [/^the API server got no answer from lameduck and let the Pod through/])
+  t.match(reasons('shop', { labels: enabled, webhook: 'present' }, 'lameduck'), [/^the API server got no answer from lameduck and let the Pod through/])
   t.match(reasons('shop', {}, 'lameduck'), [/got no answer/], 'nothing could be read (RBAC)')
-  t.same(reasons('shop', {}, 'lameduck', 'failed calling webhook'), ['the API server refused it: failed calling webhook'], 'refused: the API server\'s own words')
+  const refused = reasons('shop', {}, 'lameduck', 'failed calling webhook')
+  t.same(refused, ['the API server refused it: failed calling webhook'], 'refused: the API server\'s own words')
 })
