@@ -43,7 +43,10 @@ async function waitForNoNode (t: Test): Promise<void> {
 // now): the machine as this test will leave it.
 await waitForNoNode(t)
 const before = await snapshotMachine()
-const cluster = await nodeClusterFor(t, 600_000)
+// Another node may still take the lock first (then this one waits for it): the file's own budget
+// starts once its node is up.
+const cluster = await nodeClusterFor(t, 60 * 60_000)
+t.setTimeout(900_000)
 const node = cluster.node!
 
 const web = {
