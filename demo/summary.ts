@@ -67,3 +67,11 @@ export function summarizeRun (report: JsonReport, accessLog: string, events: rea
     events: [...events].sort((a, b) => a.tMs - b.tMs)
   }
 }
+
+/** The middle value (the mean of the two middle ones); 0 for none: the median of a run's pauses. */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return 0
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}

@@ -1,8 +1,9 @@
 /**
  * lameduck's image, from the repository's own Dockerfile, built by buildah (`buildah bud`, as
- * `docker build` would) on the locally made base (base-image.ts), exported as a docker-archive for
- * the node's containerd. A stamp of the build context (what .dockerignore lets in, and the
- * Dockerfile) skips the build when nothing changed.
+ * `docker build` would) on the locally made bases (base-image.ts for Node, go-image.ts for the Go
+ * stage that builds lameduck-pause), exported as a docker-archive for the node's containerd, and
+ * the Dockerfile's small `pause` stage beside it (lameduck-pause alone). A stamp of the build
+ * context (what .dockerignore lets in, and the Dockerfile) skips the build when nothing changed.
  *
  *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
  */
@@ -15,13 +16,19 @@ import { lameduckDir, repoRoot } from '../paths.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
 import { buildah, withHeartbeat } from './buildah.js'
+import { ensureGoImage, GO_IMAGE } from './go-image.js'
+import { goOutput } from '../go.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
 const BUILT = 'localhost/lameduck:dev'
+/** The Dockerfile's `pause` stage: lameduck-pause alone (FROM scratch), for `--pause-image`. */
+export const PAUSE_IMAGE = 'lameduck-pause:0.1.0'
+const PAUSE_BUILT = 'localhost/lameduck-pause:dev'
 
-/** The archive, and the stamp of the context it was built from. */
+/** The archives, and the stamp of the context they were built from. */
 export const lameduckArchive = join(imagesDir, 'lameduck.tar')
+export const pauseArchive = join(imagesDir, 'lameduck-pause.tar')
 const stampFile = join(imagesDir, 'lameduck.stamp')
 
 /** The files of the build context: what .dockerignore's `!` lines let in, and the Dockerfile. */
@@ -51,27 +58,42 @@ async function contextHash (): Promise<string> {
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
   const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === hash && await stat(lameduckArchive).then(() => true, () => false)) {
+  const built = async (path: string): Promise<boolean> => await stat(path).then(() => true, () => false)
+  if (stamp.trim() === hash && await built(lameduckArchive) && await built(pauseArchive)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
     return lameduckArchive
   }
   await ensureDebianPackages(IMAGE_REQUIREMENTS, log)
   const started = Date.now()
   await ensureBaseImage(log)
+  await ensureGoImage(log)
   const npmConfig = join(lameduckDir, 'buildah', 'npm-build')
   await buildNpmConfig(npmConfig)
-  log(`[image] buildah bud --build-arg NODE_IMAGE=${BASE_IMAGE} -t ${BUILT} . (the Dockerfile; about 45 s the first time)`)
+  const args = ['--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `GO_IMAGE=${GO_IMAGE}`]
+  // The machine's Go build cache (the same toolchain: go-image.ts), mounted for the build only where
+  // the Go stage keeps its cache: a fresh clone's first build compiles nothing the machine has compiled.
+  const goCache = (await goOutput(['env', 'GOCACHE'], { cwd: repoRoot })).trim()
+  log(`[image] buildah bud ${args.join(' ')} -t ${BUILT} . (the Dockerfile; about 60 s the first time)`)
   // --network host: the build's npm ci reaches the registry without a network of buildah's own
   // (netavark would add firewall chains and set ip_forward). The npmrc folder is mounted for the
   // build only: nothing of it is in the image.
-  await withHeartbeat('buildah bud', log, buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
-    '-v', `${npmConfig}:/usr/local/etc:ro`, '-t', BUILT, repoRoot]))
+  const mounts = ['-v', `${npmConfig}:/usr/local/etc:ro`, '-v', `${goCache}:/tmp/go-build`]
+  const bud = (target: string[], tag: string): Promise<string> => buildah([
+    'bud', '--quiet', '--network', 'host', '--layers', '--pull=never', ...args, ...mounts, ...target, '-t', tag, repoRoot
+  ])
+  await withHeartbeat('buildah bud', log, bud([], BUILT))
+  // The same build's `pause` stage: its layers are cached by now.
+  await withHeartbeat('buildah bud --target pause', log, bud(['--target', 'pause'], PAUSE_BUILT))
   await mkdir(imagesDir, { recursive: true })
-  await rm(`${lameduckArchive}.partial`, { force: true })
-  await buildah(['push', '--quiet', BUILT, `docker-archive:${lameduckArchive}.partial:${LAMEDUCK_IMAGE}`])
-  await run('mv', [`${lameduckArchive}.partial`, lameduckArchive])
+  const exports = [[BUILT, lameduckArchive, LAMEDUCK_IMAGE], [PAUSE_BUILT, pauseArchive, PAUSE_IMAGE]] as const
+  for (const [image, archive, name] of exports) {
+    await rm(`${archive}.partial`, { force: true })
+    await buildah(['push', '--quiet', image, `docker-archive:${archive}.partial:${name}`])
+    await run('mv', [`${archive}.partial`, archive])
+  }
   await writeFile(stampFile, `${hash}\n`)
-  log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckArchive}`)
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckArchive}, ${pauseArchive}`)
   return lameduckArchive
 }
 

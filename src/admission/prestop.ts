@@ -1,7 +1,7 @@
 /**
  * The preStop hooks lameduck injects, and how it recognises its own on a second pass.
  */
-import type { Handler } from './types.js'
+import type { AutoHandler } from './types.js'
 
 /** A Kubernetes `lifecycle.preStop` handler, as plain JSON. */
 export type PreStop =
@@ -41,7 +41,7 @@ function nginxQuit (sleep: number): string[] {
 }
 
 /** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). */
-export function buildPreStop (handler: Handler, sleep: number, image: string | undefined): PreStop {
+export function buildPreStop (handler: AutoHandler, sleep: number, image: string | undefined): PreStop {
   if (handler === 'sleep') return { sleep: { seconds: sleep } }
   const command = isNginxImage(image) ? nginxQuit(sleep) : ['sleep', String(sleep)]
   return { exec: { command } }

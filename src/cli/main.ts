@@ -90,7 +90,9 @@ async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const namespacesFile = values['namespaces-file']
   const namespaces = await namespaceSource(typeof namespacesFile === 'string' ? namespacesFile : undefined, annotations)
   const text = await readInput(filename, io)
-  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
+  // No cluster to ask: `auto` means the native sleep, and the init container brings the pause's program.
+  const limits = policyLimits(policy, { handler: 'sleep', delivery: 'init-container' })
+  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, limits, policy.excludeNamespaces)
   io.stdout(result.yaml)
   for (const warning of result.warnings) io.stderr(`${warning}\n`)
   return 0
@@ -103,8 +105,8 @@ async function readInput (filename: string, io: Io): Promise<string> {
   return await io.stdin()
 }
 
-type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' |
-'excludeNamespaces'>
+type PolicyOptions = Pick<ServeConfig,
+  'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces' | 'defaultHandler' | 'pauseImage'>
 
 /** A command: how it runs, and its help. */
 interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }

@@ -64,7 +64,7 @@ function reason (source: SourceName, key: Key): string {
       return `(${seconds} == ${TOO_LONG} ? ${text`"${raw}" is too long a duration`} : ${tooShort}${notADuration})`
     }
     case 'Containers': return text`"${raw}" names no container (use * or a comma-separated list)`
-    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep or exec)`
+    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep, exec or adaptive)`
   }
 }
 

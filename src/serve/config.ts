@@ -5,8 +5,8 @@
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { parseDuration } from '../admission/duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
-import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler, HandlerSetting } from '../admission/types.js'
+import { HANDLER_SETTINGS, type PolicyLimits } from '../admission/policy.js'
+import type { AutoHandler, HandlerSetting, PauseDelivery } from '../admission/types.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
 export interface ServeConfig {
@@ -26,8 +26,10 @@ export interface ServeConfig {
   readonly defaultBudget: number
   readonly maxSleep: number
   readonly maxGrace: number
-  readonly defaultHandler: HandlerSetting
   readonly excludeNamespaces: ReadonlySet<string>
+  readonly defaultHandler: HandlerSetting
+  readonly pauseImage: string
+  readonly pauseDelivery: PauseDelivery | 'auto'
   readonly noAdvice: boolean
   readonly drainDelay: number
   readonly bodyLimit: number
@@ -43,7 +45,6 @@ export interface ServeConfig {
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-const HANDLERS: ReadonlySet<string> = new Set<HandlerSetting>(['auto', 'sleep', 'exec'])
 const SIZE = /^(\d+)\s*(|B|KiB|Ki|K|KB|MiB|Mi|M|MB)$/
 const SIZE_FACTORS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 1024, KB: 1024, Ki: 1024, KiB: 1024, M: 1024 ** 2, MB: 1024 ** 2, Mi: 1024 ** 2, MiB: 1024 ** 2 }
 
@@ -76,7 +77,11 @@ function convert (spec: OptionSpec, text: string): Value {
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
     case 'handler':
-      return HANDLERS.has(text) ? text : fail(`is not a handler (${[...HANDLERS].join(', ')})`)
+      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
+      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
+    case 'delivery':
+      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
+      return fail('is not auto, init-container or image-volume')
     default:
       return text === '' ? fail('must not be empty') : text
   }
@@ -143,16 +148,24 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
-type PolicyConfig = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler'>
+/** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
+export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
+
+type LimitsConfig =
+  Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'>
+  & Partial<Pick<ServeConfig, 'pauseDelivery'>>
 
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: PolicyConfig, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: LimitsConfig, auto: AutoChoice): PolicyLimits {
+  const forced = config.pauseDelivery
+  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
+    autoHandler: auto.handler,
     defaultHandler: config.defaultHandler,
-    autoHandler
+    pause: Object.freeze({ image: config.pauseImage, delivery })
   })
 }

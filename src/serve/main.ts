@@ -6,18 +6,18 @@
 import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
-import { policyLimits, type ServeConfig } from './config.js'
+import { policyLimits, type AutoChoice, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
 import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
 import { startRenewal } from '../renew/start.js'
 import { loadServingTls } from './tls-setup.js'
-import { readAutoHandler } from './auto-handler.js'
+import { readClusterChoice } from './auto-handler.js'
 import { eventually } from './retry.js'
 import { connectKube } from '../kube/connect.js'
 import type { KubeClient } from '../kube/client.js'
 import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler, NamespaceLookup } from '../admission/types.js'
+import type { NamespaceLookup } from '../admission/types.js'
 
 /** A running webhook: its addresses, and how to stop it as SIGTERM would. */
 export interface Running {
@@ -31,9 +31,14 @@ export interface Running {
 /** Where namespaces come from, what `auto` means, and what still keeps the server from being ready. */
 interface NamespaceSetup {
   readonly namespaces: NamespaceLookup
-  readonly autoHandler: () => Handler
+  readonly auto: () => AutoChoice
   readonly notReady: () => string[]
 }
+
+/** Offline, `auto` means the native sleep (DESIGN.md); the init container works on every cluster. */
+const OFFLINE: AutoChoice = { handler: 'sleep', delivery: 'init-container' }
+/** Until the cluster is read: exec, which runs on every version, and the init container. */
+const UNREAD: AutoChoice = { handler: 'exec', delivery: 'init-container' }
 
 /** The API server client, when serve needs one: for the namespaces, the key pair's Secret, or to renew certificates. */
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
@@ -50,14 +55,19 @@ async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined
     // only when used: the file's brings the YAML reader.)
     const { createFileNamespaces } = await import('../namespaces/file.js')
     const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
-    return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
+    return { namespaces, auto: () => OFFLINE, notReady: () => [] }
   }
   const { createClusterNamespaces } = await import('../namespaces/informer.js')
   const namespaces = createClusterNamespaces(kube, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
-  const version = eventually<Handler>({ read: async () => await readAutoHandler(kube, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
-  return { namespaces, autoHandler: version.value, notReady: version.notReady }
+  const version = eventually<AutoChoice>({
+    read: async () => await readClusterChoice(kube, logger),
+    fallback: UNREAD,
+    pending: 'API server version not read yet',
+    logger
+  })
+  return { namespaces, auto: version.value, notReady: version.notReady }
 }
 
 const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -87,12 +97,17 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   const serving = await loadServingTls(config, logger, kube)
   const tls = serving.tls
   const setup = await loadNamespaces(config, kube, logger, metrics)
-  const { namespaces, autoHandler } = setup
+  const { namespaces, auto } = setup
   const notReady = (): string[] => [...setup.notReady(), ...serving.notReady()]
   const state: ServerState = { draining: false }
-  // Both possible values made once; each request reads the one `auto` means now.
-  const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
-  const limits = (): PolicyLimits => limitsFor[autoHandler()]
+  // Each possible value made once; each request reads the one `auto` means now.
+  const limitsFor = new Map<AutoChoice, PolicyLimits>()
+  const limits = (): PolicyLimits => {
+    const choice = auto()
+    let found = limitsFor.get(choice)
+    if (found === undefined) limitsFor.set(choice, found = policyLimits(config, choice))
+    return found
+  }
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, timeouts: { headers: config.headersTimeout, request: config.requestTimeout }, maxConnections: config.maxConnections, logger, metrics, state, notReady })
   const certMetrics = createCertificateMetrics(metrics.registry)
   const expiry = watchCertificateExpiry({

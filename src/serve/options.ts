@@ -3,9 +3,11 @@
  * docs/configuration.md all come from it.
  */
 import { OWN_NAMESPACE } from '../admission/keys.js'
+import { DEFAULT_PAUSE_IMAGE } from '../admission/adaptive.js'
 
 /** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler'
+export type OptionKind =
+  'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
 
 /** One option: flag name, the config key it sets, its default (as text) and its help line. */
 export interface OptionSpec {
@@ -45,8 +47,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
   { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
   { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
-  { name: 'default-handler', key: 'defaultHandler', kind: 'handler', default: 'auto',
-    help: 'preStop handler when no annotation sets one: auto, sleep or exec' },
+  { name: 'default-handler', key: 'defaultHandler', kind: 'handler', default: 'auto', help: 'preStop handler when no annotation names one: auto, sleep, exec or adaptive' },
+  { name: 'pause-image', key: 'pauseImage', kind: 'string', default: DEFAULT_PAUSE_IMAGE, help: 'image holding /usr/local/bin/lameduck-pause, the adaptive handler\'s program: lameduck\'s own, or the Dockerfile\'s small `pause` stage' },
+  { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
   { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
   { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
@@ -66,6 +69,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
 export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
   ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
 
-/** `preview`'s: those, and the default handler (`policy` has its own --handler, for what `auto` means). */
-export const PREVIEW_OPTIONS: readonly OptionSpec[] =
-  SERVE_OPTIONS.filter(spec => POLICY_OPTIONS.includes(spec) || spec.name === 'default-handler')
+/** `preview`'s too, besides those (the policy leaves the adaptive handler to the webhook). */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  ...POLICY_OPTIONS, ...SERVE_OPTIONS.filter(spec => ['default-handler', 'pause-image'].includes(spec.name))
+]

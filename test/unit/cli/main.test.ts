@@ -70,6 +70,19 @@ t.test('preview with namespace annotations given as flags, and the policy flags'
   t.match(exec.out, /command:\n\s+- sleep\n\s+- "15"/, '--default-handler exec: no annotation, the exec handler')
 })
 
+t.test('preview of the adaptive handler: --default-handler and --pause-image by their effect', async t => {
+  const out = io()
+  t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--namespace-annotation', 'lameduck.dev/adaptive-max=90s', '--default-handler', 'adaptive', '--pause-image', 'registry.example/lameduck-pause:0.1.0'], out), 0)
+  t.match(out.out, /initContainers:\n\s+- name: lameduck-pause\n\s+image: registry.example\/lameduck-pause:0.1.0\n/)
+  t.match(out.out, /command:\n\s+- \/lameduck-pause\/lameduck-pause\n\s+- wait\n\s+- --min\n\s+- 15s\n\s+- --max\n\s+- 90s\n/)
+  t.match(out.out, /volumes:\n\s+- name: lameduck-pause\n\s+emptyDir:/)
+  t.match(out.out, /terminationGracePeriodSeconds: 105/, 'the maximum + the budget')
+  t.match(out.out, /lameduck.dev\/injected: sleep=15s grace=1m45s handler=adaptive containers=web,nginx max=1m30s quiet=5s/)
+  const bad = io()
+  t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--default-handler', 'later'], bad), 2)
+  t.match(bad.err, /^lameduck preview: --default-handler: "later" is not a handler/)
+})
+
 t.test('preview errors', async t => {
   const cases: Array<[string[], number, RegExp]> = [
     [['preview'], 2, /^lameduck preview: -f FILE is required\n$/],

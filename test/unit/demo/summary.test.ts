@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { JsonReport } from '../../../src/load/report.js'
-import { countRetried, summarizeRun, type RunEvent } from '../../../demo/summary.js'
+import { countRetried, median, summarizeRun, type RunEvent } from '../../../demo/summary.js'
 
 /** A report with just what the summary reads; the rest as the load generator would fill it. */
 function report (statuses: Record<string, number>, p99 = 12.5): JsonReport {
@@ -52,4 +52,10 @@ t.test('slow requests count in the totals and the statuses, and on their own as 
   t.equal(summary.resets, 5)
   t.equal(summary.p99Ms, 9)
   t.notOk('slow' in summarizeRun(report({ 200: 1 }), '', []), 'no slow field without slow requests')
+})
+
+t.test('median: the middle value, the mean of the two middle ones, 0 for none', async t => {
+  t.equal(median([5000, 1000, 3000]), 3000)
+  t.equal(median([4000, 1000, 3000, 2000]), 2500)
+  t.equal(median([]), 0)
 })

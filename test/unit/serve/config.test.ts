@@ -10,9 +10,10 @@ t.test('defaults', async t => {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, tlsSecret: undefined,
     selfSigned: true, namespace: 'lameduck-system', webhookConfiguration: 'lameduck',
     namespacesFile: undefined, kubeconfig: undefined, context: undefined,
-    defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto',
-    excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024,
-    headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
+    defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
+    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'],
+    defaultHandler: 'auto', pauseImage: 'lameduck:0.1.0', pauseDelivery: 'auto',
+    noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
     renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
   })
   t.ok(Object.isFrozen(config), 'read once, then frozen')
@@ -49,6 +50,8 @@ t.test('a bad flag or value is one clear line', async t => {
     [[...SELF, '--max-sleep', 'long'], {}, /^--max-sleep: "long" is not a duration/],
     [[...SELF, '--body-limit', '4GB'], {}, /^--body-limit: "4GB" is not a size/],
     [[...SELF, '--log-level', 'loud'], {}, /^--log-level: "loud" is not a log level/],
+    [[...SELF, '--default-handler', 'wait'], {}, /^--default-handler: "wait" is not a handler \(auto, sleep, exec, adaptive\)$/],
+    [[...SELF, '--pause-delivery', 'copy'], {}, /^--pause-delivery: "copy" is not auto, init-container or image-volume$/],
     [[...SELF, '--host', ''], {}, /^--host: "" must not be empty$/],
     [[], { LAMEDUCK_SELF_SIGNED: 'maybe' }, /^--self-signed \(LAMEDUCK_SELF_SIGNED\): "maybe" is not true or false$/],
     [[], { LAMEDUCK_PORT: 'x', LAMEDUCK_SELF_SIGNED: '1' }, /^--port \(LAMEDUCK_PORT\): "x" is not a port/],
@@ -61,7 +64,6 @@ t.test('a bad flag or value is one clear line', async t => {
     [[...SELF, '--tls-cert', 'c', '--tls-key', 'k'], {}, /give one of/],
     [['--tls-secret', 's', '--tls-cert', 'c', '--tls-key', 'k'], {}, /give one of/],
     [['--tls-secret', 's', '--namespaces-file', 'f'], {}, /^--tls-secret needs a cluster, not --namespaces-file$/],
-    [[...SELF, '--default-handler', 'nap'], {}, /^--default-handler: "nap" is not a handler \(auto, sleep, exec\)$/],
     [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
     [[...SELF, '--namespaces-file', 'f', '--context', 'c'], {}, /^--namespaces-file and --context exclude each other/],
     [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/],
@@ -83,9 +85,11 @@ t.test('a bad flag or value is one clear line', async t => {
 })
 
 t.test('the policy\'s share', async t => {
-  const limits = policyLimits(readServeConfig(SELF, {}), 'exec')
-  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, defaultHandler: 'auto',
-    autoHandler: 'exec' })
+  const limits = policyLimits(readServeConfig(SELF, {}), { handler: 'exec', delivery: 'image-volume' })
+  t.same(limits, { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'exec', defaultHandler: 'auto', pause: { image: 'lameduck:0.1.0', delivery: 'image-volume' } })
+  const forced = policyLimits(readServeConfig([...SELF, '--pause-delivery', 'init-container', '--pause-image', 'r.example/p:1', '--default-handler', 'adaptive'], {}), { handler: 'sleep', delivery: 'image-volume' })
+  t.same(forced.pause, { image: 'r.example/p:1', delivery: 'init-container' }, '--pause-delivery decides over what the cluster allows')
+  t.equal(forced.defaultHandler, 'adaptive')
   t.ok(Object.isFrozen(limits))
   t.same(Object.getOwnPropertyDescriptor(limits, 'autoHandler'), { value: 'exec', writable: false, enumerable: true, configurable: false }, 'a plain value, not a getter')
 })

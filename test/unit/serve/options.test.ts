@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { POLICY_OPTIONS, PREVIEW_OPTIONS, SERVE_OPTIONS } from '../../../src/serve/options.js'
+import { POLICY_OPTIONS, SERVE_OPTIONS } from '../../../src/serve/options.js'
 
 const readme = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
 
@@ -15,8 +15,6 @@ t.test('docs/configuration.md\'s flag table lists every serve flag with its defa
   t.equal(rows.length, SERVE_OPTIONS.length, 'and no row for a flag that does not exist')
 })
 
-t.test('preview and policy share the policy flags; preview has the default handler too', async t => {
+t.test('preview shares the policy flags', async t => {
   t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'])
-  const preview = ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'default-handler', 'exclude-namespaces']
-  t.same(PREVIEW_OPTIONS.map(spec => spec.name), preview)
 })
