@@ -69,7 +69,8 @@ t.test('values.schema.json: helm install fails on an unknown key or a wrong valu
     ['replicas=two', /at '\/replicas': got string, want integer/],
     ['failurePolicy=Never', /at '\/failurePolicy': value must be one of 'Ignore', 'Fail'/],
     ['defaults.sleep=banana', /at '\/defaults\/sleep': 'banana' does not match pattern/],
-    ['defaults.handler=adaptive', /at '\/defaults\/handler': value must be one of 'auto', 'sleep', 'exec'/],
+    ['defaults.handler=wait', /at '\/defaults\/handler': value must be one of 'auto', 'sleep', 'exec', 'adaptive'/],
+    ['adaptive.delivery=copy', /at '\/adaptive\/delivery': value must be one of 'auto', 'init-container', 'image-volume'/],
     ['certificates.source=vault', /at '\/certificates\/source': value must be one of 'self', 'cert-manager', 'secret'/],
     ['certificates.source=secret', /at '\/certificates\/secretName': minLength/],
     ['image.digest=latest', /at '\/image\/digest': 'latest' does not match pattern/]
@@ -124,7 +125,13 @@ async function valuesTakeEffect (t: Test): Promise<void> {
   t.equal(container(custom).resources.limits.memory, '300Mi')
   t.same(webhooks(custom).map(w => w.failurePolicy), ['Fail', 'Ignore'], 'Pods only: workloads stay Ignore')
   t.same(container(custom).args.slice(5), ['--exclude-namespaces=lameduck-system,kube-system,istio-system', '--default-sleep=20s',
-    '--default-shutdown-budget=25s', '--max-sleep=2m', '--max-grace=5m', '--default-handler=exec', '--no-advice', '--drain-delay=5s'])
+    '--default-shutdown-budget=25s', '--max-sleep=2m', '--max-grace=5m', '--default-handler=exec',
+    `--pause-image=registry.example.com/lameduck@${digest}`, '--pause-delivery=auto', '--no-advice', '--drain-delay=5s'],
+    'the adaptive handler\'s program from the image lameduck runs')
+  const small = await rendered('defaults.handler=adaptive', 'adaptive.pauseImage=registry.example.com/lameduck-pause:0.1.0',
+    'adaptive.delivery=init-container')
+  t.same(container(small).args.filter((arg: string) => /^--(default-handler|pause-)/.test(arg)),
+    ['--default-handler=adaptive', '--pause-image=registry.example.com/lameduck-pause:0.1.0', '--pause-delivery=init-container'])
   t.same(excluded(webhooks(custom)[1]!), ['lameduck-system', 'kube-system', 'istio-system'])
   t.same(pod.nodeSelector, { pool: 'system' })
   t.same(pod.tolerations, [{ key: 'dedicated', operator: 'Exists' }])
