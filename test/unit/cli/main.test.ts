@@ -65,6 +65,9 @@ t.test('preview with namespace annotations given as flags, and the policy flags'
   const plain = io()
   t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml'], plain), 0)
   t.match(plain.out, /seconds: 15/, 'no annotations: the server defaults')
+  const exec = io()
+  t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--default-handler', 'exec'], exec), 0)
+  t.match(exec.out, /command:\n\s+- sleep\n\s+- "15"/, '--default-handler exec: no annotation, the exec handler')
 })
 
 t.test('preview of the adaptive handler: --default-handler and --pause-image by their effect', async t => {
