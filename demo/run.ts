@@ -25,6 +25,7 @@ import {
   ADAPTIVE_SPEEDS, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario, type Speed
 } from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
+import { formatWarningEvents } from '../src/check/warning-events.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
 
@@ -33,13 +34,15 @@ export const PATHS = { clusterIP: 'through the ClusterIP', loadBalancer: 'throug
 type PathId = keyof typeof PATHS
 
 /**
- * One run: both paths' summaries, and their totals; the median of the old Pods' pauses (as
- * lameduck-pause reported them, else the fixed hook's), and the disruption's time until every old
- * Pod was gone.
+ * One run: both paths' summaries, and their totals (over the paths with a verdict: a load that fell
+ * behind measured itself, not the rollout); the kubelet's Warning events about the Pods stopped; the
+ * median of the old Pods' pauses (as lameduck-pause reported them, else the fixed hook's), and the
+ * disruption's time until every old Pod was gone.
  */
 export interface RunResult extends Record<PathId, RunSummary> {
   requests: number
   failed: number
+  warningEvents: Record<string, number>
   pauseMsMedian: number
   rolloutMs: number
 }
@@ -206,11 +209,18 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
     if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
     sub('the kubelet\'s events, from the API server (seconds from the start of the load):')
     for (const line of run.kubeletEvents) sub(`  ${line}`)
-    const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow)
-    const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow)
+    sub(`the kubelet's Warning events about the Pods stopped: ${formatWarningEvents(run.warningEvents)}`)
+    const { clusterIP: viaIP, loadBalancer: viaLB, disruption } = run
+    const clusterIP = summarizeRun(viaIP.report, '', viaIP.events, viaIP.slow, disruption)
+    const loadBalancer = summarizeRun(viaLB.report, viaLB.accessLog, viaLB.events, viaLB.slow, disruption)
+    for (const [path, summary] of [['clusterIP', clusterIP], ['loadBalancer', loadBalancer]] as const) {
+      if (summary.noVerdict !== undefined) sub(`no verdict ${PATHS[path]}: ${summary.noVerdict}`)
+    }
+    const judged = [clusterIP, loadBalancer].filter(summary => summary.noVerdict === undefined)
     runs[id] = {
-      requests: clusterIP.requests + loadBalancer.requests,
-      failed: clusterIP.failed + loadBalancer.failed,
+      requests: judged.reduce((sum, s) => sum + s.requests, 0),
+      failed: judged.reduce((sum, s) => sum + s.failed, 0),
+      warningEvents: run.warningEvents,
       pauseMsMedian: median(run.pauses),
       rolloutMs: Math.round(run.rolloutMs),
       clusterIP,
@@ -218,7 +228,14 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
     }
     for (const path of ['clusterIP', 'loadBalancer'] as const) {
       const summary = runs[id][path]
-      timelines.push({ id: `${r.key}-${id}-${path}`, title: `${r.title}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
+      const unjudged = summary.noVerdict === undefined ? '' : ' (no verdict: the load fell behind)'
+      timelines.push({
+        id: `${r.key}-${id}-${path}`,
+        title: `${r.title}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed${unjudged}`,
+        bucketMs: run[path].report.bucketMs,
+        timeline: run[path].report.timeline,
+        events: run[path].events
+      })
     }
   }
   const result = { without: runs.without!, with: runs.with! }

@@ -27,7 +27,8 @@ import { endpointsOf, readyAddresses } from './endpoints.js'
 import { startNginx } from './nginx.js'
 import { terminationPlan, type StoredPod } from './plan.js'
 import { startPodLoad } from './pod-load.js'
-import type { RunEvent } from './summary.js'
+import type { Disruption, RunEvent } from './summary.js'
+import { countWarningEvents, type WarningEventSource } from '../src/check/warning-events.js'
 import { APP_PORT, kubectl } from './workloads.js'
 import { disrupt } from './disrupt.js'
 import type { Scenario } from './scenarios.js'
@@ -55,14 +56,17 @@ export interface UnderLoadOptions {
 export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
 /**
- * Both paths, the kubelet's events as the API server has them, each old Pod's pause in ms (as
- * lameduck-pause reported it in the termination message, else the fixed hook's), and how long the
- * disruption took from its start until every old Pod was gone.
+ * Both paths, the kubelet's events as the API server has them, the Warning events about the Pods
+ * stopped (per reason), each old Pod's pause in ms (as lameduck-pause reported it in the termination
+ * message, else the fixed hook's), how long the disruption took from its start until every old Pod
+ * was gone, and when the Pods were stopped (from the first deletion).
  */
 export interface UnderLoadResult {
   clusterIP: PathResult
   loadBalancer: PathResult
   kubeletEvents: string[]
+  warningEvents: Record<string, number>
+  disruption?: Disruption
   rolloutDoneMs: number
   pauses: number[]
   rolloutMs: number
@@ -81,7 +85,13 @@ function pauseReport (pod: V1Pod): { pausedMs: number } | undefined {
   return undefined
 }
 
-interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
+interface CoreEvent extends WarningEventSource {
+  message?: string
+  lastTimestamp?: string
+  eventTime?: string
+  source?: { component?: string }
+  reportingComponent?: string
+}
 
 /** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
 export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
@@ -177,6 +187,12 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
   const rolloutMs = performance.now() - disrupted
+  const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
+  // On the wall clock, as each load's report states its own start.
+  const { timeOrigin } = performance
+  const disruption = firstDeletion === undefined
+    ? undefined
+    : { fromAt: timeOrigin + firstDeletion, toAt: timeOrigin + t0 + rolloutDoneMs }
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
@@ -203,6 +219,8 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
     loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
+    warningEvents: countWarningEvents(events, new Set(deleted.keys())),
+    ...(disruption === undefined ? {} : { disruption }),
     rolloutDoneMs,
     pauses: [...deleted.values()].map(d => d.pauseMs),
     rolloutMs

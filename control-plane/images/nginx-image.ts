@@ -5,7 +5,9 @@
  * lameduck's image (base-image.ts), committed by buildah and exported as a docker-archive for the
  * node's containerd. No maintainer script runs: the Pod's nginx.conf (demo/scenario-objects.ts) sets
  * every path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
- * src/admission/prestop.ts). Built once; the archive is kept under .lameduck/images/.
+ * src/admission/prestop.ts). Like bitnami/nginx, and unlike the official image, it declares no
+ * STOPSIGNAL: the kubelet stops it with SIGTERM, nginx's fast shutdown, the case the nginx preset is
+ * for (docs/rules.md#nginx-images). Built once; the archive is kept under .lameduck/images/.
  *
  *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.tar
  */

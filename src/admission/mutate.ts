@@ -84,7 +84,8 @@ function explainContainers (settings: PodSettings, kept: readonly Container[], a
   if (kept.length > 0) notes.push(`${containersNamed(kept.map(c => c.name))} already ${kept.length === 1 ? 'has a preStop hook' : 'have preStop hooks'}; kept as ${kept.length === 1 ? 'it is' : 'they are'}`)
   const nginx = settings.handler !== 'exec' ? added.filter(c => isNginxImage(c.image)) : []
   if (nginx.length > 0) {
-    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
+    const runs = nginx.length === 1 ? 'runs' : 'run'
+    notes.push(`${containersNamed(nginx.map(c => c.name))} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set ${HANDLER_ANNOTATION}: exec to drain nginx`)
   }
   return notes
 }

@@ -35,6 +35,7 @@ Commands:
   load      send a fixed-rate load to a URL and report what failed
   check     in a cluster: restart a Deployment under load; pass only if no request failed
             (--measure: how long its Pods must pause)
+  verify    in a cluster: whether Pods created in a namespace now are mutated, and what they get
   policy    print lameduck as admission policies (Kubernetes 1.36+): no server to run
 
 Run "lameduck <command> --help" for a command's flags.`,
@@ -125,6 +126,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   load: async () => { const m = await import('../load/command.js'); return { run: m.runLoadCommand, help: m.LOAD_HELP } },
   certs: async () => { const m = await import('../../certs-script/main.js'); return { run: m.runCerts, help: m.CERTS_HELP } },
   check: async () => { const m = await import('../check/command.js'); return { run: m.runCheckCommand, help: m.CHECK_HELP } },
+  verify: async () => {
+    const m = await import('../verify/command.js')
+    return { run: m.runVerifyCommand, help: m.VERIFY_HELP }
+  },
   policy: async () => {
     const m = await import('../mutating-policy/command.js')
     return { run: m.runPolicyCommand, help: m.POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS)) }

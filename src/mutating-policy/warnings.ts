@@ -125,7 +125,7 @@ export function warningValidations (settings: PolicySettings): Validation[] {
     aboutNames(v('initNames'), `is an init container; ${REGULAR_ONLY}`, `are init containers; ${REGULAR_ONLY}`),
     aboutContainers(v('proxiesAdded'), text`: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${str(CONTAINERS_ANNOTATION)} leaves it out`),
     aboutContainers(v('keptHooks'), text` already ${agree(v('keptHooks'), 'has a preStop hook', 'have preStop hooks')}; kept as ${agree(v('keptHooks'), 'it is', 'they are')}`),
-    aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx, which treats SIGTERM as a fast shutdown; set ${str(HANDLER_ANNOTATION)}: exec for a graceful "nginx -s quit"`),
+    aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set ${str(HANDLER_ANNOTATION)}: exec to drain nginx`),
     {
       expression: `!(${hooked} && !${v('fittedTold')} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
       messageExpression: text`${sleepAndBudget} is over the server's limit; terminationGracePeriodSeconds capped at ${str(String(settings.maxGrace))} (--max-grace)`

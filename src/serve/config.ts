@@ -15,6 +15,9 @@ export interface ServeConfig extends PolicyOptions, HandlerOptions {
   readonly metricsPort: number
   readonly tlsCert: string | undefined
   readonly tlsKey: string | undefined
+  readonly tlsSecret: string | undefined
+  readonly namespace: string
+  readonly webhookConfiguration: string
   readonly selfSigned: boolean
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
@@ -41,15 +44,20 @@ function check (condition: boolean, message: string): void {
 function validate (config: ServeConfig): ServeConfig {
   checkLimits(config)
   check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
-  check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
+  const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined]
+    .filter(Boolean).length
+  check(sources === 1, 'give one of --tls-cert and --tls-key, --tls-secret, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.namespacesFile === undefined || config.context === undefined,
     '--namespaces-file and --context exclude each other')
+  check(config.tlsSecret === undefined || config.namespacesFile === undefined,
+    '--tls-secret needs a cluster, not --namespaces-file')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
-  check(!config.renewCerts || (config.tlsCert !== undefined && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from files (--tls-cert, --tls-key), not --namespaces-file or --self-signed')
+  check(!config.renewCerts || (!config.selfSigned && config.namespacesFile === undefined),
+    '--renew-certs needs a cluster and the key pair from a Secret (--tls-secret, or --tls-cert and --tls-key of its volume), not --namespaces-file or --self-signed')
   check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
   check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config

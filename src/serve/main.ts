@@ -12,8 +12,7 @@ import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
 import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
 import { startRenewal } from '../renew/start.js'
-import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
-import { watchKeyPair } from '../tls/watch.js'
+import { loadServingTls } from './tls-setup.js'
 import { readClusterChoice } from './auto-handler.js'
 import { eventually } from './retry.js'
 import { connectKube } from '../kube/connect.js'
@@ -30,11 +29,6 @@ export interface Running {
   shutdown(): Promise<void>
 }
 
-async function loadKeyPair (config: ServeConfig, logger: Logger): Promise<KeyPairSource> {
-  if (config.selfSigned) return staticKeyPair(await createSelfSignedKeyPair())
-  return await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger })
-}
-
 /** Where namespaces come from, what `auto` means, and what still keeps the server from being ready. */
 interface NamespaceSetup {
   readonly namespaces: NamespaceLookup
@@ -47,9 +41,10 @@ const OFFLINE: AutoChoice = { handler: 'sleep', delivery: 'init-container' }
 /** Until the cluster is read: exec, which runs on every version, and the init container. */
 const UNREAD: AutoChoice = { handler: 'exec', delivery: 'init-container' }
 
-/** The API server client, when serve needs one: for the namespaces, or to renew certificates. */
+/** The API server client, when serve needs one: for the namespaces, the key pair's Secret, or to renew certificates. */
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
-  if (config.namespacesFile !== undefined && !config.renewCerts) return undefined
+  // config.ts allows neither --tls-secret nor --renew-certs with --namespaces-file.
+  if (config.namespacesFile !== undefined) return undefined
   return await connectKube({ kubeconfig: config.kubeconfig, context: config.context }, {
     onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
   })
@@ -99,9 +94,12 @@ async function closeApp (app: { close: () => PromiseLike<undefined>, server: { c
 /** Starts both servers; resolves once they listen. */
 export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
   const metrics = createMetrics()
-  const tls = await loadKeyPair(config, logger)
   const kube = await connect(config, logger)
-  const { namespaces, auto, notReady } = await loadNamespaces(config, kube, logger, metrics)
+  const serving = await loadServingTls(config, logger, kube)
+  const tls = serving.tls
+  const setup = await loadNamespaces(config, kube, logger, metrics)
+  const { namespaces, auto } = setup
+  const notReady = (): string[] => [...setup.notReady(), ...serving.notReady()]
   const state: ServerState = { draining: false }
   // Each possible value made once; each request reads the one `auto` means now.
   const limitsFor = new Map<AutoChoice, PolicyLimits>()
@@ -113,9 +111,19 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   }
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, timeouts: { headers: config.headersTimeout, request: config.requestTimeout }, maxConnections: config.maxConnections, logger, metrics, state, notReady })
   const certMetrics = createCertificateMetrics(metrics.registry)
-  const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
+  const expiry = watchCertificateExpiry({
+    tls,
+    certFile: config.tlsCert,
+    ...serving.served === undefined ? {} : { served: serving.served },
+    metrics: certMetrics,
+    logger,
+    warnWithinMs: config.certExpiryWarning * 1000,
+    now: () => new Date()
+  })
   await expiry.ready
   const renewer = startRenewal(config, logger, certMetrics, kube)
+  // A served pair the caBundle does not trust: a renewal run now puts its CA back (or finds nothing to do).
+  serving.onDistrust(() => { renewer.wake() })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -134,9 +142,9 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
       await closeApp(app)
       await closeApp(metricsApp)
       await namespaces.close()
-      await kube?.close()
       expiry.close()
-      tls.close()
+      await serving.close()
+      await kube?.close()
       logger.info('stopped')
     }
   }

@@ -3,6 +3,7 @@
  * docs/configuration.md all come from it. The policy's own (options/policy.ts) are shared with
  * `preview` and `policy`.
  */
+import { OWN_NAMESPACE } from '../admission/keys.js'
 import {
   DEFAULT_BUDGET_OPTION, DEFAULT_HANDLER_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION,
   MAX_SLEEP_OPTION, PAUSE_IMAGE_OPTION
@@ -15,6 +16,21 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'metrics-port', key: 'metricsPort', kind: 'port', default: '9090', help: 'plain-HTTP port for /metrics' },
   { name: 'tls-cert', key: 'tlsCert', kind: 'string', help: 'serving certificate (PEM); reloaded when it changes' },
   { name: 'tls-key', key: 'tlsKey', kind: 'string', help: 'its private key (PEM)' },
+  {
+    name: 'tls-secret',
+    key: 'tlsSecret',
+    kind: 'string',
+    help: 'serve the key pair of this Secret (in --namespace), read through the API server and followed by a watch; ready once the caBundle of --webhook-configuration trusts it'
+  },
+  { name: 'namespace', key: 'namespace', kind: 'string', default: OWN_NAMESPACE,
+    help: 'the namespace lameduck runs in: its Secrets and renewal Lease' },
+  {
+    name: 'webhook-configuration',
+    key: 'webhookConfiguration',
+    kind: 'string',
+    default: 'lameduck',
+    help: 'lameduck\'s MutatingWebhookConfiguration: whose caBundle the renewal sets and --tls-secret checks'
+  },
   { name: 'self-signed', key: 'selfSigned', kind: 'boolean', default: 'false', help: 'generate an in-memory certificate for localhost (local use)' },
   { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
   { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the Pod\'s service account)' },

@@ -98,7 +98,8 @@ export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Recor
   const marker = decision.pod.metadata!.annotations![INJECTED_ANNOTATION]!
   const nginx = decision.pod.spec.containers.filter(c => decision.containers.includes(c.name) && isNginxImage(c.image)).map(c => c.name)
   if (marker.includes(' handler=sleep ') && nginx.length > 0) {
-    expected.push(`${containersNamed(nginx)} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
+    const runs = nginx.length === 1 ? 'runs' : 'run'
+    expected.push(`${containersNamed(nginx)} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev/prestop-handler: exec to drain nginx`)
   }
   return expected.sort()
 }

@@ -160,7 +160,7 @@ t.test('Windows Pods get the native sleep of the maximum; nginx is warned about'
   t.equal(old.action, 'skip')
   t.match(old.warnings[0], /^Windows Pod: the adaptive pause runs a Linux program, and this cluster has no native sleep/)
   t.match(run(pod([{ name: 'proxy', image: 'nginx:1.27' }])).warnings,
-    [/container "proxy" runs nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev\/prestop-handler: exec/])
+    [/container "proxy" runs nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev\/prestop-handler: exec/])
 })
 
 t.test('without a configured pause image, lameduck\'s own and the init container', async t => {

@@ -33,6 +33,16 @@ t.test('auto follows the server; an explicit handler does not', async t => {
   t.equal(resolveSettings({ 'lameduck.dev/prestop-handler': 'sleep' }, undefined, execServer).handler, 'sleep')
 })
 
+t.test('the server\'s default handler (--default-handler) when no annotation sets one', async t => {
+  const execByDefault = { ...LIMITS, defaultHandler: 'exec' as const, autoHandler: 'sleep' as const }
+  t.equal(resolveSettings(undefined, undefined, execByDefault).handler, 'exec')
+  const annotated = resolveSettings(undefined, { 'lameduck.dev/prestop-handler': 'auto' }, execByDefault)
+  t.equal(annotated.handler, 'sleep', 'an annotation still wins')
+  const bad = resolveSettings({ 'lameduck.dev/prestop-handler': 'nap' }, undefined, execByDefault)
+  t.equal(bad.handler, 'exec')
+  t.match(bad.warnings, [/"nap" is not a handler .*; using the default exec$/])
+})
+
 t.test('container lists: * or names, duplicates dropped', async t => {
   t.equal(parseContainers(' * '), '*')
   t.same(parseContainers('web,api,web'), ['web', 'api'])

@@ -59,12 +59,15 @@ t.test('preview with namespace annotations given as flags, and the policy flags'
   const out = io()
   t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--namespace-annotation', 'lameduck.dev/prestop-sleep=40s', '--annotation', 'lameduck.dev/prestop-handler=exec', '--max-sleep', '45s', '--max-grace', '50s'], out), 0)
   t.match(out.out, /command:\n\s+- sleep\n\s+- "40"/)
-  t.match(out.out, /nginx -s quit/)
+  t.match(out.out, /kill -QUIT \$w/)
   t.match(out.out, /terminationGracePeriodSeconds: 50/)
   t.match(out.err, /capped at 50 \(--max-grace\)/)
   const plain = io()
   t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml'], plain), 0)
   t.match(plain.out, /seconds: 15/, 'no annotations: the server defaults')
+  const exec = io()
+  t.equal(await runCli(['preview', '-f', 'examples/deployment.yaml', '--default-handler', 'exec'], exec), 0)
+  t.match(exec.out, /command:\n\s+- sleep\n\s+- "15"/, '--default-handler exec: no annotation, the exec handler')
 })
 
 t.test('preview of the adaptive handler: --default-handler and --pause-image by their effect', async t => {

@@ -73,7 +73,7 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.equal(mutation!.patchType, 'JSONPatch')
   t.match(mutation!.jsonPatch.expression, /^size\(variables\.hookedNames\) == 0 \? \[\] : /)
   t.match(mutation!.jsonPatch.expression, /"\/metadata\/annotations\/lameduck\.dev~1injected"/)
-  t.match(mutation!.jsonPatch.expression, /nginx -s quit/, 'the nginx preset from buildPreStop')
+  t.match(mutation!.jsonPatch.expression, /kill -QUIT \$w/, 'the nginx preset from buildPreStop')
 })
 
 t.test('a validation per webhook warning: 8 of annotations, a clamp, 5 of the fit, 6 of names, 2 of grace', async t => {

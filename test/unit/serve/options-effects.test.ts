@@ -1,6 +1,7 @@
 // Every `lameduck serve` flag by its effect, through the entry point: the CLI as the bin runs it (a
-// process, under tap's loader so that its coverage counts), started twice — offline from a
-// namespaces file, and against a fake API server with the renewal on — each flag set away from its
+// process, under tap's loader so that its coverage counts), started three times, once per source of
+// the key pair — offline from a namespaces file with certificate files, with a self-signed one, and
+// against a fake API server with the renewal on, serving a Secret's — each flag set away from its
 // default. Each row checks what the running server does; a flag dropped on its way in (as
 // --no-advice once was: read, then not passed to the admission core) shows the default's behaviour
 // and fails its row. A serve flag without a row fails the last test.
@@ -152,28 +153,45 @@ async function stall (port: number, text: string, ms: number): Promise<{ answer:
   return { answer, ms: Date.now() - start }
 }
 
-// The cluster of the `far` context: opted-in namespace shop, a Lease, Secrets as they are written, and
-// a webhook configuration whose caBundle trusts another CA (so that the renewal's overlap shows).
+// The cluster of the `far` context: opted-in namespace shop; in namespace hooks a Lease and Secrets as
+// they are written; webhook configuration hook, whose caBundle trusts another CA until the renewal
+// patches it (so that the renewal's overlap shows). A watch ends at once: the client lists again.
 const secrets = new Map<string, ApiRequest['body']>()
 const otherCa = Buffer.from(pair.cert).toString('base64')
-const webhook = { webhooks: [{ name: 'pods.lameduck.dev', clientConfig: { caBundle: otherCa } }] }
+let webhook = {
+  metadata: { name: 'hook', resourceVersion: '1' },
+  webhooks: [{ name: 'pods.lameduck.dev', clientConfig: { caBundle: otherCa } }]
+}
 const shop = { metadata: { name: 'shop', resourceVersion: '3', labels: { 'lameduck.dev/inject': 'enabled' } } }
+const listOf = (items: unknown[]): ApiAnswer => ({ status: 200, body: { metadata: { resourceVersion: '3' }, items } })
 function cluster ({ method, url, body }: ApiRequest): ApiAnswer {
   const path = url.split('?')[0]!
   if (path === '/version') return { status: 200, body: { major: '1', minor: '37', gitVersion: 'v1.37.2' } }
   if (path === '/api/v1/namespaces') {
     if (url.includes('watch=')) return { status: 200, body: '', hold: true }
-    return { status: 200, body: { metadata: { resourceVersion: '3' }, items: [shop] } }
+    return listOf([shop])
   }
-  if (path.endsWith('/leases/lameduck-renew')) {
+  if (url.includes('watch=true')) return { status: 200, body: '' }
+  if (path === '/apis/coordination.k8s.io/v1/namespaces/hooks/leases/lameduck-renew') {
     return { status: 200, body: method === 'PUT' ? body : { metadata: { resourceVersion: '1' }, spec: {} } }
   }
-  if (path.includes('/mutatingwebhookconfigurations/')) return { status: 200, body: webhook }
-  const secret = /\/namespaces\/lameduck-system\/secrets(?:\/([a-z-]+))?$/.exec(path)
+  if (path === '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations') {
+    return listOf(url.includes('metadata.name%3Dhook') ? [webhook] : [])
+  }
+  if (path === '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/hook') {
+    const metadata = { name: 'hook', resourceVersion: '2' }
+    if (method === 'PATCH') webhook = { ...applyPatch(webhook, body as Operation[]), metadata }
+    return { status: 200, body: webhook }
+  }
+  const secret = /^\/api\/v1\/namespaces\/hooks\/secrets(?:\/([a-z-]+))?$/.exec(path)
   if (secret !== null && method !== 'GET') {
     const name = (body as { metadata: { name: string } }).metadata.name
-    secrets.set(name, body)
+    secrets.set(name, { ...body as object, metadata: { name, resourceVersion: String(secrets.size + 10) } })
     return { status: 201, body }
+  }
+  if (secret !== null && secret[1] === undefined) {
+    const name = /metadata\.name%3D([a-z-]+)/.exec(url)?.[1]
+    return listOf(name !== undefined && secrets.has(name) ? [secrets.get(name)] : [])
   }
   if (secret !== null && secrets.has(secret[1]!)) return { status: 200, body: secrets.get(secret[1]!) }
   return failure(404, 'not found')
@@ -193,27 +211,42 @@ await writeFile(join(dir, 'namespaces.yaml'), namespaces.map(ns => JSON.stringif
 await writeFile(join(dir, 'tls.crt'), pair.cert)
 await writeFile(join(dir, 'tls.key'), pair.key)
 
-const [offline, inCluster] = await Promise.all([
+const [offline, selfSigned, inCluster] = await Promise.all([
   serve([
-    '--host', '127.0.0.1', '--self-signed', '--namespaces-file', join(dir, 'namespaces.yaml'),
+    '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
+    '--namespaces-file', join(dir, 'namespaces.yaml'),
     '--default-sleep', '7s', '--default-shutdown-budget', '40s', '--max-sleep', '40s', '--max-grace', '50s',
     '--exclude-namespaces', 'skip', '--no-advice', '--drain-delay', '2s', '--headers-timeout', '1s',
     '--request-timeout', '2s', '--max-connections', '3', '--body-limit', '16KiB', '--cert-expiry-warning', '100000h',
     '--log-level', 'warn'
   ]),
+  serve(['--self-signed', '--namespaces-file', join(dir, 'namespaces.yaml')]),
   serve([
-    '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
+    '--tls-secret', 'served', '--namespace', 'hooks', '--webhook-configuration', 'hook',
     '--kubeconfig', kubeconfig, '--context', 'far',
     '--default-handler', 'adaptive', '--pause-image', 'r.example/pause:1', '--pause-delivery', 'image-volume',
     '--renew-certs', '--renew-validity', '2h', '--renew-ca-validity', '3h', '--renew-overlap', '7m'
   ])
 ])
 
+/** The certificate (tls.crt) of a Secret the renewal wrote. */
+function certificateOf (secret: string): X509Certificate | undefined {
+  const data = (secrets.get(secret) as { data: Record<string, string> } | undefined)?.data['tls.crt']
+  return data === undefined ? undefined : new X509Certificate(Buffer.from(data, 'base64'))
+}
+
 /** A certificate's lifetime from now, in minutes, from a Secret the renewal wrote. */
-function minutesLeft (secret: string, key: string): number {
-  const data = (secrets.get(secret) as { data: Record<string, string> } | undefined)?.data[key]
-  if (data === undefined) return NaN
-  return (Date.parse(new X509Certificate(Buffer.from(data, 'base64')).validTo) - Date.now()) / 60_000
+function minutesLeft (secret: string): number {
+  const certificate = certificateOf(secret)
+  return certificate === undefined ? NaN : (Date.parse(certificate.validTo) - Date.now()) / 60_000
+}
+
+/** The fingerprint of the certificate served on `port`. */
+async function servedFingerprint (port: number): Promise<string> {
+  const socket = await handshake(port) as TLSSocket
+  const served = socket.getPeerX509Certificate()!.fingerprint256
+  socket.destroy()
+  return served
 }
 
 /** The flag, and what it does: each row must fail with the flag's default. */
@@ -228,19 +261,17 @@ const FLAG_EFFECTS: Array<[string, (t: Test) => Promise<void>]> = [
     t.match(text, /lameduck_admission_reviews_total/)
   }],
   ['self-signed', async t => {
-    const socket = await handshake(offline.port) as TLSSocket
+    const socket = await handshake(selfSigned.port) as TLSSocket
     const served = socket.getPeerX509Certificate()!
     socket.destroy()
     t.equal(served.issuer, served.subject, 'a self-signed certificate')
     t.match(served.subjectAltName, /DNS:localhost/)
   }],
   ['tls-cert', async t => {
-    const socket = await handshake(inCluster.port) as TLSSocket
-    const served = socket.getPeerX509Certificate()!.fingerprint256
-    t.equal(served, new X509Certificate(pair.cert).fingerprint256, 'the file\'s certificate')
-    socket.destroy()
+    const file = new X509Certificate(pair.cert).fingerprint256
+    t.equal(await servedFingerprint(offline.port), file, 'the file\'s certificate')
   }],
-  ['tls-key', async t => { t.equal((await call(inCluster.port, '/healthz')).status, 200, 'TLS with the file\'s key') }],
+  ['tls-key', async t => { t.equal((await call(offline.port, '/healthz')).status, 200, 'TLS with the file\'s key') }],
   ['namespaces-file', async t => {
     t.match(await injected(offline, podReview('big')), /^sleep=/, 'namespace big, known only from the file')
   }],
@@ -306,16 +337,40 @@ const FLAG_EFFECTS: Array<[string, (t: Test) => Promise<void>]> = [
     t.equal((await call(offline.port, '/mutate', large)).status, 413, 'one of 24 KiB, over 16 KiB')
   }],
   ['renew-certs', async t => {
-    for (const start = Date.now(); !secrets.has('lameduck-tls') && Date.now() - start < 30_000;) await sleep(100)
+    for (const start = Date.now(); !secrets.has('served') && Date.now() - start < 30_000;) await sleep(100)
     t.ok(far.requests.some(r => r.method === 'PUT' && r.url.endsWith('/leases/lameduck-renew')), 'under the Lease')
-    t.ok(secrets.has('lameduck-ca') && secrets.has('lameduck-tls'), 'the CA and serving Secrets written')
+    t.ok(secrets.has('lameduck-ca') && secrets.has('served'), 'the CA and serving Secrets written')
+  }],
+  ['tls-secret', async t => {
+    const written = (): string | undefined => certificateOf('served')?.fingerprint256
+    const serving = async (): Promise<boolean> => written() === await servedFingerprint(inCluster.port)
+    for (const start = Date.now(); !await serving() && Date.now() - start < 30_000;) await sleep(200)
+    t.ok(await serving(), 'the certificate the renewal wrote into Secret served is the one served')
+    let ready = await call(inCluster.port, '/readyz')
+    for (const start = Date.now(); ready.status !== 200 && Date.now() - start < 30_000; await sleep(200)) {
+      ready = await call(inCluster.port, '/readyz')
+    }
+    t.equal(ready.status, 200, 'ready once the caBundle trusts it')
+  }],
+  ['namespace', async t => {
+    const where = far.requests.map(r => /\/namespaces\/([^/]+)\/(secrets|leases)\b/.exec(r.url)).filter(m => m !== null)
+    t.same(new Set(where.map(match => match[2])), new Set(['secrets', 'leases']), 'Secrets and the Lease asked for')
+    t.same(new Set(where.map(match => match[1])), new Set(['hooks']), 'in hooks, none elsewhere')
+  }],
+  ['webhook-configuration', async t => {
+    const patched = far.requests.filter(r => r.method === 'PATCH').map(r => r.url)
+    t.same(patched, ['/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/hook'], 'the caBundle set')
+    t.match(webhook.webhooks[0]!.clientConfig.caBundle, /^.{100,}$/, 'the patch landed')
+    const list = 'mutatingwebhookconfigurations?fieldSelector=metadata.name%3Dhook'
+    const watched = far.requests.some(r => r.url.includes(list))
+    t.ok(watched, 'and its caBundle is what readiness checks')
   }],
   ['renew-validity', async t => {
-    const left = minutesLeft('lameduck-tls', 'tls.crt')
+    const left = minutesLeft('served')
     t.ok(left > 115 && left <= 120, `a serving certificate for 2 h (${left.toFixed(1)} min left)`)
   }],
   ['renew-ca-validity', async t => {
-    const left = minutesLeft('lameduck-ca', 'tls.crt')
+    const left = minutesLeft('lameduck-ca')
     t.ok(left > 175 && left <= 180, `a CA for 3 h (${left.toFixed(1)} min left)`)
   }],
   ['renew-overlap', async t => {
@@ -344,4 +399,4 @@ t.test('every serve flag has a row, and no row names a flag that does not exist'
   t.same(FLAG_EFFECTS.map(([flag]) => flag).sort(), SERVE_OPTIONS.map(spec => spec.name).sort())
 })
 
-t.teardown(async () => { await inCluster.terminate() })
+t.teardown(async () => { await Promise.all([inCluster.terminate(), selfSigned.terminate()]) })
