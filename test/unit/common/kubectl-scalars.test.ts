@@ -20,7 +20,7 @@ t.test('values: YAML 1.1 names, Go integers, YAML floats; no base-60, `.` and ti
     ['0x1p-2', '0x1p-2'], ['inf', 'inf'], ['+inf', '+inf'], ['nan', 'nan'], ['0x', '0x'], ['-', '-'], ['+', '+'],
     ['<<', '<<'], ['100m', '100m'], ['1.2.3', '1.2.3'], ['_1', '_1'], ['web', 'web']
   ]
-  for (const [text, expected] of cases) t.same(value(text), expected, text)
+  for (const [text, expected] of cases) t.strictSame(value(text), expected, text)
 })
 
 t.test('integers keep 64 bits: past 2^53 a BigInt, exact; past int64, uint64; past that, a float', async t => {
@@ -43,17 +43,17 @@ t.test('what JSON cannot hold is refused, as kubectl refuses it', async t => {
 t.test('map keys: the strings sigs.k8s.io/yaml makes of them', async t => {
   const key = (text: string): string => keyString(resolvePlain(text))
   const texts = ['y', 'off', '017', '0x1F', '1e3', '1.5', '08', '0.1', '3.14159265358979', '1e6', '123456']
-  t.same(texts.map(key), ['true', 'false', '15', '31', '1000', '1.5', '8', '0.1', '3.1415927', '1e+06', '123456'])
+  t.strictSame(texts.map(key), ['true', 'false', '15', '31', '1000', '1.5', '8', '0.1', '3.1415927', '1e+06', '123456'])
   t.equal(key('0.00001'), '1e-05')
   t.equal(key('-2.5e-7'), '-2.5e-07')
-  t.same(['.inf', '-.inf', '.nan', '-0.0', '0.0', '1e39'].map(key), ['.inf', '-.inf', '.nan', '-0', '0', '.inf'])
+  t.strictSame(['.inf', '-.inf', '.nan', '-0.0', '0.0', '1e39'].map(key), ['.inf', '-.inf', '.nan', '-0', '0', '.inf'])
   t.equal(key('9223372036854775807'), '9223372036854775807')
   t.throws(() => key('~'), /a null map key/)
   t.throws(() => key('18446744073709551615'), /past 64-bit integers/)
 })
 
 t.test('formatFloat: Go\'s %g of a float32, shortest digits', async t => {
-  t.same([0.0001, 0.00012, 100000, 999999, 1000000, 1.5e10, -3, 16777217].map(formatFloat),
+  t.strictSame([0.0001, 0.00012, 100000, 999999, 1000000, 1.5e10, -3, 16777217].map(formatFloat),
     ['0.0001', '0.00012', '100000', '999999', '1e+06', '1.5e+10', '-3', '1.6777216e+07'])
 })
 
