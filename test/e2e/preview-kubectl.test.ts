@@ -4,7 +4,8 @@
 // reading of what `lameduck preview` printed must all be the same, and kubectl must refuse what
 // lameduck refuses. kubectl reads with `annotate --local -o json`: the resource builder's decoding
 // (sigs.k8s.io/yaml, as `create --dry-run=client` has it) without a server; one kubectl process reads
-// a whole batch, and one more after each document it refuses.
+// a whole batch, and one more after each document it refuses. `lameduck policy` writes as preview does:
+// kubectl must read back the objects it built.
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { readFile } from 'node:fs/promises'
@@ -15,6 +16,8 @@ import { ensureBinaries } from '../../control-plane/cluster.js'
 import { runKubectl } from '../../control-plane/kubectl.js'
 import { runCli } from '../../src/cli/main.js'
 import { readObjects } from '../../src/cli/preview.js'
+import { readPolicySettings } from '../../src/mutating-policy/command.js'
+import { buildPolicyObjects } from '../../src/mutating-policy/objects.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const { binDir } = await ensureBinaries({ log: line => { t.comment(line) } })
@@ -205,4 +208,20 @@ t.test('manifests as people write them, and the repository\'s own', async t => {
   const { err } = await preview(docs.find(doc => doc.includes('name: shop-web'))!, namespacesFile)
   t.match(err, /spec\.template\.metadata\.labels: key "app" is given twice: the last value is used, as kubectl does/,
     'a key given twice is told')
+})
+
+t.test('lameduck policy, written the same way: kubectl reads back the objects it built', async t => {
+  // Valid namespace names that kubectl would read plain as an integer, a float, a boolean, null.
+  const argv = ['policy', '--exclude-namespaces', '0o17,0x1f,1e3,012,on,null', '--handler', 'exec']
+  const printed = { out: '', err: '' }
+  const io = { stdout: (s: string) => { printed.out += s }, stderr: (s: string) => { printed.err += s }, env: {} }
+  t.equal(await runCli(argv, io), 0, printed.err)
+  const docs = printed.out.split(/^---$/m)
+  const built = buildPolicyObjects(readPolicySettings(argv.slice(1), {}))
+  const read = await kubectlReads(docs)
+  t.equal(read.length, built.length)
+  for (const [index, object] of built.entries()) {
+    const kubectl = read[index]!
+    t.equal('refused' in kubectl ? kubectl.refused : canonical(unmarked(kubectl)), canonical(object), object.kind)
+  }
 })
