@@ -142,12 +142,13 @@ t.test('the file names a reader is told about resolve: in comments, and in Markd
 })
 
 t.test('the checks find what they are for', async t => {
-  const text = 'as DESIGN.md says; see src/check-job.ts, kube/connect.ts and docs/rules.md, https://x.io/a/b.md, ' +
+  const text = 'as TEAM-NOTES.md says; see src/check-job.ts, kube/connect.ts and docs/rules.md, https://x.io/a/b.md, ' +
     'pkg/webhook/server.go, test/e2e/webhook*.test.ts, cel.ts'
-  t.same(namedFiles(text, true), ['DESIGN.md', 'src/check-job.ts', 'kube/connect.ts', 'docs/rules.md', 'cel.ts'])
-  t.same(namedFiles(text, false), ['DESIGN.md', 'src/check-job.ts', 'kube/connect.ts', 'docs/rules.md'], 'in Markdown')
+  t.same(namedFiles(text, true), ['TEAM-NOTES.md', 'src/check-job.ts', 'kube/connect.ts', 'docs/rules.md', 'cel.ts'])
+  const inMarkdown = ['TEAM-NOTES.md', 'src/check-job.ts', 'kube/connect.ts', 'docs/rules.md']
+  t.same(namedFiles(text, false), inMarkdown, 'in Markdown')
   t.ok(resolves('test/unit/check/run.test.ts', 'measure.ts'), 'a test names what it tests')
-  t.notOk(resolves('src/admission/policy.ts', 'DESIGN.md'), 'a note outside the repository')
+  t.notOk(resolves('src/admission/policy.ts', 'TEAM-NOTES.md'), 'a note outside the repository')
   t.ok(resolves('src/check/run.ts', 'measure.ts'), 'a file beside it')
   t.ok(resolves('src/check/run.ts', 'README.md'), 'a file at the top')
   const code = 'const s = "// not a comment" // one\n/* two */ const u = `${1} // nor this`\n'
