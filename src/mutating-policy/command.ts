@@ -6,7 +6,7 @@
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { writeDocument } from '../common/yaml.js'
 import { checkLimits, POLICY_OPTIONS } from '../options/policy.js'
-import { flagOptions, resolveOptions } from '../options/read.js'
+import { flagOptions, optionHelp, resolveOptions } from '../options/read.js'
 import type { AutoHandler } from '../admission/types.js'
 import type { Io } from '../common/io.js'
 import { buildPolicyObjects, type KubeObject } from './objects.js'
@@ -54,7 +54,7 @@ a ValidatingAdmissionPolicy in Warn mode that prints lameduck's warnings, and th
 The limits are written into the policy: to change one, print and apply again.
 
   --handler sleep|exec            what lameduck.dev/prestop-handler: auto means (default sleep)
-OPTIONS`
+${optionHelp(POLICY_OPTIONS)}`
 
 /** Runs `lameduck policy`. */
 export async function runPolicyCommand (argv: readonly string[], io: Io): Promise<number> {

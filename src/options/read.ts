@@ -90,6 +90,13 @@ export function resolveOptions (specs: readonly OptionSpec[], flags: Readonly<Re
   return values
 }
 
+/** The help lines of `specs`: each flag, what it does, and its default. */
+export function optionHelp (specs: readonly OptionSpec[]): string {
+  const line = (spec: OptionSpec): string =>
+    `  --${spec.name.padEnd(26)}${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`
+  return specs.map(line).join('\n')
+}
+
 /** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
 export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
   if (text === undefined && fallback !== undefined) return fallback

@@ -8,7 +8,7 @@ import {
   DEFAULT_BUDGET_OPTION, DEFAULT_HANDLER_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION,
   MAX_SLEEP_OPTION, PAUSE_IMAGE_OPTION
 } from '../options/policy.js'
-import type { OptionSpec } from '../options/read.js'
+import { optionHelp, type OptionSpec } from '../options/read.js'
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'host', key: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on (0.0.0.0: reachable through the Pod IP)' },
@@ -56,3 +56,10 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'cert-expiry-warning', key: 'certExpiryWarning', kind: 'duration', default: '336h', help: 'log a warning while the served certificate or its CA expires sooner than this' },
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
+
+export const SERVE_HELP = `Usage: lameduck serve [flags]
+
+Runs the webhook: POST /mutate, GET /healthz and GET /readyz over HTTPS; /metrics over plain HTTP.
+Every flag can also be set as LAMEDUCK_<NAME> (--max-sleep is LAMEDUCK_MAX_SLEEP); a flag wins.
+
+${optionHelp(SERVE_OPTIONS)}`

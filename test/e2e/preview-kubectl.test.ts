@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml'
 import { ensureBinaries } from '../../control-plane/cluster.js'
 import { runKubectl } from '../../control-plane/kubectl.js'
 import { runCli } from '../../src/cli/main.js'
-import { readObjects } from '../../src/cli/preview.js'
+import { readObjects } from '../../src/preview/preview.js'
 import { readPolicySettings } from '../../src/mutating-policy/command.js'
 import { buildPolicyObjects } from '../../src/mutating-policy/objects.js'
 

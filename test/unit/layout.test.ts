@@ -2,8 +2,8 @@
 // (type-only imports count too: they tie the files together for a reader just the same), no cycle
 // between the folders of src/, and folders that read downwards: two floors that import no other
 // folder — src/admission/, the pure core (nothing that does I/O either), and src/common/, what every
-// command shares — then src/options/ on them, then the rest; a command's own folder (serve/, check/,
-// mutating-policy/) is imported only by the CLI's dispatch, so what two commands share sits below
+// command shares — then src/options/ on them, then the rest; a command's own folder (serve/, preview/,
+// check/, verify/, mutating-policy/) is imported only by the CLI's dispatch, so what two share sits below
 // both; certs-script/, the entry of `lameduck certs`, is imported by nothing in src/ but the CLI's
 // dispatch (what serve's renewal shares is in src/certs/); client-node is loaded only in src/kube/.
 import t from 'tap'
@@ -127,7 +127,7 @@ t.test('the floors: src/admission/ and src/common/ import no other folder; src/o
 })
 
 t.test('in src/, a command\'s folder is imported only by the CLI\'s dispatch: what two share sits below', async t => {
-  for (const command of ['serve', 'check', 'mutating-policy']) {
+  for (const command of ['serve', 'preview', 'check', 'verify', 'mutating-policy']) {
     const folder = `src/${command}/`
     const others = [...graph].filter(([file]) => file.startsWith('src/') && !file.startsWith(folder))
       .filter(([file]) => !file.startsWith('src/cli/'))

@@ -1,6 +1,6 @@
 import t from 'tap'
 import YAML from 'yaml'
-import { preview, readObjects, type NamespaceSource } from '../../../src/cli/preview.js'
+import { preview, readObjects, type NamespaceSource } from '../../../src/preview/preview.js'
 import { LIMITS, namespace } from '../../helpers/pods.js'
 
 const exclude = new Set(['kube-system'])
