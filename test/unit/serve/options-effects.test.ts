@@ -21,6 +21,7 @@ import {
   failure, fakeApiServer, pair, writeTwoContextKubeconfig, type ApiRequest, type ApiAnswer
 } from '../../helpers/api-server.js'
 import { applyPatch, exampleReview } from '../../helpers/pods.js'
+import { servedFingerprint } from '../../helpers/served.js'
 import type { Pod } from '../../../src/admission/pod.js'
 
 /** A loopback port that was free a moment ago. */
@@ -241,13 +242,6 @@ function minutesLeft (secret: string): number {
   return certificate === undefined ? NaN : (Date.parse(certificate.validTo) - Date.now()) / 60_000
 }
 
-/** The fingerprint of the certificate served on `port`. */
-async function servedFingerprint (port: number): Promise<string> {
-  const socket = await handshake(port) as TLSSocket
-  const served = socket.getPeerX509Certificate()!.fingerprint256
-  socket.destroy()
-  return served
-}
 
 /** The flag, and what it does: each row must fail with the flag's default. */
 const FLAG_EFFECTS: Array<[string, (t: Test) => Promise<void>]> = [
