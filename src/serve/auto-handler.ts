@@ -105,11 +105,6 @@ export async function readClusterChoice (kube: KubeClient, logger: Logger): Prom
   return { handler: decision.handler, delivery: delivery.delivery }
 }
 
-/** What `auto` means in this cluster (readClusterChoice). */
-export async function readAutoHandler (kube: KubeClient, logger: Logger): Promise<AutoHandler> {
-  return (await readClusterChoice(kube, logger)).handler
-}
-
 async function readNodeVersions (kube: KubeClient, logger: Logger): Promise<NodeVersions[] | undefined> {
   const versions: NodeVersions[] = []
   let next: string | undefined
