@@ -65,6 +65,12 @@ function goInteger (text: string): Scalar | undefined {
 /** yamlStyleFloat: the decimal floats go-yaml reads (no hex floats, no `inf` words). */
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
+/**
+ * What strconv.ParseFloat takes of a scalar that starts with a dot, which go-yaml hands it as written:
+ * Go's float syntax, where one underscore may stand between two digits (`.5_6e1_0`).
+ */
+const GO_DOT_FLOAT = /^\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?$/
+
 /** strconv.ParseFloat of a decimal: out of range (`1e400`) is an error, so the scalar stays a string. */
 function goFloat (text: string): Scalar | undefined {
   const value = Number(text)
@@ -78,7 +84,7 @@ export function resolvePlain (text: string): Scalar {
   const named = NAMED.get(text)
   if (named !== undefined) return named
   if (kind === 'named') return str(text)
-  if (kind === 'dot') return (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text) ? goFloat(text) : undefined) ?? str(text)
+  if (kind === 'dot') return (GO_DOT_FLOAT.test(text) ? goFloat(text.replaceAll('_', '')) : undefined) ?? str(text)
   // A timestamp (four digits and a dash) reads as a string, as does anything else that is no number.
   const plain = text.replaceAll('_', '')
   return goInteger(plain) ?? (YAML_FLOAT.test(plain) ? goFloat(plain) : undefined) ?? str(text)
