@@ -55,17 +55,24 @@ export async function withBuildLock<T> (log: (line: string) => void, fn: () => P
   }
 }
 
-/** Takes the machine's node lock, waiting while another node runs; resolves with its release. */
-export async function acquireNodeLock (log: (line: string) => void): Promise<() => Promise<void>> {
-  return await acquire(nodeLockDir, log, `[node] another node runs on this machine (${nodeLockDir}); waiting for it to stop`)
+/** Takes the machine's node lock for `owner`, waiting while another node runs; resolves with its release. */
+export async function acquireNodeLock (log: (line: string) => void, owner = process.pid): Promise<() => Promise<void>> {
+  const release = await acquire(nodeLockDir, log, `[node] another node runs on this machine (${nodeLockDir}); waiting for it to stop`)
+  await writeNodeLockHolders(owner, [])
+  return release
 }
 
-/** Adds holders to the node lock: the node's own processes, which outlive a detached `cluster:up`. */
-export async function addNodeLockHolders (pids: readonly number[]): Promise<void> {
-  await writeFile(join(nodeLockDir, 'pid'), [process.pid, ...pids].join(' '))
+/**
+ * Writes the node lock's holders: `owner` first, then the nodes' own processes and the janitor,
+ * which outlive a detached `cluster:up` or a start whose process died; the lock is stale only once
+ * all of them are gone.
+ */
+export async function writeNodeLockHolders (owner: number, pids: readonly number[]): Promise<void> {
+  await writeFile(join(nodeLockDir, 'pid'), [owner, ...pids].join(' '))
 }
 
-/** Releases the node lock (cluster:down, which did not take it itself). */
-export async function releaseNodeLock (): Promise<void> {
-  await rm(nodeLockDir, { recursive: true, force: true })
+/** Releases the node lock if `owner` holds it (never one another cluster took since). */
+export async function releaseNodeLock (owner: number): Promise<void> {
+  const holders = (await readFile(join(nodeLockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
+  if (holders.length === 0 || holders[0] === owner) await rm(nodeLockDir, { recursive: true, force: true })
 }

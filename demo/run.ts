@@ -71,7 +71,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const cluster = await startCluster({ log: sub, node: true, ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
   if (!options.keep) children.onStop('stop the cluster and its node', () => cluster.stop())
   else {
-    await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString(), node: cluster.node!.state })
+    await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString() })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
   for (const image of images) await cluster.node!.importImage(image)

@@ -4,24 +4,25 @@
  */
 import type { Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ensureBinaries, startCluster, type Cluster } from '../../control-plane/cluster.js'
+import { ensureBinaries, startCluster, type Cluster, type StartOptions } from '../../control-plane/cluster.js'
 import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
 import { kubectl, until } from './e2e.js'
 
 /**
- * The file's cluster with a node and lameduck's image, stopped at teardown. The first build of the
- * binaries and of the image may take a while: that wait gets its own long timeout.
+ * The file's cluster with a node (or `start.nodes` of them) and lameduck's image, stopped at
+ * teardown. The first build of the binaries and of the image may take a while: that wait gets its
+ * own long timeout.
  */
-export async function nodeClusterFor (t: Test, timeoutMs: number): Promise<Cluster> {
+export async function nodeClusterFor (t: Test, timeoutMs: number, start: Omit<StartOptions, 'log' | 'node'> = {}): Promise<Cluster> {
   t.setTimeout(60 * 60_000)
   const log = (line: string): void => { t.comment(line) }
   await ensureBinaries({ log, node: true })
   const image = await ensureLameduckImage(log)
   t.setTimeout(timeoutMs)
-  const cluster = await startCluster({ log, node: true })
+  const cluster = await startCluster({ log, nodes: 1, ...start })
   t.teardown(() => cluster.stop())
   const started = Date.now()
-  await cluster.node!.importImage(image)
+  await cluster.importImage(image)
   t.comment(`lameduck's image imported in ${Date.now() - started} ms`)
   return cluster
 }

@@ -51,7 +51,7 @@ t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod brid
   t.equal(pods.items.length, 2)
   for (const pod of pods.items) {
     t.equal(pod.spec.nodeName, node.name, 'scheduled on the node')
-    t.match(pod.status.podIP, /^10\.88\.0\.\d+$/, 'an address on the Pod bridge')
+    t.match(pod.status.podIP, /^10\.88\.128\.\d+$/, 'an address in the node\'s Pod CIDR')
   }
   const addresses = await until('both Pods in the EndpointSlice', async () => {
     const { stdout } = await kubectl(cluster, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[0]}'])
@@ -68,7 +68,7 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
     const https = await import('node:https')
     const version = await new Promise((resolve, reject) => https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/version', ca, servername: 'kubernetes.default.svc', headers: { authorization: 'Bearer ' + token } }, res => { let b = ''; res.on('data', c => { b += c }); res.on('end', () => resolve(res.statusCode + ' ' + b)) }).on('error', reject))
     let kubelet = 'reached'
-    try { await fetch('https://${NODE.gateway}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
+    try { await fetch('https://${node.address}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
     console.log(JSON.stringify({ web, version, kubelet }))`
   const { phase, log } = await runOnce(cluster, 'default', 'probe', 'lameduck:0.1.0', ['node', '--input-type=module', '-e', script])
   t.equal(phase, 'Succeeded', log)
