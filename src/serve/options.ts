@@ -30,7 +30,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
   { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
   { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
-  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
+  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies, replicas and their spread over nodes)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
   { name: 'request-timeout', key: 'requestTimeout', kind: 'duration', default: '110s', help: 'a whole request, body included, must arrive within this: 408 and close after' },
