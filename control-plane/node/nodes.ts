@@ -100,6 +100,12 @@ async function startOnMachine (state: NodesState, o: StartNodesOptions, name: st
   }
 }
 
+/** Waits for every start, then throws the first failure: nothing may still be starting while a failed start is undone. */
+async function settled (starts: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(starts)).find((result): result is PromiseRejectedResult => result.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+}
+
 /** The options a node of `state` starts with. */
 function nodeOptions (state: NodesState, o: StartNodesOptions, index: number): StartNodeOptions {
   return {
@@ -137,14 +143,15 @@ export async function startNodes (state: NodesState, count: number, o: StartNode
   const kubeconfig = o.api.kubeconfigPath
   await startOnMachine(state, o, 'kube-scheduler', binaryPath('kube-scheduler'), [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'], async () => true)
   // tsx by URL: the process runs in the cluster's directory, outside the checkout's node_modules.
-  await startOnMachine(state, o, 'cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', kubeconfig, '--domain', NODE.clusterDomain],
+  // Its few seconds of start-up overlap the nodes' (their kubelets do not need it to be Ready).
+  const dns = startOnMachine(state, o, 'cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', kubeconfig, '--domain', NODE.clusterDomain],
     async () => (await readFile(join(state.dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
-  step('kube-scheduler and cluster DNS started')
   const indices = Array.from({ length: count }, (_, i) => i + 1)
-  await Promise.all(indices.map(index => startNode(index, nodeOptions(state, o, index))))
+  await settled([dns, ...indices.map(index => startNode(index, nodeOptions(state, o, index)))])
+  step(`kube-scheduler, cluster DNS, ${count} node(s) Ready`)
   await routeNodes(state, o.api)
-  await Promise.all(state.nodes.map(node => startNodeProxy(node, nodeOptions(state, o, node.index))))
-  step(`${count} node(s) Ready, routed to each other, with their kube-proxies`)
+  await settled(state.nodes.map(node => startNodeProxy(node, nodeOptions(state, o, node.index))))
+  step('routes to every node\'s Pods; kube-proxies healthy')
 }
 
 /** Starts one more node (the next number; a lost node's is never reused), with the images the others have. */

@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
+import { acquireNodeLock, releaseNodeLock } from '../../control-plane/lock.js'
 import { KUBELET_SYSCTLS, netnsNames, nodeCgroups, OUTSIDE_PATHS } from '../../control-plane/node/system.js'
 
 const execFileAsync = promisify(execFile)
@@ -60,5 +61,19 @@ export async function snapshotMachine (roots: readonly string[] = []): Promise<M
     cgroups: await nodeCgroups(),
     sysctls,
     paths
+  }
+}
+
+/**
+ * The machine while no node runs: the snapshot is taken holding the node lock, so that another
+ * test's node (on a machine shared by several checkouts) never shows in it. A node that starts
+ * between a cluster's stop and this call is waited for, and must have cleaned up after itself too.
+ */
+export async function snapshotMachineAlone (roots: readonly string[] = [], log: (line: string) => void = () => {}): Promise<MachineSnapshot> {
+  await acquireNodeLock(log)
+  try {
+    return await snapshotMachine(roots)
+  } finally {
+    await releaseNodeLock(process.pid)
   }
 }

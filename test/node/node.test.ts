@@ -21,10 +21,10 @@ import { runCerts } from '../../certs-script/main.js'
 import { runCli } from '../../src/cli/main.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { injected, kubectl, until } from '../helpers/e2e.js'
-import { snapshotMachine } from '../helpers/machine.js'
+import { snapshotMachineAlone } from '../helpers/machine.js'
 import { nodeClusterFor, runOnce } from '../helpers/node.js'
 
-const before = await snapshotMachine()
+const before = await snapshotMachineAlone([], line => { t.comment(line) })
 const cluster = await nodeClusterFor(t, 600_000)
 const node = cluster.node!
 
@@ -210,7 +210,7 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
-  const after = await snapshotMachine([cluster.dir])
+  const after = await snapshotMachineAlone([cluster.dir], line => { t.comment(line) })
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')
   t.same(after.mounts, mounts, 'no mount')
