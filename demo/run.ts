@@ -1,11 +1,11 @@
 /**
- * The demo from start to end: a control plane with a real node, lameduck's image from the
- * Dockerfile, lameduck installed as a user installs it, the namespaces, the dry run, the sample app
- * as stored, then each scenario (a rollout, a scale-in, evictions, a rollout of nginx Pods:
- * scenarios.ts) under load without and with lameduck, each on two paths (a Pod through the
- * ClusterIP, and this machine through nginx following the EndpointSlices), and the tables, the
- * picture and the JSON. Everything started is registered with `children`; the caller
- * stops it all (main.ts).
+ * The demo from start to end: a control plane with a real node (two for the drain and node-loss
+ * scenarios), lameduck's image from the Dockerfile, lameduck installed as a user installs it, the
+ * namespaces, the dry run, the sample app as stored, then each scenario (a rollout, a scale-in,
+ * evictions, a rollout of nginx Pods, a drain: scenarios.ts) under load without and with lameduck,
+ * each on two paths (a Pod through the ClusterIP, and this machine through nginx following the
+ * EndpointSlices), a node lost in three layouts (node-loss.ts), and the tables, the picture and the
+ * JSON. Everything started is registered with `children`; the caller stops it all (main.ts).
  */
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -18,10 +18,13 @@ import { readState, writeState } from '../control-plane/state.js'
 import type { Children } from './children.js'
 import type { DemoOptions } from './flags.js'
 import { installLameduck } from './install.js'
+import { formatNodeLossTable, type LayoutResult } from './node-loss-report.js'
+import { runNodeLoss } from './node-loss.js'
+import { liveNodes, nodesOfApp, withPodsOn } from './placement.js'
 import { terminationPlan } from './plan.js'
 import { summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
-import { SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
+import { DEMO_NODE_LIFECYCLE, nodesFor, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
@@ -30,8 +33,8 @@ import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenari
 export const PATHS = { clusterIP: 'through the ClusterIP', loadBalancer: 'through nginx' } as const
 type PathId = keyof typeof PATHS
 
-/** One run: both paths' summaries, and their totals. */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number }
+/** One run: both paths' summaries, and their totals; after a drain, the node drained and where the Pods run. */
+export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number, drained?: { node: string, podsOn: string[] } }
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -42,9 +45,12 @@ const SLOW_RATE = 2
 /** Both runs of one scenario. */
 export interface ScenarioResult { without: RunResult, with: RunResult }
 
+/** Every scenario's result, in the order run: the node-loss scenario's by layout. */
+export type ScenarioResults = Partial<Record<Exclude<Scenario, 'node-loss'>, ScenarioResult>> & { 'node-loss'?: Record<string, LayoutResult> }
+
 /** What a demo run came to: each scenario run (in the order run), and the timeline picture. */
 export interface DemoResult {
-  scenarios: Partial<Record<Scenario, ScenarioResult>>
+  scenarios: ScenarioResults
   svgPath: string
 }
 
@@ -67,14 +73,17 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   if (nginxScenario) images.push(await ensureNginxImage(sub))
 
   if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
-  step(2, 'a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a node (kubelet, containerd, kube-proxy)')
-  const cluster = await startCluster({ log: sub, node: true, ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
+  const nodes = nodesFor(options.scenarios)
+  const lifecycle = options.scenarios.includes('node-loss') ? DEMO_NODE_LIFECYCLE : undefined
+  step(2, `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${nodes === 1 ? 'a node' : `${nodes} nodes`} (kubelet, containerd, kube-proxy)`)
+  if (lifecycle !== undefined) sub(`a lost node is marked unready after ${lifecycle.graceSeconds} s and its Pods evicted ${lifecycle.tolerationSeconds} s later (Kubernetes' defaults: 50 s and 300 s)`)
+  const cluster = await startCluster({ log: sub, nodes, ...(lifecycle === undefined ? {} : { nodeLifecycle: lifecycle }), ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
   if (!options.keep) children.onStop('stop the cluster and its node', () => cluster.stop())
   else {
     await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString() })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
-  for (const image of images) await cluster.node!.importImage(image)
+  for (const image of images) await cluster.importImage(image)
   sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}; ${images.length === 1 ? 'lameduck\'s image' : 'lameduck\'s and the nginx image'} imported`)
 
   step(3, 'lameduck installed as a user installs it')
@@ -86,16 +95,31 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   for (const line of dryRun.view.split('\n')) sub(`  ${line}`)
   if (dryRun.warnings !== '') sub(`kubectl said: ${dryRun.warnings}`)
 
-  const results: Partial<Record<Scenario, ScenarioResult>> = {}
+  const results: ScenarioResults = {}
   const columns: TimelineColumn[] = []
   for (const [i, scenario] of options.scenarios.entries()) {
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
+    if (scenario === 'node-loss') {
+      if (i > 0) for (const namespace of [PLAIN, SHOP]) await removeScenario(cluster, namespace)
+      const lost = await runNodeLoss(cluster, children, { rate: options.rate, propagationDelay: options.propagationDelay, retries: options.retries, sleepSeconds, budgetSeconds: BUDGET_SECONDS, lifecycle: lifecycle!, out, log: sub })
+      results['node-loss'] = lost.results
+      columns.push({ title: SCENARIO_TITLES[scenario], runs: lost.timelines })
+      log('')
+      log(`${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), requests failed and when, in seconds after the loss:`)
+      for (const line of formatNodeLossTable(Object.values(lost.results)).trimEnd().split('\n')) log(line)
+      continue
+    }
+    // A drain takes the node holding a namespace's Pods: plain's are put on the first node, shop's on the second.
+    const drainFrom = (namespace: string): string | undefined => scenario === 'drain' ? liveNodes(cluster)[namespace === PLAIN ? 0 : 1] : undefined
     const slow = scenario === 'nginx' ? slowRequest(sleepSeconds) : undefined
     const budgetSeconds = slow?.budgetSeconds ?? BUDGET_SECONDS
     sub(`the ${scenario === 'nginx' ? 'nginx Pods (Debian\'s nginx, a reverse proxy to the sample app)' : 'sample app'}: Deployment "web", ${options.replicas} replica(s), and a Service, in ${PLAIN} and in ${SHOP}${scenario === 'evict' ? ', with a PodDisruptionBudget maxUnavailable 1' : ''}; the Pods as stored:`)
     for (const namespace of [PLAIN, SHOP]) {
       if (i > 0) await removeScenario(cluster, namespace)
-      const plans = (await deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })).map(terminationPlan)
+      const deploy = (): ReturnType<typeof deployAndReadPods> => deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })
+      const node = drainFrom(namespace)
+      const plans = (await (node === undefined ? deploy() : withPodsOn(cluster, node, deploy))).map(terminationPlan)
+      if (node !== undefined) sub(`${namespace}: its Pods all on ${node}, the node its run drains`)
       for (const plan of plans) sub(`${plan.pod}: preStop ${plan.preStop}, terminationGracePeriodSeconds ${plan.graceSeconds}`)
       if (namespace === SHOP && plans.some(plan => plan.preStop === 'none')) throw new Error(`a Pod in ${SHOP} was stored without a preStop hook: the webhook did not mutate it`)
     }
@@ -106,8 +130,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     for (const [id, namespace] of [['without', PLAIN], ['with', SHOP]] as const) {
       sub('')
       sub(`${SCENARIO_TITLES[scenario]} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
+      const drained = drainFrom(namespace)
       const run = await runUnderLoad(cluster, children, {
-        namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: options.propagationDelay * 1000, retries: options.retries,
+        namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: options.propagationDelay * 1000, retries: options.retries, ...(drained === undefined ? {} : { node: drained }),
         ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(out, `run-${scenario}-${id}`), log: sub
       })
       if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
@@ -116,6 +141,10 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow)
       const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow)
       runs[id] = { requests: clusterIP.requests + loadBalancer.requests, failed: clusterIP.failed + loadBalancer.failed, clusterIP, loadBalancer }
+      if (drained !== undefined) {
+        runs[id].drained = { node: drained, podsOn: await nodesOfApp(cluster, namespace) }
+        sub(`after the drain of ${drained}, the Pods of ${namespace} run on ${runs[id].drained.podsOn.join(', ')}`)
+      }
       for (const path of ['clusterIP', 'loadBalancer'] as const) {
         const summary = runs[id][path]
         timelines.push({ id: `${scenario}-${id}-${path}`, title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
@@ -132,8 +161,11 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const svgPath = join(out, 'timeline.svg')
   await writeFile(svgPath, drawColumns(columns))
   log('')
-  log('failed of requests, each scenario side by side:')
-  for (const line of formatScenarioTable(options.scenarios.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))).trimEnd().split('\n')) log(line)
+  const compared = options.scenarios.filter((scenario): scenario is Exclude<Scenario, 'node-loss'> => scenario !== 'node-loss')
+  if (compared.length > 0) {
+    log('failed of requests, each scenario side by side:')
+    for (const line of formatScenarioTable(compared.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))).trimEnd().split('\n')) log(line)
+  }
   log('')
   log(`timeline picture: ${svgPath}`)
   if (options.json !== undefined) {

@@ -44,6 +44,8 @@ export interface UnderLoadOptions {
   retries: boolean
   /** What happens to the Deployment `web` under load. */
   scenario: Scenario
+  /** The node drained or lost (drain, node-loss): the load's Pods keep off it. */
+  node?: string
   /** Slow requests besides the load, on each path (the nginx scenario): each `ms` long, `rate` a second. */
   slow?: { ms: number, rate: number }
   /** This run's directory: nginx's prefix. */
@@ -54,8 +56,8 @@ export interface UnderLoadOptions {
 /** What one path of a run came to; event times are from that path's own start. */
 export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
-/** Both paths, and the kubelet's events as the API server has them. */
-export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number }
+/** Both paths, the kubelet's events as the API server has them, and when the disruption began (ms since the epoch). */
+export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number, disruptedAt: number }
 
 interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
 
@@ -111,10 +113,16 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   }
   for (const event of ['add', 'update', 'delete'] as const) slices.on(event, onSlices)
   const deleted = new Set<string>()
+  const lost = (pod: V1Pod): boolean => o.scenario === 'node-loss' && pod.spec?.nodeName === o.node
   pods.on('update', (pod: V1Pod) => {
     const name = pod.metadata?.name ?? ''
     if (pod.metadata?.deletionTimestamp === undefined || deleted.has(name)) return
     deleted.add(name)
+    if (lost(pod)) {
+      mark('pod-deleted', name)
+      log(`${at()}  Pod ${name} evicted from the lost node: no kubelet there runs its preStop or sends SIGTERM`)
+      return
+    }
     const plan = terminationPlan(pod as StoredPod)
     const now = performance.now()
     mark('pod-deleted', name, now)
@@ -124,20 +132,25 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
 
   const url = `http://web.${namespace}.svc/`
   log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
-  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds: o.durationSeconds })
+  const avoid = o.node === undefined ? {} : { avoidNode: o.node }
+  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds: o.durationSeconds, ...avoid })
   t0 = performance.now()
   const wallStart = Date.now()
   const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
   // The slow requests start with the load, at a low rate, so that some are in flight at every deletion.
   const slowPath = o.slow === undefined ? undefined : `slow?ms=${o.slow.ms}`
   const slowTimeoutSeconds = o.slow === undefined ? 0 : Math.ceil(o.slow.ms / 1000) + 10
-  const slowPod = o.slow === undefined ? undefined : await startPodLoad(cluster, { namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds: o.durationSeconds, timeoutSeconds: slowTimeoutSeconds, name: 'demo-slow' })
+  const slowPod = o.slow === undefined ? undefined : await startPodLoad(cluster, { namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds: o.durationSeconds, timeoutSeconds: slowTimeoutSeconds, name: 'demo-slow', ...avoid })
   const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
   if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)
-  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) })
-  // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
-  while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
+  const disruptedAt = Date.now()
+  // A lost node's Pods die at once, with no termination to mark but the SIGKILL.
+  for (const pod of pods.list()) if (lost(pod)) mark('sigkill', pod.metadata?.name ?? '')
+  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) }, o.node)
+  // `rollout status` returns before the last old Pod has finished its pause: wait until none is left
+  // (a lost node's Pods stay until someone deletes the node: nothing is left running in them).
+  while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined && !lost(p))) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
@@ -165,6 +178,7 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
     loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
-    rolloutDoneMs
+    rolloutDoneMs,
+    disruptedAt
   }
 }
