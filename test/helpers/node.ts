@@ -27,13 +27,16 @@ export async function nodeClusterFor (t: Test, timeoutMs: number, start: Omit<St
   return cluster
 }
 
-/** A Pod that runs `command` once in `image` (restartPolicy Never); resolves with its phase and log. */
-export async function runOnce (cluster: Cluster, namespace: string, name: string, image: string, command: string[], timeoutMs = 60_000): Promise<{ phase: string, log: string }> {
+/**
+ * A Pod that runs `command` once in `image` (restartPolicy Never), with `spec` added (a `nodeName`,
+ * say); resolves with its phase and log.
+ */
+export async function runOnce (cluster: Cluster, namespace: string, name: string, image: string, command: string[], timeoutMs = 60_000, spec: object = {}): Promise<{ phase: string, log: string }> {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', command }] }
+    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', command }], ...spec }
   }
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(pod))
   const phase = await until(`Pod ${namespace}/${name} to finish`, async () => {
