@@ -4,7 +4,7 @@
  * (fixed ports, the `kubepods` cgroups, the bridge). `mkdir` is atomic; the holders' PIDs inside
  * let a waiter take over a lock whose holders all died.
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isRunning } from './processes.js'
@@ -14,19 +14,39 @@ const buildLockDir = join(lameduckDir, 'build.lock')
 /** Machine-wide, not per checkout: two clones cannot run two nodes either. */
 export const nodeLockDir = '/run/lameduck-node.lock'
 
+/**
+ * Writes the holders' PIDs whole, by a rename: a reader never sees the file empty, as it could in
+ * the middle of a write (and would then take a live lock for stale; seen when a node's state was
+ * saved while another checkout's test waited for the lock).
+ */
+async function writeHolders (lockDir: string, pids: readonly number[]): Promise<void> {
+  const temporary = join(lockDir, `pid.${process.pid}.${++writes}`)
+  await writeFile(temporary, pids.join(' '))
+  await rename(temporary, join(lockDir, 'pid'))
+}
+let writes = 0
+
+/**
+ * Stale: every holder is dead, or the pid file never came (it is written right after mkdir) and
+ * the lock is older than 10 s. A pid file that reads empty is being written by a writer that
+ * truncates first: not stale.
+ */
+export async function isStale (lockDir: string): Promise<boolean> {
+  const text = await readFile(join(lockDir, 'pid'), 'utf8').catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? undefined : '')
+  if (text === undefined) return Date.now() - (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs > 10_000
+  const holders = text.split(/\s+/).filter(Boolean).map(Number)
+  return holders.length > 0 && !holders.some(isRunning)
+}
+
 async function tryLock (lockDir: string): Promise<boolean> {
   try {
     await mkdir(lockDir)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    const holders = (await readFile(join(lockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
-    // A lock whose holders died is stale; so is one that never got its pid file (written right after mkdir).
-    const age = Date.now() - (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
-    const stale = holders.length > 0 ? !holders.some(isRunning) : age > 10_000
-    if (stale) await rm(lockDir, { recursive: true, force: true })
+    if (await isStale(lockDir)) await rm(lockDir, { recursive: true, force: true })
     return false
   }
-  await writeFile(join(lockDir, 'pid'), String(process.pid))
+  await writeHolders(lockDir, [process.pid])
   return true
 }
 
@@ -68,7 +88,9 @@ export async function acquireNodeLock (log: (line: string) => void, owner = proc
  * all of them are gone.
  */
 export async function writeNodeLockHolders (owner: number, pids: readonly number[]): Promise<void> {
-  await writeFile(join(nodeLockDir, 'pid'), [owner, ...pids].join(' '))
+  const [holder] = (await readFile(join(nodeLockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
+  if (holder !== undefined && holder !== owner && holder !== process.pid) throw new Error(`the node lock ${nodeLockDir} is held by PID ${holder}, not by this cluster's owner ${owner}`)
+  await writeHolders(nodeLockDir, [owner, ...pids])
 }
 
 /** Releases the node lock if `owner` holds it (never one another cluster took since). */
