@@ -21,13 +21,15 @@ function readNodes (args: readonly string[]): number {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--node') nodes = 1
     else if (args[i] === '--nodes' && /^([1-9]|10)$/.test(args[i + 1] ?? '')) nodes = Number(args[++i])
-    else usage(`${args[i] === '--nodes' ? `--nodes wants a number from 1 to 10, not ${JSON.stringify(args[i + 1] ?? '')}` : `unknown flag ${args[i]!}`}`)
+    else if (args[i] === '--nodes') usage(`--nodes wants a number from 1 to 10, not ${JSON.stringify(args[i + 1])}`)
+    else usage(`unknown flag ${args[i]!}`)
   }
   return nodes
 }
 
 function usage (problem: string): never {
-  console.error(`cluster: ${problem}\nusage: tsx control-plane/cli.ts build|up|down [--node | --nodes N]   (run from ${rel(repoRoot)})`)
+  console.error(`cluster: ${problem}`)
+  console.error(`usage: tsx control-plane/cli.ts build|up|down [--node | --nodes N]   (run from ${rel(repoRoot)})`)
   process.exit(2)
 }
 
@@ -37,7 +39,8 @@ const nodes = readNodes(process.argv.slice(3))
 async function printUsage (state: ClusterState): Promise<void> {
   log(`cluster ${state.version} at ${state.server} (pids ${state.pids.join(', ')}; logs in ${rel(state.dir)}/)`)
   for (const node of (await readNodesState(state.dir))?.nodes ?? []) {
-    log(`node:       ${node.name} at ${node.address}: ${node.pids.map(({ name, pid }) => `${name} ${pid}`).join(', ')} (logs in ${rel(node.dir)}/)`)
+    const pids = node.pids.map(({ name, pid }) => `${name} ${pid}`).join(', ')
+    log(`node:       ${node.name} at ${node.address}: ${pids} (logs in ${rel(node.dir)}/)`)
   }
   log(`kubeconfig: ${rel(cliKubeconfigPath)}`)
   log(`try:        ${rel(binaryPath('kubectl'))} --kubeconfig ${rel(cliKubeconfigPath)} get ns`)
@@ -65,7 +68,8 @@ async function up (): Promise<void> {
   const started = Date.now()
   const cluster = await startCluster({ dir: cliClusterDir, detached: true, log, nodes })
   const state: ClusterState = {
-    dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString()
+    dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath,
+    pids: cluster.pids, startedAt: new Date().toISOString()
   }
   await writeState(state)
   await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
@@ -88,7 +92,8 @@ async function down (): Promise<void> {
   log(pids.length === 0 ? 'the recorded cluster was no longer running; state cleared' : `stopped the cluster (pids ${pids.join(', ')})`)
 }
 
-const commands: Record<string, () => Promise<unknown>> = { build: () => ensureBinaries({ log, node: nodes > 0 }), up, down }
+const build = (): Promise<unknown> => ensureBinaries({ log, node: nodes > 0 })
+const commands: Record<string, () => Promise<unknown>> = { build, up, down }
 const command = commands[process.argv[2] ?? ''] ?? usage(`unknown command ${JSON.stringify(process.argv[2] ?? '')}`)
 command().then(() => { process.exit(0) }, (err: unknown) => {
   console.error(err instanceof Error ? err.message : err)

@@ -58,7 +58,8 @@ export async function stopAll (pids: number[]): Promise<void> {
 }
 
 function handleOf (node: NodeState): ClusterNode {
-  return { name: node.name, address: node.address, state: node, importImage: (archive: string) => importImage(node.dir, archive) }
+  const into = (archive: string): Promise<void> => importImage(node.dir, archive)
+  return { name: node.name, address: node.address, state: node, importImage: into }
 }
 
 interface HandleInput {

@@ -20,9 +20,10 @@ import { prepareDir, removeDir } from './dirs.js'
 import { writeKubeconfig } from './kubeconfig.js'
 import { binaryPath, repoRoot } from './paths.js'
 import { freePorts } from './ports.js'
-import { get, waitUntil } from './probe.js'
+import { get, waitUntil, type ProbeAuth } from './probe.js'
 import { startComponent, tailLog, type Component } from './processes.js'
 import { NODE, type NodeLifecycle } from './node/config.js'
+import type { NodeApi } from './node/node.js'
 import { prepareMachine, saveNodesState, startNodes, stopNodes, type NodesState } from './node/nodes.js'
 import { makeCluster, orphans, stopAll, type Cluster } from './cluster-handle.js'
 
@@ -38,7 +39,10 @@ export interface StartOptions {
   detached?: boolean
   /** One node: the same as `nodes: 1`. */
   node?: boolean
-  /** Real nodes: scheduler, cluster DNS, and per node a kubelet, containerd, CNI and kube-proxy in its own network namespace (root only; one such cluster per machine). */
+  /**
+   * Real nodes: scheduler, cluster DNS, and per node a kubelet, containerd, CNI and kube-proxy in its
+   * own network namespace (root only; one such cluster per machine).
+   */
   nodes?: number
   /** How fast the control plane gives up on a node that stops answering; Kubernetes' defaults (50 s, 300 s) without. */
   nodeLifecycle?: NodeLifecycle
@@ -62,7 +66,9 @@ async function startAndWait (started: Component[], name: 'etcd' | 'kube-apiserve
 /** How many nodes `opts` asks for; throws for a count that is not a whole number from 0 to 10. */
 function nodeCount (opts: StartOptions): number {
   const count = opts.nodes ?? (opts.node === true ? 1 : 0)
-  if (!Number.isInteger(count) || count < 0 || count > 10) throw new Error(`startCluster: nodes must be a whole number from 0 to 10, not ${count}`)
+  if (!Number.isInteger(count) || count < 0 || count > 10) {
+    throw new Error(`startCluster: nodes must be a whole number from 0 to 10, not ${count}`)
+  }
   return count
 }
 
@@ -91,7 +97,8 @@ export async function startCluster (opts: StartOptions = {}): Promise<Cluster> {
 function startJanitor (state: NodesState): number {
   const fd = openSync(join(state.dir, 'janitor.log'), 'a')
   try {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/janitor.ts'), state.dir], { cwd: state.dir, stdio: ['ignore', fd, fd], detached: true })
+    const args = ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/janitor.ts'), state.dir]
+    const child = spawn(process.execPath, args, { cwd: state.dir, stdio: ['ignore', fd, fd], detached: true })
     child.unref()
     return child.pid!
   } finally {
@@ -99,14 +106,73 @@ function startJanitor (state: NodesState): number {
   }
 }
 
-interface StartOnce { dir: string, owned: boolean, version: string, nodes: number, opts: StartOptions, log: (line: string) => void }
+/** `{ lifecycle }` when there is one: an optional property is absent, never undefined. */
+function lifecycleOf (lifecycle: NodeLifecycle | undefined): { lifecycle?: NodeLifecycle } {
+  return lifecycle === undefined ? {} : { lifecycle }
+}
+
+interface StartOnce {
+  dir: string
+  owned: boolean
+  version: string
+  nodes: number
+  opts: StartOptions
+  log: (line: string) => void
+}
+
+/** What starting the control plane needs; `record` saves the PIDs started so far with the nodes' state. */
+interface ControlPlaneStart {
+  dir: string
+  nodes: number
+  lifecycle: NodeLifecycle | undefined
+  spawnOpts: { dir: string, detached: boolean }
+  components: Component[]
+  record: () => Promise<void>
+  step: (what: string) => void
+}
+
+/** Starts a component, records its PID at once, and waits until it is ready. */
+async function startRecorded (c: ControlPlaneStart, start: () => Promise<void>): Promise<void> {
+  const starting = start()
+  starting.catch(() => undefined) // awaited below, once the PID is recorded
+  await c.record()
+  await starting
+}
+
+/** etcd, kube-apiserver and kube-controller-manager, in turn, each ready; resolves with how to reach the API server. */
+async function startControlPlane (c: ControlPlaneStart): Promise<NodeApi> {
+  const { dir, components, spawnOpts, lifecycle } = c
+  const [etcdClient, etcdPeer, apiserver] = await freePorts(3) as [number, number, number]
+  const ports: Ports = { etcdClient, etcdPeer, apiserver }
+  const creds = await writeCredentials(dir)
+  const address = c.nodes > 0 ? NODE.gateway : undefined
+  const server = `https://${address ?? '127.0.0.1'}:${ports.apiserver}`
+  const kubeconfigPath = join(dir, 'kubeconfig')
+  const ok = async (url: string, auth?: ProbeAuth): Promise<boolean> => (await get(url, auth)).status === 200
+  const etcdHealthy = (): Promise<boolean> => ok(`http://127.0.0.1:${ports.etcdClient}/health`)
+  await startRecorded(c, () => startAndWait(components, 'etcd', etcdArgs(dir, ports), spawnOpts, etcdHealthy, 30_000))
+  c.step('etcd healthy')
+  const apiserverReady = (): Promise<boolean> => ok(`${server}/readyz`, { token: creds.token })
+  const flags = apiserverArgs(dir, ports, creds, address, lifecycle)
+  await startRecorded(c, () => startAndWait(components, 'kube-apiserver', flags, spawnOpts, apiserverReady, 90_000))
+  c.step('kube-apiserver ready')
+  await writeKubeconfig(kubeconfigPath, server, apiserverCertFile(dir), creds.token)
+  const ca = await readFile(apiserverCertFile(dir), 'utf8')
+  const withNodes = c.nodes > 0 ? { clusterCidr: NODE.clusterCidr, ...lifecycleOf(lifecycle) } : undefined
+  const account = `${server}/api/v1/namespaces/default/serviceaccounts/default`
+  const accountMade = (): Promise<boolean> => ok(account, { token: creds.token, ca })
+  const kcm = controllerManagerArgs(dir, kubeconfigPath, creds, withNodes)
+  await startRecorded(c, () => startAndWait(components, 'kube-controller-manager', kcm, spawnOpts, accountMade, 90_000))
+  c.step('kube-controller-manager running; default ServiceAccount present')
+  return { kubeconfigPath, server, token: creds.token, ca }
+}
 
 async function startOnce ({ dir, owned, version, nodes, opts, log }: StartOnce): Promise<Cluster> {
   const started = Date.now()
   const step = (what: string): void => { log(`[cluster] ${what} (${Date.now() - started} ms)`) }
   const detached = opts.detached ?? false
-  const spawnOpts = { dir, detached }
   const components: Component[] = []
+  const lifecycle = nodes > 0 ? opts.nodeLifecycle : undefined
   let machine: NodesState | undefined
   const record = async (): Promise<void> => {
     if (machine === undefined) return
@@ -114,47 +180,26 @@ async function startOnce ({ dir, owned, version, nodes, opts, log }: StartOnce):
     await saveNodesState(machine)
   }
   try {
-    const [etcdClient, etcdPeer, apiserver] = await freePorts(3) as [number, number, number]
-    const ports: Ports = { etcdClient, etcdPeer, apiserver }
-    const creds = await writeCredentials(dir)
-    const lifecycle = nodes > 0 ? opts.nodeLifecycle : undefined
     if (nodes > 0) {
-      machine = await prepareMachine({ dir, owner: opts.ownerPid ?? process.pid, owned, ...(lifecycle === undefined ? {} : { lifecycle }), log })
+      const owner = opts.ownerPid ?? process.pid
+      machine = await prepareMachine({ dir, owner, owned, ...lifecycleOf(lifecycle), log })
       if (!detached) machine.janitor = startJanitor(machine)
       await record()
-      step(`machine prepared: bridge ${NODE.bridge} ${NODE.gateway}, guard rules${detached ? '' : `, janitor ${machine.janitor}`}`)
+      const janitor = detached ? '' : `, janitor ${machine.janitor}`
+      step(`machine prepared: bridge ${NODE.bridge} ${NODE.gateway}, guard rules${janitor}`)
     }
-    const address = nodes > 0 ? NODE.gateway : undefined
-    const server = `https://${address ?? '127.0.0.1'}:${ports.apiserver}`
-    const kubeconfigPath = join(dir, 'kubeconfig')
-    await startAndWait(components, 'etcd', etcdArgs(dir, ports), spawnOpts,
-      async () => (await get(`http://127.0.0.1:${ports.etcdClient}/health`)).status === 200, 30_000)
-    await record()
-    step('etcd healthy')
-    const apiserverStart = startAndWait(components, 'kube-apiserver', apiserverArgs(dir, ports, creds, address, lifecycle), spawnOpts,
-      async () => (await get(`${server}/readyz`, { token: creds.token })).status === 200, 90_000)
-    apiserverStart.catch(() => undefined) // awaited below, after the PID is recorded
-    await record()
-    await apiserverStart
-    step('kube-apiserver ready')
-    await writeKubeconfig(kubeconfigPath, server, apiserverCertFile(dir), creds.token)
-    const ca = await readFile(apiserverCertFile(dir), 'utf8')
-    const kcm = controllerManagerArgs(dir, kubeconfigPath, creds, nodes > 0 ? { clusterCidr: NODE.clusterCidr, ...(lifecycle === undefined ? {} : { lifecycle }) } : undefined)
-    const kcmStart = startAndWait(components, 'kube-controller-manager', kcm, spawnOpts,
-      async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { token: creds.token, ca })).status === 200, 90_000)
-    kcmStart.catch(() => undefined) // awaited below, after the PID is recorded
-    await record()
-    await kcmStart
-    step('kube-controller-manager running; default ServiceAccount present')
-    const api = { kubeconfigPath, server, token: creds.token, ca }
+    const spawnOpts = { dir, detached }
+    const api = await startControlPlane({ dir, nodes, lifecycle, spawnOpts, components, record, step })
     if (machine !== undefined) {
       await startNodes(machine, nodes, { api, detached, log })
       if (!detached) for (const { pid } of [...machine.pids, ...machine.nodes.flatMap(n => n.pids)]) orphans.add(pid)
     }
+    const { kubeconfigPath, server } = api
     return makeCluster({ dir, owned, kubeconfigPath, server, version, components, machine, api, detached, log })
   } catch (err) {
     // The directory stays, with the logs the error points to.
-    if (machine !== undefined) await stopNodes(machine, log).catch((e: unknown) => { log(`[node] ${(e as Error).message}`) })
+    const say = (e: unknown): void => { log(`[node] ${(e as Error).message}`) }
+    if (machine !== undefined) await stopNodes(machine, log).catch(say)
     await stopAll(components.map((c) => c.pid))
     throw err
   }

@@ -60,17 +60,22 @@ export function etcdArgs (dir: string, ports: Ports): string[] {
  * it listens there instead of on 127.0.0.1 and advertises it, so the `kubernetes` Service leads Pods
  * to it (in-cluster clients), and it reaches kubelets by their InternalIP, never by a host name that
  * would become a DNS query leaving the machine; it calls a webhook's Service at one of its ready
- * endpoints (as managed control planes do, which run no kube-proxy), since the machine runs none. A short node `lifecycle` shortens the tolerations it
- * gives every Pod of the not-ready and unreachable taints (the DefaultTolerationSeconds plugin, 300 s).
+ * endpoints (as managed control planes do, which run no kube-proxy), since the machine runs none.
+ * A short node `lifecycle` shortens the tolerations it gives every Pod of the not-ready and
+ * unreachable taints (the DefaultTolerationSeconds plugin, 300 s).
  */
-export function apiserverArgs (dir: string, ports: Ports, creds: Credentials, nodeAddress?: string, lifecycle?: NodeLifecycle): string[] {
+export function apiserverArgs (
+  dir: string, ports: Ports, creds: Credentials, nodeAddress?: string, lifecycle?: NodeLifecycle
+): string[] {
   const address = nodeAddress ?? '127.0.0.1'
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     `--bind-address=${address}`, `--advertise-address=${address}`, `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'certs')}`,
     '--service-cluster-ip-range=10.0.0.0/24',
-    ...(nodeAddress === undefined ? ['--endpoint-reconciler-type=none'] : ['--kubelet-preferred-address-types=InternalIP', '--enable-aggregator-routing=true']),
+    ...(nodeAddress === undefined
+      ? ['--endpoint-reconciler-type=none']
+      : ['--kubelet-preferred-address-types=InternalIP', '--enable-aggregator-routing=true']),
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${creds.serviceAccountPub}`,
     `--service-account-signing-key-file=${creds.serviceAccountKey}`,
@@ -78,7 +83,10 @@ export function apiserverArgs (dir: string, ports: Ports, creds: Credentials, no
     '--authorization-mode=RBAC', '--allow-privileged=true', '--profiling=false',
     ...(lifecycle === undefined
       ? []
-      : [`--default-not-ready-toleration-seconds=${lifecycle.tolerationSeconds}`, `--default-unreachable-toleration-seconds=${lifecycle.tolerationSeconds}`])
+      : [
+          `--default-not-ready-toleration-seconds=${lifecycle.tolerationSeconds}`,
+          `--default-unreachable-toleration-seconds=${lifecycle.tolerationSeconds}`
+        ])
   ]
 }
 
@@ -93,14 +101,23 @@ export function apiserverCertFile (dir: string): string {
  * `lifecycle` marks a node whose Lease is not renewed unready after `graceSeconds` (default 50 s),
  * checked every second (default 5 s).
  */
-export function controllerManagerArgs (dir: string, kubeconfigPath: string, creds: Credentials, node?: { clusterCidr: string, lifecycle?: NodeLifecycle }): string[] {
+export function controllerManagerArgs (
+  dir: string, kubeconfigPath: string, creds: Credentials, node?: { clusterCidr: string, lifecycle?: NodeLifecycle }
+): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0',
     `--service-account-private-key-file=${creds.serviceAccountKey}`,
     `--root-ca-file=${apiserverCertFile(dir)}`,
     '--use-service-account-credentials=false',
     `--controllers=${[...controllers, ...(node === undefined ? [] : nodeControllers)].join(',')}`,
-    ...(node === undefined ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${node.clusterCidr}`, '--node-cidr-mask-size=24', '--service-cluster-ip-range=10.0.0.0/24']),
-    ...(node?.lifecycle === undefined ? [] : [`--node-monitor-grace-period=${node.lifecycle.graceSeconds}s`, '--node-monitor-period=1s'])
+    ...(node === undefined
+      ? []
+      : [
+          '--allocate-node-cidrs', `--cluster-cidr=${node.clusterCidr}`, '--node-cidr-mask-size=24',
+          '--service-cluster-ip-range=10.0.0.0/24'
+        ]),
+    ...(node?.lifecycle === undefined
+      ? []
+      : [`--node-monitor-grace-period=${node.lifecycle.graceSeconds}s`, '--node-monitor-period=1s'])
   ]
 }

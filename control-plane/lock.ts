@@ -32,8 +32,12 @@ let writes = 0
  * truncates first: not stale.
  */
 export async function isStale (lockDir: string): Promise<boolean> {
-  const text = await readFile(join(lockDir, 'pid'), 'utf8').catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? undefined : '')
-  if (text === undefined) return Date.now() - (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs > 10_000
+  const text = await readFile(join(lockDir, 'pid'), 'utf8')
+    .catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? undefined : '')
+  if (text === undefined) {
+    const made = (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
+    return Date.now() - made > 10_000
+  }
   const holders = text.split(/\s+/).filter(Boolean).map(Number)
   return holders.length > 0 && !holders.some(isRunning)
 }
@@ -77,7 +81,8 @@ export async function withBuildLock<T> (log: (line: string) => void, fn: () => P
 
 /** Takes the machine's node lock for `owner`, waiting while another node runs; resolves with its release. */
 export async function acquireNodeLock (log: (line: string) => void, owner = process.pid): Promise<() => Promise<void>> {
-  const release = await acquire(nodeLockDir, log, `[node] another node runs on this machine (${nodeLockDir}); waiting for it to stop`)
+  const waiting = `[node] another node runs on this machine (${nodeLockDir}); waiting for it to stop`
+  const release = await acquire(nodeLockDir, log, waiting)
   await writeNodeLockHolders(owner, [])
   return release
 }
@@ -88,13 +93,20 @@ export async function acquireNodeLock (log: (line: string) => void, owner = proc
  * all of them are gone.
  */
 export async function writeNodeLockHolders (owner: number, pids: readonly number[]): Promise<void> {
-  const [holder] = (await readFile(join(nodeLockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
-  if (holder !== undefined && holder !== owner && holder !== process.pid) throw new Error(`the node lock ${nodeLockDir} is held by PID ${holder}, not by this cluster's owner ${owner}`)
+  const [holder] = await nodeLockHolders()
+  if (holder !== undefined && holder !== owner && holder !== process.pid) {
+    throw new Error(`the node lock ${nodeLockDir} is held by PID ${holder}, not by this cluster's owner ${owner}`)
+  }
   await writeHolders(nodeLockDir, [owner, ...pids])
+}
+
+/** The node lock's holders, the owner first; none when there is no lock. */
+async function nodeLockHolders (): Promise<number[]> {
+  return (await readFile(join(nodeLockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
 }
 
 /** Releases the node lock if `owner` holds it (never one another cluster took since). */
 export async function releaseNodeLock (owner: number): Promise<void> {
-  const holders = (await readFile(join(nodeLockDir, 'pid'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean).map(Number)
+  const holders = await nodeLockHolders()
   if (holders.length === 0 || holders[0] === owner) await rm(nodeLockDir, { recursive: true, force: true })
 }

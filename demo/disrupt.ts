@@ -12,6 +12,8 @@ import type { Cluster } from '../control-plane/cluster.js'
 import type { Scenario } from './scenarios.js'
 import { kubectl } from './workloads.js'
 
+type Log = (line: string) => void
+
 /** How often an eviction refused by the budget is tried again. */
 const EVICTION_RETRY_MS = 500
 
@@ -44,7 +46,8 @@ export async function evict (core: CoreV1Api, namespace: string, pod: string, lo
  */
 async function drain (cluster: Cluster, node: string, log: (line: string) => void): Promise<void> {
   log(`kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data`)
-  const out = await kubectl(cluster, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'], undefined, 320_000)
+  const args = ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s']
+  const out = await kubectl(cluster, args, undefined, 320_000)
   for (const line of out.trim().split('\n').filter(line => /evicted|drained/.test(line))) log(`  ${line}`)
   await kubectl(cluster, ['uncordon', node])
   log(`kubectl uncordon ${node}`)
@@ -55,13 +58,14 @@ async function drain (cluster: Cluster, node: string, log: (line: string) => voi
  * `web` on it has been evicted (the not-ready and unreachable taints' tolerations ran out) and the
  * Deployment has its replicas again elsewhere.
  */
-async function loseNode (cluster: Cluster, core: CoreV1Api, namespace: string, node: string, log: (line: string) => void): Promise<void> {
+async function loseNode (cluster: Cluster, core: CoreV1Api, namespace: string, node: string, log: Log): Promise<void> {
   await cluster.loseNode(node)
   log(`node ${node} lost: its network silent, its kubelet, containerd and Pods killed (SIGKILL)`)
   const deadline = Date.now() + 300_000
   for (;;) {
     const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items
-    if (pods.filter(pod => pod.spec?.nodeName === node).every(pod => pod.metadata?.deletionTimestamp !== undefined)) break
+    const there = pods.filter(pod => pod.spec?.nodeName === node)
+    if (there.every(pod => pod.metadata?.deletionTimestamp !== undefined)) break
     if (Date.now() > deadline) throw new Error(`the Pods on the lost node ${node} were not evicted within 300 s`)
     await sleep(500)
   }
@@ -69,8 +73,12 @@ async function loseNode (cluster: Cluster, core: CoreV1Api, namespace: string, n
 }
 
 /** Carries out `scenario` on deployment/web in `namespace`; `node` is the node drained or lost. */
-export async function disrupt (cluster: Cluster, core: CoreV1Api, scenario: Scenario, namespace: string, log: (line: string) => void, node?: string): Promise<void> {
-  if ((scenario === 'drain' || scenario === 'node-loss') && node === undefined) throw new Error(`the ${scenario} scenario needs the node to take away`)
+export async function disrupt (
+  cluster: Cluster, core: CoreV1Api, scenario: Scenario, namespace: string, log: Log, node?: string
+): Promise<void> {
+  if ((scenario === 'drain' || scenario === 'node-loss') && node === undefined) {
+    throw new Error(`the ${scenario} scenario needs the node to take away`)
+  }
   if (scenario === 'drain') {
     await drain(cluster, node!, log)
   } else if (scenario === 'node-loss') {

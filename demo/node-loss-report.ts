@@ -34,7 +34,9 @@ export interface LayoutResult {
 }
 
 /** The first and last bucket with a failure at or after `lossMs` (the report's own clock), as seconds after it. */
-export function failureWindow (report: Pick<JsonReport, 'timeline' | 'bucketMs'>, lossMs: number): FailureWindow | null {
+export function failureWindow (
+  report: Pick<JsonReport, 'timeline' | 'bucketMs'>, lossMs: number
+): FailureWindow | null {
   const failing = report.timeline.filter(bucket => bucket.failed > 0 && bucket.t + report.bucketMs > lossMs)
   if (failing.length === 0) return null
   const seconds = (ms: number): number => Math.round(Math.max(0, ms - lossMs) / 100) / 10
@@ -74,12 +76,14 @@ export function formatNodeLossTable (rows: readonly LayoutResult[]): string {
       r.layout,
       `${r.clusterIP.failed} of ${r.clusterIP.requests}${window(r.windows.clusterIP)}`,
       `${r.loadBalancer.failed} of ${r.loadBalancer.requests}${window(r.windows.loadBalancer)}`,
-      at(r.milestones.nodeUnreadyS), at(r.milestones.endpointsGoneS), at(r.milestones.evictedS), at(r.milestones.replacedS)
+      ...[r.milestones.nodeUnreadyS, r.milestones.endpointsGoneS, r.milestones.evictedS, r.milestones.replacedS].map(at)
     ])
   ]
   const widths = table[0]!.map((_, i) => Math.max(...table.map(row => row[i]!.length)))
-  const line = (row: string[]): string => row.map((cell, i) => i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)).join('   ').trimEnd()
-  return [line(table[0]!), '-'.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1)), ...table.slice(1).map(line)].join('\n') + '\n'
+  const pad = (cell: string, i: number): string => i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)
+  const line = (row: string[]): string => row.map(pad).join('   ').trimEnd()
+  const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1))
+  return [line(table[0]!), rule, ...table.slice(1).map(line)].join('\n') + '\n'
 }
 
 /** Why requests failed in one layout, from its statuses and milestones: one line each. */
@@ -89,7 +93,14 @@ export function explainLayout (r: LayoutResult): string[] {
   const timeouts = both.reduce((n, s) => n + s.timeouts + s['5xx'], 0)
   const refused = both.reduce((n, s) => n + s.refused + s.resets, 0)
   if (r.failed === 0) return [`${r.layout}: no request failed`]
-  if (timeouts > 0) lines.push(`${r.layout}: ${timeouts} timed out or got 502/504: sent to the silent node's Pods (endpoints until ${at(r.milestones.endpointsGoneS)}, and on connections kept alive to them until the client gave up), or queued behind those`)
-  if (refused > 0) lines.push(`${r.layout}: ${refused} refused or reset: no ready endpoint left until a replacement was Ready (${at(r.milestones.replacedS)}), made once the Pods were evicted (${at(r.milestones.evictedS)})`)
+  const { endpointsGoneS, replacedS, evictedS } = r.milestones
+  if (timeouts > 0) {
+    lines.push(`${r.layout}: ${timeouts} timed out or got 502/504: sent to the silent node's Pods (endpoints until ${at(endpointsGoneS)}, ` +
+      'and on connections kept alive to them until the client gave up), or queued behind those')
+  }
+  if (refused > 0) {
+    lines.push(`${r.layout}: ${refused} refused or reset: no ready endpoint left until a replacement was Ready (${at(replacedS)}), ` +
+      `made once the Pods were evicted (${at(evictedS)})`)
+  }
   return lines
 }

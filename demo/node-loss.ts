@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import type { Cluster } from '../control-plane/cluster.js'
 import type { NodeLifecycle } from '../control-plane/node/config.js'
 import type { Children } from './children.js'
-import { explainLayout, failureWindow, markedMilestones, secondsAfter, type LayoutResult, type Milestones } from './node-loss-report.js'
+import { explainLayout, failureWindow, markedMilestones, secondsAfter } from './node-loss-report.js'
+import type { LayoutResult, Milestones } from './node-loss-report.js'
 import { liveNodes, withPodsOn } from './placement.js'
 import { summarizeRun, type RunEvent } from './summary.js'
 import { NODE_LOSS_LAYOUTS, nodeLossLoadSeconds, type NodeLossLayout } from './scenarios.js'
@@ -31,11 +32,17 @@ export interface NodeLossOptions {
   log: (line: string) => void
 }
 
-interface PodJson { metadata: { name: string }, spec: { nodeName?: string }, status?: { conditions?: Array<{ type: string, status: string, lastTransitionTime?: string }> } }
+interface Condition { type: string, status: string, lastTransitionTime?: string }
+interface PodJson { metadata: { name: string }, spec: { nodeName?: string }, status?: { conditions?: Condition[] } }
+
+/** The node that is lost, and the one that stays. */
+interface Pair { lost: string, other: string }
 
 /** The layout's Pods in `shop`: all on `lost`, or one there and one on `other`. */
-async function place (cluster: Cluster, layout: NodeLossLayout, lost: string, other: string, o: NodeLossOptions): Promise<void> {
-  const deploy = (replicas: number): Promise<unknown> => deployAndReadPods(cluster, SHOP, { scenario: 'node-loss', replicas, sleepSeconds: o.sleepSeconds, nginxBudgetSeconds: o.budgetSeconds })
+async function place (cluster: Cluster, layout: NodeLossLayout, nodes: Pair, o: NodeLossOptions): Promise<void> {
+  const { lost, other } = nodes
+  const app = { scenario: 'node-loss', sleepSeconds: o.sleepSeconds, nginxBudgetSeconds: o.budgetSeconds } as const
+  const deploy = (replicas: number): Promise<unknown> => deployAndReadPods(cluster, SHOP, { ...app, replicas })
   await withPodsOn(cluster, lost, () => deploy(layout.onLostNode))
   if (layout.replicas > layout.onLostNode) {
     await withPodsOn(cluster, other, async () => {
@@ -45,16 +52,24 @@ async function place (cluster: Cluster, layout: NodeLossLayout, lost: string, ot
   }
 }
 
+/** The node lost, when (ms since the epoch), and how many replicas the app had. */
+interface Loss { node: string, at: number, replicas: number }
+
 /**
  * The milestones after a loss at `lostAt` (ms since the epoch): the node's and the replacements'
  * Ready transitions from the API server, the endpoints and evictions from the run's own marks (a
  * Pod's deletionTimestamp is when its grace period ends, not when it was evicted).
  */
-async function milestones (cluster: Cluster, lost: string, lostAt: number, replicas: number, events: readonly RunEvent[]): Promise<Milestones> {
+async function milestones (cluster: Cluster, loss: Loss, events: readonly RunEvent[]): Promise<Milestones> {
+  const { node: lost, at: lostAt, replicas } = loss
   const node = JSON.parse(await kubectl(cluster, ['get', 'node', lost, '-o', 'json'])) as PodJson
-  const ready = (p: PodJson): { status: string, lastTransitionTime?: string } | undefined => p.status?.conditions?.find(c => c.type === 'Ready')
-  const pods = (JSON.parse(await kubectl(cluster, ['get', 'pods', '-n', SHOP, '-l', 'app=web', '-o', 'json'])) as { items: PodJson[] }).items
-  const replacements = pods.filter(p => p.spec.nodeName !== lost && ready(p)?.status === 'True').map(p => secondsAfter(lostAt, ready(p)?.lastTransitionTime) ?? 0).sort((a, b) => a - b)
+  const ready = (p: PodJson): Condition | undefined => p.status?.conditions?.find(c => c.type === 'Ready')
+  const list = await kubectl(cluster, ['get', 'pods', '-n', SHOP, '-l', 'app=web', '-o', 'json'])
+  const pods = (JSON.parse(list) as { items: PodJson[] }).items
+  const replacements = pods
+    .filter(p => p.spec.nodeName !== lost && ready(p)?.status === 'True')
+    .map(p => secondsAfter(lostAt, ready(p)?.lastTransitionTime) ?? 0)
+    .sort((a, b) => a - b)
   const nodeReady = ready(node)
   return {
     nodeUnreadyS: nodeReady?.status === 'True' ? null : secondsAfter(lostAt, nodeReady?.lastTransitionTime),
@@ -66,10 +81,14 @@ async function milestones (cluster: Cluster, lost: string, lostAt: number, repli
 /** The lost node goes as a cloud deletes a terminated instance's Node (its Pods with it), and a new node joins. */
 async function replaceNode (cluster: Cluster, lost: string, log: (line: string) => void): Promise<void> {
   await kubectl(cluster, ['delete', 'node', lost, '--wait=false'])
-  await kubectl(cluster, ['delete', 'pods', '-n', SHOP, '--field-selector', `spec.nodeName=${lost}`, '--force', '--grace-period=0'])
+  const its = `spec.nodeName=${lost}`
+  await kubectl(cluster, ['delete', 'pods', '-n', SHOP, '--field-selector', its, '--force', '--grace-period=0'])
   const added = await cluster.addNode()
-  log(`node ${lost} deleted (as a cloud's node controller does for a terminated instance); ${added.name} joined in its place`)
+  log(`node ${lost} deleted (as a cloud's node controller does for a terminated instance); ${added.name} joined`)
 }
+
+/** The path whose marks the milestones come from: this machine's, through nginx. */
+const LB = 'loadBalancer'
 
 /** One path's failures and events from the loss on. */
 function windowOf (path: PathResult): ReturnType<typeof failureWindow> {
@@ -77,31 +96,46 @@ function windowOf (path: PathResult): ReturnType<typeof failureWindow> {
   return loss === undefined ? null : failureWindow(path.report, loss.tMs)
 }
 
+/** Each layout's result, by its id, and the timeline's panels. */
+export interface NodeLossResult { results: Record<string, LayoutResult>, timelines: TimelineRun[] }
+
 /** Runs every layout; resolves with each layout's result and the timeline's panels. */
-export async function runNodeLoss (cluster: Cluster, children: Children, o: NodeLossOptions): Promise<{ results: Record<string, LayoutResult>, timelines: TimelineRun[] }> {
+export async function runNodeLoss (cluster: Cluster, children: Children, o: NodeLossOptions): Promise<NodeLossResult> {
   const results: Record<string, LayoutResult> = {}
   const timelines: TimelineRun[] = []
   for (const layout of NODE_LOSS_LAYOUTS) {
     const [lost, other] = liveNodes(cluster) as [string, string]
     o.log('')
-    o.log(`${layout.title}: ${layout.onLostNode} on ${lost}, which is lost${layout.replicas > layout.onLostNode ? `, 1 on ${other}` : ''}; the load runs from ${other}`)
+    const elsewhere = layout.replicas > layout.onLostNode ? `, 1 on ${other}` : ''
+    o.log(`${layout.title}: ${layout.onLostNode} on ${lost}, which is lost${elsewhere}; the load runs from ${other}`)
     await removeScenario(cluster, SHOP)
-    await place(cluster, layout, lost, other, o)
+    await place(cluster, layout, { lost, other }, o)
     const run = await runUnderLoad(cluster, children, {
-      namespace: SHOP, scenario: 'node-loss', node: lost, rate: o.rate, durationSeconds: nodeLossLoadSeconds(o.lifecycle),
-      propagationDelayMs: o.propagationDelay * 1000, retries: o.retries, dir: join(o.out, `run-node-loss-${layout.id}`), log: o.log
+      namespace: SHOP, scenario: 'node-loss', node: lost, rate: o.rate,
+      durationSeconds: nodeLossLoadSeconds(o.lifecycle),
+      propagationDelayMs: o.propagationDelay * 1000, retries: o.retries, dir: join(o.out, `run-node-loss-${layout.id}`),
+      log: o.log
     })
     const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events)
     const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events)
+    const loss = { node: lost, at: run.disruptedAt, replicas: layout.replicas }
     const result: LayoutResult = {
-      layout: layout.title, lostNode: lost, requests: clusterIP.requests + loadBalancer.requests, failed: clusterIP.failed + loadBalancer.failed, clusterIP, loadBalancer,
+      layout: layout.title,
+      lostNode: lost,
+      requests: clusterIP.requests + loadBalancer.requests,
+      failed: clusterIP.failed + loadBalancer.failed,
+      clusterIP,
+      loadBalancer,
       windows: { clusterIP: windowOf(run.clusterIP), loadBalancer: windowOf(run.loadBalancer) },
-      milestones: await milestones(cluster, lost, run.disruptedAt, layout.replicas, run.loadBalancer.events)
+      milestones: await milestones(cluster, loss, run[LB].events)
     }
     results[layout.id] = result
     for (const line of explainLayout(result)) o.log(line)
     for (const [path, summary] of [['clusterIP', clusterIP], ['loadBalancer', loadBalancer]] as const) {
-      timelines.push({ id: `node-loss-${layout.id}-${path}`, title: `a node lost, ${layout.title}, ${path === 'clusterIP' ? 'through the ClusterIP' : 'through nginx'}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
+      const through = path === 'clusterIP' ? 'through the ClusterIP' : 'through nginx'
+      const title = `a node lost, ${layout.title}, ${through}: ${summary.requests} requests, ${summary.failed} failed`
+      const { bucketMs, timeline } = run[path].report
+      timelines.push({ id: `node-loss-${layout.id}-${path}`, title, bucketMs, timeline, events: run[path].events })
     }
     await replaceNode(cluster, lost, o.log)
   }

@@ -12,7 +12,7 @@ export function liveNodes (cluster: Cluster): string[] {
   return cluster.nodes.filter(node => node.state.lost !== true).map(node => node.name)
 }
 
-/** Runs `create` with every other live node cordoned, so that the Pods it makes land on `node`; uncordons them after. */
+/** Runs `create` with every other live node cordoned, so that its Pods land on `node`; uncordons them after. */
 export async function withPodsOn<T> (cluster: Cluster, node: string, create: () => Promise<T>): Promise<T> {
   const others = liveNodes(cluster).filter(name => name !== node)
   if (others.length > 0) await kubectl(cluster, ['cordon', ...others])
@@ -25,6 +25,9 @@ export async function withPodsOn<T> (cluster: Cluster, node: string, create: () 
 
 /** The nodes the Pods labelled `app=APP` in `namespace` run on (not the ones leaving), each once, sorted. */
 export async function nodesOfApp (cluster: Cluster, namespace: string, app = 'web'): Promise<string[]> {
-  const list = JSON.parse(await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '-o', 'json'])) as { items: Array<{ metadata: { deletionTimestamp?: string }, spec: { nodeName?: string } }> }
-  return [...new Set(list.items.filter(pod => pod.metadata.deletionTimestamp === undefined).map(pod => pod.spec.nodeName ?? '(unscheduled)'))].sort()
+  type PodJson = { metadata: { deletionTimestamp?: string }, spec: { nodeName?: string } }
+  const text = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app=${app}`, '-o', 'json'])
+  const list = JSON.parse(text) as { items: PodJson[] }
+  const staying = list.items.filter(pod => pod.metadata.deletionTimestamp === undefined)
+  return [...new Set(staying.map(pod => pod.spec.nodeName ?? '(unscheduled)'))].sort()
 }

@@ -24,7 +24,9 @@ import { liveNodes, nodesOfApp, withPodsOn } from './placement.js'
 import { terminationPlan } from './plan.js'
 import { summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
-import { DEMO_NODE_LIFECYCLE, nodesFor, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
+import { DEMO_NODE_LIFECYCLE, nodesFor, SCENARIO_ACTIONS, SCENARIO_TITLES } from './scenarios.js'
+import { scenarioLoadSeconds, slowRequest } from './scenarios.js'
+import type { Scenario } from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
@@ -34,7 +36,11 @@ export const PATHS = { clusterIP: 'through the ClusterIP', loadBalancer: 'throug
 type PathId = keyof typeof PATHS
 
 /** One run: both paths' summaries, and their totals; after a drain, the node drained and where the Pods run. */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number, drained?: { node: string, podsOn: string[] } }
+export interface RunResult extends Record<PathId, RunSummary> {
+  requests: number
+  failed: number
+  drained?: { node: string, podsOn: string[] }
+}
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -46,7 +52,8 @@ const SLOW_RATE = 2
 export interface ScenarioResult { without: RunResult, with: RunResult }
 
 /** Every scenario's result, in the order run: the node-loss scenario's by layout. */
-export type ScenarioResults = Partial<Record<Exclude<Scenario, 'node-loss'>, ScenarioResult>> & { 'node-loss'?: Record<string, LayoutResult> }
+export type ScenarioResults = Partial<Record<Exclude<Scenario, 'node-loss'>, ScenarioResult>> &
+  { 'node-loss'?: Record<string, LayoutResult> }
 
 /** What a demo run came to: each scenario run (in the order run), and the timeline picture. */
 export interface DemoResult {
@@ -75,12 +82,21 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
   const nodes = nodesFor(options.scenarios)
   const lifecycle = options.scenarios.includes('node-loss') ? DEMO_NODE_LIFECYCLE : undefined
-  step(2, `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${nodes === 1 ? 'a node' : `${nodes} nodes`} (kubelet, containerd, kube-proxy)`)
-  if (lifecycle !== undefined) sub(`a lost node is marked unready after ${lifecycle.graceSeconds} s and its Pods evicted ${lifecycle.tolerationSeconds} s later (Kubernetes' defaults: 50 s and 300 s)`)
-  const cluster = await startCluster({ log: sub, nodes, ...(lifecycle === undefined ? {} : { nodeLifecycle: lifecycle }), ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
+  const some = nodes === 1 ? 'a node' : `${nodes} nodes`
+  step(2, `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${some} ` +
+    '(kubelet, containerd, kube-proxy)')
+  if (lifecycle !== undefined) {
+    const { graceSeconds, tolerationSeconds } = lifecycle
+    sub(`a lost node is marked unready after ${graceSeconds} s and its Pods evicted ${tolerationSeconds} s later ` +
+      '(Kubernetes\' defaults: 50 s and 300 s)')
+  }
+  const kept = options.keep ? { dir: cliClusterDir, detached: true } : {}
+  const shortened = lifecycle === undefined ? {} : { nodeLifecycle: lifecycle }
+  const cluster = await startCluster({ log: sub, nodes, ...shortened, ...kept })
   if (!options.keep) children.onStop('stop the cluster and its node', () => cluster.stop())
   else {
-    await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString() })
+    const { dir, server, version, kubeconfigPath, pids } = cluster
+    await writeState({ dir, server, version, kubeconfigPath, pids, startedAt: new Date().toISOString() })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
   for (const image of images) await cluster.importImage(image)
@@ -101,22 +117,29 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
     if (scenario === 'node-loss') {
       if (i > 0) for (const namespace of [PLAIN, SHOP]) await removeScenario(cluster, namespace)
-      const lost = await runNodeLoss(cluster, children, { rate: options.rate, propagationDelay: options.propagationDelay, retries: options.retries, sleepSeconds, budgetSeconds: BUDGET_SECONDS, lifecycle: lifecycle!, out, log: sub })
+      const { rate, propagationDelay, retries } = options
+      const lost = await runNodeLoss(cluster, children, {
+        rate, propagationDelay, retries, sleepSeconds, budgetSeconds: BUDGET_SECONDS, lifecycle: lifecycle!, out,
+        log: sub
+      })
       results['node-loss'] = lost.results
       columns.push({ title: SCENARIO_TITLES[scenario], runs: lost.timelines })
       log('')
-      log(`${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), requests failed and when, in seconds after the loss:`)
+      log(`${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), ` +
+        'requests failed and when, in seconds after the loss:')
       for (const line of formatNodeLossTable(Object.values(lost.results)).trimEnd().split('\n')) log(line)
       continue
     }
     // A drain takes the node holding a namespace's Pods: plain's are put on the first node, shop's on the second.
-    const drainFrom = (namespace: string): string | undefined => scenario === 'drain' ? liveNodes(cluster)[namespace === PLAIN ? 0 : 1] : undefined
+    const drainFrom = (namespace: string): string | undefined =>
+      scenario === 'drain' ? liveNodes(cluster)[namespace === PLAIN ? 0 : 1] : undefined
     const slow = scenario === 'nginx' ? slowRequest(sleepSeconds) : undefined
     const budgetSeconds = slow?.budgetSeconds ?? BUDGET_SECONDS
     sub(`the ${scenario === 'nginx' ? 'nginx Pods (Debian\'s nginx, a reverse proxy to the sample app)' : 'sample app'}: Deployment "web", ${options.replicas} replica(s), and a Service, in ${PLAIN} and in ${SHOP}${scenario === 'evict' ? ', with a PodDisruptionBudget maxUnavailable 1' : ''}; the Pods as stored:`)
     for (const namespace of [PLAIN, SHOP]) {
       if (i > 0) await removeScenario(cluster, namespace)
-      const deploy = (): ReturnType<typeof deployAndReadPods> => deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })
+      const app = { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds }
+      const deploy = (): ReturnType<typeof deployAndReadPods> => deployAndReadPods(cluster, namespace, app)
       const node = drainFrom(namespace)
       const plans = (await (node === undefined ? deploy() : withPodsOn(cluster, node, deploy))).map(terminationPlan)
       if (node !== undefined) sub(`${namespace}: its Pods all on ${node}, the node its run drains`)
@@ -132,7 +155,8 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       sub(`${SCENARIO_TITLES[scenario]} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
       const drained = drainFrom(namespace)
       const run = await runUnderLoad(cluster, children, {
-        namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: options.propagationDelay * 1000, retries: options.retries, ...(drained === undefined ? {} : { node: drained }),
+        namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: options.propagationDelay * 1000, retries: options.retries,
+        ...(drained === undefined ? {} : { node: drained }),
         ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(out, `run-${scenario}-${id}`), log: sub
       })
       if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
@@ -161,10 +185,12 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const svgPath = join(out, 'timeline.svg')
   await writeFile(svgPath, drawColumns(columns))
   log('')
-  const compared = options.scenarios.filter((scenario): scenario is Exclude<Scenario, 'node-loss'> => scenario !== 'node-loss')
+  type Compared = Exclude<Scenario, 'node-loss'>
+  const compared = options.scenarios.filter((scenario): scenario is Compared => scenario !== 'node-loss')
   if (compared.length > 0) {
     log('failed of requests, each scenario side by side:')
-    for (const line of formatScenarioTable(compared.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))).trimEnd().split('\n')) log(line)
+    const rows = compared.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))
+    for (const line of formatScenarioTable(rows).trimEnd().split('\n')) log(line)
   }
   log('')
   log(`timeline picture: ${svgPath}`)

@@ -57,7 +57,13 @@ export interface UnderLoadOptions {
 export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
 /** Both paths, the kubelet's events as the API server has them, and when the disruption began (ms since the epoch). */
-export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number, disruptedAt: number }
+export interface UnderLoadResult {
+  clusterIP: PathResult
+  loadBalancer: PathResult
+  kubeletEvents: string[]
+  rolloutDoneMs: number
+  disruptedAt: number
+}
 
 interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
 
@@ -133,14 +139,20 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const url = `http://web.${namespace}.svc/`
   log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
   const avoid = o.node === undefined ? {} : { avoidNode: o.node }
-  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds: o.durationSeconds, ...avoid })
+  const { durationSeconds } = o
+  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds, ...avoid })
   t0 = performance.now()
   const wallStart = Date.now()
   const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
   // The slow requests start with the load, at a low rate, so that some are in flight at every deletion.
   const slowPath = o.slow === undefined ? undefined : `slow?ms=${o.slow.ms}`
   const slowTimeoutSeconds = o.slow === undefined ? 0 : Math.ceil(o.slow.ms / 1000) + 10
-  const slowPod = o.slow === undefined ? undefined : await startPodLoad(cluster, { namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds: o.durationSeconds, timeoutSeconds: slowTimeoutSeconds, name: 'demo-slow', ...avoid })
+  const slowPod = o.slow === undefined
+    ? undefined
+    : await startPodLoad(cluster, {
+      namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds, timeoutSeconds: slowTimeoutSeconds,
+      name: 'demo-slow', ...avoid
+    })
   const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
   if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)

@@ -53,13 +53,19 @@ export interface NodeSpec {
 
 /** Node number `index` (1, 2, …). */
 export function nodeSpec (index: number): NodeSpec {
-  if (!Number.isInteger(index) || index < 1 || index > NODE.maxNodes) throw new Error(`node index ${index} is not from 1 to ${NODE.maxNodes}`)
+  if (!Number.isInteger(index) || index < 1 || index > NODE.maxNodes) {
+    throw new Error(`node index ${index} is not from 1 to ${NODE.maxNodes}`)
+  }
   const name = index === 1 ? NODE.name : `${NODE.name}-${index}`
-  return { index, name, address: `10.88.0.${NODE.firstNodeHost - 1 + index}`, netns: name, veth: `lameduck-n${index}`, cgroupRoot: `/${name}` }
+  const address = `10.88.0.${NODE.firstNodeHost - 1 + index}`
+  return { index, name, address, netns: name, veth: `lameduck-n${index}`, cgroupRoot: `/${name}` }
 }
 
+type NodePath = 'containerdConfig' | 'containerdSocket' | 'kubeletConfig' | 'kubeletRoot' | 'proxyConfig' |
+  'cniConfDir' | 'cniTemplate' | 'resolvConf' | 'podLogs'
+
 /** Where a node's files live, under its directory. */
-export function nodePaths (dir: string): Record<'containerdConfig' | 'containerdSocket' | 'kubeletConfig' | 'kubeletRoot' | 'proxyConfig' | 'cniConfDir' | 'cniTemplate' | 'resolvConf' | 'podLogs', string> {
+export function nodePaths (dir: string): Record<NodePath, string> {
   return {
     containerdConfig: join(dir, 'containerd.toml'),
     containerdSocket: join(dir, 'containerd', 'containerd.sock'),
@@ -129,7 +135,12 @@ export function cniTemplate (dir: string): string {
       isGateway: true,
       ipMasq: false,
       hairpinMode: true,
-      ipam: { type: 'host-local', ranges: [[{ subnet: '{{.PodCIDR}}' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'cni', 'ipam') }
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: '{{.PodCIDR}}' }]],
+        routes: [{ dst: '0.0.0.0/0' }],
+        dataDir: join(dir, 'cni', 'ipam')
+      }
     }]
   }, null, 2) + '\n'
 }

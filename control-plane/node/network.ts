@@ -59,7 +59,9 @@ export interface PodRoute { readonly cidr: string, readonly via: string }
 export async function setPodRoutes (nodes: readonly NodeSpec[], routes: readonly PodRoute[]): Promise<void> {
   for (const route of routes) {
     await run('ip', ['route', 'replace', route.cidr, 'via', route.via, 'dev', NODE.bridge])
-    for (const spec of nodes) if (spec.address !== route.via) await ipIn(spec, ['route', 'replace', route.cidr, 'via', route.via])
+    for (const spec of nodes.filter(node => node.address !== route.via)) {
+      await ipIn(spec, ['route', 'replace', route.cidr, 'via', route.via])
+    }
   }
 }
 

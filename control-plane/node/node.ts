@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { binaryPath } from '../paths.js'
 import { get, waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.js'
-import { cniTemplate, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths, nodeSpec, type NodeLifecycle, type NodeSpec } from './config.js'
+import { cniTemplate, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths, nodeSpec } from './config.js'
+import type { NodeLifecycle, NodeSpec } from './config.js'
 import { netnsPath, removeNodeNetwork, setUpNodeNetwork, silenceNode } from './network.js'
 import { createCgroupRoot, run } from './system.js'
 
@@ -57,22 +58,29 @@ export async function importImage (dir: string, archive: string): Promise<void> 
   await ctr(dir, ['images', 'import', archive])
 }
 
-/** Starts `binary` inside the node's namespace, records it, waits until `ready`; a failure quotes its log. */
-async function startInside (state: NodeState, o: StartNodeOptions, name: string, binary: string, args: string[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const component = startComponent(name, '/usr/bin/nsenter', [`--net=${netnsPath(nodeSpec(state.index))}`, '--', binary, ...args], { dir: state.dir, detached: o.detached })
-  state.pids.push({ name, pid: component.pid })
+/** A process to start in a node's namespace, and how to know it is ready. */
+interface Inside { name: string, binary: string, args: string[], ready: () => Promise<boolean>, timeoutMs?: number }
+
+/** Starts a process inside the node's namespace, records it, waits until it is ready; a failure quotes its log. */
+async function startInside (state: NodeState, o: StartNodeOptions, p: Inside): Promise<void> {
+  const nsenter = [`--net=${netnsPath(nodeSpec(state.index))}`, '--', p.binary, ...p.args]
+  const component = startComponent(p.name, '/usr/bin/nsenter', nsenter, { dir: state.dir, detached: o.detached })
+  state.pids.push({ name: p.name, pid: component.pid })
   await o.onProcess(state)
   try {
-    await waitUntil(`${state.name}: ${name}`, ready, { timeoutMs, exited: component.exited })
+    await waitUntil(`${state.name}: ${p.name}`, p.ready, { timeoutMs: p.timeoutMs ?? 60_000, exited: component.exited })
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
+    const tail = await tailLog(component.logPath)
+    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${tail}`, { cause: err })
   }
 }
 
 /** Writes the node's configuration files. */
 async function writeConfigs (spec: NodeSpec, o: StartNodeOptions): Promise<void> {
   const p = nodePaths(o.dir)
-  for (const sub of ['containerd', 'cni/net.d', 'cni/ipam', 'kubelet', 'pod-logs', 'runc']) await mkdir(join(o.dir, sub), { recursive: true })
+  for (const sub of ['containerd', 'cni/net.d', 'cni/ipam', 'kubelet', 'pod-logs', 'runc']) {
+    await mkdir(join(o.dir, sub), { recursive: true })
+  }
   await writeFile(p.containerdConfig, containerdConfig(o.dir))
   await writeFile(p.cniTemplate, cniTemplate(o.dir))
   await writeFile(p.kubeletConfig, kubeletConfig(o.dir, spec, o.lifecycle))
@@ -95,28 +103,39 @@ export async function startNode (index: number, o: StartNodeOptions): Promise<No
   await createCgroupRoot(spec.cgroupRoot)
   await writeConfigs(spec, o)
   const p = nodePaths(o.dir)
-  await startInside(state, o, 'containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(o.dir, ['version']); return true })
+  const serving = async (): Promise<boolean> => { await ctr(o.dir, ['version']); return true }
+  const config = ['--config', p.containerdConfig]
+  await startInside(state, o, { name: 'containerd', binary: '/usr/bin/containerd', args: config, ready: serving })
   for (const archive of o.archives) await importImage(o.dir, archive)
   step(`network namespace ${spec.netns} at ${spec.address}; containerd serving; ${o.archives.length} image(s) imported`)
-  const args = [`--config=${p.kubeletConfig}`, `--kubeconfig=${o.api.kubeconfigPath}`, `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,
-    `--hostname-override=${spec.name}`, `--node-ip=${spec.address}`, '--v=2']
-  await startInside(state, o, 'kubelet', binaryPath('kubelet'), args, async () => (await readNode(o.api, spec.name)).ready, 120_000)
+  const args = [
+    `--config=${p.kubeletConfig}`, `--kubeconfig=${o.api.kubeconfigPath}`,
+    `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,
+    `--hostname-override=${spec.name}`, `--node-ip=${spec.address}`, '--v=2'
+  ]
+  const ready = async (): Promise<boolean> => (await readNode(o.api, spec.name)).ready
+  await startInside(state, o, { name: 'kubelet', binary: binaryPath('kubelet'), args, ready, timeoutMs: 120_000 })
   step('Ready')
   return state
 }
 
 /** Starts the node's kube-proxy in its namespace and waits for its health endpoint on the node's address. */
 export async function startNodeProxy (state: NodeState, o: StartNodeOptions): Promise<void> {
-  await startInside(state, o, 'kube-proxy', binaryPath('kube-proxy'), [`--config=${nodePaths(state.dir).proxyConfig}`, `--hostname-override=${state.name}`, '--v=2'],
-    async () => (await get(`http://${state.address}:${NODE.proxyHealthzPort}/healthz`)).status === 200)
+  const args = [`--config=${nodePaths(state.dir).proxyConfig}`, `--hostname-override=${state.name}`, '--v=2']
+  const health = `http://${state.address}:${NODE.proxyHealthzPort}/healthz`
+  const healthy = async (): Promise<boolean> => (await get(health)).status === 200
+  await startInside(state, o, { name: 'kube-proxy', binary: binaryPath('kube-proxy'), args, ready: healthy })
 }
+
+interface Condition { type: string, status: string }
 
 /** What the API server says of a node: Ready, and the Pod CIDR the controller manager gave it. */
 export async function readNode (api: NodeApi, name: string): Promise<{ ready: boolean, podCidr: string | undefined }> {
   const res = await get(`${api.server}/api/v1/nodes/${name}`, { token: api.token, ca: api.ca })
   if (res.status !== 200) return { ready: false, podCidr: undefined }
-  const node = JSON.parse(res.body) as { spec?: { podCIDR?: string }, status?: { conditions?: Array<{ type: string, status: string }> } }
-  return { ready: node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true, podCidr: node.spec?.podCIDR }
+  const node = JSON.parse(res.body) as { spec?: { podCIDR?: string }, status?: { conditions?: Condition[] } }
+  const ready = node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
+  return { ready, podCidr: node.spec?.podCIDR }
 }
 
 /** PIDs of the processes in the node's cgroups: its containers. */

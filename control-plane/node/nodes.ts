@@ -16,7 +16,8 @@ import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.
 import { NODE, nodeSpec, type NodeLifecycle } from './config.js'
 import { nodeImageArchives } from './images.js'
 import { setPodRoutes, setUpMachineNetwork, type PodRoute } from './network.js'
-import { loseNode, readNode, startNode, startNodeProxy, stopNode, type NodeApi, type NodeProcess, type NodeState, type StartNodeOptions } from './node.js'
+import { loseNode, readNode, startNode, startNodeProxy, stopNode } from './node.js'
+import type { NodeApi, NodeProcess, NodeState, StartNodeOptions } from './node.js'
 import { checkNodeMachine, ensureDebianPackages, NODE_REQUIREMENTS } from './prereqs.js'
 import { recordMachine, restoreMachine, type MachineBefore } from './system.js'
 
@@ -67,19 +68,33 @@ export async function readNodesState (dir: string): Promise<NodesState | undefin
   return text === undefined ? undefined : JSON.parse(text) as NodesState
 }
 
+/** What `prepareMachine` needs. */
+interface PrepareOptions {
+  dir: string
+  owner: number
+  owned: boolean
+  lifecycle?: NodeLifecycle
+  log: (line: string) => void
+}
+
 /** Checks the machine, takes the node lock, records the machine and makes the bridge. */
-export async function prepareMachine (o: { dir: string, owner: number, owned: boolean, lifecycle?: NodeLifecycle, log: (line: string) => void }): Promise<NodesState> {
+export async function prepareMachine (o: PrepareOptions): Promise<NodesState> {
   await checkNodeMachine()
   await ensureDebianPackages(NODE_REQUIREMENTS, o.log)
   await acquireNodeLock(o.log, o.owner)
   let state: NodesState | undefined
   try {
-    state = { dir: o.dir, owner: o.owner, owned: o.owned, before: await recordMachine(), pids: [], controlPlane: [], nodes: [], archives: [], ...(o.lifecycle === undefined ? {} : { lifecycle: o.lifecycle }) }
+    state = {
+      dir: o.dir, owner: o.owner, owned: o.owned, before: await recordMachine(),
+      pids: [], controlPlane: [], nodes: [], archives: [],
+      ...(o.lifecycle === undefined ? {} : { lifecycle: o.lifecycle })
+    }
     await saveNodesState(state)
     await setUpMachineNetwork()
     return state
   } catch (err) {
-    if (state !== undefined) await restoreMachine(state.before, [o.dir]).catch((e: unknown) => { o.log(`[node] ${(e as Error).message}`) })
+    const say = (e: unknown): void => { o.log(`[node] ${(e as Error).message}`) }
+    if (state !== undefined) await restoreMachine(state.before, [o.dir]).catch(say)
     await releaseNodeLock(o.owner)
     throw err
   }
@@ -88,21 +103,29 @@ export async function prepareMachine (o: { dir: string, owner: number, owned: bo
 /** What starting nodes needs besides the state. */
 export interface StartNodesOptions { api: NodeApi, detached: boolean, log: (line: string) => void }
 
-/** Starts a process on the machine, records it, waits until `ready`; a failure quotes its log. */
-async function startOnMachine (state: NodesState, o: StartNodesOptions, name: string, binary: string, args: string[], ready: () => Promise<boolean>): Promise<void> {
-  const component = startComponent(name, binary, args, { dir: state.dir, detached: o.detached })
-  state.pids.push({ name, pid: component.pid })
+/** A process to start on the machine, and how to know it is ready. */
+interface OnMachine { name: string, binary: string, args: string[], ready: () => Promise<boolean> }
+
+/** Starts a process on the machine, records it, waits until it is ready; a failure quotes its log. */
+async function startOnMachine (state: NodesState, o: StartNodesOptions, p: OnMachine): Promise<void> {
+  const component = startComponent(p.name, p.binary, p.args, { dir: state.dir, detached: o.detached })
+  state.pids.push({ name: p.name, pid: component.pid })
   await saveNodesState(state)
   try {
-    await waitUntil(name, ready, { timeoutMs: 60_000, exited: component.exited })
+    await waitUntil(p.name, p.ready, { timeoutMs: 60_000, exited: component.exited })
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
+    const tail = await tailLog(component.logPath)
+    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${tail}`, { cause: err })
   }
 }
 
-/** Waits for every start, then throws the first failure: nothing may still be starting while a failed start is undone. */
+/**
+ * Waits for every start, then throws the first failure: nothing may still be starting while a
+ * failed start is undone.
+ */
 async function settled (starts: ReadonlyArray<Promise<unknown>>): Promise<void> {
-  const failed = (await Promise.allSettled(starts)).find((result): result is PromiseRejectedResult => result.status === 'rejected')
+  const results = await Promise.allSettled(starts)
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
   if (failed !== undefined) throw failed.reason
 }
 
@@ -141,11 +164,19 @@ export async function startNodes (state: NodesState, count: number, o: StartNode
   const step = (what: string): void => { o.log(`[node] ${what} (${Date.now() - started} ms)`) }
   state.archives = await nodeImageArchives(o.log)
   const kubeconfig = o.api.kubeconfigPath
-  await startOnMachine(state, o, 'kube-scheduler', binaryPath('kube-scheduler'), [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'], async () => true)
+  const schedulerArgs = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']
+  const scheduler = { name: 'kube-scheduler', binary: binaryPath('kube-scheduler'), args: schedulerArgs }
+  await startOnMachine(state, o, { ...scheduler, ready: async () => true })
   // tsx by URL: the process runs in the cluster's directory, outside the checkout's node_modules.
   // Its few seconds of start-up overlap the nodes' (their kubelets do not need it to be Ready).
-  const dns = startOnMachine(state, o, 'cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', kubeconfig, '--domain', NODE.clusterDomain],
-    async () => (await readFile(join(state.dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
+  const server = join(repoRoot, 'control-plane/node/dns-server.ts')
+  const args = ['--import', import.meta.resolve('tsx'), server, '--listen', NODE.gateway, '--kubeconfig', kubeconfig,
+    '--domain', NODE.clusterDomain]
+  const dnsLog = join(state.dir, 'cluster-dns.log')
+  const listening = async (): Promise<boolean> => {
+    return (await readFile(dnsLog, 'utf8').catch(() => '')).includes('cluster DNS for')
+  }
+  const dns = startOnMachine(state, o, { name: 'cluster-dns', binary: process.execPath, args, ready: listening })
   const indices = Array.from({ length: count }, (_, i) => i + 1)
   await settled([dns, ...indices.map(index => startNode(index, nodeOptions(state, o, index)))])
   step(`kube-scheduler, cluster DNS, ${count} node(s) Ready`)
@@ -166,7 +197,8 @@ export async function addNode (state: NodesState, o: StartNodesOptions): Promise
 /** Loses a node at once (node.ts, `loseNode`), and records it. */
 export async function loseNodeNamed (state: NodesState, name: string): Promise<void> {
   const node = state.nodes.find(n => n.name === name)
-  if (node === undefined) throw new Error(`no node ${name} in this cluster (${state.nodes.map(n => n.name).join(', ')})`)
+  const names = state.nodes.map(n => n.name).join(', ')
+  if (node === undefined) throw new Error(`no node ${name} in this cluster (${names})`)
   if (node.lost === true) throw new Error(`node ${name} is already lost`)
   await loseNode(node)
   await saveNodesState(state)
@@ -186,7 +218,10 @@ export async function stopNodes (state: NodesState, log: (line: string) => void 
   for (const name of ['cluster-dns', 'kube-scheduler']) await step(`stop ${name}`, () => stopProcesses(byName(name)))
   await step('restore the machine', () => restoreMachine(state.before, state.nodes.map(node => node.dir)))
   await rm(nodesStatePath(state.dir), { force: true })
-  if (state.janitor !== undefined && state.janitor !== process.pid && isRunning(state.janitor)) await stopProcesses([state.janitor], 2000).catch(() => undefined)
+  const janitor = state.janitor
+  if (janitor !== undefined && janitor !== process.pid && isRunning(janitor)) {
+    await stopProcesses([janitor], 2000).catch(() => undefined)
+  }
   await releaseNodeLock(state.owner)
   log(`[node] ${state.nodes.length} node(s) stopped; the machine is as it was`)
   if (errors.length > 0) throw new Error(`stopping the nodes: ${errors.join('; ')}`)

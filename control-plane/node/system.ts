@@ -64,7 +64,8 @@ export async function recordMachine (): Promise<MachineBefore> {
   const paths: string[] = []
   for (const path of OUTSIDE_PATHS) if (await exists(path)) paths.push(path)
   const netnsMounted = (await mountsUnder(['/run/netns'])).includes('/run/netns')
-  return { sysctls, netns: await netnsNames(), paths, nftTables: await nftTables(), cgroups: await nodeCgroups(), netnsMounted }
+  const netns = await netnsNames()
+  return { sysctls, netns, paths, nftTables: await nftTables(), cgroups: await nodeCgroups(), netnsMounted }
 }
 
 /** Deletes the bridge (its routes go with it); harmless when it is not there. */
@@ -100,7 +101,8 @@ export async function nodeCgroups (): Promise<string[]> {
   const found: string[] = []
   for (const hierarchy of await cgroupHierarchies()) {
     for (const entry of await readdir(hierarchy, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory() && /^(kubepods(\.slice)?|lameduck-node(-\d+)?)$/.test(entry.name)) found.push(join(hierarchy, entry.name))
+      const ours = /^(kubepods(\.slice)?|lameduck-node(-\d+)?)$/.test(entry.name)
+      if (entry.isDirectory() && ours) found.push(join(hierarchy, entry.name))
     }
   }
   return found.sort()

@@ -25,12 +25,13 @@ function writtenReplicas (object: Json): number | undefined {
   return typeof spec.replicas === 'number' ? spec.replicas : undefined
 }
 
-/** Whether the template spreads its Pods over nodes: a topology spread constraint, or pod anti-affinity, on a node or zone key. */
+/** Whether the template spreads its Pods over nodes: a topology spread, or pod anti-affinity, on a node or zone key. */
 function spreadOverNodes (pod: Pod): boolean {
   const keyed = (term: unknown): boolean => isObject(term) && NODE_KEYS.has(term.topologyKey as string)
   const constraints = pod.spec.topologySpreadConstraints
   if (Array.isArray(constraints) && constraints.some(keyed)) return true
-  const anti = isObject(pod.spec.affinity) && isObject(pod.spec.affinity.podAntiAffinity) ? pod.spec.affinity.podAntiAffinity : {}
+  const affinity = isObject(pod.spec.affinity) ? pod.spec.affinity : {}
+  const anti = isObject(affinity.podAntiAffinity) ? affinity.podAntiAffinity : {}
   const required = anti.requiredDuringSchedulingIgnoredDuringExecution
   const preferred = anti.preferredDuringSchedulingIgnoredDuringExecution
   return (Array.isArray(required) && required.some(keyed)) ||
