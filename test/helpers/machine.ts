@@ -34,7 +34,9 @@ async function nodeProcesses (): Promise<string[]> {
     if (!/^\d+$/.test(entry)) continue
     const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
     const exe = args[0] ?? ''
-    if (/(^|\/)(kubelet|kube-proxy|kube-scheduler|containerd|containerd-shim-runc-v2|pause|agnhost)$/.test(exe) || args.some(arg => arg.endsWith('dns-server.ts') || arg.endsWith('janitor.ts'))) {
+    const names = 'kubelet|kube-proxy|kube-scheduler|containerd|containerd-shim-runc-v2|pause|agnhost'
+    const binary = new RegExp(`(^|/)(${names})$`).test(exe)
+    if (binary || args.some(arg => arg.endsWith('dns-server.ts') || arg.endsWith('janitor.ts'))) {
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
       if (stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(`${entry} ${args.join(' ')}`)
     }
@@ -64,13 +66,15 @@ export async function snapshotMachine (roots: readonly string[] = []): Promise<M
   }
 }
 
+type Log = (line: string) => void
+
 /**
  * The machine while no node runs: the snapshot is taken holding the node lock, so that another
  * test's node (on a machine shared by several checkouts) never shows in it. A node that starts
  * between a cluster's stop and this call is waited for, and must have cleaned up after itself too.
  */
-export async function snapshotMachineAlone (roots: readonly string[] = [], log: (line: string) => void = () => {}): Promise<MachineSnapshot> {
-  await acquireNodeLock(log)
+export async function snapshotMachineAlone (roots: readonly string[] = [], log?: Log): Promise<MachineSnapshot> {
+  await acquireNodeLock(log ?? (() => {}))
   try {
     return await snapshotMachine(roots)
   } finally {

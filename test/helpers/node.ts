@@ -8,12 +8,15 @@ import { ensureBinaries, startCluster, type Cluster, type StartOptions } from '.
 import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
 import { kubectl, until } from './e2e.js'
 
+/** What a node test may choose of its cluster: how many nodes, their lifecycle, the owner. */
+export type NodeStart = Omit<StartOptions, 'log' | 'node'>
+
 /**
  * The file's cluster with a node (or `start.nodes` of them) and lameduck's image, stopped at
  * teardown. The first build of the binaries and of the image may take a while: that wait gets its
  * own long timeout.
  */
-export async function nodeClusterFor (t: Test, timeoutMs: number, start: Omit<StartOptions, 'log' | 'node'> = {}): Promise<Cluster> {
+export async function nodeClusterFor (t: Test, timeoutMs: number, start: NodeStart = {}): Promise<Cluster> {
   t.setTimeout(60 * 60_000)
   const log = (line: string): void => { t.comment(line) }
   await ensureBinaries({ log, node: true })
@@ -31,7 +34,10 @@ export async function nodeClusterFor (t: Test, timeoutMs: number, start: Omit<St
  * A Pod that runs `command` once in `image` (restartPolicy Never), with `spec` added (a `nodeName`,
  * say); resolves with its phase and log.
  */
-export async function runOnce (cluster: Cluster, namespace: string, name: string, image: string, command: string[], timeoutMs = 60_000, spec: object = {}): Promise<{ phase: string, log: string }> {
+export async function runOnce (
+  cluster: Cluster, namespace: string, name: string, image: string, command: string[],
+  timeoutMs = 60_000, spec: object = {}
+): Promise<{ phase: string, log: string }> {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -9,7 +9,12 @@ import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
 import { injected } from './e2e.js'
 
 /** One creation: start and end in ms since the epoch, and its outcome (the refusal's message for a refused one). */
-export interface Creation { startedAt: number, endedAt: number, outcome: 'mutated' | 'unmutated' | 'refused', message?: string }
+export interface Creation {
+  startedAt: number
+  endedAt: number
+  outcome: 'mutated' | 'unmutated' | 'refused'
+  message?: string
+}
 
 /** A running stream; `stop` waits for the creation in flight and resolves with all of them. */
 export interface PodStream { stop(): Promise<Creation[]> }
@@ -31,7 +36,10 @@ export function streamPods (cluster: Cluster, namespace: string): PodStream {
       const result = await cluster.kubectl(['create', '-n', namespace, '-f', '-', '-o', 'json'], { input: gatedPod })
       const endedAt = Date.now()
       if (result.code !== 0) creations.push({ startedAt, endedAt, outcome: 'refused', message: result.stderr.trim() })
-      else creations.push({ startedAt, endedAt, outcome: /^sleep=/.test(injected(JSON.parse(result.stdout) as Parameters<typeof injected>[0]) ?? '') ? 'mutated' : 'unmutated' })
+      else {
+        const marker = injected(JSON.parse(result.stdout) as Parameters<typeof injected>[0]) ?? ''
+        creations.push({ startedAt, endedAt, outcome: /^sleep=/.test(marker) ? 'mutated' : 'unmutated' })
+      }
     }
   })()
   return { stop: async () => { running = false; await loop; return creations } }

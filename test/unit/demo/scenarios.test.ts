@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ConfigError } from '../../../src/common/flags.js'
-import { DEMO_NODE_LIFECYCLE, NODE_LOSS_LAYOUTS, nodeLossLoadSeconds, nodesFor, parseScenarios, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, SCENARIOS, slowRequest } from '../../../demo/scenarios.js'
+import { parseScenarios, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, SCENARIOS, slowRequest } from '../../../demo/scenarios.js'
+import { DEMO_NODE_LIFECYCLE, NODE_LOSS_LAYOUTS, nodeLossLoadSeconds, nodesFor } from '../../../demo/scenarios.js'
 
 t.test('--scenario: one name, a list in the order given, or all in the usual order', async t => {
   t.same(parseScenarios('rollout'), ['rollout'])
@@ -25,7 +26,7 @@ t.test('the load outlasts the disruption: a new Pod per replica where they are r
   t.equal(scenarioLoadSeconds('evict', 2, 8), 6 + 12 + 8 + 6)
   t.equal(scenarioLoadSeconds('nginx', 2, 20), 6 + 12 + 20 + 6)
   t.equal(scenarioLoadSeconds('scale-in', 5, 8), 6 + 8 + 6, 'a scale-in starts no new Pod')
-  t.equal(scenarioLoadSeconds('drain', 3, 8), 6 + 3 * (6 + 5) + 8 + 6, 'a drain waits 5 s before trying a refused eviction again')
+  t.equal(scenarioLoadSeconds('drain', 3, 8), 6 + 3 * (6 + 5) + 8 + 6, 'kubectl drain tries a refused eviction again after 5 s')
 })
 
 t.test('one node unless a scenario needs somewhere for the Pods to go', async t => {
@@ -35,9 +36,11 @@ t.test('one node unless a scenario needs somewhere for the Pods to go', async t 
 })
 
 t.test('a node lost: three layouts, and a load that lasts until the Pods are replaced', async t => {
-  t.same(NODE_LOSS_LAYOUTS.map(l => [l.replicas, l.onLostNode]), [[1, 1], [2, 2], [2, 1]], 'one replica, two on the lost node, two spread')
+  const layouts = NODE_LOSS_LAYOUTS.map(l => [l.replicas, l.onLostNode])
+  t.same(layouts, [[1, 1], [2, 2], [2, 1]], 'one replica, two on the lost node, two spread')
   t.equal(nodeLossLoadSeconds({ graceSeconds: 10, tolerationSeconds: 10 }), 6 + 10 + 10 + 6 + 6)
-  t.ok(DEMO_NODE_LIFECYCLE.graceSeconds < 50 && DEMO_NODE_LIFECYCLE.tolerationSeconds < 300, 'shorter than Kubernetes\' defaults, for a demo')
+  const { graceSeconds, tolerationSeconds } = DEMO_NODE_LIFECYCLE
+  t.ok(graceSeconds < 50 && tolerationSeconds < 300, 'shorter than Kubernetes\' defaults, for a demo')
 })
 
 t.test('slow requests outlast the pause, and the budget covers one started as the load balancer let go', async t => {
