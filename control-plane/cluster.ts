@@ -11,19 +11,13 @@
  */
 import { spawn } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ensureBinaries } from './build.js'
-import { apiserverArgs, apiserverCertFile, controllerManagerArgs, etcdArgs, type Ports } from './components.js'
-import { writeCredentials } from './credentials.js'
+import { lifecycleOf, startControlPlane } from './control-plane-start.js'
 import { prepareDir, removeDir } from './dirs.js'
-import { writeKubeconfig } from './kubeconfig.js'
-import { binaryPath, repoRoot } from './paths.js'
-import { freePorts } from './ports.js'
-import { get, waitUntil, type ProbeAuth } from './probe.js'
-import { startComponent, tailLog, type Component } from './processes.js'
+import { repoRoot } from './paths.js'
+import type { Component } from './processes.js'
 import { NODE, type NodeLifecycle } from './node/config.js'
-import type { NodeApi } from './node/node.js'
 import { prepareMachine, saveNodesState, startNodes, stopNodes, type NodesState } from './node/nodes.js'
 import { makeCluster, orphans, stopAll, type Cluster } from './cluster-handle.js'
 
@@ -48,19 +42,6 @@ export interface StartOptions {
   nodeLifecycle?: NodeLifecycle
   /** The process whose exit stops the nodes (node/janitor.ts watches it): default this one; not with `detached`. */
   ownerPid?: number
-}
-
-/** Starts a component and waits until `ready` passes; on failure, the error quotes its log. */
-async function startAndWait (started: Component[], name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager', args: string[], opts: { dir: string, detached: boolean }, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const component = startComponent(name, binaryPath(name), args, opts)
-  started.push(component)
-  if (!opts.detached) orphans.add(component.pid)
-  try {
-    await waitUntil(name, ready, { timeoutMs, exited: component.exited })
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    throw new Error(`${message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
-  }
 }
 
 /** How many nodes `opts` asks for; throws for a count that is not a whole number from 0 to 10. */
@@ -106,11 +87,6 @@ function startJanitor (state: NodesState): number {
   }
 }
 
-/** `{ lifecycle }` when there is one: an optional property is absent, never undefined. */
-function lifecycleOf (lifecycle: NodeLifecycle | undefined): { lifecycle?: NodeLifecycle } {
-  return lifecycle === undefined ? {} : { lifecycle }
-}
-
 interface StartOnce {
   dir: string
   owned: boolean
@@ -118,53 +94,6 @@ interface StartOnce {
   nodes: number
   opts: StartOptions
   log: (line: string) => void
-}
-
-/** What starting the control plane needs; `record` saves the PIDs started so far with the nodes' state. */
-interface ControlPlaneStart {
-  dir: string
-  nodes: number
-  lifecycle: NodeLifecycle | undefined
-  spawnOpts: { dir: string, detached: boolean }
-  components: Component[]
-  record: () => Promise<void>
-  step: (what: string) => void
-}
-
-/** Starts a component, records its PID at once, and waits until it is ready. */
-async function startRecorded (c: ControlPlaneStart, start: () => Promise<void>): Promise<void> {
-  const starting = start()
-  starting.catch(() => undefined) // awaited below, once the PID is recorded
-  await c.record()
-  await starting
-}
-
-/** etcd, kube-apiserver and kube-controller-manager, in turn, each ready; resolves with how to reach the API server. */
-async function startControlPlane (c: ControlPlaneStart): Promise<NodeApi> {
-  const { dir, components, spawnOpts, lifecycle } = c
-  const [etcdClient, etcdPeer, apiserver] = await freePorts(3) as [number, number, number]
-  const ports: Ports = { etcdClient, etcdPeer, apiserver }
-  const creds = await writeCredentials(dir)
-  const address = c.nodes > 0 ? NODE.gateway : undefined
-  const server = `https://${address ?? '127.0.0.1'}:${ports.apiserver}`
-  const kubeconfigPath = join(dir, 'kubeconfig')
-  const ok = async (url: string, auth?: ProbeAuth): Promise<boolean> => (await get(url, auth)).status === 200
-  const etcdHealthy = (): Promise<boolean> => ok(`http://127.0.0.1:${ports.etcdClient}/health`)
-  await startRecorded(c, () => startAndWait(components, 'etcd', etcdArgs(dir, ports), spawnOpts, etcdHealthy, 30_000))
-  c.step('etcd healthy')
-  const apiserverReady = (): Promise<boolean> => ok(`${server}/readyz`, { token: creds.token })
-  const flags = apiserverArgs(dir, ports, creds, address, lifecycle)
-  await startRecorded(c, () => startAndWait(components, 'kube-apiserver', flags, spawnOpts, apiserverReady, 90_000))
-  c.step('kube-apiserver ready')
-  await writeKubeconfig(kubeconfigPath, server, apiserverCertFile(dir), creds.token)
-  const ca = await readFile(apiserverCertFile(dir), 'utf8')
-  const withNodes = c.nodes > 0 ? { clusterCidr: NODE.clusterCidr, ...lifecycleOf(lifecycle) } : undefined
-  const account = `${server}/api/v1/namespaces/default/serviceaccounts/default`
-  const accountMade = (): Promise<boolean> => ok(account, { token: creds.token, ca })
-  const kcm = controllerManagerArgs(dir, kubeconfigPath, creds, withNodes)
-  await startRecorded(c, () => startAndWait(components, 'kube-controller-manager', kcm, spawnOpts, accountMade, 90_000))
-  c.step('kube-controller-manager running; default ServiceAccount present')
-  return { kubeconfigPath, server, token: creds.token, ca }
 }
 
 async function startOnce ({ dir, owned, version, nodes, opts, log }: StartOnce): Promise<Cluster> {

@@ -1,10 +1,11 @@
 /**
- * The nodes' addresses and configuration files, as pure functions of a node's spec and directory:
- * containerd's config, the CNI template, the kubelet's and kube-proxy's configuration, and the
- * nftables rules. Every address is one the project makes itself (NODE-NOTES.md, trap 7): the bridge
- * `lameduck0` with the machine's address 10.88.0.1 (the API server, the cluster DNS), one address per
- * node on that bridge (10.88.0.11 upward, each in the node's own network namespace), and the Pod
- * CIDRs the controller manager gives the nodes out of 10.88.128.0/17.
+ * The nodes' addresses and containerd's configuration, as pure functions of a node's spec and
+ * directory: containerd's config and the CNI template (the kubelet's and kube-proxy's are in
+ * agents.ts, the nftables rules in rules.ts). Every address is one the project makes itself
+ * (NODE-NOTES.md, trap 7): the bridge `lameduck0` with the machine's address 10.88.0.1 (the API
+ * server, the cluster DNS), one address per node on that bridge (10.88.0.11 upward, each in the
+ * node's own network namespace), and the Pod CIDRs the controller manager gives the nodes out of
+ * 10.88.128.0/17.
  */
 import { join } from 'node:path'
 
@@ -151,131 +152,3 @@ export function cniTemplate (dir: string): string {
  * the API server's default tolerations of the not-ready and unreachable taints (default 300 s).
  */
 export interface NodeLifecycle { readonly graceSeconds: number, readonly tolerationSeconds: number }
-
-/**
- * The kubelet's configuration (YAML is a superset of JSON). Traps of NODE-NOTES.md: a cgroup v1
- * host needs failCgroupV1: false; oomScoreAdj 0 (no CAP_SYS_RESOURCE); makeIPTablesUtilChains false
- * (else KUBE-FIREWALL chains stay behind); pod logs in the node's directory; its own cgroup root, so
- * that nodes never share a `kubepods`. It listens on the node's address, which the API server dials
- * for logs (--kubelet-preferred-address-types=InternalIP); the node's guard rules keep Pods away from
- * it. With a short `lifecycle`, it renews its Lease four times within the grace period.
- */
-export function kubeletConfig (dir: string, spec: NodeSpec, lifecycle?: NodeLifecycle): string {
-  const p = nodePaths(dir)
-  return JSON.stringify({
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    failCgroupV1: false,
-    cgroupDriver: 'cgroupfs',
-    cgroupRoot: spec.cgroupRoot,
-    containerRuntimeEndpoint: `unix://${p.containerdSocket}`,
-    failSwapOn: false,
-    address: spec.address,
-    port: NODE.kubeletPort,
-    readOnlyPort: 0,
-    healthzBindAddress: '127.0.0.1',
-    healthzPort: NODE.kubeletHealthzPort,
-    // The API server has no kubelet client certificate; the node's guard rules keep Pods off this port.
-    authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
-    resolvConf: p.resolvConf,
-    clusterDNS: [NODE.gateway],
-    clusterDomain: NODE.clusterDomain,
-    staticPodPath: '',
-    syncFrequency: '10s',
-    fileCheckFrequency: '20s',
-    nodeStatusUpdateFrequency: '5s',
-    ...(lifecycle === undefined ? {} : { nodeLeaseDurationSeconds: lifecycle.graceSeconds }),
-    serializeImagePulls: false,
-    cgroupsPerQOS: true,
-    enforceNodeAllocatable: ['pods'],
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    shutdownGracePeriod: '0s',
-    oomScoreAdj: 0,
-    podLogsDir: p.podLogs,
-    // It still sets a few kernel tunables (vm.overcommit_memory, kernel.panic, …): the machine puts
-    // back what they were on stop (system.ts, KUBELET_SYSCTLS).
-    makeIPTablesUtilChains: false
-  }, null, 2) + '\n'
-}
-
-/**
- * A node's kube-proxy in nftables mode, in the node's namespace: everything in its own tables, no
- * sysctl or conntrack changes, its health port on the node's address (where the machine can ask).
- */
-export function kubeProxyConfig (kubeconfigPath: string, address: string): string {
-  return JSON.stringify({
-    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-    kind: 'KubeProxyConfiguration',
-    clientConnection: { kubeconfig: kubeconfigPath },
-    mode: 'nftables',
-    bindAddress: address,
-    clusterCIDR: NODE.clusterCidr,
-    healthzBindAddress: `${address}:${NODE.proxyHealthzPort}`,
-    metricsBindAddress: `127.0.0.1:${NODE.proxyMetricsPort}`,
-    nodePortAddresses: [`${address}/32`],
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' }
-  }, null, 2) + '\n'
-}
-
-/** The node ports Pods must never reach. */
-const NODE_PORTS = [NODE.kubeletPort, NODE.kubeletHealthzPort, NODE.proxyHealthzPort, NODE.proxyMetricsPort].join(', ')
-
-/**
- * The machine's guard rules, in a table of its own (removed whole on stop): nothing from the bridge
- * is forwarded off it or reaches the machine beyond the gateway address, nothing on the bridge
- * reaches the machine's copies of the node ports, and traffic to a Service or Pod address never
- * leaves through another interface (a ClusterIP with no endpoints would otherwise follow the default
- * route).
- */
-export function guardRules (): string {
-  const { bridge, gateway, guardTable, serviceCidr, clusterCidr } = NODE
-  return `table inet ${guardTable} {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    iifname "${bridge}" oifname != "${bridge}" drop
-    oifname "${bridge}" iifname != "${bridge}" drop
-  }
-  chain input {
-    type filter hook input priority 0; policy accept;
-    iifname "${bridge}" ip daddr != ${gateway} drop
-    iifname "${bridge}" tcp dport { ${NODE_PORTS} } drop
-    iifname "${bridge}" meta nfproto ipv6 drop
-  }
-  chain output {
-    type filter hook output priority 0; policy accept;
-    ip daddr { ${serviceCidr}, ${clusterCidr} } oifname != { "lo", "${bridge}" } drop
-  }
-}
-`
-}
-
-/** A node's guard rules, in its own namespace (gone with it): no Pod, of this node or another, reaches its ports. */
-export function nodeGuardRules (): string {
-  return `table inet ${NODE.guardTable} {
-  chain input {
-    type filter hook input priority 0; policy accept;
-    ip saddr ${NODE.clusterCidr} tcp dport { ${NODE_PORTS} } drop
-    meta nfproto ipv6 drop
-  }
-}
-`
-}
-
-/**
- * A lost node's namespace drops every packet, before anything else sees it: its address and its Pods'
- * go silent, as an instance that was terminated does (no reset, no refusal; callers time out).
- */
-export function lostNodeRules (): string {
-  return `table inet lameduck_lost {
-  chain prerouting {
-    type filter hook prerouting priority -500; policy drop;
-  }
-  chain output {
-    type filter hook output priority -500; policy drop;
-  }
-}
-`
-}

@@ -6,7 +6,8 @@
  * that lead every node, and the machine, to each node's Pod CIDR through that node's address.
  * Nothing here sets a kernel setting of the machine: each node forwards inside its own namespace.
  */
-import { guardRules, lostNodeRules, NODE, nodeGuardRules, type NodeSpec } from './config.js'
+import { NODE, type NodeSpec } from './config.js'
+import { guardRules, lostNodeRules, nodeGuardRules } from './rules.js'
 import { removeBridge, run } from './system.js'
 
 /** `ip` inside a node's namespace. */

@@ -6,31 +6,20 @@
  * after the controller manager; stopped by PID; or lost at once, as an instance that is terminated
  * (`loseNode`). What several nodes share on the machine is nodes.ts'.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { binaryPath } from '../paths.js'
 import { get, waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.js'
-import { cniTemplate, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths, nodeSpec } from './config.js'
+import { kubeletConfig, kubeProxyConfig } from './agents.js'
+import { cniTemplate, containerdConfig, NODE, nodePaths, nodeSpec } from './config.js'
 import type { NodeLifecycle, NodeSpec } from './config.js'
 import { netnsPath, removeNodeNetwork, setUpNodeNetwork, silenceNode } from './network.js'
+import { containerPids, killContainers, shimPids } from './containers.js'
+import type { NodeState } from './state.js'
 import { createCgroupRoot, run } from './system.js'
 
-/** A process the node started, by the name it was started as. */
-export interface NodeProcess { name: string, pid: number }
-
-/** One node, JSON-safe (a later process stops it: `cluster:down`, the janitor). */
-export interface NodeState {
-  index: number
-  name: string
-  address: string
-  dir: string
-  /** Its processes, in start order. */
-  pids: NodeProcess[]
-  /** Stopped hard by loseNode: its processes are gone, its namespace drops every packet. */
-  lost?: boolean
-}
+export type { NodeProcess, NodeState } from './state.js'
 
 /** The API server, as a node's processes reach it. */
 export interface NodeApi { kubeconfigPath: string, server: string, token: string, ca: string }
@@ -136,41 +125,6 @@ export async function readNode (api: NodeApi, name: string): Promise<{ ready: bo
   const node = JSON.parse(res.body) as { spec?: { podCIDR?: string }, status?: { conditions?: Condition[] } }
   const ready = node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
   return { ready, podCidr: node.spec?.podCIDR }
-}
-
-/** PIDs of the processes in the node's cgroups: its containers. */
-async function containerPids (state: NodeState): Promise<number[]> {
-  const pids: number[] = []
-  const walk = async (path: string): Promise<void> => {
-    for (const pid of (await readFile(join(path, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean)) pids.push(Number(pid))
-    for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) if (entry.isDirectory()) await walk(join(path, entry.name))
-  }
-  const root = nodeSpec(state.index).cgroupRoot
-  for (const hierarchy of ['pids', 'unified', '']) await walk(join('/sys/fs/cgroup', hierarchy, root))
-  return [...new Set(pids)]
-}
-
-/** containerd's shims for this node's socket (they outlive containerd: NODE-NOTES.md, trap 5). */
-async function shimPids (state: NodeState): Promise<number[]> {
-  const socket = nodePaths(state.dir).containerdSocket
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
-    if (args[0]?.endsWith('containerd-shim-runc-v2') === true && args.includes(socket)) pids.push(Number(entry))
-  }
-  return pids
-}
-
-/** SIGKILLs `pids` until none is left in the node's cgroups, for up to 5 s. */
-async function killContainers (state: NodeState): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const pids = await containerPids(state)
-    if (pids.length === 0) return
-    for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
-    await sleep(100)
-  }
-  throw new Error(`still running in ${state.name}'s cgroups: ${(await containerPids(state)).join(', ')}`)
 }
 
 /**

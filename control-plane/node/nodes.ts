@@ -7,9 +7,9 @@
  * puts the machine back. Everything is recorded in a state file as it starts, so that `cluster:down`,
  * or the janitor when the process that started a cluster dies (janitor.ts), can undo it.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { acquireNodeLock, releaseNodeLock, writeNodeLockHolders } from '../lock.js'
+import { acquireNodeLock, releaseNodeLock } from '../lock.js'
 import { binaryPath, repoRoot } from '../paths.js'
 import { waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.js'
@@ -17,56 +17,12 @@ import { NODE, nodeSpec, type NodeLifecycle } from './config.js'
 import { nodeImageArchives } from './images.js'
 import { setPodRoutes, setUpMachineNetwork, type PodRoute } from './network.js'
 import { loseNode, readNode, startNode, startNodeProxy, stopNode } from './node.js'
-import type { NodeApi, NodeProcess, NodeState, StartNodeOptions } from './node.js'
+import type { NodeApi, NodeState, StartNodeOptions } from './node.js'
 import { checkNodeMachine, ensureDebianPackages, NODE_REQUIREMENTS } from './prereqs.js'
-import { recordMachine, restoreMachine, type MachineBefore } from './system.js'
+import { nodesStatePath, saveNodesState, type NodesState } from './state.js'
+import { recordMachine, restoreMachine } from './system.js'
 
-/** Everything a cluster's nodes are, JSON-safe: what stopping them needs, also from another process. */
-export interface NodesState {
-  /** The cluster's directory; each node's is `node`, `node-2`, … under it. */
-  dir: string
-  /** The process whose exit stops the cluster (the janitor watches it). */
-  owner: number
-  /** Whether `dir` goes when the cluster stops. */
-  owned: boolean
-  before: MachineBefore
-  /** On the machine: kube-scheduler and the cluster DNS. */
-  pids: NodeProcess[]
-  /** etcd, kube-apiserver, kube-controller-manager: stopped by the janitor too. */
-  controlPlane: number[]
-  /** The janitor's PID, when one watches `owner`. */
-  janitor?: number
-  nodes: NodeState[]
-  lifecycle?: NodeLifecycle
-  /** Image archives every node has, a new one too. */
-  archives: string[]
-}
-
-let saves = 0
-
-/** Where the state is written, in the cluster's directory. */
-export function nodesStatePath (dir: string): string {
-  return join(dir, 'nodes.json')
-}
-
-/**
- * Writes the state (whole, by a rename: nodes start side by side and save at once) and the node
- * lock's holders (every live process of it, so the lock outlives a detached start).
- */
-export async function saveNodesState (state: NodesState): Promise<void> {
-  const path = nodesStatePath(state.dir)
-  const temporary = `${path}.${process.pid}.${++saves}`
-  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n')
-  await rename(temporary, path)
-  const pids = [...state.pids, ...state.nodes.flatMap(node => node.pids)].map(x => x.pid)
-  await writeNodeLockHolders(state.owner, [...pids, ...state.janitor === undefined ? [] : [state.janitor]])
-}
-
-/** The state a cluster's directory holds, or undefined once its nodes were stopped. */
-export async function readNodesState (dir: string): Promise<NodesState | undefined> {
-  const text = await readFile(nodesStatePath(dir), 'utf8').catch(() => undefined)
-  return text === undefined ? undefined : JSON.parse(text) as NodesState
-}
+export { readNodesState, saveNodesState, type NodesState } from './state.js'
 
 /** What `prepareMachine` needs. */
 interface PrepareOptions {

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { cniTemplate, containerdConfig, guardRules, kubeletConfig } from '../../../../control-plane/node/config.js'
-import { kubeProxyConfig, lostNodeRules, NODE, nodeGuardRules } from '../../../../control-plane/node/config.js'
-import { nodePaths, nodeSpec } from '../../../../control-plane/node/config.js'
+import { kubeletConfig, kubeProxyConfig } from '../../../../control-plane/node/agents.js'
+import { cniTemplate, containerdConfig, NODE, nodePaths, nodeSpec } from '../../../../control-plane/node/config.js'
+import { guardRules, lostNodeRules, nodeGuardRules } from '../../../../control-plane/node/rules.js'
 
 const dir = '/tmp/cluster/node'
 
