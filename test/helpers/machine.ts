@@ -66,15 +66,20 @@ export async function snapshotMachine (roots: readonly string[] = []): Promise<M
   }
 }
 
-type Log = (line: string) => void
+/** The test file that waits: it hears about the wait, and its time limit does not run out meanwhile. */
+interface Waiter { comment: (line: string) => void, setTimeout: (ms: number) => void }
 
 /**
  * The machine while no node runs: the snapshot is taken holding the node lock, so that another
  * test's node (on a machine shared by several checkouts) never shows in it. A node that starts
- * between a cluster's stop and this call is waited for, and must have cleaned up after itself too.
+ * between a cluster's stop and this call is waited for (not counted against `waiter`'s time limit:
+ * give the test file), and must have cleaned up after itself too.
  */
-export async function snapshotMachineAlone (roots: readonly string[] = [], log?: Log): Promise<MachineSnapshot> {
-  await acquireNodeLock(log ?? (() => {}))
+export async function snapshotMachineAlone (roots: readonly string[] = [], waiter?: Waiter): Promise<MachineSnapshot> {
+  await acquireNodeLock(line => {
+    waiter?.comment(line)
+    waiter?.setTimeout(600_000)
+  })
   try {
     return await snapshotMachine(roots)
   } finally {

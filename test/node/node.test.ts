@@ -24,8 +24,9 @@ import { injected, kubectl, until } from '../helpers/e2e.js'
 import { snapshotMachineAlone } from '../helpers/machine.js'
 import { nodeClusterFor, runOnce } from '../helpers/node.js'
 
-const before = await snapshotMachineAlone([], line => { t.comment(line) })
+const before = await snapshotMachineAlone([], t)
 const cluster = await nodeClusterFor(t, 600_000)
+const file = t
 const node = cluster.node!
 
 const web = {
@@ -210,7 +211,7 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
-  const after = await snapshotMachineAlone([cluster.dir], line => { t.comment(line) })
+  const after = await snapshotMachineAlone([cluster.dir], file)
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')
   t.same(after.mounts, mounts, 'no mount')

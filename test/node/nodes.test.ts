@@ -31,7 +31,8 @@ import { failingCopy, lameduckPods, readyPods, podsOf } from '../helpers/two-nod
 import { reachScript, spreadWeb, webhookAnswers } from '../helpers/two-nodes.js'
 
 const log = (line: string): void => { t.comment(line) }
-const before = await snapshotMachineAlone([], log)
+const file = t
+const before = await snapshotMachineAlone([], file)
 // A stand-in for the process that started the cluster: the last test kills it, as a killed test run dies.
 const owner = spawn('sleep', ['3600'], { stdio: 'ignore' })
 t.teardown(() => { owner.kill('SIGKILL') })
@@ -195,7 +196,7 @@ t.test('the process that started the cluster is killed: the janitor leaves the m
     return state === undefined && !dir ? true : undefined
   }, 180_000)
   t.same(cluster.pids.filter(isRunning), [], 'etcd, the API server and the controller manager stopped')
-  const machine = await snapshotMachineAlone([cluster.dir], log)
+  const machine = await snapshotMachineAlone([cluster.dir], file)
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(machine.processes, processes, 'no process of any node')
   t.same(machine.mounts, mounts, 'no mount')
