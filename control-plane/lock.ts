@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isRunning } from './processes.js'
+import { isStaleLock } from './lock-stale.js'
 import { lameduckDir } from './paths.js'
 
 const buildLockDir = join(lameduckDir, 'build.lock')
@@ -26,20 +27,12 @@ async function writeHolders (lockDir: string, pids: readonly number[]): Promise<
 }
 let writes = 0
 
-/**
- * Stale: every holder is dead, or the pid file never came (it is written right after mkdir) and
- * the lock is older than 10 s. A pid file that reads empty is being written by a writer that
- * truncates first: not stale.
- */
-export async function isStale (lockDir: string): Promise<boolean> {
+/** Whether the lock in `lockDir` is stale (lock-stale.ts). */
+async function isStale (lockDir: string): Promise<boolean> {
   const text = await readFile(join(lockDir, 'pid'), 'utf8')
     .catch((err: NodeJS.ErrnoException) => err.code === 'ENOENT' ? undefined : '')
-  if (text === undefined) {
-    const made = (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
-    return Date.now() - made > 10_000
-  }
-  const holders = text.split(/\s+/).filter(Boolean).map(Number)
-  return holders.length > 0 && !holders.some(isRunning)
+  const made = (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
+  return isStaleLock(text, Date.now() - made, isRunning)
 }
 
 async function tryLock (lockDir: string): Promise<boolean> {
