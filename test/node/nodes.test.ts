@@ -148,6 +148,8 @@ t.test('a node lost while Pods are created: refused (Fail) and unmutated (Ignore
 
   const ignore = streamPods(cluster, 'shop')
   const fail = streamPods(cluster, 'shop-fail')
+  // Also when a wait below fails: a stream left running keeps the test process alive.
+  t.teardown(async () => { await Promise.all([ignore.stop(), fail.stop()]) })
   await sleep(3000)
   const lostAt = Date.now()
   await cluster.loseNode(first)
