@@ -1,6 +1,6 @@
 /**
  * The configuration files of a node's kubelet and kube-proxy (YAML is a superset of JSON), as pure
- * functions of its directory and spec. The traps they avoid are NODE-NOTES.md's.
+ * functions of its directory and spec (control-plane/README.md, "The nodes").
  */
 import { NODE, nodePaths, type NodeLifecycle, type NodeSpec } from './config.js'
 

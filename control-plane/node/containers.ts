@@ -1,6 +1,6 @@
 /**
  * A node's processes that nobody recorded: its containers (found by the node's cgroups) and
- * containerd's shims for its socket, which outlive containerd (NODE-NOTES.md, trap 5).
+ * containerd's shims for its socket, which outlive containerd.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
