@@ -48,9 +48,11 @@ propagation delay is simulated. Debian packages it needs are installed first (or
                            a rolling update; a scale-in to 1 replica (as an HPA); evictions one Pod
                            at a time through the Eviction API with a PodDisruptionBudget (as a drain
                            or Karpenter); a rolling update of Pods running nginx, with slow requests;
-                           two rollouts, nginx 2 s and 12 s late: the adaptive pause against a fixed sleep
+                           two rollouts, nginx 2 s and 12 s late: the adaptive pause against a fixed sleep;
+                           kubectl drain of the node holding the Pods (two nodes); a node stopped
+                           hard, in three layouts of the Pods, with lameduck only (two nodes)
   --rate N                 requests per second on each path (default 200)
-  --replicas N             replicas of the sample app, 1-10 (default 3)
+  --replicas N             replicas of the sample app, 1-10 (default 3; node-loss sets its own)
   --propagation-delay D    how late nginx learns of an EndpointSlice change, e.g. 3s (default 3s)
   --retries                let nginx retry a failed request on another backend, to show what that hides
   --keep                   leave the cluster running at the end (stop it with npm run cluster:down)

@@ -51,7 +51,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'pause-image', key: 'pauseImage', kind: 'string', default: DEFAULT_PAUSE_IMAGE, help: 'image holding /usr/local/bin/lameduck-pause, the adaptive handler\'s program: lameduck\'s own, or the Dockerfile\'s small `pause` stage' },
   { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
   { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
-  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
+  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies, replicas and their spread over nodes)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
   { name: 'request-timeout', key: 'requestTimeout', kind: 'duration', default: '110s', help: 'a whole request, body included, must arrive within this: 408 and close after' },
