@@ -37,9 +37,10 @@ export const DEMO_HELP = `Usage: npm run demo -- [flags]
 
 On this machine, end to end, as root: a real local cluster (etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler) with a real node (kubelet, containerd, runc, CNI bridge,
-kube-proxy), lameduck's image built from the Dockerfile, lameduck installed from manifests/ with
-lameduck certs, a namespace "shop" that opts in and one that does not, and in each a sample app
-that drains on SIGTERM. Then a scenario under load (default: \`kubectl rollout restart\` of the app), in both namespaces,
+kube-proxy; two nodes for drain and node-loss), lameduck's image built from the Dockerfile, lameduck
+installed with helm install of the chart, a namespace "shop" that opts in and one that does not, and
+in each a sample app that drains on SIGTERM. Then a scenario under load (default: \`kubectl rollout
+restart\` of the app), in both namespaces,
 on two paths at once: a Pod running lameduck load through the Service's ClusterIP, and this machine
 through nginx, which follows the EndpointSlices the way ingress-nginx or an ALB does. Only nginx's
 propagation delay is simulated. Debian packages it needs are installed first (or named).
