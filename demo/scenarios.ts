@@ -3,8 +3,8 @@
  * update, a scale-in (what an HPA does), evictions one at a time through the Eviction API (what a
  * drain or a consolidating autoscaler does), a rolling update of Pods that run nginx (where
  * SIGTERM is a fast shutdown and only SIGQUIT finishes what is in flight), two rollouts where the
- * adaptive pause meets a fixed sleep, and a real `kubectl drain` of the node holding the Pods. Then a node lost at once, where no pause can help, in three
- * layouts of the Pods (node-loss.ts). Pure.
+ * adaptive pause meets a fixed sleep, and a real `kubectl drain` of the node holding the Pods. Then
+ * a node lost at once, where no pause can help, in three layouts of the Pods (node-loss.ts). Pure.
  */
 import { ConfigError } from '../src/common/flags.js'
 import type { NodeLifecycle } from '../control-plane/node/config.js'
