@@ -3,6 +3,7 @@
  * makes the manifest say something other than what runs. Warnings on the workload only (never on
  * its Pods, whose warnings nobody reads), and off with `--no-advice`.
  */
+import { adviseAvailability } from './availability.js'
 import { isMeshProxy } from './mesh.js'
 import { containersNamed } from './names.js'
 import type { Pod } from './pod.js'
@@ -67,6 +68,7 @@ export function adviseWorkload (workload: Workload, pod: Pod, decidedGrace: numb
   if (!SERVING.has(workload.kind)) return []
   return [
     ...readiness(pod),
+    ...adviseAvailability(workload.kind, workload.object, pod),
     ...(workload.kind === 'Deployment' ? rollout(workload.object) : []),
     ...grace(pod, decidedGrace),
     ...meshProxies(pod)

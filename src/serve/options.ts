@@ -43,7 +43,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   PAUSE_IMAGE_OPTION,
   { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
   EXCLUDE_OPTION,
-  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
+  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies, replicas and their spread over nodes)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
   { name: 'request-timeout', key: 'requestTimeout', kind: 'duration', default: '110s', help: 'a whole request, body included, must arrive within this: 408 and close after' },

@@ -13,7 +13,6 @@
 // file at a time (npm run test:node), and this file shares one node across its cases.
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
-import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NODE } from '../../control-plane/node/config.js'
@@ -24,29 +23,14 @@ import { runCerts } from '../../certs-script/main.js'
 import { runCli } from '../../src/cli/main.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { injected, kubectl, until } from '../helpers/e2e.js'
-import { snapshotMachine } from '../helpers/machine.js'
+import { snapshotMachineAlone } from '../helpers/machine.js'
 import { nodeClusterFor, runOnce } from '../helpers/node.js'
-import { nodeLockDir } from '../../control-plane/lock.js'
 
-/** Waits until no node holds the machine's node lock (a node of another checkout may run now). */
-async function waitForNoNode (t: Test): Promise<void> {
-  t.setTimeout(60 * 60_000)
-  for (let waited = 0; await stat(nodeLockDir).then(() => true, () => false); waited += 5) {
-    if (waited % 60 === 0) {
-      t.comment(`another node runs on this machine (${nodeLockDir}); waiting before taking the machine's snapshot (${waited} s)`)
-    }
-    await sleep(5000)
-  }
-}
-
-// Taken while no other node runs (another checkout's node test may hold the machine's node lock
-// now): the machine as this test will leave it.
-await waitForNoNode(t)
-const before = await snapshotMachine()
-// Another node may still take the lock first (then this one waits for it): the file's own budget
-// starts once its node is up.
-const cluster = await nodeClusterFor(t, 60 * 60_000)
-t.setTimeout(900_000)
+// Taken holding the node lock (another checkout's node test may run now): the machine as this test
+// will leave it. The file's own budget starts once its node is up (nodeClusterFor).
+const before = await snapshotMachineAlone([], t)
+const cluster = await nodeClusterFor(t, 900_000)
+const file = t
 const node = cluster.node!
 
 const web = {
@@ -72,7 +56,7 @@ t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod brid
   t.equal(pods.items.length, 2)
   for (const pod of pods.items) {
     t.equal(pod.spec.nodeName, node.name, 'scheduled on the node')
-    t.match(pod.status.podIP, /^10\.88\.0\.\d+$/, 'an address on the Pod bridge')
+    t.match(pod.status.podIP, /^10\.88\.128\.\d+$/, 'an address in the node\'s Pod CIDR')
   }
   const addresses = await until('both Pods in the EndpointSlice', async () => {
     const { stdout } = await kubectl(cluster, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[0]}'])
@@ -89,7 +73,7 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
     const https = await import('node:https')
     const version = await new Promise((resolve, reject) => https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/version', ca, servername: 'kubernetes.default.svc', headers: { authorization: 'Bearer ' + token } }, res => { let b = ''; res.on('data', c => { b += c }); res.on('end', () => resolve(res.statusCode + ' ' + b)) }).on('error', reject))
     let kubelet = 'reached'
-    try { await fetch('https://${NODE.gateway}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
+    try { await fetch('https://${node.address}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
     console.log(JSON.stringify({ web, version, kubelet }))`
   const { phase, log } = await runOnce(cluster, 'default', 'probe', 'lameduck:0.1.0', ['node', '--input-type=module', '-e', script])
   t.equal(phase, 'Succeeded', log)
@@ -318,9 +302,9 @@ t.test('helm uninstall while Pods are created: the webhook goes first, none refu
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
-  // Another checkout's node test, waiting for the lock this one just gave back, may start at once.
-  await waitForNoNode(t)
-  const after = await snapshotMachine([cluster.dir])
+  // Holding the node lock: another checkout's node test, waiting for the lock this one just gave
+  // back, may start at once.
+  const after = await snapshotMachineAlone([cluster.dir], file)
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')
   t.same(after.mounts, mounts, 'no mount')

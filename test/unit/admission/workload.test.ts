@@ -6,6 +6,11 @@ import { LIMITS, mapNamespaces, namespace } from '../../helpers/pods.js'
 
 type Json = Record<string, unknown>
 
+const SPREAD = {
+  maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway',
+  labelSelector: { matchLabels: { app: 'web' } }
+}
+
 const deployment = (spec: Json = {}, template: Json = {}, metadata: Json = {}): Json => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -13,7 +18,17 @@ const deployment = (spec: Json = {}, template: Json = {}, metadata: Json = {}): 
   spec: {
     replicas: 3,
     selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'app:1', readinessProbe: { httpGet: { port: 8080 } }, ports: [{ containerPort: 8080 }] }], terminationGracePeriodSeconds: 30, ...template } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [{
+          name: 'web', image: 'app:1', readinessProbe: { httpGet: { port: 8080 } }, ports: [{ containerPort: 8080 }]
+        }],
+        terminationGracePeriodSeconds: 30,
+        topologySpreadConstraints: [SPREAD],
+        ...template
+      }
+    },
     ...spec
   }
 })
