@@ -1,7 +1,7 @@
 /**
  * The load from inside the cluster: a Job whose Pod runs `lameduck load` (lameduck's own image)
  * against the Service's cluster DNS name, so every request goes through kube-proxy's ClusterIP
- * rules, as in-cluster clients' do. The same Job `lameduck check` starts (src/check-job.ts); its
+ * rules, as in-cluster clients' do. The same Job `lameduck check` starts (src/check/job.ts); its
  * JSON report is the last line of its log.
  */
 import { setTimeout as sleep } from 'node:timers/promises'

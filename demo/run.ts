@@ -111,7 +111,10 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
   for (const image of images) await cluster.importImage(image)
-  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}; ${images.length === 1 ? 'lameduck\'s image' : 'lameduck\'s and the nginx image'} imported`)
+  // One path for the user: with --keep, the copy that npm run cluster:up and cluster:down use too.
+  const kubeconfig = options.keep ? cliKubeconfigPath : cluster.kubeconfigPath
+  const imported = images.length === 1 ? 'lameduck\'s image' : 'lameduck\'s and the nginx image'
+  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${kubeconfig}; ${imported} imported`)
 
   step(3, 'lameduck installed as a user installs it')
   await installLameduck(cluster, sub)
@@ -185,7 +188,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     log(`JSON: ${resolve(options.json)}`)
   }
   if (options.keep) {
-    log(`left running (--keep): the cluster and its node, with lameduck and the sample app; kubeconfig ${cliKubeconfigPath}`)
+    log(`left running (--keep): the cluster and its node, with lameduck and the sample app; kubeconfig ${kubeconfig}`)
     log('  stop it with: npm run cluster:down')
   }
   return { scenarios: results, svgPath }

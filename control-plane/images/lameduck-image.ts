@@ -8,14 +8,13 @@
  *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
-import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah, withHeartbeat } from './buildah.js'
+import { buildah, exportArchive, upToDate, withHeartbeat, writeStamp } from './buildah.js'
 import { ensureGoImage, GO_IMAGE } from './go-image.js'
 import { goOutput } from '../go.js'
 
@@ -57,9 +56,7 @@ async function contextHash (): Promise<string> {
  */
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
-  const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  const built = async (path: string): Promise<boolean> => await stat(path).then(() => true, () => false)
-  if (stamp.trim() === hash && await built(lameduckArchive) && await built(pauseArchive)) {
+  if (await upToDate([lameduckArchive, pauseArchive], stampFile, hash)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
     return lameduckArchive
   }
@@ -85,13 +82,9 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   // The same build's `pause` stage: its layers are cached by now.
   await withHeartbeat('buildah bud --target pause', log, bud(['--target', 'pause'], PAUSE_BUILT))
   await mkdir(imagesDir, { recursive: true })
-  const exports = [[BUILT, lameduckArchive, LAMEDUCK_IMAGE], [PAUSE_BUILT, pauseArchive, PAUSE_IMAGE]] as const
-  for (const [image, archive, name] of exports) {
-    await rm(`${archive}.partial`, { force: true })
-    await buildah(['push', '--quiet', image, `docker-archive:${archive}.partial:${name}`])
-    await run('mv', [`${archive}.partial`, archive])
-  }
-  await writeFile(stampFile, `${hash}\n`)
+  await exportArchive(BUILT, lameduckArchive, LAMEDUCK_IMAGE)
+  await exportArchive(PAUSE_BUILT, pauseArchive, PAUSE_IMAGE)
+  await writeStamp(stampFile, hash)
   const seconds = ((Date.now() - started) / 1000).toFixed(0)
   log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckArchive}, ${pauseArchive}`)
   return lameduckArchive

@@ -5,7 +5,7 @@
 import { NODE, nodePaths, type NodeLifecycle, type NodeSpec } from './config.js'
 
 /**
- * The kubelet's configuration (YAML is a superset of JSON). Traps of NODE-NOTES.md: a cgroup v1
+ * The kubelet's configuration (YAML is a superset of JSON). What this machine needs: a cgroup v1
  * host needs failCgroupV1: false; oomScoreAdj 0 (no CAP_SYS_RESOURCE); makeIPTablesUtilChains false
  * (else KUBE-FIREWALL chains stay behind); pod logs in the node's directory; its own cgroup root, so
  * that nodes never share a `kubepods`. It listens on the node's address, which the API server dials

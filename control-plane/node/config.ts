@@ -1,11 +1,11 @@
 /**
  * The nodes' addresses and containerd's configuration, as pure functions of a node's spec and
  * directory: containerd's config and the CNI template (the kubelet's and kube-proxy's are in
- * agents.ts, the nftables rules in rules.ts). Every address is one the project makes itself
- * (NODE-NOTES.md, trap 7): the bridge `lameduck0` with the machine's address 10.88.0.1 (the API
- * server, the cluster DNS), one address per node on that bridge (10.88.0.11 upward, each in the
- * node's own network namespace), and the Pod CIDRs the controller manager gives the nodes out of
- * 10.88.128.0/17.
+ * agents.ts, the nftables rules in rules.ts). Every address is one the project makes itself, so that
+ * no packet leaves loopback or the project's own bridge and namespaces: the bridge `lameduck0` with
+ * the machine's address 10.88.0.1 (the API server, the cluster DNS), one address per node on that
+ * bridge (10.88.0.11 upward, each in the node's own network namespace), and the Pod CIDRs the
+ * controller manager gives the nodes out of 10.88.128.0/17.
  */
 import { join } from 'node:path'
 
@@ -83,7 +83,8 @@ export function nodePaths (dir: string): Record<NodePath, string> {
 /**
  * containerd 1.6 (Debian's; config version 2) with its own root, state, sockets and runc root, CRI
  * on, cgroupfs, Debian's CNI plugins. restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
- * the pause container's negative oom_score_adj would make runc fail (NODE-NOTES.md, trap 1). The CNI
+ * the pause container's negative oom_score_adj would make runc fail ("can't get final child's PID
+ * from pipe: EOF"). The CNI
  * network is written from `conf_template` once the kubelet passes on the Pod CIDR the controller
  * manager gave the node.
  */

@@ -23,7 +23,7 @@ export async function containerPids (state: NodeState): Promise<number[]> {
   return [...new Set(pids)]
 }
 
-/** containerd's shims for this node's socket (they outlive containerd: NODE-NOTES.md, trap 5). */
+/** containerd's shims for this node's socket: they outlive containerd, so they are stopped by PID. */
 export async function shimPids (state: NodeState): Promise<number[]> {
   const socket = nodePaths(state.dir).containerdSocket
   const pids: number[] = []

@@ -1,10 +1,11 @@
 /**
  * What the nodes change on the machine outside their directories, recorded before the first starts
- * and put back when they stop (NODE-NOTES.md, traps 4 and 5): the bridge, the network namespaces (the
- * nodes' and the ones containerd makes for Pods), nftables tables (the guard's and the machine's
- * kube-proxy's), kernel settings (the kubelet sets a few tunables; ip_forward is watched too, though
- * the nodes now set it only inside their own namespaces), mounts, the nodes' cgroups, and the paths
- * the kubelet, containerd and CNI write outside their configured directories.
+ * and put back when they stop (the kubelet and containerd's shims leave things behind otherwise):
+ * the bridge, the network namespaces (the nodes' and the ones containerd makes for Pods), nftables
+ * tables (the guard's and the machine's kube-proxy's), kernel settings (the kubelet sets a few
+ * tunables; ip_forward is watched too, though the nodes now set it only inside their own
+ * namespaces), mounts, the nodes' cgroups, and the paths the kubelet, containerd and CNI write
+ * outside their configured directories.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'

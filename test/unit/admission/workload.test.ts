@@ -50,6 +50,15 @@ t.test('a Deployment gets the warnings its Pods would get, saying they are about
   })
 })
 
+t.test('a template\'s own short grace period: one warning, saying it is raised and what to write', async t => {
+  const short = deployment({}, { terminationGracePeriodSeconds: 10 })
+  const advice = 'terminationGracePeriodSeconds 10 in the Pod template is raised to 45 in every Pod; ' +
+    'write 45 in the manifest, so that it says what runs'
+  t.same(reviewWorkload(input(short)).warnings, [`Pods of this Deployment: ${advice}`])
+  const note = 'terminationGracePeriodSeconds raised from 10 to 45 (preStop sleep 20s + shutdown budget 25s)'
+  t.same(reviewWorkload(input(short, { advice: false })).warnings, [`Pods of this Deployment: ${note}`], 'no advice')
+})
+
 t.test('what is not reviewed, or has nothing to say', async t => {
   const cases: Array<[string, WorkloadInput, string, string[]]> = [
     ['a ReplicaSet a Deployment made', input({ ...deployment({}, {}, { ownerReferences: [{ kind: 'Deployment', controller: true }] }), kind: 'ReplicaSet' }), 'ReplicaSet owned by a controller', []],
