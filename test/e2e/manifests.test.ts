@@ -109,22 +109,25 @@ const deploymentYaml = (replicas: number): string => stringify({
   }
 })
 const NO_PROBE = 'lameduck: Pods of this Deployment: container "web" has ports but no readinessProbe: a new Pod gets traffic before it is ready, so a rollout drops requests even with lameduck'
+const ONE_REPLICA = 'lameduck: Pods of this Deployment: 1 replica: a drain, an eviction or a lost node leaves nothing to serve until a new Pod is Ready, and no pause covers that; run 2 or more'
+const NOT_SPREAD = 'lameduck: Pods of this Deployment: 2 replicas, not spread over nodes (no topologySpreadConstraints or podAntiAffinity on kubernetes.io/hostname): draining or losing one node may stop them all at once'
 
 // Last: it changes the namespace's annotations.
 t.test('kubectl apply of a Deployment prints the warnings its Pods get, and a namespace change shows on the next apply', async t => {
   const first = await kubectl(cluster, ['apply', '-f', '-'], deploymentYaml(1))
   t.match(first.stdout, /deployment.apps\/shopfront created/)
-  t.same(warningsIn(first.stderr), [NO_PROBE], 'the person who applied it sees the advice')
+  t.same(warningsIn(first.stderr), [NO_PROBE, ONE_REPLICA], 'the person who applied it sees the advice')
   await kubectl(cluster, ['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=40s'])
   await untilMutated(cluster, 'shop', /^sleep=40s/)
   const second = await kubectl(cluster, ['apply', '-f', '-'], deploymentYaml(2))
   t.match(second.stdout, /deployment.apps\/shopfront configured/)
   t.same(warningsIn(second.stderr), [
     'lameduck: Pods of this Deployment: terminationGracePeriodSeconds raised from 30 to 55 (preStop sleep 40s + shutdown budget 15s)',
-    NO_PROBE
+    NO_PROBE,
+    NOT_SPREAD
   ], 'the namespace\'s new sleep, on the next apply')
   const server = await kubectl(cluster, ['apply', '--server-side', '-f', '-'], deploymentYaml(2))
-  t.same(warningsIn(server.stderr).length, 2, 'server-side apply too')
+  t.same(warningsIn(server.stderr).length, 3, 'server-side apply too')
   const rs = await kubectl(cluster, ['get', 'replicasets', '-n', 'shop', '-l', 'app=shopfront', '-o', 'name'])
   t.match(rs.stdout, /replicaset/, 'the Deployment made its ReplicaSet (not reviewed: a controller owns it)')
   const reasons = webhook.log().split('\n').filter(line => line.includes('"msg":"admission"')).map(line => (JSON.parse(line) as { reason: string }).reason)
