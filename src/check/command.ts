@@ -32,7 +32,7 @@ propagation delay (from its deletion to the last request it answered), the kubel
 about the old Pods and a verdict; exits 0 only if no request failed, 1 if some did (or the check
 could not finish), 2 for a bad flag, 3 for no verdict: the load fell more than 1s behind its schedule
 while the Pods were stopped. With --measure: the delay in full and the prestop-sleep to set instead
-of a verdict (exit 1 if it was not measured).
+of a verdict (exit 1 if it was not measured, 3 if the load fell behind as above).
 
   --namespace NS      namespace of the Deployment and the Service; the Job runs there too
   --deployment NAME   the Deployment to restart
@@ -211,11 +211,11 @@ async function checkWith ({ json, svg, ...options }: CheckOptions & Omit<CheckOu
 async function conclude (options: CheckOptions, result: CheckResult, cluster: CheckCluster, io: Io,
   { json, svg }: Omit<CheckOutputs, 'cluster'>): Promise<number> {
   const log = (line: string): void => { io.stderr(`${line}\n`) }
-  const input = { ...options, url: result.url, report: result.report, pods: result.pods }
-  const measured = measure(input)
   const remedy = options.url === undefined
     ? `more CPU for the load Pod (--load-cpu, now ${options.loadCpu ?? loadCpu(options.rate)})`
     : 'more CPU where check runs'
+  const input = { ...options, url: result.url, report: result.report, pods: result.pods, remedy }
+  const measured = measure(input)
   const verdict = options.measureSleepSeconds === undefined ? judge(result.report, result.pods, remedy) : undefined
   const warningEvents = await readWarningEvents(cluster, options.namespace, result.pods, log)
   const events = warningEvents === undefined

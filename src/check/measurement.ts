@@ -6,7 +6,8 @@
 import type { JsonReport } from '../load/report.js'
 import { formatDelays, lastAnswers, pauseReached, podDelays, recommend, seconds, sleepWarning, summarizeDelays, type DelaySummary, type PodDelay, type Recommendation } from './delays.js'
 import type { PodTimes } from './observe.js'
-import { NO_VERDICT } from './verdict.js'
+import { laggedLine } from '../load/lag.js'
+import { lagTooLong, NO_VERDICT } from './verdict.js'
 
 /** What the measurement is made from. */
 export interface MeasurementInput {
@@ -19,13 +20,15 @@ export interface MeasurementInput {
   measureSleepSeconds?: number
   report: JsonReport
   pods: readonly PodTimes[]
+  /** What to give the load when it fell behind (serve's or the load Pod's CPU), in the line that says so. */
+  remedy: string
 }
 
 /** The measurement: lines for people, an exit code for `--measure`, and the JSON document. */
 export interface Measurement {
   lines: string[]
-  /** With `--measure`: 0 when a delay was measured in full, else 1. */
-  code: 0 | 1
+  /** With `--measure`: 0 when a delay was measured in full, 3 when the load fell behind, else 1. */
+  code: 0 | 1 | typeof NO_VERDICT
   delays: PodDelay[]
   summary?: DelaySummary
   recommendation?: Recommendation
@@ -48,6 +51,13 @@ export function measure (input: MeasurementInput): Measurement {
     const warning = sleepWarning(delays, summary)
     if (warning !== undefined) warnings.push(warning)
     return { lines: [...lines, ...warnings], code: 0, delays, summary, warnings }
+  }
+  // A load that fell behind sent too few requests while the Pods left: the last answer each gave
+  // may come early, and a sleep set from it too short. No recommendation then, as check gives no verdict.
+  const lag = lagTooLong(input.report, input.pods)
+  if (lag !== undefined) {
+    const line = `NO MEASUREMENT: ${laggedLine(lag, input.report.rate, input.remedy)}`
+    return { lines: [...lines, line], code: NO_VERDICT, delays, summary, warnings: [line] }
   }
   const reached = pauseReached(delays)
   if (reached.length > 0) warnings.push(`WARNING: ${reached.join(', ')} answered until its ${input.measureSleepSeconds}s measuring pause ran out: the delay may be longer than measured; run again with a longer --measure-sleep`)

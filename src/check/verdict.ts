@@ -45,6 +45,17 @@ export function disruptionOf (pods: readonly PodTimes[]): { fromAt: number, toAt
 }
 
 /**
+ * How far the load fell behind while the old Pods were stopped (the whole run when none was seen),
+ * when that is more than LAG_LIMIT_MS: its answers then measure its own lack of CPU. Else undefined.
+ */
+export function lagTooLong (report: JsonReport, pods: readonly PodTimes[]): number | undefined {
+  const disruption = disruptionOf(pods)
+  const window = disruption === undefined ? undefined : windowOf(report, disruption.fromAt, disruption.toAt)
+  const lag = lagDuring(report, window)
+  return lag !== undefined && lag > LAG_LIMIT_MS ? lag : undefined
+}
+
+/**
  * Pass only if requests were sent, all of them, and none failed; else say how many failed and how.
  * No verdict when the load fell more than LAG_LIMIT_MS behind while the old Pods were stopped (the
  * whole run when none was seen): `remedy` says what to give it.
@@ -52,12 +63,8 @@ export function disruptionOf (pods: readonly PodTimes[]): { fromAt: number, toAt
 export function judge (report: JsonReport, pods: readonly PodTimes[] = [], remedy = 'more CPU for the load'): Verdict {
   if (report.requests === 0) return { code: 1, line: 'FAIL: no request was sent' }
   if (report.aborted) return { code: 1, line: `FAIL: the load stopped early, after ${report.requests} requests` }
-  const disruption = disruptionOf(pods)
-  const window = disruption === undefined ? undefined : windowOf(report, disruption.fromAt, disruption.toAt)
-  const lag = lagDuring(report, window)
-  if (lag !== undefined && lag > LAG_LIMIT_MS) {
-    return { code: NO_VERDICT, line: `NO VERDICT: ${laggedLine(lag, report.rate, remedy)}` }
-  }
+  const lag = lagTooLong(report, pods)
+  if (lag !== undefined) return { code: NO_VERDICT, line: `NO VERDICT: ${laggedLine(lag, report.rate, remedy)}` }
   if (report.failed === 0) return { code: 0, line: `PASS: all ${report.requests} requests succeeded during the rollout` }
   const kinds = Object.entries(report.statuses).filter(([label]) => isFailure(label)).map(([label, n]) => `${label}:${n}`).join(' ')
   return { code: 1, line: `FAIL: ${report.failed} of ${report.requests} requests failed during the rollout (${kinds})` }

@@ -285,3 +285,23 @@ t.test('the kubelet\'s Warning events about the old Pods, per reason, on stdout 
   const deniedJson = JSON.parse(await readFile(join(dir, 'd.json'), 'utf8')) as object
   t.notOk('warningEvents' in deniedJson, 'not read: not in the JSON')
 })
+
+t.test('--measure with a load that fell behind: NO MEASUREMENT, exit 3, no sleep to set (stdout and JSON)', async t => {
+  const out = io()
+  const dir = t.testdir({})
+  const report = JSON.parse(laggingLine(0, 5210)) as Record<string, unknown>
+  const answered = { ...report, startedAt: 1_000_000, replicas: { 'web-old': { first: 0, last: 1500, answers: 2 } } }
+  const { cluster } = measuredCluster(30, doneScript(JSON.stringify(answered)))
+  const argv = [...REQUIRED, '--measure', '--measure-sleep', '30s', '--json', join(dir, 'm.json')]
+  t.equal(await runCheckCommand(argv, out, () => cluster, { now: () => 1_000_000, sleep: async () => {} }), 3)
+  t.match(out.out, /propagation delay: max 1\.50s.*\nNO MEASUREMENT: the load generator fell behind its schedule by up to 5\.210s .*--load-cpu, now 100m/s)
+  t.notMatch(out.out, /recommended prestop-sleep|kubectl annotate/)
+  const json = JSON.parse(await readFile(join(dir, 'm.json'), 'utf8')) as { recommendation: unknown, warnings: string[] }
+  t.equal(json.recommendation, null)
+  t.match(json.warnings, [/^NO MEASUREMENT: /])
+  const close = io()
+  const behindLittle = { ...JSON.parse(laggingLine(0, 900)) as object, startedAt: 1_000_000, replicas: answered.replicas }
+  const judged = measuredCluster(30, doneScript(JSON.stringify(behindLittle))).cluster
+  t.equal(await runCheckCommand(argv, close, () => judged, { now: () => 1_000_000, sleep: async () => {} }), 0)
+  t.match(close.out, /recommended prestop-sleep: 4s/, 'under a second behind: measured')
+})

@@ -8,7 +8,7 @@ const report = toJsonReport({
   startedAt: START, replicas: { 'web-a': { first: 0, last: 15_200, answers: 1 }, 'web-b': { first: 0, last: 20_100, answers: 1 } }
 })
 const input: MeasurementInput = {
-  namespace: 'shop', deployment: 'web', service: 'web', url: 'http://127.0.0.1:8080/', identify: 'json:pod', report,
+  namespace: 'shop', deployment: 'web', service: 'web', url: 'http://127.0.0.1:8080/', identify: 'json:pod', report, remedy: 'more CPU',
   pods: [{ pod: 'web-a', deletedAt: START + 10_000, sleepSeconds: 60, sigtermAt: START + 70_000 }, { pod: 'web-b', deletedAt: START + 15_000, sleepSeconds: 60, sigtermAt: START + 75_000 }]
 }
 
