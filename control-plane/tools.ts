@@ -1,0 +1,75 @@
+/**
+ * Tools built from their Go modules like the cluster's binaries, each from a wrapper module of its
+ * own (`control-plane/modules/NAME/`: go.mod with a `tool` line, and go.sum), so that one tool's
+ * dependency tree never moves another's versions and `go mod download` fetches only what it needs:
+ * crane (the node's registry, `crane registry serve`), actionlint (checks the release workflow in
+ * CI) and syft (the release's SBOM; built only by `npm run release`: its cold build alone costs
+ * more than CI can spend). Each gets a stamp of its recipe in `.lameduck/bin/NAME.stamp`; a later
+ * call with the same recipe is a no-op.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { goOutput, goStep } from './go.js'
+import { withBuildLock } from './lock.js'
+import { binDir, modulesDir } from './paths.js'
+import { requiredVersion } from './release.js'
+
+/** Bump when the way tools are built changes, so that old stamps stop matching. */
+const recipeRevision = 1
+const buildFlags = ['-trimpath', '-buildvcs=false', '-mod=readonly']
+
+/** What builds each tool, and the variable its `version` command reads (set with -X). */
+const tools = {
+  crane: { module: 'github.com/google/go-containerregistry', pkg: 'github.com/google/go-containerregistry/cmd/crane', versionVar: 'github.com/google/go-containerregistry/cmd/crane/cmd.Version' },
+  actionlint: { module: 'github.com/rhysd/actionlint', pkg: 'github.com/rhysd/actionlint/cmd/actionlint', versionVar: 'github.com/rhysd/actionlint.version' },
+  syft: { module: 'github.com/anchore/syft', pkg: 'github.com/anchore/syft/cmd/syft', versionVar: 'main.version' }
+} as const
+export type ToolName = keyof typeof tools
+
+/** Where a tool's binary goes. */
+export function toolPath (name: ToolName): string {
+  return join(binDir, name)
+}
+
+/** The tool's pinned version, as its wrapper module requires it. */
+export async function toolVersion (name: ToolName): Promise<string> {
+  const file = join(modulesDir, name, 'go.mod')
+  return requiredVersion(await readFile(file, 'utf8'), tools[name].module, file)
+}
+
+async function recipe (name: ToolName, goVersion: string): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify({ recipeRevision, buildFlags, goVersion, tool: tools[name] }))
+  for (const file of ['go.mod', 'go.sum']) hash.update(await readFile(join(modulesDir, name, file)))
+  return hash.digest('hex').slice(0, 16)
+}
+
+async function isCurrent (name: ToolName, wanted: string): Promise<boolean> {
+  const stamp = await readFile(`${toolPath(name)}.stamp`, 'utf8').catch(() => '')
+  return stamp.trim() === wanted && await stat(toolPath(name)).then(() => true, () => false)
+}
+
+/**
+ * Builds `name` into `.lameduck/bin/` unless the stamp says it is current; resolves with its path.
+ * Concurrent callers wait for one build (the build lock the cluster's binaries use).
+ */
+export async function ensureTool (name: ToolName, log: (line: string) => void): Promise<string> {
+  const dir = join(modulesDir, name)
+  const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: dir })).trim()
+  const wanted = await recipe(name, goVersion)
+  if (await isCurrent(name, wanted)) return toolPath(name)
+  return await withBuildLock(log, async () => {
+    if (await isCurrent(name, wanted)) return toolPath(name)
+    const version = await toolVersion(name)
+    const { pkg, versionVar } = tools[name]
+    log(`[build] ${name} ${version}: go build ${pkg} (control-plane/modules/${name}/)`)
+    await mkdir(binDir, { recursive: true })
+    await goStep(`${name}: go mod download`, ['mod', 'download'], { cwd: dir, log })
+    const out = `${toolPath(name)}.partial`
+    const seconds = await goStep(name, ['build', ...buildFlags, '-ldflags', `-s -w -X ${versionVar}=${version}`, '-o', out, pkg], { cwd: dir, log })
+    await rename(out, toolPath(name))
+    await writeFile(`${toolPath(name)}.stamp`, `${wanted}\n`)
+    log(`[build] ${name} built in ${seconds.toFixed(0)} s`)
+    return toolPath(name)
+  })
+}
