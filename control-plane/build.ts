@@ -1,8 +1,9 @@
 /**
  * Builds etcd, kube-apiserver, kube-controller-manager and kubectl of the pinned release into
- * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy and agnhost: a
- * stamp records the release, a hash of the recipe (wrapper go.mod and go.sum, Go version, flags) and
- * the binaries built with it, and a later call with the same recipe is a no-op that says so.
+ * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy, agnhost and the
+ * registry's crane (tools.ts): a stamp records the release, a hash of the recipe (wrapper go.mod and
+ * go.sum, Go version, flags) and the binaries built with it, and a later call with the same recipe
+ * is a no-op that says so.
  * Go's build cache is Go's default (`go env GOCACHE`, or $GOCACHE when set), so it outlives clones.
  */
 import { createHash } from 'node:crypto'
@@ -12,6 +13,7 @@ import { goOutput, goStep } from './go.js'
 import { withBuildLock } from './lock.js'
 import { binaryNames, binaryPath, binDir, nodeBinaryNames, stampPath, type BinaryName } from './paths.js'
 import { etcdModuleDir, kubernetesModuleDir, majorMinor, readRelease, type Release } from './release.js'
+import { ensureTool } from './tools.js'
 
 /** Bump when the way binaries are built changes, so that old stamps stop matching. */
 const recipeRevision = 2
@@ -129,5 +131,7 @@ export async function ensureBinaries (opts: { log?: (line: string) => void, node
   } else {
     log(`[build] binaries for Kubernetes ${release.kubernetes} / etcd ${release.etcd} are up to date (recipe ${recipe}); nothing to build`)
   }
+  // The node's registry (registry.ts): a wrapper module of its own (tools.ts).
+  if (opts.node === true) await ensureTool('crane', log)
   return { binDir, version: release.kubernetes }
 }

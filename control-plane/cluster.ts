@@ -22,7 +22,7 @@ import { freePorts } from './ports.js'
 import { get, waitUntil } from './probe.js'
 import { startComponent, stopInReverse, tailLog, type Component } from './processes.js'
 import { NODE } from './node/config.js'
-import { importImage, prepareNode, startNode, stopNode, type NodeState } from './node/node.js'
+import { NODE_REGISTRY, prepareNode, startNode, stopNode, type NodeState } from './node/node.js'
 
 export { ensureBinaries }
 
@@ -49,8 +49,8 @@ export interface ClusterNode {
   /** Its address, on the Pod bridge: also the API server's. */
   readonly address: string
   readonly state: NodeState
-  /** Imports a docker-archive into its containerd (Pods then use it without a pull). */
-  importImage(archive: string): Promise<void>
+  /** Its registry, `HOST:PORT`, where its containerd pulls every image from (push with images/push.ts). */
+  readonly registry: string
 }
 
 /** Options for `startCluster`. */
@@ -158,7 +158,7 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
-    ...(state === undefined ? {} : { node: { name: NODE.name, address: NODE.gateway, state, importImage: (archive: string) => importImage(state.dir, archive) } }),
+    ...(state === undefined ? {} : { node: { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY } }),
     stop () {
       stopping ??= (async () => {
         try {

@@ -1,6 +1,6 @@
 /**
  * lameduck installed on the demo's cluster as a user installs it: its image (built from the
- * Dockerfile, imported into the node's containerd), `kubectl apply -k manifests/`, `lameduck certs`
+ * Dockerfile, pulled from the node's registry), `kubectl apply -k manifests/`, `lameduck certs`
  * for the key pair, the Secret and the caBundle, and the Deployment's two replicas Ready on the
  * node. The API server then calls it through its Service, as in any cluster.
  */

@@ -10,8 +10,9 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ensureBinaries, startCluster } from '../control-plane/cluster.js'
-import { ensureLameduckImage } from '../control-plane/images/lameduck-image.js'
-import { ensureNginxImage } from '../control-plane/images/nginx-image.js'
+import { ensureLameduckImage, LAMEDUCK_IMAGE } from '../control-plane/images/lameduck-image.js'
+import { ensureNginxImage, NGINX_IMAGE } from '../control-plane/images/nginx-image.js'
+import { pushImage } from '../control-plane/images/push.js'
 import { checkNodeMachine, DEMO_REQUIREMENTS, ensureDebianPackages, IMAGE_REQUIREMENTS, NODE_REQUIREMENTS } from '../control-plane/node/prereqs.js'
 import { cliClusterDir, cliKubeconfigPath } from '../control-plane/paths.js'
 import { readState, writeState } from '../control-plane/state.js'
@@ -63,8 +64,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
 
   step(1, `binaries and lameduck's image${nginxScenario ? ' and the nginx image' : ''} (built once, then cached)`)
   await ensureBinaries({ log: sub, node: true })
-  const images = [await ensureLameduckImage(sub)]
-  if (nginxScenario) images.push(await ensureNginxImage(sub))
+  // Each built image (an OCI image layout), and the name Pods give it.
+  const images: Array<[string, string]> = [[await ensureLameduckImage(sub), LAMEDUCK_IMAGE]]
+  if (nginxScenario) images.push([await ensureNginxImage(sub), NGINX_IMAGE])
 
   if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
   step(2, 'a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a node (kubelet, containerd, kube-proxy)')
@@ -74,8 +76,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString(), node: cluster.node!.state })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
-  for (const image of images) await cluster.node!.importImage(image)
-  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}; ${images.length === 1 ? 'lameduck\'s image' : 'lameduck\'s and the nginx image'} imported`)
+  for (const [layout, ref] of images) await pushImage(layout, ref, cluster.node!.registry, sub)
+  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}`)
+  sub(`${images.map(([, ref]) => ref).join(' and ')} pushed to the node's registry ${cluster.node!.registry}, where its containerd pulls them`)
 
   step(3, 'lameduck installed as a user installs it')
   await installLameduck(cluster, sub)

@@ -4,6 +4,7 @@
  * its directory onto itself and leaves that mount behind when buildah exits, so every call ends by
  * unmounting what is under the storage directory.
  */
+import { rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lameduckDir } from '../paths.js'
 import { run, unmountUnder } from '../node/system.js'
@@ -31,6 +32,24 @@ export async function withHeartbeat<T> (label: string, log: (line: string) => vo
   } finally {
     clearInterval(timer)
   }
+}
+
+/**
+ * Writes image `ref` of the storage as an OCI image layout in folder `dir` (layers compressed, the
+ * same bytes every time), replacing what was there. Registries get images from such a folder
+ * (push.ts), not from a push out of the storage: that streams each layer from the storage while it
+ * is read, and a registry that reads one upload at a time (crane's) can then wait forever.
+ */
+export async function exportLayout (ref: string, dir: string): Promise<void> {
+  await rm(`${dir}.partial`, { recursive: true, force: true })
+  await buildah(['push', '--quiet', '--format', 'oci', ref, `oci:${dir}.partial`])
+  await rm(dir, { recursive: true, force: true })
+  await rename(`${dir}.partial`, dir)
+}
+
+/** Whether `dir` holds an OCI image layout (exportLayout's). */
+export async function isLayout (dir: string): Promise<boolean> {
+  return await stat(join(dir, 'index.json')).then(() => true, () => false)
 }
 
 /** Whether the storage holds an image named `ref`. */

@@ -1,27 +1,28 @@
 /**
  * lameduck's image, from the repository's own Dockerfile, built by buildah (`buildah bud`, as
- * `docker build` would) on the locally made base (base-image.ts), exported as a docker-archive for
- * the node's containerd. A stamp of the build context (what .dockerignore lets in, and the
- * Dockerfile) skips the build when nothing changed.
+ * `docker build` would) on the locally made base (base-image.ts), and exported as an OCI image
+ * layout, `.lameduck/images/lameduck.oci/`, which is pushed to the node's registry (push.ts) and
+ * written into a release (release/): the same manifest digest everywhere. A stamp of the build
+ * context (what .dockerignore lets in, and the Dockerfile) skips the build when nothing changed.
  *
- *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
+ *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.oci/
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
-import { run } from '../node/system.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah, withHeartbeat } from './buildah.js'
+import { buildah, exportLayout, isLayout, withHeartbeat } from './buildah.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
+/** The image in buildah's storage, and exported. */
 const BUILT = 'localhost/lameduck:dev'
+export const lameduckLayout = join(imagesDir, 'lameduck.oci')
 
-/** The archive, and the stamp of the context it was built from. */
-export const lameduckArchive = join(imagesDir, 'lameduck.tar')
+/** The stamp of the context the image in storage was built from. */
 const stampFile = join(imagesDir, 'lameduck.stamp')
 
 /** The files of the build context: what .dockerignore's `!` lines let in, and the Dockerfile. */
@@ -45,15 +46,15 @@ async function contextHash (): Promise<string> {
 }
 
 /**
- * Builds lameduck's image if its context changed since the last build, and resolves with the
- * docker-archive (image `lameduck:0.1.0`).
+ * Builds lameduck's image if its context changed since the last build, and resolves with its OCI
+ * image layout.
  */
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
   const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === hash && await stat(lameduckArchive).then(() => true, () => false)) {
+  if (stamp.trim() === hash && await isLayout(lameduckLayout)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
-    return lameduckArchive
+    return lameduckLayout
   }
   await ensureDebianPackages(IMAGE_REQUIREMENTS, log)
   const started = Date.now()
@@ -67,12 +68,10 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   await withHeartbeat('buildah bud', log, buildah(['bud', '--quiet', '--network', 'host', '--layers', '--pull=never', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
     '-v', `${npmConfig}:/usr/local/etc:ro`, '-t', BUILT, repoRoot]))
   await mkdir(imagesDir, { recursive: true })
-  await rm(`${lameduckArchive}.partial`, { force: true })
-  await buildah(['push', '--quiet', BUILT, `docker-archive:${lameduckArchive}.partial:${LAMEDUCK_IMAGE}`])
-  await run('mv', [`${lameduckArchive}.partial`, lameduckArchive])
+  await exportLayout(BUILT, lameduckLayout)
   await writeFile(stampFile, `${hash}\n`)
-  log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckArchive}`)
-  return lameduckArchive
+  log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckLayout}`)
+  return lameduckLayout
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,9 +5,10 @@
  * lameduck's image (base-image.ts), committed by buildah and exported as a docker-archive for the
  * node's containerd. No maintainer script runs: the Pod's nginx.conf (demo/nginx-pod.ts) sets every
  * path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
- * src/admission/prestop.ts). Built once; the archive is kept under .lameduck/images/.
+ * src/admission/prestop.ts). Built once, exported as an OCI image layout under .lameduck/images/,
+ * pushed to the node's registry (push.ts).
  *
- *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.tar
+ *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.oci/
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -17,27 +18,28 @@ import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js'
-import { buildah } from './buildah.js'
+import { buildah, exportLayout, isLayout } from './buildah.js'
 
-/** The name Pods use (imagePullPolicy Never); containerd knows it as docker.io/library/nginx:…. */
+/** The name Pods use; containerd pulls it as docker.io/library/nginx:…, from the node's registry. */
 export const NGINX_IMAGE = 'nginx:1.22-debian-demo'
+/** The image in buildah's storage, and exported. */
 const BUILT = 'localhost/nginx-demo:dev'
+export const nginxLayout = join(imagesDir, 'nginx.oci')
 /** Debian's nginx, and what it needs beyond the base image. */
 export const NGINX_PACKAGES = ['nginx', 'nginx-common', 'libssl3', 'zlib1g']
 /** Changed when the recipe changes, so that an archive of an older recipe is rebuilt. */
 const RECIPE = `2 ${NGINX_PACKAGES.join(' ')}`
 
-export const nginxArchive = join(imagesDir, 'nginx.tar')
 const stampFile = join(imagesDir, 'nginx.stamp')
 
 const exec = promisify(execFile)
 
-/** Builds the nginx image unless the archive of this recipe is there; resolves with the archive. */
+/** Builds the nginx image unless its layout of this recipe is there; resolves with the layout. */
 export async function ensureNginxImage (log: (line: string) => void): Promise<string> {
   const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === RECIPE && await stat(nginxArchive).then(() => true, () => false)) {
+  if (stamp.trim() === RECIPE && await isLayout(nginxLayout)) {
     log(`[image] ${NGINX_IMAGE} is built; nothing to do`)
-    return nginxArchive
+    return nginxLayout
   }
   await ensureDebianPackages(IMAGE_REQUIREMENTS, log)
   const started = Date.now()
@@ -79,15 +81,13 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
       await buildah(['rm', container]).catch(() => '')
       throw err
     }
-    await rm(`${nginxArchive}.partial`, { force: true })
-    await buildah(['push', '--quiet', BUILT, `docker-archive:${nginxArchive}.partial:${NGINX_IMAGE}`])
-    await run('mv', [`${nginxArchive}.partial`, nginxArchive])
+    await exportLayout(BUILT, nginxLayout)
     await writeFile(stampFile, `${RECIPE}\n`)
   } finally {
     await rm(work, { recursive: true, force: true })
   }
-  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${nginxArchive}`)
-  return nginxArchive
+  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${nginxLayout}`)
+  return nginxLayout
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

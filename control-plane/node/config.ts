@@ -6,6 +6,7 @@
  * DNS server's. Nothing uses the machine's own interfaces (NODE-NOTES.md, trap 7).
  */
 import { join } from 'node:path'
+import { registryHostsDir } from './registry-hosts.js'
 
 /** The node's fixed addresses and names. One node per machine: these never vary. */
 export const NODE = Object.freeze({
@@ -17,7 +18,7 @@ export const NODE = Object.freeze({
   clusterCidr: '10.88.0.0/16',
   serviceCidr: '10.0.0.0/24',
   clusterDomain: 'cluster.local',
-  /** Tagged as containerd's sandbox image, so nothing is ever pulled. */
+  /** containerd's sandbox image, pulled from the node's registry like every other image. */
   pauseImage: 'registry.k8s.io/pause:3.10',
   /** The nftables table of the guard rules; kube-proxy's are `ip kube-proxy` and `ip6 kube-proxy`. */
   guardTable: 'lameduck_guard',
@@ -44,7 +45,8 @@ export function nodePaths (dir: string): Record<'containerdConfig' | 'containerd
 
 /**
  * containerd 1.6 (Debian's; config version 2) with its own root, state, sockets and runc root, CRI
- * on, cgroupfs, Debian's CNI plugins. restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
+ * on, cgroupfs, Debian's CNI plugins, images pulled from the node's registry (registry-hosts.ts).
+ * restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
  * the pause container's negative oom_score_adj would make runc fail (NODE-NOTES.md, trap 1).
  */
 export function containerdConfig (dir: string): string {
@@ -77,6 +79,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       bin_dir = "/usr/lib/cni"
       conf_dir = "${p.cniConfDir}"
       max_conf_num = 1
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "${registryHostsDir(dir)}"
 `
 }
 

@@ -13,9 +13,12 @@ import { acquireNodeLock, addNodeLockHolders, releaseNodeLock } from '../lock.js
 import { binaryPath, repoRoot } from '../paths.js'
 import { get, waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog, type Component } from '../processes.js'
+import { pushImage } from '../images/push.js'
+import { REGISTRY_PORT, startRegistry } from '../registry.js'
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths } from './config.js'
-import { nodeImageArchives } from './images.js'
+import { nodeImages } from './images.js'
 import { checkNodeMachine, ensureDebianPackages, NODE_REQUIREMENTS } from './prereqs.js'
+import { writeRegistryHosts } from './registry-hosts.js'
 import { recordMachine, restoreMachine, run, setUpNetwork, type MachineBefore } from './system.js'
 
 /** What `stopNode` needs, also from another process: JSON-safe. */
@@ -49,10 +52,8 @@ export function ctr (dir: string, args: string[]): Promise<string> {
   return run('ctr', ['-a', nodePaths(dir).containerdSocket, '-n', 'k8s.io', ...args])
 }
 
-/** Imports a docker-archive into the node's containerd; Pods then find the image without a pull. */
-export async function importImage (dir: string, archive: string): Promise<void> {
-  await ctr(dir, ['images', 'import', archive])
-}
+/** The node's registry, `HOST:PORT`: on the bridge's gateway, where containerd and Pods reach it. */
+export const NODE_REGISTRY = `${NODE.gateway}:${REGISTRY_PORT}`
 
 interface StartNodeOptions {
   state: NodeState
@@ -77,7 +78,8 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
   await writeFile(p.kubeletConfig, kubeletConfig(dir))
   await writeFile(p.proxyConfig, kubeProxyConfig(o.kubeconfigPath))
   await writeFile(p.resolvConf, `nameserver ${NODE.gateway}\n`)
-  const archives = await nodeImageArchives(log)
+  await writeRegistryHosts(dir, NODE_REGISTRY)
+  const images = await nodeImages(log)
   const auth = { token: o.token, ca: o.ca }
 
   const start = async (name: string, binary: string, args: string[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<Component> => {
@@ -96,9 +98,13 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
   await start('cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', o.kubeconfigPath, '--domain', NODE.clusterDomain],
     async () => (await readFile(join(dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
   step('kube-scheduler and cluster DNS started')
+  const registry = await startRegistry({ address: NODE_REGISTRY, dir, detached: o.detached, log })
+  state.pids.push({ name: 'registry', pid: registry.pid })
+  await addNodeLockHolders(state.pids.map(x => x.pid))
+  for (const { archive, ref } of images) await pushImage(archive, ref, NODE_REGISTRY, log)
+  step(`registry serving on ${NODE_REGISTRY}; pause and agnhost pushed`)
   await start('containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(dir, ['version']); return true })
-  for (const archive of archives) await importImage(dir, archive)
-  step('containerd serving; pause and agnhost images imported')
+  step('containerd serving')
   await start('kubelet', binaryPath('kubelet'), [`--config=${p.kubeletConfig}`, `--kubeconfig=${o.kubeconfigPath}`, `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,
     `--hostname-override=${NODE.name}`, `--node-ip=${NODE.gateway}`, '--v=2'], async () => nodeReady(o.server, auth), 90_000)
   step(`node ${NODE.name} Ready`)
@@ -167,6 +173,7 @@ export async function stopNode (state: NodeState, log: (line: string) => void = 
     throw new Error(`still running in the kubepods cgroups: ${(await containerPids()).join(', ')}`)
   })
   await step('stop containerd', () => stopProcesses(byName('containerd')))
+  await step('stop the registry', () => stopProcesses(byName('registry')))
   await step('stop the shims', async () => { await stopProcesses(await shimPids(state.dir), 2000) })
   await step('restore the machine', () => restoreMachine(state.before, [state.dir]))
   await releaseNodeLock()

@@ -1,15 +1,18 @@
 /**
  * Shared by the node tests (test/node/): one cluster with a real node per test file, with lameduck's
- * image (built from the Dockerfile) imported, and small helpers for Pods that run to completion.
+ * image (built from the Dockerfile) pushed to the node's registry, and small helpers for Pods that
+ * run to completion.
  */
 import type { Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ensureBinaries, startCluster, type Cluster } from '../../control-plane/cluster.js'
-import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
+import { ensureLameduckImage, LAMEDUCK_IMAGE } from '../../control-plane/images/lameduck-image.js'
+import { pushImage } from '../../control-plane/images/push.js'
 import { kubectl, until } from './e2e.js'
 
 /**
- * The file's cluster with a node and lameduck's image, stopped at teardown. The first build of the
+ * The file's cluster with a node, and lameduck's image in its registry as `lameduck:0.1.0` (the
+ * name of manifests/ and the demo's sample app), stopped at teardown. The first build of the
  * binaries and of the image may take a while: that wait gets its own long timeout.
  */
 export async function nodeClusterFor (t: Test, timeoutMs: number): Promise<Cluster> {
@@ -21,8 +24,8 @@ export async function nodeClusterFor (t: Test, timeoutMs: number): Promise<Clust
   const cluster = await startCluster({ log, node: true })
   t.teardown(() => cluster.stop())
   const started = Date.now()
-  await cluster.node!.importImage(image)
-  t.comment(`lameduck's image imported in ${Date.now() - started} ms`)
+  await pushImage(image, LAMEDUCK_IMAGE, cluster.node!.registry)
+  t.comment(`lameduck's image pushed to the node's registry in ${Date.now() - started} ms`)
   return cluster
 }
 
@@ -32,7 +35,7 @@ export async function runOnce (cluster: Cluster, namespace: string, name: string
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', command }] }
+    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, command }] }
   }
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(pod))
   const phase = await until(`Pod ${namespace}/${name} to finish`, async () => {

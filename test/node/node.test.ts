@@ -1,20 +1,23 @@
 // A real node next to the local control plane, as `startCluster({ node: true })` gives it: Pods run
-// on a real kubelet through containerd, runc and the CNI bridge; a Service answers through
+// on a real kubelet through containerd, runc and the CNI bridge, their images (and the sandbox's)
+// pulled from the node's registry under the names users write; a Service answers through
 // kube-proxy's ClusterIP, by its cluster DNS name, from a Pod; a Pod reaches the API server as an
 // in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
-// Then lameduck installed as a user installs it (its image from the Dockerfile, `kubectl apply -k`
-// with kustomize `images:`, `lameduck certs --apply`), called by the API server through its
-// Service, and kept working through a rolling restart of itself, a CA rotation and a lost replica
+// Then lameduck installed as a user installs it (its image from the Dockerfile pushed to a
+// registry, `kubectl apply -k` with kustomize `images:`, `lameduck certs --apply`), called by the
+// API server through its Service, and kept working through a rolling restart of itself, a CA rotation and a lost replica
 // while Pods are created; and `lameduck check` against manifests/loadtest, which passes with
 // lameduck and fails without it. Last, stopping it leaves the machine exactly as it was. One node
 // per machine: the node tests run one file at a time (npm run test:node), and this file shares one
 // node across its cases.
 import t, { type Test } from 'tap'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NODE } from '../../control-plane/node/config.js'
 import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
+import { lameduckLayout } from '../../control-plane/images/lameduck-image.js'
+import { pushImage } from '../../control-plane/images/push.js'
 import { ctr } from '../../control-plane/node/node.js'
 import { repoRoot } from '../../control-plane/paths.js'
 import { runCerts } from '../../certs-script/main.js'
@@ -37,7 +40,7 @@ const web = {
     selector: { matchLabels: { app: 'web' } },
     template: {
       metadata: { labels: { app: 'web' } },
-      spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
+      spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
     }
   }
 }
@@ -58,6 +61,9 @@ t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod brid
     return stdout.split(' ').filter(Boolean).length === 2 ? stdout : undefined
   })
   t.same(addresses.split(' ').sort(), pods.items.map(p => p.status.podIP).sort())
+  // Named as users write them, pulled from the node's registry as its mirror of registry.k8s.io.
+  await pulledFromRegistry(t, AGNHOST_IMAGE, 'e2e-test-images/agnhost')
+  await pulledFromRegistry(t, NODE.pauseImage, 'pause')
 })
 
 t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the API server with the Pod\'s ServiceAccount', async t => {
@@ -77,6 +83,19 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
   t.match(result.version, /^200 .*"gitVersion": ?"v1\.\d+\.\d+"/s, 'the API server answered the in-cluster client')
   t.not(result.kubelet, 'reached', `the kubelet's port is closed to Pods (${result.kubelet})`)
 })
+
+/**
+ * The node's containerd has `ref` (nothing is imported: it got there by a pull), the registry's log
+ * shows containerd resolving it (`repo`, the path under the registry, and the tag), and containerd
+ * never tried another host (a hosts.toml it cannot read sends it to the upstream host instead).
+ */
+async function pulledFromRegistry (t: Test, ref: string, repo: string): Promise<void> {
+  t.match(await ctr(node.state.dir, ['images', 'ls', '-q']), new RegExp(`^${ref.replace(/[.:]/g, '\\$&')}$`, 'm'), `containerd has ${ref}`)
+  const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
+  const tag = ref.slice(ref.lastIndexOf(':') + 1)
+  t.match(registryLog, new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${tag.replace(/\./g, '\\.')}(\\?ns=\\S+)? *$`, 'm'), `the registry resolved ${repo}:${tag}`)
+  t.notMatch(await readFile(join(node.state.dir, 'containerd.log'), 'utf8'), /failed to decode hosts\.toml|trying next host/, 'containerd asked no other host')
+}
 
 /** kubectl for the slow waits (`rollout status`): the helper's 30 s limit is too short for them. */
 async function slowKubectl (args: string[]): Promise<string> {
@@ -119,17 +138,18 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
 }
 
 t.test('installed as a user installs it: apply -k with images:, certs --apply, two replicas Ready, called through the Service', async t => {
-  // The image from the Dockerfile, under the name a user's kustomization would give it.
-  await ctr(node.state.dir, ['images', 'tag', 'docker.io/library/lameduck:0.1.0', 'localhost/lameduck:e2e'])
+  // The image from the Dockerfile, pushed to a registry under the name a user's kustomization gives it.
+  await pushImage(lameduckLayout, `${node.registry}/lameduck:0.1.0`, node.registry)
   const overlay = t.testdir({})
-  await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\nimages:\n  - name: lameduck\n    newName: localhost/lameduck\n    newTag: e2e\n`)
+  await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\nimages:\n  - name: lameduck\n    newName: ${node.registry}/lameduck\n    newTag: 0.1.0\n`)
   await kubectl(cluster, ['apply', '-k', overlay])
   t.match(await certs(t), /CA CN=lameduck-ca@\d+: new/)
   await slowKubectl(['rollout', 'status', '-n', 'lameduck-system', 'deployment/lameduck', '--timeout=180s'])
   const pods = await webhookPods()
   t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready')
   const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e', 'the image kustomize set')
+  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:0.1.0`, 'the image kustomize set')
+  await pulledFromRegistry(t, `${node.registry}/lameduck:0.1.0`, 'lameduck')
   const config = JSON.parse((await kubectl(cluster, ['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])).stdout) as { webhooks: Array<{ clientConfig: { service?: { name: string, namespace: string }, url?: string } }> }
   t.same(config.webhooks[0]!.clientConfig.service, { namespace: 'lameduck-system', name: 'lameduck', path: '/mutate', port: 443 }, 'the API server calls the Service, as shipped')
 

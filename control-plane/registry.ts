@@ -1,0 +1,46 @@
+/**
+ * The cluster's container registry: go-containerregistry's `crane registry serve`, built from its
+ * Go module (tools.ts). With a node it listens on the Pod bridge's gateway, 10.88.0.1:5000, and the
+ * node's containerd pulls every image from it over plain HTTP (node/registry-hosts.ts). Blobs are
+ * kept on disk in `.lameduck/registry/` (content-addressed: pushing an image whose layers are
+ * already there uploads nothing), manifests and tags in the registry's memory: it starts empty of
+ * names with each cluster, and what it serves is what that cluster's start pushed.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { lameduckDir } from './paths.js'
+import { get, waitUntil } from './probe.js'
+import { startComponent, tailLog, type Component } from './processes.js'
+import { ensureTool } from './tools.js'
+
+/** The registry's port on the node's address: the usual one for a registry. */
+export const REGISTRY_PORT = 5000
+
+/** Where the registry keeps its blobs between clusters. */
+export const registryStorage = join(lameduckDir, 'registry')
+
+/** How to start one registry. */
+export interface RegistryOptions {
+  /** `HOST:PORT` to listen on. */
+  address: string
+  /** The folder of its log (`registry.log`). */
+  dir: string
+  /** Its blobs; default `.lameduck/registry/`. */
+  storage?: string
+  detached?: boolean
+  log?: (line: string) => void
+}
+
+/** Starts a registry and resolves once `GET /v2/` answers 200; on failure the error quotes its log. */
+export async function startRegistry (o: RegistryOptions): Promise<Component> {
+  const crane = await ensureTool('crane', o.log ?? (() => {}))
+  const storage = o.storage ?? registryStorage
+  await mkdir(storage, { recursive: true })
+  const component = startComponent('registry', crane, ['registry', 'serve', '--address', o.address, '--disk', storage], { dir: o.dir, detached: o.detached ?? false })
+  try {
+    await waitUntil('registry', async () => (await get(`http://${o.address}/v2/`)).status === 200, { timeoutMs: 30_000, exited: component.exited })
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
+  }
+  return component
+}

@@ -1,0 +1,24 @@
+import t from 'tap'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { containerdConfig } from '../../../../control-plane/node/config.js'
+import { registryHostsDir, registryHostsFiles, writeRegistryHosts } from '../../../../control-plane/node/registry-hosts.js'
+
+t.test('containerd reads its registry hosts from the node\'s folder', async t => {
+  t.match(containerdConfig('/n'), /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n\s+config_path = "\/n\/registry-hosts"\n/)
+  t.equal(registryHostsDir('/n'), '/n/registry-hosts')
+})
+
+t.test('plain HTTP to the node\'s registry, and every other host served by it: nothing else is named', async t => {
+  const files = registryHostsFiles('10.88.0.1:5000')
+  t.same(Object.keys(files).sort(), ['10.88.0.1:5000', '_default'])
+  for (const toml of Object.values(files)) {
+    t.match(toml, /^server = "http:\/\/10\.88\.0\.1:5000"$/m)
+    // containerd 1.6 ignores a file without a [host] table ("invalid `host` tree") and goes upstream.
+    t.match(toml, /^\[host\."http:\/\/10\.88\.0\.1:5000"\]\n {2}capabilities = \["pull", "resolve"\]$/m)
+    t.same([...new Set(toml.match(/https?:\/\/[^"]+/g))], ['http://10.88.0.1:5000'], 'no other address')
+  }
+  const dir = t.testdir({})
+  await writeRegistryHosts(dir, '10.88.0.1:5000')
+  t.equal(await readFile(join(dir, 'registry-hosts', '_default', 'hosts.toml'), 'utf8'), files._default)
+})
