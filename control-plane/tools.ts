@@ -6,13 +6,16 @@
  * CI) and syft (the release's SBOM; built only by `npm run release`: its cold build alone costs
  * more than CI can spend). Each gets a stamp of its recipe in `.lameduck/bin/NAME.stamp`; a later
  * call with the same recipe is a no-op.
+ *
+ *   npx tsx control-plane/tools.ts actionlint     # builds actionlint if needed, and runs it
  */
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { goOutput, goStep } from './go.js'
 import { withBuildLock } from './lock.js'
-import { binDir, modulesDir } from './paths.js'
+import { binDir, modulesDir, repoRoot } from './paths.js'
 import { requiredVersion } from './release.js'
 
 /** Bump when the way tools are built changes, so that old stamps stop matching. */
@@ -49,6 +52,12 @@ async function isCurrent (name: ToolName, wanted: string): Promise<boolean> {
   return stamp.trim() === wanted && await stat(toolPath(name)).then(() => true, () => false)
 }
 
+/** Whether `name` is built from its current recipe (so that using it builds nothing). */
+export async function isToolCurrent (name: ToolName): Promise<boolean> {
+  const dir = join(modulesDir, name)
+  return await isCurrent(name, await recipe(name, (await goOutput(['env', 'GOVERSION'], { cwd: dir })).trim()))
+}
+
 /**
  * Builds `name` into `.lameduck/bin/` unless the stamp says it is current; resolves with its path.
  * Concurrent callers wait for one build (the build lock the cluster's binaries use).
@@ -71,5 +80,24 @@ export async function ensureTool (name: ToolName, log: (line: string) => void): 
     await writeFile(`${toolPath(name)}.stamp`, `${wanted}\n`)
     log(`[build] ${name} built in ${seconds.toFixed(0)} s`)
     return toolPath(name)
+  })
+}
+
+/** `tsx control-plane/tools.ts NAME [ARGS…]`: builds the tool if needed, then runs it with ARGS in the checkout. */
+async function main (args: string[]): Promise<number> {
+  const [name, ...rest] = args
+  if (name === undefined || !(name in tools)) {
+    process.stderr.write(`usage: tsx control-plane/tools.ts ${Object.keys(tools).join('|')} [ARGS…]\n`)
+    return 2
+  }
+  const binary = await ensureTool(name as ToolName, line => { process.stderr.write(`${line}\n`) })
+  const child = spawn(binary, rest, { cwd: repoRoot, stdio: 'inherit' })
+  return await new Promise(resolve => child.on('exit', code => { resolve(code ?? 1) }))
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
   })
 }
