@@ -5,9 +5,11 @@
 // in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
 // Then lameduck installed as a user installs it (its image from the Dockerfile pushed to a
 // registry, `kubectl apply -k` with kustomize `images:`, `lameduck certs --apply`), called by the
-// API server through its Service, and kept working through a rolling restart of itself, a CA rotation and a lost replica
-// while Pods are created; and `lameduck check` against manifests/loadtest, which passes with
-// lameduck and fails without it. Last, stopping it leaves the machine exactly as it was. One node
+// API server through its Service, and kept working through a rolling restart of itself, a CA
+// rotation and a lost replica while Pods are created; and `lameduck check` against
+// manifests/loadtest, which passes with lameduck and fails without it. Then the faults on the way
+// in: an upgrade naming a tag the registry lacks, and the registry stopped during a rollout that
+// pulls. Last, stopping it leaves the machine exactly as it was. One node
 // per machine: the node tests run one file at a time (npm run test:node), and this file shares one
 // node across its cases.
 import t, { type Test } from 'tap'
@@ -20,6 +22,7 @@ import { lameduckLayout } from '../../control-plane/images/lameduck-image.js'
 import { pushImage } from '../../control-plane/images/push.js'
 import { ctr } from '../../control-plane/node/node.js'
 import { repoRoot } from '../../control-plane/paths.js'
+import { isRunning } from '../../control-plane/processes.js'
 import { runCerts } from '../../certs-script/main.js'
 import { runCli } from '../../src/cli/main.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
@@ -40,7 +43,15 @@ const web = {
     selector: { matchLabels: { app: 'web' } },
     template: {
       metadata: { labels: { app: 'web' } },
-      spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
+      spec: {
+        containers: [{
+          name: 'web',
+          image: AGNHOST_IMAGE,
+          args: ['netexec', '--http-port=8080'],
+          ports: [{ containerPort: 8080, name: 'http' }],
+          readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 }
+        }]
+      }
     }
   }
 }
@@ -90,11 +101,15 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
  * never tried another host (a hosts.toml it cannot read sends it to the upstream host instead).
  */
 async function pulledFromRegistry (t: Test, ref: string, repo: string): Promise<void> {
-  t.match(await ctr(node.state.dir, ['images', 'ls', '-q']), new RegExp(`^${ref.replace(/[.:]/g, '\\$&')}$`, 'm'), `containerd has ${ref}`)
+  const escape = (text: string): string => text.replace(/[.:]/g, '\\$&')
+  const images = await ctr(node.state.dir, ['images', 'ls', '-q'])
+  t.match(images, new RegExp(`^${escape(ref)}$`, 'm'), `containerd has ${ref}`)
   const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
   const tag = ref.slice(ref.lastIndexOf(':') + 1)
-  t.match(registryLog, new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${tag.replace(/\./g, '\\.')}(\\?ns=\\S+)? *$`, 'm'), `the registry resolved ${repo}:${tag}`)
-  t.notMatch(await readFile(join(node.state.dir, 'containerd.log'), 'utf8'), /failed to decode hosts\.toml|trying next host/, 'containerd asked no other host')
+  const resolved = new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${escape(tag)}(\\?ns=\\S+)? *$`, 'm')
+  t.match(registryLog, resolved, `the registry resolved ${repo}:${tag}`)
+  const containerdLog = await readFile(join(node.state.dir, 'containerd.log'), 'utf8')
+  t.notMatch(containerdLog, /failed to decode hosts\.toml|trying next host/, 'containerd asked no other host')
 }
 
 /** kubectl for the slow waits (`rollout status`): the helper's 30 s limit is too short for them. */
@@ -141,7 +156,9 @@ t.test('installed as a user installs it: apply -k with images:, certs --apply, t
   // The image from the Dockerfile, pushed to a registry under the name a user's kustomization gives it.
   await pushImage(lameduckLayout, `${node.registry}/lameduck:0.1.0`, node.registry)
   const overlay = t.testdir({})
-  await writeFile(join(overlay, 'kustomization.yaml'), `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\nimages:\n  - name: lameduck\n    newName: ${node.registry}/lameduck\n    newTag: 0.1.0\n`)
+  const images = `images:\n  - name: lameduck\n    newName: ${node.registry}/lameduck\n    newTag: 0.1.0\n`
+  const resources = `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\n`
+  await writeFile(join(overlay, 'kustomization.yaml'), `${resources}${images}`)
   await kubectl(cluster, ['apply', '-k', overlay])
   t.match(await certs(t), /CA CN=lameduck-ca@\d+: new/)
   await slowKubectl(['rollout', 'status', '-n', 'lameduck-system', 'deployment/lameduck', '--timeout=180s'])
@@ -226,6 +243,100 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
   t.comment(without.out)
   t.equal(without.code, 1, 'fails without lameduck')
   t.match(without.out, /FAIL: [1-9]\d* of \d+ requests failed during the rollout/, 'and says how many failed')
+})
+
+/** A Pod of lameduck's Deployment, as the fault tests see it. */
+interface WebhookPod { name: string, image: string, ready: boolean, waiting?: { reason: string, message?: string } }
+interface PodJson {
+  metadata: { name: string, deletionTimestamp?: string }
+  spec: { containers: Array<{ image: string }> }
+  status: {
+    conditions?: Array<{ type: string, status: string }>
+    containerStatuses?: Array<{ state: { waiting?: WebhookPod['waiting'] } }>
+  }
+}
+interface Condition { type: string, status: string, reason: string, message: string }
+
+/** `kubectl -n lameduck-system ARGS`, its output; throws on a non-zero exit. */
+async function inLameduck (...args: string[]): Promise<string> {
+  return (await kubectl(cluster, ['-n', 'lameduck-system', ...args])).stdout
+}
+
+/** lameduck's Deployment: its Progressing condition, and its Pods' images, readiness and waiting states. */
+async function lameduckRollout (): Promise<{ progressing?: Condition, pods: WebhookPod[] }> {
+  const get = async (...args: string[]): Promise<unknown> => JSON.parse(await inLameduck('get', ...args, '-o', 'json'))
+  const deployment = await get('deployment', 'lameduck') as { status: { conditions?: Condition[] } }
+  const items = (await get('pods', '-l', 'app.kubernetes.io/name=lameduck') as { items: PodJson[] }).items
+  const pods = items.filter(pod => pod.metadata.deletionTimestamp === undefined).map(pod => {
+    const waiting = pod.status.containerStatuses?.[0]?.state.waiting
+    const ready = pod.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
+    const image = pod.spec.containers[0]!.image
+    return { name: pod.metadata.name, image, ready, ...(waiting === undefined ? {} : { waiting }) }
+  })
+  const progressing = deployment.status.conditions?.find(c => c.type === 'Progressing')
+  return { ...(progressing === undefined ? {} : { progressing }), pods }
+}
+
+/**
+ * Starts a rollout of lameduck that cannot pull its image, while Pods are created: the new Pod
+ * waits on the pull (its events give the error, matching `message`), the old replicas stay Ready,
+ * the Deployment reports that it stopped progressing, every Pod created meanwhile is mutated and
+ * none refused; then the rollout is undone.
+ */
+async function stuckRollout (t: Test, start: () => Promise<void>, message: RegExp): Promise<void> {
+  const before = (await webhookPods()).map(p => p.name)
+  // The default deadline is 10 minutes: long enough for a slow pull, too long for a test.
+  const deadline = '{"spec":{"progressDeadlineSeconds":10}}'
+  await inLameduck('patch', 'deployment', 'lameduck', '--type', 'merge', '-p', deadline)
+  const stream = createPods()
+  await start()
+  const stuck = await until('the Deployment to stop progressing', async () => {
+    const rollout = await lameduckRollout()
+    const waiting = rollout.pods.some(p => p.waiting !== undefined)
+    return rollout.progressing?.reason === 'ProgressDeadlineExceeded' && waiting ? rollout : undefined
+  }, 120_000)
+  const counts = await stream.stop()
+  const pod = stuck.pods.find(p => p.waiting !== undefined)!
+  t.comment(`${pod.name} (${pod.image}): ${pod.waiting!.reason}: ${pod.waiting!.message ?? ''}`)
+  t.match(pod.waiting!.reason, /^(ErrImagePull|ImagePullBackOff)$/, 'the new Pod waits on its image')
+  // As kubectl describe shows it (a back-off's waiting message need not carry the error).
+  const selector = `involvedObject.name=${pod.name},reason=Failed`
+  const events = await inLameduck('get', 'events', '--field-selector', selector, '-o', 'jsonpath={.items[*].message}')
+  t.match(events, message, 'the Pod\'s events give the pull\'s error')
+  const exceeded = { status: 'False', reason: 'ProgressDeadlineExceeded', message: /has timed out progressing/ }
+  t.match(stuck.progressing, exceeded, 'the Deployment reports it stopped progressing')
+  const rolloutStatus = ['-n', 'lameduck-system', 'rollout', 'status', 'deployment/lameduck', '--timeout=5s']
+  const status = await cluster.kubectl(rolloutStatus)
+  t.match(status.stderr, /exceeded its progress deadline/, 'and kubectl rollout status says so')
+  t.same(stuck.pods.filter(p => p.ready).map(p => p.name).sort(), before.sort(), 'the old replicas stay, Ready')
+  t.ok(counts.mutated >= 5, `${counts.mutated} Pods created meanwhile`)
+  t.equal(counts.unmutated, 0, 'none unmutated')
+  t.same(counts.refused, [], 'none refused')
+  await inLameduck('rollout', 'undo', 'deployment/lameduck')
+  await until('the stuck Pod to go', async () => {
+    const pods = await webhookPods()
+    return pods.length === 2 && pods.every(p => p.ready) ? true : undefined
+  }, 120_000)
+}
+
+t.test('an upgrade naming a tag the registry lacks: the new Pod cannot pull, the old replicas answer', async t => {
+  await stuckRollout(t, async () => {
+    await inLameduck('set', 'image', 'deployment/lameduck', `lameduck=${node.registry}/lameduck:0.0.0-missing`)
+  }, /lameduck:0\.0\.0-missing.*not found/)
+})
+
+t.test('the registry stopped during a rollout that pulls: the same; a Pod of an image the node has starts', async t => {
+  const registry = node.state.pids.find(p => p.name === 'registry')!.pid
+  process.kill(registry, 'SIGTERM')
+  await until('the registry to stop', async () => isRunning(registry) ? undefined : true)
+  // IfNotPresent (the default for a tag) is honoured: the node has the image, nothing is pulled.
+  const { phase } = await runOnce(cluster, 'default', 'present', `${node.registry}/lameduck:0.1.0`, ['node', '-e', ''])
+  t.equal(phase, 'Succeeded', 'a Pod of an image the node has starts without the registry')
+  // Always is honoured too: every new Pod asks the registry, which is gone.
+  const always = '[{"op":"replace","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Always"}]'
+  await stuckRollout(t, async () => {
+    await inLameduck('patch', 'deployment', 'lameduck', '--type', 'json', '-p', always)
+  }, /10\.88\.0\.1:5000.*connection refused/)
 })
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
