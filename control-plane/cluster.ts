@@ -147,6 +147,11 @@ async function startOnce (dir: string, owned: boolean, version: string, detached
   }
 }
 
+/** The Cluster's view of a started node. */
+function nodeOf (state: NodeState): ClusterNode {
+  return { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY }
+}
+
 function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, server: string, version: string, components: Component[], node: NodeState | undefined }): Cluster {
   const pids = c.components.map((component) => component.pid)
   const state = c.node
@@ -158,7 +163,7 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
-    ...(state === undefined ? {} : { node: { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY } }),
+    ...(state === undefined ? {} : { node: nodeOf(state) }),
     stop () {
       stopping ??= (async () => {
         try {

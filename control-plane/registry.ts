@@ -36,11 +36,14 @@ export async function startRegistry (o: RegistryOptions): Promise<Component> {
   const crane = await ensureTool('crane', o.log ?? (() => {}))
   const storage = o.storage ?? registryStorage
   await mkdir(storage, { recursive: true })
-  const component = startComponent('registry', crane, ['registry', 'serve', '--address', o.address, '--disk', storage], { dir: o.dir, detached: o.detached ?? false })
+  const args = ['registry', 'serve', '--address', o.address, '--disk', storage]
+  const component = startComponent('registry', crane, args, { dir: o.dir, detached: o.detached ?? false })
+  const serving = async (): Promise<boolean> => (await get(`http://${o.address}/v2/`)).status === 200
   try {
-    await waitUntil('registry', async () => (await get(`http://${o.address}/v2/`)).status === 200, { timeoutMs: 30_000, exited: component.exited })
+    await waitUntil('registry', serving, { timeoutMs: 30_000, exited: component.exited })
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
+    const tail = await tailLog(component.logPath)
+    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${tail}`, { cause: err })
   }
   return component
 }

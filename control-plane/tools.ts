@@ -24,8 +24,16 @@ const buildFlags = ['-trimpath', '-buildvcs=false', '-mod=readonly']
 
 /** What builds each tool, and the variable its `version` command reads (set with -X). */
 const tools = {
-  crane: { module: 'github.com/google/go-containerregistry', pkg: 'github.com/google/go-containerregistry/cmd/crane', versionVar: 'github.com/google/go-containerregistry/cmd/crane/cmd.Version' },
-  actionlint: { module: 'github.com/rhysd/actionlint', pkg: 'github.com/rhysd/actionlint/cmd/actionlint', versionVar: 'github.com/rhysd/actionlint.version' },
+  crane: {
+    module: 'github.com/google/go-containerregistry',
+    pkg: 'github.com/google/go-containerregistry/cmd/crane',
+    versionVar: 'github.com/google/go-containerregistry/cmd/crane/cmd.Version'
+  },
+  actionlint: {
+    module: 'github.com/rhysd/actionlint',
+    pkg: 'github.com/rhysd/actionlint/cmd/actionlint',
+    versionVar: 'github.com/rhysd/actionlint.version'
+  },
   syft: { module: 'github.com/anchore/syft', pkg: 'github.com/anchore/syft/cmd/syft', versionVar: 'main.version' }
 } as const
 export type ToolName = keyof typeof tools
@@ -75,7 +83,8 @@ export async function ensureTool (name: ToolName, log: (line: string) => void): 
     await mkdir(binDir, { recursive: true })
     await goStep(`${name}: go mod download`, ['mod', 'download'], { cwd: dir, log })
     const out = `${toolPath(name)}.partial`
-    const seconds = await goStep(name, ['build', ...buildFlags, '-ldflags', `-s -w -X ${versionVar}=${version}`, '-o', out, pkg], { cwd: dir, log })
+    const ldflags = `-s -w -X ${versionVar}=${version}`
+    const seconds = await goStep(name, ['build', ...buildFlags, '-ldflags', ldflags, '-o', out, pkg], { cwd: dir, log })
     await rename(out, toolPath(name))
     await writeFile(`${toolPath(name)}.stamp`, `${wanted}\n`)
     log(`[build] ${name} built in ${seconds.toFixed(0)} s`)

@@ -78,7 +78,8 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   }
   for (const [layout, ref] of images) await pushImage(layout, ref, cluster.node!.registry, sub)
   sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}`)
-  sub(`${images.map(([, ref]) => ref).join(' and ')} pushed to the node's registry ${cluster.node!.registry}, where its containerd pulls them`)
+  const names = images.map(([, ref]) => ref).join(' and ')
+  sub(`${names} pushed to the node's registry ${cluster.node!.registry}, where its containerd pulls them`)
 
   step(3, 'lameduck installed as a user installs it')
   await installLameduck(cluster, sub)

@@ -24,7 +24,7 @@ export async function sha256File (path: string): Promise<string> {
 /** Writes SHA256SUMS over every other file in `dir`; resolves with its text. */
 export async function writeChecksums (dir: string): Promise<string> {
   const hashes = new Map<string, string>()
-  for (const name of (await readdir(dir)).filter(name => name !== CHECKSUMS)) hashes.set(name, await sha256File(join(dir, name)))
+  for (const name of await readdir(dir)) if (name !== CHECKSUMS) hashes.set(name, await sha256File(join(dir, name)))
   const text = formatChecksums(hashes)
   await writeFile(join(dir, CHECKSUMS), text)
   return text

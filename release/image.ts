@@ -12,12 +12,16 @@ import { ensureLameduckImage } from '../control-plane/images/lameduck-image.js'
 import { run } from '../control-plane/node/system.js'
 
 /** The OCI index of a layout: one image manifest. */
-interface Index { schemaVersion: number, manifests: Array<{ mediaType: string, digest: string, size: number, annotations?: Record<string, string> }> }
+interface Index {
+  schemaVersion: number
+  manifests: Array<{ mediaType: string, digest: string, size: number, annotations?: Record<string, string> }>
+}
 
 /** The digest of the one image manifest of an OCI index, or an error naming `where`. */
 export function indexDigest (index: Index, where: string): string {
   const digest = index.manifests[0]?.digest
-  if (index.manifests.length !== 1 || digest === undefined || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`${where}: not an OCI image layout of one image`)
+  const one = index.manifests.length === 1 && digest !== undefined && /^sha256:[0-9a-f]{64}$/.test(digest)
+  if (!one) throw new Error(`${where}: not an OCI image layout of one image`)
   return digest
 }
 
@@ -26,7 +30,8 @@ export async function writeImageArchive (file: string, tag: string, log: (line: 
   const layout = await ensureLameduckImage(log)
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as Index
   const digest = indexDigest(index, layout)
-  const named: Index = { ...index, manifests: [{ ...index.manifests[0]!, annotations: { 'org.opencontainers.image.ref.name': tag } }] }
+  const annotations = { 'org.opencontainers.image.ref.name': tag }
+  const named: Index = { ...index, manifests: [{ ...index.manifests[0]!, annotations }] }
   const work = await mkdtemp(join(tmpdir(), 'lameduck-index-'))
   try {
     await writeFile(join(work, 'index.json'), JSON.stringify(named))

@@ -25,13 +25,17 @@ const log = (line: string): void => { process.stdout.write(`${line}\n`) }
 async function check (out: string): Promise<string> {
   const changes = await uncommittedChanges()
   if (changes.length > 0) {
-    const shown = changes.slice(0, 3).map(line => line.trim()).join(', ')
-    throw new Refusal(`the working tree has uncommitted changes (${shown}${changes.length > 3 ? `, and ${changes.length - 3} more` : ''}): commit them, or release from a clean clone`)
+    const more = changes.length > 3 ? `, and ${changes.length - 3} more` : ''
+    const shown = changes.slice(0, 3).map(line => line.trim()).join(', ') + more
+    throw new Refusal(`the working tree has uncommitted changes (${shown}): commit them, or release from a clean clone`)
   }
   const { packageVersion, sources } = await readVersions()
   const mismatch = versionMismatch(packageVersion, sources)
   if (mismatch !== undefined) throw new Refusal(mismatch)
-  const entries = await readdir(out).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return []; throw err })
+  const entries = await readdir(out).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return []
+    throw err
+  })
   if (entries.length > 0) throw new Refusal(`--out ${out}: the folder exists and is not empty`)
   return packageVersion
 }
@@ -39,7 +43,7 @@ async function check (out: string): Promise<string> {
 /** Writes every file of the release into `dir`. */
 async function writeRelease (dir: string, version: string, options: ReleaseOptions): Promise<void> {
   const image = join(dir, `lameduck-${version}.oci.tar`)
-  log(`[release] lameduck's image from the Dockerfile (built once per change of its context) as an OCI archive: ${basename(image)}`)
+  log(`[release] lameduck's image from the Dockerfile (built once per change of its context), as ${basename(image)}`)
   const digest = await writeImageArchive(image, version, log)
   log(`[release]   its manifest: ${digest}`)
   if (options.sbom) {
@@ -88,7 +92,8 @@ if (command.help) {
   try {
     await release(command.options)
   } catch (err) {
-    process.stderr.write(`release: ${err instanceof Refusal ? 'refused: ' : 'failed: '}${err instanceof Error ? err.message : String(err)}\n`)
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(`release: ${err instanceof Refusal ? 'refused' : 'failed'}: ${message}\n`)
     process.exitCode = 1
   }
 }

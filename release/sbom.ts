@@ -18,6 +18,7 @@ export async function writeSbom (archive: string, file: string, log: (line: stri
       maxBuffer: 64 << 20
     })
   } catch (err) {
-    throw new Error(`syft scan oci-archive:${archive}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`, { cause: err })
+    const said = ((err as { stderr?: string }).stderr ?? String(err)).trim()
+    throw new Error(`syft scan oci-archive:${archive}: ${said}`, { cause: err })
   }
 }

@@ -35,8 +35,9 @@ async function readYaml (path: string): Promise<unknown> {
 async function manifestImage (): Promise<string> {
   const file = join(repoRoot, 'manifests', 'base', 'deployment.yaml')
   for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
-    const containers = doc.getIn(['spec', 'template', 'spec', 'containers']) as { toJSON(): Array<{ name: string, image: string }> } | undefined
-    const image = containers?.toJSON().find(c => c.name === 'lameduck')?.image
+    const containers = doc.getIn(['spec', 'template', 'spec', 'containers']) as { toJSON(): unknown } | undefined
+    const list = containers?.toJSON() as Array<{ name: string, image: string }> | undefined
+    const image = list?.find(c => c.name === 'lameduck')?.image
     if (image !== undefined) return image
   }
   throw new Error('manifests/base/deployment.yaml names no lameduck container')

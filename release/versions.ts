@@ -14,7 +14,8 @@ export interface VersionSource { readonly where: string, readonly version: strin
 export function versionMismatch (packageVersion: string, sources: readonly VersionSource[]): string | undefined {
   const others = sources.filter(source => source.version !== packageVersion)
   if (others.length === 0) return undefined
-  return `the versions disagree: package.json has ${packageVersion}, ${others.map(o => `${o.where} has ${o.version === '' ? 'none' : o.version}`).join(', ')}`
+  const named = others.map(o => `${o.where} has ${o.version === '' ? 'none' : o.version}`)
+  return `the versions disagree: package.json has ${packageVersion}, ${named.join(', ')}`
 }
 
 /** The tag of an image reference (`repo:tag`, `host:port/repo:tag`, `repo:tag@sha256:…`), or '' without one. */

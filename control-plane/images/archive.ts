@@ -1,6 +1,7 @@
 /**
  * A single-layer image in the docker-archive format (`docker save`: manifest.json, the config JSON
- * and layer.tar), made from a directory, for `crane push` into the node's registry (push.ts). The layer is a reproducible tar (numeric root owner, mtime 0), so the same directory
+ * and layer.tar), made from a directory, for `crane push` into the node's registry (push.ts).
+ * The layer is a reproducible tar (numeric root owner, mtime 0), so the same directory
  * gives the same image ID.
  */
 import { createHash } from 'node:crypto'

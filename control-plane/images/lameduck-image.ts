@@ -70,7 +70,8 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   await mkdir(imagesDir, { recursive: true })
   await exportLayout(BUILT, lameduckLayout)
   await writeFile(stampFile, `${hash}\n`)
-  log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${((Date.now() - started) / 1000).toFixed(0)} s: ${lameduckLayout}`)
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  log(`[image] ${LAMEDUCK_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckLayout}`)
   return lameduckLayout
 }
 

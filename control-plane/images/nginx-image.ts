@@ -86,7 +86,8 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
   } finally {
     await rm(work, { recursive: true, force: true })
   }
-  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${nginxLayout}`)
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${seconds} s: ${nginxLayout}`)
   return nginxLayout
 }
 

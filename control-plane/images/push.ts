@@ -42,7 +42,7 @@ export function registryReference (ref: string, registry: string): string {
  * Pushes an image to the registry at `registry` as `ref` would be pulled from it: `image` is an OCI
  * image layout folder or a docker-archive file. Blobs the registry has are not sent again.
  */
-export async function pushImage (image: string, ref: string, registry: string, log: (line: string) => void = () => {}): Promise<void> {
-  const crane = await ensureTool('crane', log)
+export async function pushImage (image: string, ref: string, registry: string, log?: (line: string) => void): Promise<void> {
+  const crane = await ensureTool('crane', log ?? (() => {}))
   await run(crane, ['push', '--insecure', image, registryReference(ref, registry)])
 }

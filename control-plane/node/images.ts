@@ -66,5 +66,6 @@ async function agnhostArchive (log: (line: string) => void): Promise<string> {
 /** The node's image archives, made if needed, with the names Pods and containerd give them. */
 export async function nodeImages (log: (line: string) => void): Promise<Array<{ archive: string, ref: string }>> {
   await mkdir(imagesDir, { recursive: true })
-  return [{ archive: await pauseArchive(log), ref: NODE.pauseImage }, { archive: await agnhostArchive(log), ref: AGNHOST_IMAGE }]
+  const pause = { archive: await pauseArchive(log), ref: NODE.pauseImage }
+  return [pause, { archive: await agnhostArchive(log), ref: AGNHOST_IMAGE }]
 }
