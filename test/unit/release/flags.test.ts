@@ -19,7 +19,12 @@ function configError (argv: string[]): unknown {
 }
 
 t.test('a bad flag is one ConfigError line naming it', async t => {
-  for (const [argv, message] of [[[], /^--out DIR is required$/], [['--out', ' '], /^--out must not be empty$/], [['--out', 'x', '--sbom', 'no'], /^Unknown option '--sbom'[^\n]*$/]] as const) {
+  const cases = [
+    [[], /^--out DIR is required$/],
+    [['--out', ' '], /^--out must not be empty$/],
+    [['--out', 'x', '--sbom', 'no'], /^Unknown option '--sbom'[^\n]*$/]
+  ] as const
+  for (const [argv, message] of cases) {
     const err = configError([...argv])
     t.ok(err instanceof ConfigError, `${argv.join(' ')}: a ConfigError`)
     t.match((err as Error).message, message)

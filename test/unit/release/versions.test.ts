@@ -2,9 +2,10 @@ import t from 'tap'
 import { imageTag, versionMismatch } from '../../../release/versions.js'
 
 t.test('versions that agree pass; each one that does not is named with what it has', async t => {
-  const agree = [{ where: 'Chart.yaml\'s version', version: '0.2.0' }, { where: 'Chart.yaml\'s appVersion', version: '0.2.0' }]
+  const agree = [{ where: 'Chart.yaml\'s version', version: '0.2.0' }, { where: 'appVersion', version: '0.2.0' }]
   t.equal(versionMismatch('0.2.0', agree), undefined)
-  t.equal(versionMismatch('0.2.0', [...agree, { where: 'the image tag', version: '0.1.0' }, { where: 'values.yaml', version: '' }]),
+  const disagree = [{ where: 'the image tag', version: '0.1.0' }, { where: 'values.yaml', version: '' }]
+  t.equal(versionMismatch('0.2.0', [...agree, ...disagree]),
     'the versions disagree: package.json has 0.2.0, the image tag has 0.1.0, values.yaml has none')
 })
 

@@ -2,10 +2,12 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { containerdConfig } from '../../../../control-plane/node/config.js'
-import { registryHostsDir, registryHostsFiles, writeRegistryHosts } from '../../../../control-plane/node/registry-hosts.js'
+import { registryHostsDir, registryHostsFiles, writeRegistryHosts }
+  from '../../../../control-plane/node/registry-hosts.js'
 
 t.test('containerd reads its registry hosts from the node\'s folder', async t => {
-  t.match(containerdConfig('/n'), /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n\s+config_path = "\/n\/registry-hosts"\n/)
+  const section = /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n\s+config_path = "\/n\/registry-hosts"\n/
+  t.match(containerdConfig('/n'), section)
   t.equal(registryHostsDir('/n'), '/n/registry-hosts')
 })
 
