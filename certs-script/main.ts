@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Io } from '../src/common/io.js'
 import type { ClusterApi } from '../src/certs/cluster-api.js'
-import type { ClusterTarget } from '../src/common/cluster.js'
+import type { KubeTarget } from '../src/kube/access.js'
 import { readCertsOptions } from '../src/certs/flags.js'
 import { renewOnce, type Deps } from '../src/certs/run.js'
 
@@ -15,7 +15,7 @@ export { CERTS_HELP } from '../src/certs/flags.js'
    connectCluster against a loopback API server, and test/e2e/install.test.ts runs `lameduck certs`
    against a real one; this file's unit test passes its own. */
 /** The real cluster client, loaded only when a cluster is asked for. */
-async function connect (target: ClusterTarget): Promise<ClusterApi> {
+async function connect (target: KubeTarget): Promise<ClusterApi> {
   const { connectCluster } = await import('../src/certs/cluster.js')
   return await connectCluster(target)
 }

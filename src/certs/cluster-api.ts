@@ -1,8 +1,8 @@
 /**
  * What the certificate code needs of a cluster, as plain data, so that the renewal logic is tested
- * without an API server (cluster.ts is the @kubernetes/client-node implementation).
+ * without an API server (cluster.ts is the implementation over the small API client, src/kube/).
  */
-import type { ClusterTarget } from '../common/cluster.js'
+import type { KubeTarget } from '../kube/access.js'
 
 /** A Secret's content, decoded: `data` values are text (PEM), not base64. */
 export interface SecretContent {
@@ -32,4 +32,4 @@ export interface ClusterApi {
 }
 
 /** Makes a client for `target`; throws when the kubeconfig cannot be loaded. */
-export type Connect = (target: ClusterTarget) => Promise<ClusterApi>
+export type Connect = (target: KubeTarget) => Promise<ClusterApi>

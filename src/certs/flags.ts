@@ -5,14 +5,14 @@
 import { isIP } from 'node:net'
 import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
 import { OWN_NAMESPACE } from '../admission/keys.js'
-import type { ClusterTarget } from '../common/cluster.js'
+import type { KubeTarget } from '../kube/access.js'
 import { validityText } from './renewal.js'
 
 /** Everything a run needs. Durations in milliseconds. */
 export interface CertsOptions {
   readonly out: string | undefined
   /** Undefined: files only. */
-  readonly cluster: ClusterTarget | undefined
+  readonly cluster: KubeTarget | undefined
   readonly service: string
   readonly namespace: string
   readonly secret: string

@@ -10,7 +10,7 @@ import { runLoad, validateLoadOptions } from '../load/run.js'
 import { formatReport, toJsonReport } from '../load/report.js'
 import { IDENTIFY_FORMS, parseIdentify } from '../load/identify.js'
 import { DEFAULT_IMAGE } from './job.js'
-import { connectScenarioCluster } from './scenario-cluster.js'
+import { connectCheckCluster } from './cluster.js'
 import { parseCheckScenario, scenarioHook, withRestore, type CheckScenario, type ScenarioCluster, type SignalTarget } from './scenario.js'
 import { DEFAULT_MEASURE_SLEEP_SECONDS } from './measure.js'
 import { measure, measurementJson } from './measurement.js'
@@ -18,6 +18,7 @@ import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions } from '.
 import { drawPodTimeline } from './timeline-svg.js'
 import { judge } from './verdict.js'
 import type { Io } from '../common/io.js'
+import type { KubeTarget } from '../kube/access.js'
 
 export const CHECK_HELP = `Usage: lameduck check --namespace NS --deployment NAME --service SVC [flags]
 
@@ -39,6 +40,7 @@ the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if i
   --image I           image with lameduck in it, for the Job (default ${DEFAULT_IMAGE})
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --context NAME      a context of the kubeconfig other than its current one
   --url URL           load this URL from here instead of the Service from a Job: the address real
                       traffic takes (a load balancer, an Ingress host)
   --identify SPEC     how an answer says which replica sent it: ${IDENTIFY_FORMS}
@@ -53,7 +55,10 @@ the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if i
                       was, also on failure and Ctrl-C), or evict (each Pod through the Eviction API,
                       waiting while a PodDisruptionBudget refuses)`
 
-const FLAGS = flagTable(['namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout', 'kubeconfig', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario'], ['measure'])
+const FLAGS = flagTable([
+  'namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout',
+  'kubeconfig', 'context', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario'
+], ['measure'])
 
 type Flags = Partial<Record<Exclude<keyof typeof FLAGS, 'measure'>, string>> & { measure?: boolean }
 
@@ -70,8 +75,8 @@ function seconds (flag: string, text: string | undefined, fallback: number): num
   return value
 }
 
-/** What the command does besides the check itself. */
-export interface CheckOutputs { kubeconfig: string | undefined, json: string | undefined, svg: string | undefined }
+/** Where the cluster is, and what the command writes besides its output. */
+export interface CheckOutputs { cluster: KubeTarget, json: string | undefined, svg: string | undefined }
 
 /** The check's options from flags; throws ConfigError (exit 2) naming the first bad one. */
 export function readCheckOptions (argv: readonly string[]): CheckOptions & CheckOutputs & { scenario?: CheckScenario } {
@@ -109,7 +114,10 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
     namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,
     ...(flags.url === undefined ? {} : { url: flags.url }),
     ...(measureSleep === undefined ? {} : { measureSleepSeconds: measureSleep }),
-    kubeconfig: flags.kubeconfig, json: flags.json, svg: flags.svg, ...(scenario === undefined ? {} : { scenario })
+    cluster: { kubeconfig: flags.kubeconfig, context: flags.context },
+    json: flags.json,
+    svg: flags.svg,
+    ...(scenario === undefined ? {} : { scenario })
   }
 }
 
@@ -127,10 +135,28 @@ const INTERRUPTED = 130
 const ignore = (): undefined => undefined
 const IO_OWNS_SIGNALS: SignalTarget = { once: ignore, off: ignore, exit: ignore }
 
+/** A check's cluster: every call of a run, evictions where it can (`--scenario evict`), and its end. */
+export type CheckConnection = CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> & {
+  close?: () => Promise<void>
+}
+
 /** Runs `lameduck check`; resolves with the exit code. `connect` and `clock` are for tests. */
-export async function runCheckCommand (argv: readonly string[], io: Io, connect: (kubeconfig: string | undefined) => CheckCluster & Partial<Pick<ScenarioCluster, 'evictPod'>> = connectScenarioCluster, clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
-  const { kubeconfig, json, svg, scenario = 'restart', ...options } = readCheckOptions(argv)
-  const cluster = connect(kubeconfig)
+export async function runCheckCommand (argv: readonly string[], io: Io,
+  connect: (target: KubeTarget) => CheckConnection | Promise<CheckConnection> = connectCheckCluster,
+  clock: Omit<CheckEnv, 'log'> = realClock, signals?: SignalTarget): Promise<number> {
+  const { cluster: target, scenario = 'restart', ...options } = readCheckOptions(argv)
+  const cluster = await connect(target)
+  try {
+    return await checkWith(options, scenario, cluster, io, clock, signals)
+  } finally {
+    await cluster.close?.()
+  }
+}
+
+/** The check on a connected cluster: the run, the scenario's restore, Ctrl-C, then what is printed and written. */
+async function checkWith ({ json, svg, ...options }: CheckOptions & Omit<CheckOutputs, 'cluster'>,
+  scenario: CheckScenario, cluster: CheckConnection, io: Io, clock: Omit<CheckEnv, 'log'>,
+  signals: SignalTarget | undefined): Promise<number> {
   io.stderr(`${options.measureSleepSeconds === undefined ? 'checking' : 'measuring'} deployment ${options.namespace}/${options.deployment} through ${options.url ?? `Service ${options.service}`} on ${cluster.server}\n`)
   const log = (line: string): void => { io.stderr(`${line}\n`) }
   const hook = scenarioHook(scenario, options, cluster, { log })

@@ -1,17 +1,19 @@
 /**
  * `lameduck check`, the steps: start a load Job against the Service (or, with `url`, the load from
- * this process), restart the Deployment once the load runs, wait for the rollout and for the old
- * Pods to be gone while noting when each one was deleted and left the EndpointSlices, wait for the
- * load to end, and read its report from the Pod's log. With `measureSleepSeconds`, first give the
- * Pods a long pause (measure.ts) and make its removal the rollout that is watched. The cluster and
- * the clock are passed in, so tests drive every step.
+ * this process), stop the Deployment's old Pods once the load runs (stopping.ts: a restart, a
+ * scenario's step, or the end of the measuring pause), wait for them to be gone while noting when
+ * each one was deleted and left the EndpointSlices, wait for the load to end, and read its report
+ * from the Pod's log. Waiting is wait.ts's. The cluster and the clock are passed in, so tests drive
+ * every step.
  */
 import type { V1Deployment, V1EndpointSlice, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
-import { SLEEP_ANNOTATION } from '../admission/keys.js'
 import { LOAD_CONTAINER, buildLoadJob, pickServicePort, serviceUrl } from './job.js'
-import { checkOverrideApplied, overridePatch, restorePatch, templateSleep } from './measure.js'
 import { createObservation, observePods, observeSlices, type Observation, type PodTimes } from './observe.js'
-import { checkRestartable, checkServiceSelectsDeployment, jobState, loadStarted, oldPodsGone, restartPatch, rolloutState, selectorString, type WaitState } from './rollout.js'
+import {
+  checkRestartable, checkServiceSelectsDeployment, jobState, loadStarted, oldPodsGone, selectorString
+} from './rollout.js'
+import { chooseStopping } from './stopping.js'
+import { createWait, type Wait, type WaitEnv } from './wait.js'
 import { extractReport } from './verdict.js'
 import type { JsonReport } from '../load/report.js'
 import type { DisruptContext } from './scenario.js'
@@ -39,13 +41,11 @@ export interface CheckCluster {
 /** The load run from this process (`--url`): what it is asked. */
 export interface LocalLoad { url: string, rate: number, durationMs: number, identify: string, signal: AbortSignal }
 
-/** Progress lines and the clock. */
-export interface CheckEnv {
-  log (line: string): void
-  now (): number
-  sleep (ms: number): Promise<void>
-  /** True once the user asked to stop (Ctrl-C): the run stops waiting, puts back what it changed, and fails. */
-  interrupted?: () => boolean
+/**
+ * Progress lines and the clock; `interrupted` is true once the user asked to stop (Ctrl-C): the run
+ * stops waiting, puts back what it changed, and fails.
+ */
+export interface CheckEnv extends WaitEnv {
   /** Runs the load from this process (for `url`); resolves with its report. */
   runLocalLoad?: (load: LocalLoad) => Promise<JsonReport>
 }
@@ -86,83 +86,38 @@ const LOCAL_WARMUP_MS = 2000
 
 /** Runs the check; rejects with an Error that says what failed or what it was still waiting for. */
 export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: CheckEnv): Promise<CheckResult> {
-  const deadline = env.now() + o.timeoutMs
+  const wait = createWait(env, o.timeoutMs, o.pollMs)
   const { namespace } = o
-  const wait = async (what: string, read: () => Promise<WaitState>): Promise<void> => {
-    let last = ''
-    for (;;) {
-      const state = await read()
-      if (state.message !== last) env.log(state.message)
-      last = state.message
-      if (state.done) return
-      if (env.interrupted?.() === true) throw new Error(`interrupted while waiting for ${what}`)
-      if (env.now() >= deadline) throw new Error(`timed out after ${o.timeoutMs / 1000}s waiting for ${what}: ${state.message}`)
-      await env.sleep(Math.min(o.pollMs ?? 1000, Math.max(0, deadline - env.now())))
-    }
-  }
-
   const deployment = await cluster.readDeployment(namespace, o.deployment)
   checkRestartable(deployment)
   const service = await cluster.readService(namespace, o.service)
   checkServiceSelectsDeployment(service, deployment)
   const url = o.url ?? serviceUrl(o.service, namespace, pickServicePort(service, o.port), o.path)
   const podSelector = selectorString(deployment.spec?.selector)
-  const rollout = async (): Promise<void> => {
-    await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
-    await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
-  }
-
-  const measuring = o.measureSleepSeconds
-  const original = templateSleep(deployment)
-  let changed = false
+  const stopping = chooseStopping({
+    namespace, name: o.deployment, deployment, podSelector, cluster, wait, log: env.log, now: env.now
+  }, o)
   let load: StartedLoad | undefined
   const watches: Array<() => void> = []
   let result: CheckResult
   try {
-    if (measuring !== undefined) {
-      env.log(`measuring: the Pods of deployment ${o.deployment} get a ${measuring}s pause, as a temporary override on their template (annotation ${SLEEP_ANNOTATION}=${measuring}s${original === undefined ? '' : `, was ${original}`}); a rollout gives it to them, and removing it is the rollout measured`)
-      await cluster.patchDeployment(namespace, o.deployment, overridePatch(measuring))
-      changed = original !== `${measuring}s`
-      await rollout()
-      checkOverrideApplied(await cluster.listPods(namespace, podSelector), measuring)
-    }
+    await stopping.prepare()
     load = o.url === undefined ? await startJobLoad(o, url, cluster, env, wait) : await startLocalLoad(o, env)
     const seen = createObservation()
     watches.push(...await watchOldPods(o, podSelector, seen, cluster, env))
-    // Measuring, the restore is the restart: it replaces the Pods that have the long pause.
-    const restored = changed ? await cluster.patchDeployment(namespace, o.deployment, restorePatch(original)) : undefined
-    changed = false
-    if (restored !== undefined) env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}): deployment ${namespace}/${o.deployment} rolls out (generation ${restored.metadata?.generation ?? '?'})`)
-    else if (o.disrupt !== undefined) await o.disrupt({ deployment, podSelector, wait })
-    else {
-      const restarted = await cluster.patchDeployment(namespace, o.deployment, restartPatch(new Date(env.now())))
-      env.log(`restarted deployment ${namespace}/${o.deployment} (generation ${restarted.metadata?.generation ?? '?'})`)
-    }
-    // A scenario's own step waits for what it started; a rollout is waited for here.
-    if (restored !== undefined || o.disrupt === undefined) await wait(`deployment ${o.deployment} to roll out`, async () => rolloutState(await cluster.readDeployment(namespace, o.deployment)))
+    await stopping.stop()
     await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
     for (const stop of watches.splice(0)) stop()
     if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
     result = { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
   } catch (err) {
-    if (changed) await putBack(o, original, cluster, env)
+    await stopping.undo()
     throw err
   } finally {
     for (const stop of watches) stop()
     load?.stop()
   }
   return result
-}
-
-/** Puts the template's annotation back after a failure; if that fails too, says how to do it by hand. */
-async function putBack (o: CheckOptions, original: string | undefined, cluster: CheckCluster, env: CheckEnv): Promise<void> {
-  try {
-    await cluster.patchDeployment(o.namespace, o.deployment, restorePatch(original))
-  } catch (err) {
-    env.log(`could not put back the template's ${SLEEP_ANNOTATION} (${(err as Error).message}); put it back with: kubectl -n ${o.namespace} patch deployment ${o.deployment} --type merge -p '${JSON.stringify(restorePatch(original))}'`)
-    throw err
-  }
-  env.log(`put back the template's ${SLEEP_ANNOTATION} (${original ?? 'none'}) of deployment ${o.namespace}/${o.deployment}`)
 }
 
 /**
@@ -186,8 +141,6 @@ async function watchOldPods (o: CheckOptions, podSelector: string, seen: Observa
   ]
   return [() => { watching = false }, ...stops]
 }
-
-type Wait = (what: string, read: () => Promise<WaitState>) => Promise<void>
 
 /** The load Job against the Service, once its Pod runs. */
 async function startJobLoad (o: CheckOptions, url: string, cluster: CheckCluster, env: CheckEnv, wait: Wait): Promise<StartedLoad> {

@@ -11,18 +11,22 @@ import type { KubeAccess, KubeTarget } from './access.js'
 export async function clientNodeAccess (target: KubeTarget): Promise<KubeAccess> {
   const { KubeConfig } = await import('@kubernetes/client-node')
   const config = new KubeConfig()
+  // Worded as kubeconfig.ts words what is wrong with a file: one wording, whichever reads it.
+  const named = `kubeconfig ${target.kubeconfig ?? '(default)'}`
   try {
     if (target.kubeconfig === undefined) config.loadFromDefault()
     else config.loadFromFile(target.kubeconfig)
   } catch (err) {
-    throw new Error(`cannot load kubeconfig ${target.kubeconfig ?? '(default)'}: ${(err as Error).message}`, { cause: err })
+    throw new Error(`cannot load ${named}: ${(err as Error).message}`, { cause: err })
   }
   if (target.context !== undefined) {
-    if (config.getContextObject(target.context) === null) throw new Error(`the kubeconfig has no context ${JSON.stringify(target.context)}`)
+    if (config.getContextObject(target.context) === null) {
+      throw new Error(`${named}: it has no context ${JSON.stringify(target.context)}`)
+    }
     config.setCurrentContext(target.context)
   }
   const server = config.getCurrentCluster()?.server
-  if (server === undefined) throw new Error('the kubeconfig names no current cluster')
+  if (server === undefined) throw new Error(`${named}: it names no current cluster`)
   const options = async (): Promise<RequestOptions> => {
     const opts: RequestOptions = {}
     await config.applyToHTTPSOptions(opts)

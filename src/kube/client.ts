@@ -1,9 +1,10 @@
 /**
- * A small Kubernetes API client over node:https: JSON requests and watches, nothing generated. serve
- * needs a handful of calls (Namespaces, /version, Nodes, Leases, Secrets, the webhook
- * configuration), and @kubernetes/client-node's import alone costs ~60 MB of RSS (BENCHMARKS.md,
- * Memory). Node's own HTTP client, not undici: serve's server has loaded it already, where undici
- * adds ~10 MB of RSS (its HTTP parser is a WebAssembly module).
+ * A small Kubernetes API client over node:https: JSON requests, text reads and watches, nothing
+ * generated. Every command that talks to a cluster goes through it (serve: Namespaces, /version,
+ * Nodes, Leases, Secrets, the webhook configuration; certs; check: Deployments, Services, Jobs,
+ * Pods, their logs, EndpointSlices, evictions), and @kubernetes/client-node's import alone costs
+ * ~60 MB of RSS (BENCHMARKS.md, Memory). Node's own HTTP client, not undici: serve's server has
+ * loaded it already, where undici adds ~10 MB of RSS (its HTTP parser is a WebAssembly module).
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -34,6 +35,8 @@ export interface KubeClient {
   /** The API server's URL, for messages. */
   readonly server: string
   request<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>
+  /** GETs `path` as text (a Pod's log); '' for the API server's 204 No Content (an empty log). */
+  text(path: string): Promise<string>
   watch(path: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<OpenWatch>
   close(): Promise<void>
 }
@@ -73,6 +76,12 @@ export function createKubeClient (access: KubeAccess, timeoutMs = REQUEST_TIMEOU
       const text = await readAll(res)
       if (res.statusCode! >= 300) throw new KubeApiError(res.statusCode!, text, `${method} ${path}`)
       return JSON.parse(text) as T
+    },
+    async text (path: string): Promise<string> {
+      const res = await send('GET', path, undefined, undefined)
+      const text = await readAll(res)
+      if (res.statusCode! >= 300) throw new KubeApiError(res.statusCode!, text, `GET ${path}`)
+      return text
     },
     async watch (path, onEvent, signal) {
       const res = await send('GET', path, undefined, undefined, signal)

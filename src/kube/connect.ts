@@ -1,8 +1,9 @@
 /**
- * Which cluster serve talks to, found as client-node's `loadFromDefault` finds it (so serve's
- * `--kubeconfig` behaves as before): the given file; else $KUBECONFIG; else ~/.kube/config; else
- * the Pod's service account; else http://localhost:8080. A kubeconfig the small client cannot
- * read goes to @kubernetes/client-node (client-node.ts), loaded only then.
+ * Which cluster a command talks to (serve, certs, check: one search for all), found as kubectl and
+ * client-node's `loadFromDefault` find it: the given file; else $KUBECONFIG; else ~/.kube/config;
+ * else the Pod's service account; else http://localhost:8080. At the target's context, or the
+ * current one. A kubeconfig the small client cannot read goes to @kubernetes/client-node
+ * (client-node.ts), loaded only then.
  */
 import { access as fileAccess } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
@@ -40,7 +41,9 @@ export async function resolveAccess (target: KubeTarget, environment: Environmen
   const home = env.HOME === undefined || env.HOME === '' ? undefined : join(env.HOME, '.kube', 'config')
   if (home !== undefined && await exists(home)) return await file(home)
   if (await exists(join(serviceAccountDir, 'token'))) return await inClusterAccess(env, serviceAccountDir)
-  if (target.context !== undefined) throw new Error(`the kubeconfig has no context ${JSON.stringify(target.context)}`)
+  if (target.context !== undefined) {
+    throw new Error(`no kubeconfig found, so no context ${JSON.stringify(target.context)}`)
+  }
   return { server: NOWHERE, tls: { rejectUnauthorized: true }, headers: async () => ({}) }
 }
 

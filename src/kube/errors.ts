@@ -1,10 +1,10 @@
 /**
- * One line for a failed API call, as src/common/cluster.ts's `explain` words it for client-node's
- * errors (src/check): what was being done, and what the API server or the network said.
+ * One line for a failed API call, the same for every command (serve, certs, check): what was being
+ * done, and what the API server or the network said.
  */
 import { KubeApiError } from './client.js'
 
-/** Where serve points when it found no kubeconfig and is not in a Pod (as client-node does). */
+/** Where a command points when it found no kubeconfig and is not in a Pod (as client-node does). */
 export const NOWHERE = 'http://localhost:8080'
 
 /** The message of the Status the API server sent, or the first line of whatever else it sent. */
@@ -32,7 +32,7 @@ export function explain (err: unknown, what: string, server: string): Error {
   return new Error(`${what}: cannot reach the API server at ${server}${hint}: ${networkMessage(err as Error)}`, { cause: err })
 }
 
-/** undici's own errors say "fetch failed" or "other side closed"; the reason (ECONNREFUSED…) may be the cause. */
+/** An error that wraps another ("request failed") says its reason (ECONNREFUSED…) too, once. */
 function networkMessage (err: Error): string {
   const cause = err.cause instanceof Error ? err.cause.message : undefined
   return cause === undefined || err.message.includes(cause) ? err.message : `${err.message}: ${cause}`

@@ -18,6 +18,7 @@ export interface ServeConfig {
   readonly selfSigned: boolean
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
+  readonly context: string | undefined
   readonly defaultSleep: number
   readonly defaultBudget: number
   readonly maxSleep: number
@@ -113,6 +114,8 @@ function validate (config: ServeConfig): ServeConfig {
   check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
   check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
+  check(config.namespacesFile === undefined || config.context === undefined,
+    '--namespaces-file and --context exclude each other')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')

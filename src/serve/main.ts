@@ -44,7 +44,7 @@ interface NamespaceSetup {
 /** The API server client, when serve needs one: for the namespaces, or to renew certificates. */
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
   if (config.namespacesFile !== undefined && !config.renewCerts) return undefined
-  return await connectKube({ kubeconfig: config.kubeconfig }, {
+  return await connectKube({ kubeconfig: config.kubeconfig, context: config.context }, {
     onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
   })
 }

@@ -25,6 +25,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'self-signed', key: 'selfSigned', kind: 'boolean', default: 'false', help: 'generate an in-memory certificate for localhost (local use)' },
   { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
   { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the Pod\'s service account)' },
+  { name: 'context', key: 'context', kind: 'string', help: 'a context of the kubeconfig other than its current one' },
   { name: 'default-sleep', key: 'defaultSleep', kind: 'duration', default: '15s', help: 'preStop sleep when no annotation sets one' },
   { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
   { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },

@@ -24,6 +24,35 @@ function specifiers (file: string): string[] {
   return ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true).importedFiles.map(f => f.fileName)
 }
 
+/**
+ * The modules a file loads when it runs: static imports that bring at least one value, re-exports,
+ * dynamic imports. `import type` (and imports of types only) load nothing.
+ */
+function runtimeSpecifiers (file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, true)
+  const found: string[] = []
+  const named = (specifier: ts.Expression | undefined): void => {
+    if (specifier !== undefined && ts.isStringLiteral(specifier)) found.push(specifier.text)
+  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && !typeOnly(node.importClause)) named(node.moduleSpecifier)
+    if (ts.isExportDeclaration(node) && !node.isTypeOnly) named(node.moduleSpecifier)
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) named(node.arguments[0])
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+/** An import clause that brings only types (a bare `import 'x'` has none, and runs x). */
+function typeOnly (clause: ts.ImportClause | undefined): boolean {
+  if (clause === undefined) return false
+  if (clause.isTypeOnly) return true
+  const bindings = clause.namedBindings
+  if (clause.name !== undefined || bindings === undefined || !ts.isNamedImports(bindings)) return false
+  return bindings.elements.every(e => e.isTypeOnly)
+}
+
 /** Relative imports resolved to repository paths (`./x.js` names `./x.ts`). */
 function localImports (file: string): string[] {
   return specifiers(file).filter(s => s.startsWith('.')).map(s => relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts'))
@@ -94,6 +123,22 @@ t.test('the pure core, src/admission/, imports nothing from the shells and nothi
     t.same(localImports(file).filter(target => !target.startsWith('src/admission/')), [], `${file}: only src/admission/`)
     t.same(specifiers(file).filter(s => IO_MODULES.test(s)), [], `${file}: no I/O modules`)
   }
+})
+
+t.test('one Kubernetes client: @kubernetes/client-node is loaded only in src/kube/ (exec, auth-provider)', async t => {
+  const product = files.filter(file => /^(src|certs-script)\//.test(file))
+  const loaders = product.filter(file => runtimeSpecifiers(file).includes('@kubernetes/client-node'))
+  t.same(loaders, ['src/kube/client-node.ts'], 'elsewhere its types only (import type)')
+})
+
+t.test('the runtime reader tells loading imports from type-only ones', async t => {
+  const dir = t.testdir({
+    'a.ts': [
+      "import type { A } from 'x'", "import { type B } from 'y'", "import { C, type D } from 'z'", "import 'side'",
+      "export * from 'w'", "export type { E } from 'v'", "await import('u')", ''
+    ].join('\n')
+  })
+  t.same(runtimeSpecifiers(relative(ROOT, join(dir, 'a.ts'))), ['z', 'side', 'w', 'u'])
 })
 
 t.test('certs-script/ is the entry of lameduck certs: it imports src/, and src/ reaches it only to dispatch to it', async t => {

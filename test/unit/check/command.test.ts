@@ -3,12 +3,13 @@ import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
-import type { V1Job } from '@kubernetes/client-node'
 import { runCli } from '../../../src/cli/main.js'
 import type { Io } from '../../../src/common/io.js'
-import { readCheckOptions, realClock, runCheckCommand } from '../../../src/check/command.js'
-import type { CheckCluster } from '../../../src/check/run.js'
-import { toJsonReport } from '../../../src/load/report.js'
+import type { KubeTarget } from '../../../src/kube/access.js'
+import { readCheckOptions, realClock, runCheckCommand, type CheckConnection } from '../../../src/check/command.js'
+import {
+  doneScript, fakeCheckCluster, reportLine, type FakeCheckCluster, type Script
+} from '../../helpers/check-cluster.js'
 
 function io (): Io & { out: string, err: string } {
   const captured = { out: '', err: '' }
@@ -18,10 +19,18 @@ function io (): Io & { out: string, err: string } {
 const REQUIRED = ['--namespace', 'shop', '--deployment', 'web', '--service', 'web']
 
 t.test('defaults, and every flag read', async t => {
-  const none = { kubeconfig: undefined, json: undefined, svg: undefined }
+  const none = { cluster: { kubeconfig: undefined, context: undefined }, json: undefined, svg: undefined }
   t.same(readCheckOptions(REQUIRED), { namespace: 'shop', deployment: 'web', service: 'web', port: undefined, path: '/', rate: 20, durationSeconds: 120, image: 'lameduck:0.1.0', timeoutMs: 600_000, identify: 'json:pod', ...none })
-  t.same(readCheckOptions([...REQUIRED, '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1', '--timeout', '5m', '--kubeconfig', '/k', '--identify', 'header:X-Pod', '--json', 'out.json', '--svg', 'out.svg']),
-    { namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5, durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, identify: 'header:X-Pod', kubeconfig: '/k', json: 'out.json', svg: 'out.svg' })
+  const every = [
+    '--port', 'http', '--path', '/healthz', '--rate', '7.5', '--duration', '1m30s', '--image', 'reg/lameduck:1',
+    '--timeout', '5m', '--kubeconfig', '/k', '--context', 'c', '--identify', 'header:X-Pod', '--json', 'out.json',
+    '--svg', 'out.svg'
+  ]
+  t.same(readCheckOptions([...REQUIRED, ...every]), {
+    namespace: 'shop', deployment: 'web', service: 'web', port: 'http', path: '/healthz', rate: 7.5,
+    durationSeconds: 90, image: 'reg/lameduck:1', timeoutMs: 300_000, identify: 'header:X-Pod',
+    cluster: { kubeconfig: '/k', context: 'c' }, json: 'out.json', svg: 'out.svg'
+  })
   t.match(readCheckOptions([...REQUIRED, '--measure']), { measureSleepSeconds: 60, durationSeconds: 150 }, '--measure: a 60 s pause unless told, and a load that outlasts it')
   t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '10s']), { durationSeconds: 120 }, 'at least the usual 2 minutes')
   t.match(readCheckOptions([...REQUIRED, '--measure', '--measure-sleep', '2m', '--url', 'http://127.0.0.1:8080/']), { measureSleepSeconds: 120, durationSeconds: 210, url: 'http://127.0.0.1:8080/' })
@@ -67,35 +76,23 @@ t.test('help lists every flag', async t => {
   t.match(top.out, /check\s+in a cluster/)
 })
 
-/** A cluster in which everything is already done: the run goes straight through to `log`. */
-function doneCluster (log: string): CheckCluster {
-  const ready = { metadata: { name: 'web', namespace: 'shop', generation: 1 }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }
-  let jobReads = 0
-  return {
-    server: 'https://fake:6443',
-    readDeployment: async () => ready,
-    readService: async () => ({ spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }),
-    createJob: async () => 'lameduck-check-abcde',
-    readJob: async (): Promise<V1Job> => ({ metadata: { name: 'lameduck-check-abcde' }, status: jobReads++ === 0 ? {} : { conditions: [{ type: 'Complete', status: 'True' }] } }),
-    listPods: async (_ns, selector) => selector.startsWith('job-name=') ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }] : [],
-    patchDeployment: async () => ready,
-    readLog: async () => log,
-    watch: async () => () => undefined
-  }
-}
-
-function reportLine (labels: string[]): string {
-  const outcomes = [...new Set(labels)].map(label => ({ label, ok: label === '200' }))
-  return JSON.stringify(toJsonReport({ url: 'http://web.shop.svc:80/', rate: 10, durationMs: 100 * labels.length, elapsedMs: 100 * labels.length, aborted: false, count: labels.length, latencyMs: Float32Array.from(labels, () => 1), outcome: Uint16Array.from(labels, l => outcomes.findIndex(o => o.label === l)), outcomes, errorCodes: {}, bytesIn: 0 }))
-}
+/** A done cluster (every wait over) whose load log is `log`. */
+const doneCluster = (log: string): CheckConnection => fakeCheckCluster(doneScript(log)).cluster
 
 const clock = { now: () => 0, sleep: async () => {} }
 
 t.test('no failed request: the report and PASS on stdout, progress on stderr, exit 0', async t => {
   const out = io()
-  let kubeconfig: string | undefined = 'unset'
-  t.equal(await runCheckCommand([...REQUIRED, '--kubeconfig', '/k', '--duration', '10s'], out, k => { kubeconfig = k; return doneCluster(reportLine(['200', '200'])) }, clock), 0)
-  t.equal(kubeconfig, '/k')
+  let target: KubeTarget | undefined
+  let closed = 0
+  const connect = async (asked: KubeTarget): Promise<CheckConnection> => {
+    target = asked
+    return { ...doneCluster(reportLine(['200', '200'])), close: async () => { closed++ } }
+  }
+  const argv = [...REQUIRED, '--kubeconfig', '/k', '--context', 'c', '--duration', '10s']
+  t.equal(await runCheckCommand(argv, out, connect, clock), 0)
+  t.same(target, { kubeconfig: '/k', context: 'c' }, 'the cluster of the kubeconfig and context given')
+  t.equal(closed, 1, 'its connection closed at the end')
   t.match(out.out, /^Requests\s+\[total, rate, throughput\]\s+2, 10\.00/)
   t.match(out.out, /PASS: all 2 requests succeeded during the rollout\n$/)
   t.match(out.err, /^checking deployment shop\/web through Service web on https:\/\/fake:6443\n/)
@@ -123,21 +120,21 @@ t.test('the real clock is the wall clock, and its sleep waits', async t => {
 })
 
 /** A done cluster whose old Pod `web-old` leaves (watched), answered by the load 1.5 s after its deletion. */
-function measuredCluster (sleepSeconds: number): { cluster: CheckCluster, patches: object[] } {
-  const patches: object[] = []
-  const cluster = doneCluster('')
-  let reads = 0
+function measuredCluster (sleepSeconds: number, over: Partial<Script> = {}): FakeCheckCluster {
   const report = JSON.parse(reportLine(['200', '200'])) as Record<string, unknown>
-  cluster.readLog = async () => JSON.stringify({ ...report, startedAt: 1_000_000, replicas: { 'web-old': { first: 0, last: 1500, answers: 2 } } })
-  cluster.patchDeployment = async (_ns, _name, patch) => { patches.push(patch); return { metadata: { generation: 2 } } }
-  cluster.listPods = async (_ns, selector) => selector.startsWith('job-name=')
-    ? [{ metadata: { name: 'lameduck-check-abcde-p' }, status: { phase: 'Running' } }]
-    : reads++ === 0 ? [] : [{ metadata: { name: 'web-new', annotations: { 'lameduck.dev/injected': `sleep=${sleepSeconds}s grace=40s` } } }]
-  cluster.watch = async (path, _selector, onEvent) => {
-    if (path.endsWith('/pods')) onEvent('MODIFIED', { metadata: { name: 'web-old', deletionTimestamp: '2026-11-30T06:00:30Z' }, spec: { containers: [{ name: 'web', lifecycle: { preStop: { sleep: { seconds: sleepSeconds } } } }] } })
-    return () => undefined
+  const answered = { ...report, startedAt: 1_000_000, replicas: { 'web-old': { first: 0, last: 1500, answers: 2 } } }
+  const preStop = { sleep: { seconds: sleepSeconds } }
+  const leaving = {
+    metadata: { name: 'web-old', deletionTimestamp: '2026-11-30T06:00:30Z' },
+    spec: { containers: [{ name: 'web', lifecycle: { preStop } }] }
   }
-  return { cluster, patches }
+  const annotations = { 'lameduck.dev/injected': `sleep=${sleepSeconds}s grace=40s` }
+  return fakeCheckCluster({
+    ...doneScript(JSON.stringify(answered)),
+    appPods: [[], [{ metadata: { name: 'web-new', annotations } }]],
+    events: [['pods', 'MODIFIED', leaving]],
+    ...over
+  })
 }
 
 t.test('--measure: the delay, the sleep to set and the kubectl line on stdout; --json and --svg written', async t => {
@@ -164,8 +161,8 @@ t.test('a pass/fail check also reports the delay, and warns when the pause was n
 
 t.test('Ctrl-C: the run stops waiting and puts back what it changed; the handler is released', async t => {
   const out = io()
-  const { cluster, patches } = measuredCluster(30)
-  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 2 }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1 } })
+  const rolling = { metadata: { generation: 2 }, status: { observedGeneration: 1 } }
+  const { cluster, patches } = measuredCluster(30, { deployments: [rolling] })
   let handler: (() => void) | undefined
   let released = 0
   const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => { released++ } } })
@@ -194,12 +191,12 @@ t.test('--url: the load from here (the real one, against a loopback server that 
 
 t.test('Ctrl-C with --scenario scale-in, where the Io catches it: the replicas are put back too, and the process\'s signals are left alone', async t => {
   const out = io()
-  const { cluster, patches } = measuredCluster(30)
+  const unavailable = { status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1 } }
+  const { cluster, patches } = measuredCluster(30, { deployments: [unavailable] })
   let handler: (() => void) | undefined
   const before = process.listenerCount('SIGINT')
   let during = -1
   const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => undefined } })
-  cluster.readDeployment = async () => ({ metadata: { name: 'web', generation: 1 }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } }, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1 } })
   const code = await runCheckCommand([...REQUIRED, '--scenario', 'scale-in'], interruptible, () => cluster, { now: () => 0, sleep: async () => { during = process.listenerCount('SIGINT'); handler?.() } })
   t.equal(code, 130)
   t.equal(during, before, 'withRestore did not listen to the process as well')

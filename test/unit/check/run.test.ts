@@ -1,9 +1,14 @@
 // runCheck against a fake cluster whose state moves on each read, and a fake clock: every step, and
 // every way the run can stop short, without a network or a real wait.
 import t from 'tap'
-import type { V1Deployment, V1EndpointSlice, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
-import { runCheck, type CheckCluster, type CheckOptions } from '../../../src/check/run.js'
+import type { V1EndpointSlice, V1Pod } from '@kubernetes/client-node'
+import { runCheck, type CheckOptions } from '../../../src/check/run.js'
 import { toJsonReport } from '../../../src/load/report.js'
+// The shared fake cluster, under the names this file has always used.
+import {
+  BASE_DEPLOYMENT as base, activeJob as active, completeJob as complete, fakeCheckCluster as fake, ready,
+  runningLoadPod as running, type Script
+} from '../../helpers/check-cluster.js'
 
 const REPORT = toJsonReport({
   url: 'http://web.shop.svc:80/', rate: 10, durationMs: 300, elapsedMs: 310, aborted: false, count: 3,
@@ -12,28 +17,6 @@ const REPORT = toJsonReport({
 
 const OPTIONS: CheckOptions = { namespace: 'shop', deployment: 'web', service: 'web', path: '/', rate: 10, durationSeconds: 60, image: 'lameduck:test', timeoutMs: 30_000, identify: 'json:pod' }
 
-interface Script {
-  /** Deployment reads in turn (the last one repeats). */
-  deployments: Array<Partial<V1Deployment>>
-  service?: V1Service
-  /** Load Pod lists in turn (the last one repeats). */
-  loadPods: V1Pod[][]
-  /** App Pod lists in turn. */
-  appPods: V1Pod[][]
-  /** Job reads in turn. */
-  jobs: V1Job[]
-  log?: string
-  /** Events each watch delivers as soon as it starts: [what is watched, type, object]. */
-  events?: Array<['pods' | 'endpointslices', string, unknown]>
-  /** The watches end at once, with this error. */
-  watchEnds?: Error
-}
-
-const ready = (generation: number): Partial<V1Deployment> => ({ status: { observedGeneration: generation, replicas: 3, updatedReplicas: 3, availableReplicas: 3 } })
-const base: V1Deployment = { metadata: { name: 'web', namespace: 'shop', generation: 1 }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } } } } }
-const running: V1Pod = { metadata: { name: 'lameduck-check-abcde-x1' }, status: { phase: 'Running' } }
-const complete: V1Job = { metadata: { name: 'lameduck-check-abcde' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } }
-const active: V1Job = { metadata: { name: 'lameduck-check-abcde' }, status: {} }
 const oldPod: V1Pod = { metadata: { name: 'web-old', deletionTimestamp: new Date() } }
 const slice = (ready: boolean): V1EndpointSlice => ({ addressType: 'IPv4', metadata: { name: 'web-x' }, endpoints: [{ addresses: ['10.88.0.9'], conditions: { ready }, targetRef: { name: 'web-old' } }] })
 
@@ -49,36 +32,6 @@ function happy (): Script {
       ['endpointslices', 'ADDED', { metadata: { name: 'other' } }], ['endpointslices', 'DELETED', { metadata: { name: 'other' } }]
     ]
   }
-}
-
-/** A fake cluster playing `script`, recording every call; and a clock that moves only when slept. */
-function fake (script: Script): { cluster: CheckCluster, calls: string[], created: V1Job[], patches: object[], lines: string[], env: { log: (l: string) => void, now: () => number, sleep: (ms: number) => Promise<void> }, slept: number[] } {
-  const calls: string[] = []
-  const created: V1Job[] = []
-  const patches: object[] = []
-  const lines: string[] = []
-  const slept: number[] = []
-  let now = 1_000_000
-  const next = <T>(list: T[]): T => list.length > 1 ? list.shift()! : list[0]!
-  const deployment = (): V1Deployment => { const d = next(script.deployments); return { ...base, ...d, metadata: { ...base.metadata, ...d.metadata } } }
-  const cluster: CheckCluster = {
-    server: 'https://fake',
-    readDeployment: async (ns, name) => { calls.push(`readDeployment ${ns}/${name}`); return deployment() },
-    readService: async (ns, name) => { calls.push(`readService ${ns}/${name}`); return script.service ?? { metadata: { name, namespace: ns }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } },
-    createJob: async (ns, job) => { calls.push(`createJob ${ns}`); created.push(job); return 'lameduck-check-abcde' },
-    readJob: async (ns, name) => { calls.push(`readJob ${ns}/${name}`); return next(script.jobs) },
-    listPods: async (ns, selector) => { calls.push(`listPods ${ns} ${selector}`); return selector.startsWith('job-name=') ? next(script.loadPods) : next(script.appPods) },
-    patchDeployment: async (ns, name, patch) => { calls.push(`patchDeployment ${ns}/${name}`); patches.push(patch); return { metadata: { generation: 2 } } },
-    readLog: async (ns, pod, container) => { calls.push(`readLog ${ns}/${pod} ${container}`); return script.log ?? '' },
-    watch: async (path, selector, onEvent, onEnd) => {
-      calls.push(`watch ${path} ${selector}`)
-      for (const [kind, type, object] of script.events ?? []) if (path.endsWith(`/${kind}`)) onEvent(type, object)
-      if (script.watchEnds !== undefined) onEnd(script.watchEnds)
-      return () => { calls.push(`stop ${path}`) }
-    }
-  }
-  const env = { log: (line: string) => { lines.push(line) }, now: () => now, sleep: async (ms: number) => { slept.push(ms); now += ms } }
-  return { cluster, calls, created, patches, lines, env, slept }
 }
 
 t.test('the whole run: Job, then the restart once the load runs, rollout, old Pods gone, Job done, report', async t => {

@@ -1,22 +1,19 @@
 import t from 'tap'
-import type { V1Deployment } from '@kubernetes/client-node'
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
 import { EventEmitter } from 'node:events'
 import { ConfigError } from '../../../src/common/flags.js'
 import { parseCheckScenario, scenarioHook, withRestore, type EvictionOutcome, type ScenarioCluster, type SignalTarget } from '../../../src/check/scenario.js'
 import type { WaitState } from '../../../src/check/rollout.js'
+import { changes, doneScript, fakeCheckCluster, type FakeCheckCluster } from '../../helpers/check-cluster.js'
 
-const done: V1Deployment = { metadata: { name: 'web', generation: 2 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }
-
-/** A cluster that records what is done to it; evictions answer from `answers` in turn. */
-function fake (answers: EvictionOutcome[] = []): ScenarioCluster & { calls: string[] } {
-  const calls: string[] = []
-  return {
-    calls,
-    readDeployment: async () => done,
-    patchDeployment: async (ns, name, patch) => { calls.push(`patch ${ns}/${name} ${JSON.stringify(patch)}`); return done },
-    listPods: async () => [{ metadata: { name: 'web-a' } }, { metadata: { name: 'web-old', deletionTimestamp: new Date() } }, { metadata: { name: 'web-b' } }],
-    evictPod: async (ns, name) => { calls.push(`evict ${ns}/${name}`); return answers.shift() ?? 'evicted' }
-  }
+/** A done cluster with Pods web-a, web-old (leaving) and web-b; evictions answer from `evictions` in turn. */
+const PODS: V1Pod[] = [
+  { metadata: { name: 'web-a' } },
+  { metadata: { name: 'web-old', deletionTimestamp: new Date() } },
+  { metadata: { name: 'web-b' } }
+]
+function fake (evictions: EvictionOutcome[] = [], pods = PODS): FakeCheckCluster {
+  return fakeCheckCluster({ ...doneScript(''), appPods: [pods], evictions })
 }
 
 /** runCheck's wait, without a clock: reads until done, at most 10 times. */
@@ -33,53 +30,61 @@ t.test('--scenario: restart, scale-in or evict', async t => {
 })
 
 t.test('restart: nothing of its own (run.ts restarts), nothing to restore', async t => {
-  const cluster = fake()
-  const hook = scenarioHook('restart', target, cluster, { log: () => {} })
+  const f = fake()
+  const hook = scenarioHook('restart', target, f.cluster, { log: () => {} })
   t.equal(hook.disrupt, undefined)
   await hook.restore()
-  t.same(cluster.calls, [])
+  t.same(changes(f), [])
 })
 
 t.test('scale-in: to 1, waits for the Deployment, then back to what it was, once', async t => {
-  const cluster = fake()
+  const f = fake()
   const lines: string[] = []
-  const hook = scenarioHook('scale-in', target, cluster, { log: line => { lines.push(line) } })
+  const hook = scenarioHook('scale-in', target, f.cluster, { log: line => { lines.push(line) } })
   await hook.restore()
-  t.same(cluster.calls, [], 'nothing to restore before it scaled')
+  t.same(changes(f), [], 'nothing to restore before it scaled')
   await hook.disrupt!({ deployment: deployment(4), podSelector: 'app=web', wait })
   await hook.restore()
   await hook.restore()
-  t.same(cluster.calls, ['patch shop/web {"spec":{"replicas":1}}', 'patch shop/web {"spec":{"replicas":4}}'])
+  t.same(changes(f), [
+    'patchDeployment shop/web {"spec":{"replicas":1}}',
+    'patchDeployment shop/web {"spec":{"replicas":4}}'
+  ])
   t.match(lines.join('\n'), /from 4 replicas to 1[\s\S]*back to 4 replicas/)
 })
 
 t.test('scale-in of one replica stops nothing: refused before changing anything', async t => {
-  const cluster = fake()
-  const hook = scenarioHook('scale-in', target, cluster, { log: () => {} })
+  const f = fake()
+  const hook = scenarioHook('scale-in', target, f.cluster, { log: () => {} })
   await t.rejects(hook.disrupt!({ deployment: deployment(1), podSelector: '', wait }), /has 1 replica: a scale-in to 1 stops no Pod/)
   await t.rejects(hook.disrupt!({ deployment: { metadata: {} }, podSelector: '', wait }), /has 1 replica/, 'no replicas field: 1')
   await hook.restore()
-  t.same(cluster.calls, [])
+  t.same(changes(f), [])
 })
 
 t.test('evict: each Pod not already leaving, in turn, trying again while the budget says 429', async t => {
-  const cluster = fake(['evicted', 'blocked', 'blocked', 'gone'])
-  const hook = scenarioHook('evict', target, cluster, { log: () => {} })
+  const f = fake(['evicted', 'blocked', 'blocked', 'gone'])
+  const hook = scenarioHook('evict', target, f.cluster, { log: () => {} })
   await hook.disrupt!({ deployment: deployment(2), podSelector: 'app=web', wait })
-  t.same(cluster.calls, ['evict shop/web-a', 'evict shop/web-b', 'evict shop/web-b', 'evict shop/web-b'])
+  t.same(changes(f), ['evictPod shop/web-a', 'evictPod shop/web-b', 'evictPod shop/web-b', 'evictPod shop/web-b'])
   const messages: string[] = []
   await hook.disrupt!({ deployment: deployment(2), podSelector: 'app=web', wait: async (what, read) => { messages.push(what, (await read()).message) } })
   t.same(messages.slice(0, 2), ['a PodDisruptionBudget to allow evicting web-a', 'evicted web-a (policy/v1 Eviction)'])
   t.equal(messages.at(-2), 'deployment web to replace the evicted Pods')
   const blocked = fake(['blocked'])
-  await scenarioHook('evict', target, blocked, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait: async (_what, read) => { messages.push((await read()).message) } })
+  const once = async (_what: string, read: () => Promise<WaitState>): Promise<void> => {
+    messages.push((await read()).message)
+  }
+  const blockedHook = scenarioHook('evict', target, blocked.cluster, { log: () => {} })
+  await blockedHook.disrupt!({ deployment: deployment(2), podSelector: '', wait: once })
   t.match(messages.at(-3), /eviction of web-a refused for now by a PodDisruptionBudget \(429\); trying again/)
   t.match(messages.at(-2), /web-b was already gone|evicted web-b/)
   await hook.restore()
-  const nameless = { ...fake(), listPods: async () => [{}] }
-  await scenarioHook('evict', target, nameless, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait })
-  t.same(nameless.calls, ['evict shop/'], 'a Pod without a name is tried as it is (the API server answers)')
-  const cannot: ScenarioCluster = { ...fake(), evictPod: undefined }
+  const nameless = fake([], [{}])
+  const hookless = scenarioHook('evict', target, nameless.cluster, { log: () => {} })
+  await hookless.disrupt!({ deployment: deployment(2), podSelector: '', wait })
+  t.same(changes(nameless), ['evictPod shop/'], 'a Pod without a name is tried as it is (the API server answers)')
+  const cannot: ScenarioCluster = { ...fake().cluster, evictPod: undefined }
   await t.rejects(scenarioHook('evict', target, cannot, { log: () => {} }).disrupt!({ deployment: deployment(2), podSelector: '', wait }), /cannot evict Pods/)
 })
 

@@ -46,6 +46,20 @@ t.test('an error status is a KubeApiError with the code and what the API server 
   t.match(err, { code: 404, body: '{"kind":"Status","message":"not found"}', message: 'GET /api/v1/namespaces/x: the API server answered 404' })
 })
 
+const WAITING = '{"kind":"Status","message":"waiting to start"}'
+
+t.test('text: a log as sent, an empty one (204), an error status as a KubeApiError', async t => {
+  const { kube } = await serve(t, (req, res) => {
+    if (req.url === '/log') res.writeHead(200, { 'content-type': 'text/plain' }).end('line 1\nline 2\n')
+    else if (req.url === '/empty') res.writeHead(204).end()
+    else res.writeHead(400, { 'content-type': 'application/json' }).end(WAITING)
+  })
+  t.equal(await kube.text('/log'), 'line 1\nline 2\n')
+  t.equal(await kube.text('/empty'), '')
+  const refused = { code: 400, body: WAITING, message: 'GET /waiting: the API server answered 400' }
+  await t.rejects(kube.text('/waiting'), refused)
+})
+
 t.test('plain HTTP (an insecure local API server), and an API server that does not answer', async t => {
   const server = http.createServer((req, res) => { if (req.url !== '/hang') json(res, 200, { ok: true }) })
   server.listen(0, '127.0.0.1')

@@ -55,8 +55,10 @@ t.test('client-node\'s access: basic auth and impersonation headers, a named con
   t.equal(access.server, 'https://127.0.0.1:1')
   t.same(await access.headers(), { 'impersonate-user': 'bob', authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` })
   t.equal(access.tls.rejectUnauthorized, true)
-  await t.rejects(clientNodeAccess({ kubeconfig: file, context: 'nope' }), { message: 'the kubeconfig has no context "nope"' })
-  await t.rejects(clientNodeAccess({ kubeconfig: file, context: 'other' }), { message: 'the kubeconfig names no current cluster' })
+  await t.rejects(clientNodeAccess({ kubeconfig: file, context: 'nope' }),
+    { message: `kubeconfig ${file}: it has no context "nope"` })
+  await t.rejects(clientNodeAccess({ kubeconfig: file, context: 'other' }),
+    { message: `kubeconfig ${file}: it names no current cluster` })
   await t.rejects(clientNodeAccess({ kubeconfig: join(dir, 'absent') }), { message: new RegExp(`^cannot load kubeconfig ${join(dir, 'absent')}: ENOENT`) })
   const saved = process.env.KUBECONFIG
   t.teardown(() => { if (saved === undefined) delete process.env.KUBECONFIG; else process.env.KUBECONFIG = saved })
@@ -91,6 +93,7 @@ t.test('the default search: KUBECONFIG (one file, or several for client-node to 
   const nowhere = await resolveAccess({ kubeconfig: undefined }, { env: { HOME: '' }, serviceAccountDir: none })
   t.equal(nowhere.server, NOWHERE)
   t.same(await nowhere.headers(), {})
-  await t.rejects(resolveAccess({ kubeconfig: undefined, context: 'x' }, { env: {}, serviceAccountDir: none }), { message: 'the kubeconfig has no context "x"' })
+  await t.rejects(resolveAccess({ kubeconfig: undefined, context: 'x' }, { env: {}, serviceAccountDir: none }),
+    { message: 'no kubeconfig found, so no context "x"' })
   t.equal((await resolveAccess({ kubeconfig: one })).server, 'https://one:1', 'the process\'s environment by default')
 })

@@ -21,6 +21,7 @@ function double (lists: Array<() => NamespaceObject[] | Error>, failWatch?: () =
       // An empty list with neither items nor metadata, the least an answer can hold.
       return (next.length === 0 ? {} : { items: next, metadata: { resourceVersion: `list-${client.listed}` } }) as T
     },
+    async text (): Promise<string> { throw new Error('list-watch reads no text') },
     async watch (path: string, onEvent: (e: WatchEvent) => void, signal: AbortSignal) {
       const refused = failWatch?.()
       if (refused !== undefined) throw refused

@@ -8,7 +8,8 @@ t.test('defaults', async t => {
   const config = readServeConfig(SELF, {})
   t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
     host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, selfSigned: true,
-    namespacesFile: undefined, kubeconfig: undefined, defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
+    namespacesFile: undefined, kubeconfig: undefined, context: undefined,
+    defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
     maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'], noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
     renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
   })
@@ -52,6 +53,7 @@ t.test('a bad flag or value is one clear line', async t => {
     [[], {}, /give either --tls-cert and --tls-key, or --self-signed/],
     [[...SELF, '--tls-cert', 'c', '--tls-key', 'k'], {}, /give either/],
     [[...SELF, '--namespaces-file', 'f', '--kubeconfig', 'k'], {}, /exclude each other/],
+    [[...SELF, '--namespaces-file', 'f', '--context', 'c'], {}, /^--namespaces-file and --context exclude each other/],
     [[...SELF, '--body-limit', '10'], {}, /--body-limit must be at least 1KiB/],
     [[...SELF, '--headers-timeout', '0'], {}, /--headers-timeout must be at least 1s/],
     [[...SELF, '--max-connections', '0'], {}, /--max-connections must be at least 1/],
