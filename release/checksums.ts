@@ -11,7 +11,7 @@ export const CHECKSUMS = 'SHA256SUMS'
 
 /** The file's lines for these hashes, by file name. */
 export function formatChecksums (hashes: ReadonlyMap<string, string>): string {
-  return [...hashes].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([name, hash]) => `${hash}  ${name}\n`).join('')
+  return [...hashes.keys()].sort().map(name => `${hashes.get(name)!}  ${name}\n`).join('')
 }
 
 /** The SHA-256 of a file, in hex. */

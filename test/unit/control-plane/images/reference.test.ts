@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseReference, registryReference } from '../../../../control-plane/images/push.js'
+import { parseReference, registryReference } from '../../../../control-plane/images/reference.js'
 
 t.test('references split as containerd resolves them', async t => {
   t.same(parseReference('nginx:1.22'), { host: 'docker.io', path: 'library/nginx', tag: '1.22' })
