@@ -3,20 +3,16 @@
  * rendered with the image pinned by digest, for `kubectl apply -f`.
  * (Written against issue 21's chart and Helm build; completed when they land.)
  */
-import { join } from 'node:path'
-import { binDir } from '../control-plane/paths.js'
 
-/** Helm, as the control plane's build makes it. */
-export const helmBinary = join(binDir, 'helm')
+/** What the chart's values say about the image, for a release. */
+export interface ReleasedImage { readonly repository: string, readonly digest: string }
 
-/** Packages the chart into `dir`; resolves with the package's file name. */
-export async function packageChart (dir: string, log: (line: string) => void): Promise<string> {
-  log(`[release] (not yet: helm package into ${dir})`)
-  throw new Error('the chart comes with issue 21')
+/** Packages the chart into `dir`, its values naming `repository`; resolves with the package's file name. */
+export async function packageChart (dir: string, repository: string): Promise<string> {
+  throw new Error(`the chart comes with issue 21 (helm package into ${dir}, image.repository ${repository})`)
 }
 
-/** Writes install.yaml: the chart's objects, the image pinned by `digest`. */
-export async function renderInstall (file: string, digest: string, log: (line: string) => void): Promise<void> {
-  log(`[release] (not yet: helm template into ${file} with ${digest})`)
-  throw new Error('the chart comes with issue 21')
+/** Writes install.yaml of `version`: the chart's objects with its defaults, the image `repository@digest`. */
+export async function renderInstall (file: string, version: string, image: ReleasedImage): Promise<void> {
+  throw new Error(`the chart comes with issue 21 (${file}, ${version}, ${image.repository}@${image.digest})`)
 }

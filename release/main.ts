@@ -13,7 +13,7 @@ import { CHECKSUMS, writeChecksums } from './checksums.js'
 import { readReleaseCommand, RELEASE_HELP, type ReleaseOptions } from './flags.js'
 import { writeImageArchive } from './image.js'
 import { writeSbom } from './sbom.js'
-import { headCommit, readVersions, uncommittedChanges } from './sources.js'
+import { chartImageRepository, headCommit, readVersions, uncommittedChanges } from './sources.js'
 import { versionMismatch } from './versions.js'
 
 /** A reason to refuse the release before anything is written. */
@@ -53,10 +53,11 @@ async function writeRelease (dir: string, version: string, options: ReleaseOptio
   } else {
     log('[release] no SBOM (--no-sbom)')
   }
-  log('[release] the chart: helm package charts/lameduck')
-  log(`[release]   ${await packageChart(dir, log)}`)
-  log(`[release] install.yaml: the chart's objects, the image pinned by ${digest}`)
-  await renderInstall(join(dir, 'install.yaml'), digest, log)
+  const repository = options.image ?? await chartImageRepository()
+  log(`[release] the chart: helm package charts/lameduck, its image.repository ${repository}`)
+  log(`[release]   ${await packageChart(dir, repository)}`)
+  log(`[release] install.yaml: the chart's objects, the image pinned as ${repository}@${digest}`)
+  await renderInstall(join(dir, 'install.yaml'), version, { repository, digest })
   await writeChecksums(dir)
   log(`[release] ${CHECKSUMS} over ${(await readdir(dir)).length - 1} files`)
 }

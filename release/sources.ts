@@ -43,6 +43,14 @@ async function manifestImage (): Promise<string> {
   throw new Error('manifests/base/deployment.yaml names no lameduck container')
 }
 
+/** The image repository the chart's values name. */
+export async function chartImageRepository (): Promise<string> {
+  const values = await readYaml(join(CHART_DIR, 'values.yaml')) as { image?: { repository?: string } }
+  const repository = values.image?.repository
+  if (repository === undefined || repository === '') throw new Error('charts/lameduck/values.yaml names no image.repository')
+  return repository
+}
+
 /** package.json's version, and the others that must agree with it. */
 export async function readVersions (): Promise<{ packageVersion: string, sources: VersionSource[] }> {
   const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string }
