@@ -107,7 +107,7 @@ t.test('the SBOM: SPDX by syft, with Debian\'s and npm\'s packages and Node', sb
   t.ok(sbom.packages.some(p => p.name === 'node'), 'Node')
 })
 
-t.test('refused before writing: uncommitted changes, versions that differ, a full --out, a bad flag', chart, async t => {
+t.test('refused before writing: uncommitted changes, versions that differ, a full --out, bad flags', chart, async t => {
   const clone = t.testdir({})
   await exec('git', ['clone', '--quiet', repoRoot, clone])
   const identity = ['-c', 'user.name=t', '-c', 'user.email=t@t']
