@@ -1,9 +1,9 @@
 /**
- * Builds etcd, kube-apiserver, kube-controller-manager and kubectl of the pinned release into
+ * Builds etcd, kube-apiserver, kube-controller-manager, kubectl and helm of the pinned releases into
  * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy, agnhost and the
- * registry's crane (tools.ts): a stamp records the release, a hash of the recipe (wrapper go.mod and
- * go.sum, Go version, flags) and the binaries built with it, and a later call with the same recipe
- * is a no-op that says so.
+ * registry's crane (tools.ts): a stamp records each binary's recipe (a hash of its wrapper module's
+ * go.mod and go.sum, the Go version, the flags), and a later call with the same recipes is a no-op
+ * that says so; a change to one module rebuilds only the binaries it builds.
  * Go's build cache is Go's default (`go env GOCACHE`, or $GOCACHE when set), so it outlives clones.
  */
 import { createHash } from 'node:crypto'
@@ -12,11 +12,11 @@ import { join } from 'node:path'
 import { goOutput, goStep } from './go.js'
 import { withBuildLock } from './lock.js'
 import { binaryNames, binaryPath, binDir, nodeBinaryNames, stampPath, type BinaryName } from './paths.js'
-import { etcdModuleDir, kubernetesModuleDir, majorMinor, readRelease, type Release } from './release.js'
+import { etcdModuleDir, helmModuleDir, kubernetesModuleDir, majorMinor, readRelease, type Release } from './release.js'
 import { ensureTool } from './tools.js'
 
 /** Bump when the way binaries are built changes, so that old stamps stop matching. */
-const recipeRevision = 2
+const recipeRevision = 3
 const buildFlags = ['-trimpath', '-buildvcs=false', '-mod=readonly']
 
 /** Which module and package builds each binary. */
@@ -25,6 +25,9 @@ const packages: Record<BinaryName, { moduleDir: string, pkg: string }> = {
   'kube-apiserver': { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
   'kube-controller-manager': { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
   kubectl: { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kubectl' },
+  // A module of its own, at the versions Helm's go.mod pins (README.md, "Helm"). cgo like the
+  // others (Helm's Makefile turns it off), so that the standard library's cache entries are shared.
+  helm: { moduleDir: helmModuleDir, pkg: 'helm.sh/helm/v4/cmd/helm' },
   'kube-scheduler': { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kube-scheduler' },
   kubelet: { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kubelet' },
   'kube-proxy': { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/cmd/kube-proxy' },
@@ -33,7 +36,16 @@ const packages: Record<BinaryName, { moduleDir: string, pkg: string }> = {
   agnhost: { moduleDir: kubernetesModuleDir, pkg: 'k8s.io/kubernetes/test/images/agnhost' }
 }
 
-interface Stamp { kubernetes: string, etcd: string, recipe: string, goVersion: string, builtAt: string, seconds: number, binaries?: BinaryName[] }
+/** `built`: each binary's recipe when it was built. */
+interface Stamp {
+  kubernetes: string
+  etcd: string
+  helm: string
+  goVersion: string
+  builtAt: string
+  seconds: number
+  built: Partial<Record<BinaryName, string>>
+}
 
 /**
  * `-ldflags` for the Kubernetes binaries: stripped, and the version variables hack/lib/version.sh
@@ -49,13 +61,24 @@ export function kubernetesLdflags (version: string, buildDate: string): string {
   return flags.join(' ')
 }
 
-/** A short hash of everything that decides what gets built. */
-async function recipeHash (release: Release, goVersion: string): Promise<string> {
-  const hash = createHash('sha256').update(JSON.stringify({ recipeRevision, buildFlags, release, goVersion }))
-  for (const dir of [kubernetesModuleDir, etcdModuleDir]) {
+/** `-ldflags` for helm: stripped, and the version its Makefile sets, so that `helm version` says v4.x.y, not v4.x. */
+export function helmLdflags (version: string): string {
+  const pkg = 'helm.sh/helm/v4/internal/version'
+  return ['-s', '-w', `-X ${pkg}.version=${version}`, `-X ${pkg}.gitTreeState=clean`].join(' ')
+}
+
+/** Each binary's recipe: a short hash of everything that decides what gets built, its module's files included. */
+async function recipes (goVersion: string): Promise<Record<BinaryName, string>> {
+  const byModule = new Map<string, string>()
+  for (const dir of new Set(Object.values(packages).map(({ moduleDir }) => moduleDir))) {
+    // The go.mod names the release, so a new one changes the hash, and only its own binaries'.
+    const hash = createHash('sha256').update(JSON.stringify({ recipeRevision, buildFlags, goVersion }))
     for (const file of ['go.mod', 'go.sum']) hash.update(await readFile(join(dir, file)))
+    byModule.set(dir, hash.digest('hex').slice(0, 16))
   }
-  return hash.digest('hex').slice(0, 16)
+  const names = Object.keys(packages) as BinaryName[]
+  const recipe = names.map(name => [name, byModule.get(packages[name].moduleDir)!])
+  return Object.fromEntries(recipe) as Record<BinaryName, string>
 }
 
 async function readStamp (): Promise<Stamp | undefined> {
@@ -66,12 +89,12 @@ async function readStamp (): Promise<Stamp | undefined> {
   }
 }
 
-/** The binaries of `wanted` that the current recipe has not built yet (all of them when it changed). */
-async function missing (recipe: string, wanted: readonly BinaryName[]): Promise<BinaryName[]> {
-  const stamp = await readStamp()
-  if (stamp?.recipe !== recipe) return [...wanted]
-  const built: readonly BinaryName[] = stamp.binaries ?? binaryNames
-  const present = await Promise.all(wanted.map(async (name) => built.includes(name) && await stat(binaryPath(name)).then(() => true, () => false)))
+/** The binaries of `wanted` that their current recipe has not built yet (a stamp of another format counts as none). */
+async function missing (recipe: Record<BinaryName, string>, wanted: readonly BinaryName[]): Promise<BinaryName[]> {
+  const built = (await readStamp())?.built ?? {}
+  const exists = async (name: BinaryName): Promise<boolean> =>
+    await stat(binaryPath(name)).then(() => true, () => false)
+  const present = await Promise.all(wanted.map(async (name) => built[name] === recipe[name] && await exists(name)))
   return wanted.filter((_, i) => !present[i])
 }
 
@@ -81,30 +104,50 @@ async function releaseTime (version: string): Promise<string> {
   return (info.Time ?? '1970-01-01T00:00:00Z').replace(/\.\d+Z$/, 'Z')
 }
 
-async function buildAll (release: Release, goVersion: string, recipe: string, names: readonly BinaryName[], log: (line: string) => void): Promise<void> {
+/** The `-ldflags` of binary `name`. */
+async function ldflagsOf (name: BinaryName, release: Release, kubernetes: () => Promise<string>): Promise<string> {
+  if (name === 'helm') return helmLdflags(release.helm)
+  return name === 'etcd' || name === 'agnhost' ? '-s -w' : await kubernetes()
+}
+
+async function buildAll (release: Release, goVersion: string, recipe: Record<BinaryName, string>,
+  names: readonly BinaryName[], log: (line: string) => void): Promise<void> {
   const started = Date.now()
   const total = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`
-  log(`[build] building ${names.join(', ')} (Kubernetes ${release.kubernetes}, etcd ${release.etcd}) with ${goVersion} into ${binDir} (a first build of the control plane takes about 7 min on an idle 2-core machine, a node's binaries about 2 min more)`)
-  const previous = await readStamp()
-  const kept = previous?.recipe === recipe ? (previous.binaries ?? [...binaryNames]).filter((name) => !names.includes(name)) : []
+  const versions = `Kubernetes ${release.kubernetes}, etcd ${release.etcd}, Helm ${release.helm}`
+  log(`[build] building ${names.join(', ')} (${versions}) with ${goVersion} into ${binDir} ` +
+    '(a first build of the control plane takes about 7 min on an idle 2-core machine, ' +
+    'Helm about 3 min more, a node\'s binaries about 2 min more)')
+  // What the stamp says was built with today's recipes stays; what is rebuilt now is added as each finishes.
+  const previous = (await readStamp())?.built ?? {}
+  const current = ([name, hash]: [string, string | undefined]): boolean =>
+    recipe[name as BinaryName] === hash && !names.includes(name as BinaryName)
+  const built: Partial<Record<BinaryName, string>> = Object.fromEntries(Object.entries(previous).filter(current))
   await rm(stampPath, { force: true })
   await mkdir(binDir, { recursive: true })
-  for (const dir of [etcdModuleDir, kubernetesModuleDir]) {
+  for (const dir of new Set(names.map(name => packages[name].moduleDir))) {
     log(`[build] downloading modules for ${dir}`)
     await goStep('go mod download', ['mod', 'download'], { cwd: dir, log })
   }
-  const ldflags = kubernetesLdflags(release.kubernetes, await releaseTime(release.kubernetes))
+  let kubernetes: string | undefined
+  const kubernetesFlags = async (): Promise<string> =>
+    (kubernetes ??= kubernetesLdflags(release.kubernetes, await releaseTime(release.kubernetes)))
+  const writeStamp = async (): Promise<void> => {
+    const seconds = Math.round((Date.now() - started) / 1000)
+    const stamp: Stamp = { ...release, goVersion, builtAt: new Date().toISOString(), seconds, built }
+    await writeFile(stampPath, JSON.stringify(stamp, null, 2) + '\n')
+  }
   for (const [index, name] of names.entries()) {
     const { moduleDir, pkg } = packages[name]
     log(`[build] (${index + 1}/${names.length}) ${name}: go build ${pkg}`)
     const out = `${binaryPath(name)}.partial`
-    const flags = name === 'etcd' || name === 'agnhost' ? '-s -w' : ldflags
+    const flags = await ldflagsOf(name, release, kubernetesFlags)
     const seconds = await goStep(name, ['build', ...buildFlags, '-ldflags', flags, '-o', out, pkg], { cwd: moduleDir, log })
     await rename(out, binaryPath(name))
+    built[name] = recipe[name]
+    await writeStamp()
     log(`[build] ${name} built in ${seconds.toFixed(0)} s (total ${total()})`)
   }
-  const stamp: Stamp = { ...release, recipe, goVersion, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), binaries: [...kept, ...names] }
-  await writeFile(stampPath, JSON.stringify(stamp, null, 2) + '\n')
   log(`[build] done: all binaries built in ${total()}`)
 }
 
@@ -117,19 +160,20 @@ export async function ensureBinaries (opts: { log?: (line: string) => void, node
   const log = opts.log ?? ((line: string) => { console.error(line) })
   const release = await readRelease()
   const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: kubernetesModuleDir })).trim()
-  const recipe = await recipeHash(release, goVersion)
+  const recipe = await recipes(goVersion)
+  const versions = `Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm}`
   const wanted: BinaryName[] = [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
   if ((await missing(recipe, wanted)).length > 0) {
     await withBuildLock(log, async () => {
       const names = await missing(recipe, wanted)
       if (names.length === 0) {
-        log(`[build] another process built Kubernetes ${release.kubernetes} / etcd ${release.etcd} meanwhile; nothing to build`)
+        log(`[build] another process built ${versions} meanwhile; nothing to build`)
         return
       }
       await buildAll(release, goVersion, recipe, names, log)
     })
   } else {
-    log(`[build] binaries for Kubernetes ${release.kubernetes} / etcd ${release.etcd} are up to date (recipe ${recipe}); nothing to build`)
+    log(`[build] binaries for ${versions} are up to date; nothing to build`)
   }
   // The node's registry (registry.ts): a wrapper module of its own (tools.ts).
   if (opts.node === true) await ensureTool('crane', log)

@@ -17,6 +17,7 @@ import { writeCredentials } from './credentials.js'
 import { prepareDir, removeDir } from './dirs.js'
 import { writeKubeconfig } from './kubeconfig.js'
 import { runKubectl, type KubectlOptions, type KubectlResult } from './kubectl.js'
+import { runHelm } from './helm.js'
 import { binaryPath } from './paths.js'
 import { freePorts } from './ports.js'
 import { get, waitUntil } from './probe.js'
@@ -37,6 +38,8 @@ export interface Cluster {
   /** etcd, kube-apiserver, kube-controller-manager. */
   pids: number[]
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>
+  /** The built helm against this cluster (helm.ts). */
+  helm(args: string[], opts?: KubectlOptions): Promise<KubectlResult>
   /** The node, when started with `node: true`. */
   node?: ClusterNode
   /** SIGTERM by PID, SIGKILL after a timeout; waits for exit. Idempotent. */
@@ -163,6 +166,7 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
+    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts),
     ...(state === undefined ? {} : { node: nodeOf(state) }),
     stop () {
       stopping ??= (async () => {

@@ -11,7 +11,7 @@ export const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
 /** `.lameduck/`: built binaries, the CLI's cluster and its kubeconfig. */
 export const lameduckDir = join(repoRoot, '.lameduck')
 
-/** Built etcd, kube-apiserver, kube-controller-manager and kubectl, plus the build stamp. */
+/** Built etcd, kube-apiserver, kube-controller-manager, kubectl and helm, plus the build stamp. */
 export const binDir = join(lameduckDir, 'bin')
 
 /** The stamp that records which release and recipe the binaries in `binDir` came from. */
@@ -26,8 +26,8 @@ export const cliClusterDir = join(lameduckDir, 'cluster')
 /** A copy of the CLI cluster's kubeconfig at a short, stable path. */
 export const cliKubeconfigPath = join(lameduckDir, 'kubeconfig')
 
-/** The control plane's binaries, by component name. */
-export const binaryNames = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const
+/** The control plane's binaries, by component name, and the Helm CLI that installs lameduck's chart. */
+export const binaryNames = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'] as const
 
 /** What a node adds: built only when a node is asked for (agnhost is manifests/loadtest's sample app). */
 export const nodeBinaryNames = ['kube-scheduler', 'kubelet', 'kube-proxy', 'agnhost'] as const

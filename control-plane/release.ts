@@ -1,14 +1,15 @@
 /**
  * The pinned release, read from the committed wrapper modules: their go.mod files are the single
- * place that names the Kubernetes and etcd versions (regenerate them with `modules.ts`).
+ * place that names the Kubernetes, etcd and Helm versions (regenerate them with `modules.ts`).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { modulesDir } from './paths.js'
 
-/** The two wrapper modules, by directory name under `control-plane/modules/`. */
+/** The wrapper modules, by directory name under `control-plane/modules/`. */
 export const kubernetesModuleDir = join(modulesDir, 'kubernetes')
 export const etcdModuleDir = join(modulesDir, 'etcd')
+export const helmModuleDir = join(modulesDir, 'helm')
 
 /** The versions the wrapper modules build. */
 export interface Release {
@@ -16,6 +17,8 @@ export interface Release {
   kubernetes: string
   /** e.g. `v3.7.0` */
   etcd: string
+  /** e.g. `v4.3.2` */
+  helm: string
 }
 
 /** The version a go.mod requires for `module`, or an error naming the file. */
@@ -26,13 +29,16 @@ export function requiredVersion (goMod: string, module: string, file: string): s
   return match[1]!
 }
 
-/** Reads the pinned Kubernetes and etcd versions from the committed go.mod files. */
+/** Reads the pinned Kubernetes, etcd and Helm versions from the committed go.mod files. */
 export async function readRelease (): Promise<Release> {
-  const k8sFile = join(kubernetesModuleDir, 'go.mod')
-  const etcdFile = join(etcdModuleDir, 'go.mod')
+  const pinned = async (dir: string, module: string): Promise<string> => {
+    const file = join(dir, 'go.mod')
+    return requiredVersion(await readFile(file, 'utf8'), module, file)
+  }
   return {
-    kubernetes: requiredVersion(await readFile(k8sFile, 'utf8'), 'k8s.io/kubernetes', k8sFile),
-    etcd: requiredVersion(await readFile(etcdFile, 'utf8'), 'go.etcd.io/etcd/server/v3', etcdFile)
+    kubernetes: await pinned(kubernetesModuleDir, 'k8s.io/kubernetes'),
+    etcd: await pinned(etcdModuleDir, 'go.etcd.io/etcd/server/v3'),
+    helm: await pinned(helmModuleDir, 'helm.sh/helm/v4')
   }
 }
 

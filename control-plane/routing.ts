@@ -10,11 +10,14 @@ import { parseAllDocuments, stringify } from 'yaml'
 import type { Cluster } from './cluster.js'
 import { repoRoot } from './paths.js'
 
-/** Multi-document YAML of `manifests/` with the Service, and the webhook's port, pointing at `port` on localhost. */
-export async function routedManifests (cluster: Cluster, port: number): Promise<string> {
+/**
+ * Multi-document YAML of `manifests/` (or another kustomization of it, e.g. `manifests/fail-closed`)
+ * with the Service, and the webhook's port, pointing at `port` on localhost.
+ */
+export async function routedManifests (cluster: Cluster, port: number, kustomization = 'manifests'): Promise<string> {
   type Doc = { kind: string, spec: unknown, webhooks: Array<{ clientConfig: { service: { port: number } } }> }
-  const built = await cluster.kubectl(['kustomize', join(repoRoot, 'manifests')])
-  if (built.code !== 0) throw new Error(`kubectl kustomize manifests: ${built.stderr.trim()}`)
+  const built = await cluster.kubectl(['kustomize', join(repoRoot, kustomization)])
+  if (built.code !== 0) throw new Error(`kubectl kustomize ${kustomization}: ${built.stderr.trim()}`)
   const docs = parseAllDocuments(built.stdout).map(doc => doc.toJS() as Doc)
   for (const doc of docs) {
     if (doc.kind === 'Service') doc.spec = { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, protocol: 'TCP' }] }

@@ -47,7 +47,8 @@ propagation delay is simulated. Debian packages it needs are installed first (or
   --scenario S             ${SCENARIOS.join('|')}|all, or a comma-separated list (default rollout):
                            a rolling update; a scale-in to 1 replica (as an HPA); evictions one Pod
                            at a time through the Eviction API with a PodDisruptionBudget (as a drain
-                           or Karpenter); a rolling update of Pods running nginx, with slow requests
+                           or Karpenter); a rolling update of Pods running nginx, with slow requests;
+                           two rollouts, nginx 2 s and 12 s late: the adaptive pause against a fixed sleep
   --rate N                 requests per second on each path (default 200)
   --replicas N             replicas of the sample app, 1-10 (default 3)
   --propagation-delay D    how late nginx learns of an EndpointSlice change, e.g. 3s (default 3s)

@@ -30,7 +30,7 @@ export interface TerminationPlan {
   /** How the hook reads, for people: `none`, `sleep 5s`, `exec sleep 5`. */
   preStop: string
   graceSeconds: number
-  /** When SIGTERM is sent: when the hook ends, or at the grace deadline if it runs that long. */
+  /** When SIGTERM is sent: when the hook ends (an adaptive pause's at the latest), or at the grace deadline. */
   sigtermAtMs: number
   /** When SIGKILL is sent to a process still running. */
   killAtMs: number
@@ -52,11 +52,24 @@ function execSleepSeconds (command: readonly string[]): number | undefined {
   return line === null ? undefined : Number(line[1])
 }
 
-/** The pause of `handler` and how it reads; throws for a handler the demo cannot carry out. */
+/** lameduck's adaptive pause (`lameduck-pause wait --min 1s --max 60s …`): at least the one, at most the other. */
+function adaptivePause (command: readonly string[]): { seconds: number, text: string } | undefined {
+  if (!/(^|\/)lameduck-pause$/.test(command[0] ?? '') || command[1] !== 'wait') return undefined
+  const flag = (name: string): string => {
+    const at = command.indexOf(name)
+    return at === -1 ? '?' : command[at + 1] ?? '?'
+  }
+  const text = `adaptive, ${flag('--min')} to ${flag('--max')} (quiet ${flag('--quiet')})`
+  return { seconds: Number.parseInt(flag('--max')), text }
+}
+
+/** The pause of `handler` (its longest) and how it reads; throws for a handler the demo cannot carry out. */
 function readPreStop (pod: string, handler: PreStopHandler | undefined): { seconds: number, text: string } {
   if (handler === undefined) return { seconds: 0, text: 'none' }
   if (handler.sleep !== undefined) return { seconds: handler.sleep.seconds, text: `sleep ${handler.sleep.seconds}s` }
   const command = handler.exec?.command ?? []
+  const adaptive = adaptivePause(command)
+  if (adaptive !== undefined) return adaptive
   const seconds = execSleepSeconds(command)
   if (seconds === undefined) throw new Error(`Pod ${pod}: the demo only reads preStop hooks that sleep, not ${JSON.stringify(handler)}`)
   return { seconds, text: `exec ${command.join(' ')}` }

@@ -20,10 +20,13 @@ import type { Children } from './children.js'
 import type { DemoOptions } from './flags.js'
 import { installLameduck } from './install.js'
 import { terminationPlan } from './plan.js'
-import { summarizeRun, type RunSummary } from './summary.js'
+import { median, summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
-import { SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario } from './scenarios.js'
+import {
+  ADAPTIVE_SPEEDS, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario, type Speed
+} from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
+import { formatWarningEvents } from '../src/check/warning-events.js'
 import { runUnderLoad } from './under-load.js'
 import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenario, SHOP } from './workloads.js'
 
@@ -31,8 +34,19 @@ import { createNamespaces, deployAndReadPods, dryRunInShop, PLAIN, removeScenari
 export const PATHS = { clusterIP: 'through the ClusterIP', loadBalancer: 'through nginx' } as const
 type PathId = keyof typeof PATHS
 
-/** One run: both paths' summaries, and their totals. */
-export interface RunResult extends Record<PathId, RunSummary> { requests: number, failed: number }
+/**
+ * One run: both paths' summaries, and their totals (over the paths with a verdict: a load that fell
+ * behind measured itself, not the rollout); the kubelet's Warning events about the Pods stopped; the
+ * median of the old Pods' pauses (as lameduck-pause reported them, else the fixed hook's), and the
+ * disruption's time until every old Pod was gone.
+ */
+export interface RunResult extends Record<PathId, RunSummary> {
+  requests: number
+  failed: number
+  warningEvents: Record<string, number>
+  pauseMsMedian: number
+  rolloutMs: number
+}
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
 const SLEEP_MARGIN_SECONDS = 2
@@ -43,11 +57,16 @@ const SLOW_RATE = 2
 /** Both runs of one scenario. */
 export interface ScenarioResult { without: RunResult, with: RunResult }
 
+/** Each scenario's result; the adaptive one has a result per load balancer delay. */
+export type DemoResults = Partial<Record<Exclude<Scenario, 'adaptive'>, ScenarioResult>>
+  & { adaptive?: Record<Speed, ScenarioResult> }
+
 /** What a demo run came to: each scenario run (in the order run), and the timeline picture. */
 export interface DemoResult {
-  scenarios: Partial<Record<Scenario, ScenarioResult>>
+  scenarios: DemoResults
   svgPath: string
 }
+
 
 /** Runs the demo; `log` gets the progress, one line at a time. */
 export async function runDemo (options: DemoOptions, children: Children, log: (line: string) => void): Promise<DemoResult> {
@@ -90,54 +109,45 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   for (const line of dryRun.view.split('\n')) sub(`  ${line}`)
   if (dryRun.warnings !== '') sub(`kubectl said: ${dryRun.warnings}`)
 
-  const results: Partial<Record<Scenario, ScenarioResult>> = {}
+  const results: DemoResults = {}
   const columns: TimelineColumn[] = []
+  const rows: Array<{ title: string, result: ScenarioResult }> = []
   for (const [i, scenario] of options.scenarios.entries()) {
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
-    const slow = scenario === 'nginx' ? slowRequest(sleepSeconds) : undefined
-    const budgetSeconds = slow?.budgetSeconds ?? BUDGET_SECONDS
-    sub(`the ${scenario === 'nginx' ? 'nginx Pods (Debian\'s nginx, a reverse proxy to the sample app)' : 'sample app'}: Deployment "web", ${options.replicas} replica(s), and a Service, in ${PLAIN} and in ${SHOP}${scenario === 'evict' ? ', with a PodDisruptionBudget maxUnavailable 1' : ''}; the Pods as stored:`)
-    for (const namespace of [PLAIN, SHOP]) {
-      if (i > 0) await removeScenario(cluster, namespace)
-      const plans = (await deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })).map(terminationPlan)
-      for (const plan of plans) sub(`${plan.pod}: preStop ${plan.preStop}, terminationGracePeriodSeconds ${plan.graceSeconds}`)
-      if (namespace === SHOP && plans.some(plan => plan.preStop === 'none')) throw new Error(`a Pod in ${SHOP} was stored without a preStop hook: the webhook did not mutate it`)
-    }
-    const durationSeconds = scenarioLoadSeconds(scenario, options.replicas, sleepSeconds + budgetSeconds)
-    const runs: Partial<Record<'without' | 'with', RunResult>> = {}
-    const timelines: TimelineRun[] = []
-    columns.push({ title: SCENARIO_TITLES[scenario], runs: timelines })
-    for (const [id, namespace] of [['without', PLAIN], ['with', SHOP]] as const) {
-      sub('')
-      sub(`${SCENARIO_TITLES[scenario]} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
-      const run = await runUnderLoad(cluster, children, {
-        namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: options.propagationDelay * 1000, retries: options.retries,
-        ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(out, `run-${scenario}-${id}`), log: sub
+    const runOne = async (key: string, title: string, delaySeconds: number): Promise<ScenarioResult> => {
+      const fresh = rows.length > 0
+      const result = await runScenario({
+        cluster, children, options, scenario, key, title, delaySeconds, sleepSeconds, fresh, out, log, sub, columns
       })
-      if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
-      sub('the kubelet\'s events, from the API server (seconds from the start of the load):')
-      for (const line of run.kubeletEvents) sub(`  ${line}`)
-      const clusterIP = summarizeRun(run.clusterIP.report, '', run.clusterIP.events, run.clusterIP.slow)
-      const loadBalancer = summarizeRun(run.loadBalancer.report, run.loadBalancer.accessLog, run.loadBalancer.events, run.loadBalancer.slow)
-      runs[id] = { requests: clusterIP.requests + loadBalancer.requests, failed: clusterIP.failed + loadBalancer.failed, clusterIP, loadBalancer }
-      for (const path of ['clusterIP', 'loadBalancer'] as const) {
-        const summary = runs[id][path]
-        timelines.push({ id: `${scenario}-${id}-${path}`, title: `${SCENARIO_TITLES[scenario]}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed`, bucketMs: run[path].report.bucketMs, timeline: run[path].report.timeline, events: run[path].events })
-      }
+      rows.push({ title, result })
+      return result
     }
-    const result = { without: runs.without!, with: runs.with! }
-    results[scenario] = result
-    const table: TableColumn[] = (['without', 'with'] as const).flatMap(id => (['clusterIP', 'loadBalancer'] as const).map(path => ({ title: [RUN_TITLES[id], PATHS[path]] as const, summary: result[id][path] })))
+    if (scenario !== 'adaptive') {
+      results[scenario] = await runOne(scenario, SCENARIO_TITLES[scenario], options.propagationDelay)
+      continue
+    }
+    const adaptive: Partial<Record<Speed, ScenarioResult>> = {}
+    for (const speed of ['fast', 'slow'] as const) {
+      const title = `${SCENARIO_TITLES[scenario]}, nginx ${ADAPTIVE_SPEEDS[speed]}s late`
+      adaptive[speed] = await runOne(`adaptive-${speed}`, title, ADAPTIVE_SPEEDS[speed])
+    }
+    results.adaptive = adaptive as Record<Speed, ScenarioResult>
     log('')
-    log(`${SCENARIO_TITLES[scenario]}:`)
-    for (const line of formatTable(table).trimEnd().split('\n')) log(line)
+    log('the adaptive pause against a fixed sleep sized for the slow case (median pause; the rollout until every old Pod was gone):')
+    const seconds = (ms: number, digits: number): string => `${(ms / 1000).toFixed(digits)}s`
+    for (const speed of ['fast', 'slow'] as const) {
+      const { with: adaptiveRun, without: fixedRun } = results.adaptive[speed]
+      const adaptivePart = `adaptive ${seconds(adaptiveRun.pauseMsMedian, 1)}, rollout ${seconds(adaptiveRun.rolloutMs, 0)}`
+      const fixedPart = `fixed sleep ${seconds(fixedRun.pauseMsMedian, 1)}, rollout ${seconds(fixedRun.rolloutMs, 0)}`
+      log(`  nginx ${ADAPTIVE_SPEEDS[speed]}s late: ${adaptivePart}; ${fixedPart}`)
+    }
   }
 
   const svgPath = join(out, 'timeline.svg')
   await writeFile(svgPath, drawColumns(columns))
   log('')
   log('failed of requests, each scenario side by side:')
-  for (const line of formatScenarioTable(options.scenarios.map(scenario => ({ title: SCENARIO_TITLES[scenario], result: results[scenario]! }))).trimEnd().split('\n')) log(line)
+  for (const line of formatScenarioTable(rows).trimEnd().split('\n')) log(line)
   log('')
   log(`timeline picture: ${svgPath}`)
   if (options.json !== undefined) {
@@ -149,4 +159,90 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     log('  stop it with: npm run cluster:down')
   }
   return { scenarios: results, svgPath }
+}
+
+/** What one scenario run needs. */
+interface ScenarioRun {
+  cluster: Awaited<ReturnType<typeof startCluster>>
+  children: Children
+  options: DemoOptions
+  scenario: Scenario
+  /** The run's name in file names and the picture's ids (the scenario's, or `adaptive-fast`), and its title. */
+  key: string
+  title: string
+  /** How late nginx follows the EndpointSlices in this run. */
+  delaySeconds: number
+  /** lameduck's pause in `shop` (the namespace's annotation). */
+  sleepSeconds: number
+  /** Whether an earlier run's objects must go first. */
+  fresh: boolean
+  out: string
+  log: (line: string) => void
+  sub: (line: string) => void
+  columns: TimelineColumn[]
+}
+
+/** The scenario deployed in both namespaces, then run under load without and with lameduck; its table printed. */
+async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
+  const { cluster, options, scenario, sub, log } = r
+  const slow = scenario === 'nginx' ? slowRequest(r.sleepSeconds) : undefined
+  const budgetSeconds = slow?.budgetSeconds ?? BUDGET_SECONDS
+  // Without lameduck, the adaptive scenario's Pods have the fixed sleep sized for the slow case.
+  const sleepSeconds = scenario === 'adaptive' ? ADAPTIVE_SPEEDS.slow + SLEEP_MARGIN_SECONDS : r.sleepSeconds
+  sub(`the ${scenario === 'nginx' ? 'nginx Pods (Debian\'s nginx, a reverse proxy to the sample app)' : 'sample app'}: Deployment "web", ${options.replicas} replica(s), and a Service, in ${PLAIN} and in ${SHOP}${scenario === 'evict' ? ', with a PodDisruptionBudget maxUnavailable 1' : ''}; the Pods as stored:`)
+  for (const namespace of [PLAIN, SHOP]) {
+    if (r.fresh) await removeScenario(cluster, namespace)
+    const plans = (await deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })).map(terminationPlan)
+    for (const plan of plans) sub(`${plan.pod}: preStop ${plan.preStop}, terminationGracePeriodSeconds ${plan.graceSeconds}`)
+    if (namespace === SHOP && plans.some(plan => plan.preStop === 'none')) throw new Error(`a Pod in ${SHOP} was stored without a preStop hook: the webhook did not mutate it`)
+  }
+  const durationSeconds = scenarioLoadSeconds(scenario, options.replicas, sleepSeconds + budgetSeconds)
+  const runs: Partial<Record<'without' | 'with', RunResult>> = {}
+  const timelines: TimelineRun[] = []
+  r.columns.push({ title: r.title, runs: timelines })
+  for (const [id, namespace] of [['without', PLAIN], ['with', SHOP]] as const) {
+    sub('')
+    sub(`${r.title} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
+    const run = await runUnderLoad(cluster, r.children, {
+      namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: r.delaySeconds * 1000, retries: options.retries,
+      ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(r.out, `run-${r.key}-${id}`), log: sub
+    })
+    if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
+    sub('the kubelet\'s events, from the API server (seconds from the start of the load):')
+    for (const line of run.kubeletEvents) sub(`  ${line}`)
+    sub(`the kubelet's Warning events about the Pods stopped: ${formatWarningEvents(run.warningEvents)}`)
+    const { clusterIP: viaIP, loadBalancer: viaLB, disruption } = run
+    const clusterIP = summarizeRun(viaIP.report, '', viaIP.events, viaIP.slow, disruption)
+    const loadBalancer = summarizeRun(viaLB.report, viaLB.accessLog, viaLB.events, viaLB.slow, disruption)
+    for (const [path, summary] of [['clusterIP', clusterIP], ['loadBalancer', loadBalancer]] as const) {
+      if (summary.noVerdict !== undefined) sub(`no verdict ${PATHS[path]}: ${summary.noVerdict}`)
+    }
+    const judged = [clusterIP, loadBalancer].filter(summary => summary.noVerdict === undefined)
+    runs[id] = {
+      requests: judged.reduce((sum, s) => sum + s.requests, 0),
+      failed: judged.reduce((sum, s) => sum + s.failed, 0),
+      warningEvents: run.warningEvents,
+      pauseMsMedian: median(run.pauses),
+      rolloutMs: Math.round(run.rolloutMs),
+      clusterIP,
+      loadBalancer
+    }
+    for (const path of ['clusterIP', 'loadBalancer'] as const) {
+      const summary = runs[id][path]
+      const unjudged = summary.noVerdict === undefined ? '' : ' (no verdict: the load fell behind)'
+      timelines.push({
+        id: `${r.key}-${id}-${path}`,
+        title: `${r.title}, ${RUN_TITLES[id]} (${namespace}), ${PATHS[path]}: ${summary.requests} requests, ${summary.failed} failed${unjudged}`,
+        bucketMs: run[path].report.bucketMs,
+        timeline: run[path].report.timeline,
+        events: run[path].events
+      })
+    }
+  }
+  const result = { without: runs.without!, with: runs.with! }
+  const table: TableColumn[] = (['without', 'with'] as const).flatMap(id => (['clusterIP', 'loadBalancer'] as const).map(path => ({ title: [RUN_TITLES[id], PATHS[path]] as const, summary: result[id][path] })))
+  log('')
+  log(`${r.title}:`)
+  for (const line of formatTable(table).trimEnd().split('\n')) log(line)
+  return result
 }

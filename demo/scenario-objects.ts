@@ -13,8 +13,10 @@
  *
  * Pure: workloads.ts applies them.
  */
-import { BUDGET_ANNOTATION, HANDLER_ANNOTATION } from '../src/admission/keys.js'
-import type { Scenario } from './scenarios.js'
+import {
+  ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION
+} from '../src/admission/keys.js'
+import { ADAPTIVE_SETTINGS, type Scenario } from './scenarios.js'
 
 /** The nginx Pods' port (named `http`, as the sample app's; `web`'s Service targets that name). */
 export const NGINX_PORT = 8080
@@ -108,6 +110,29 @@ function nginxTemplate (i: ScenarioObjectsInput, withLameduck: boolean): object 
 }
 
 /**
+ * The adaptive scenario's sample app: with lameduck, the Pods ask for the adaptive pause (the same
+ * annotations whatever the load balancer's delay); without, the fixed sleep people write by hand,
+ * sized for the slow case (`sleepSeconds`), and a grace period to match.
+ */
+function adaptiveTemplate (i: ScenarioObjectsInput, withLameduck: boolean): object {
+  const { metadata, spec } = i.appTemplate('web') as { metadata: { labels: object }, spec: { containers: object[] } }
+  if (withLameduck) {
+    const { min, quiet, max } = ADAPTIVE_SETTINGS
+    const annotations = {
+      [HANDLER_ANNOTATION]: 'adaptive',
+      [SLEEP_ANNOTATION]: `${min}s`,
+      [ADAPTIVE_QUIET_ANNOTATION]: `${quiet}s`,
+      [ADAPTIVE_MAX_ANNOTATION]: `${max}s`
+    }
+    return { metadata: { ...metadata, annotations }, spec }
+  }
+  const [app, ...rest] = spec.containers
+  const hooked = { ...app, lifecycle: { preStop: { sleep: { seconds: i.sleepSeconds } } } }
+  const grace = i.sleepSeconds + 5
+  return { metadata, spec: { ...spec, containers: [hooked, ...rest], terminationGracePeriodSeconds: grace } }
+}
+
+/**
  * The objects of `scenario` in a namespace, `withLameduck` when it opts in. The nginx Pods of a
  * namespace without lameduck carry the sleep hook; the sample app is the same in both.
  */
@@ -124,7 +149,8 @@ export function scenarioObjects (scenario: Scenario, i: ScenarioObjectsInput, wi
       service(namespace, 'web')
     ]
   }
-  const objects = [sampleApp, deployment(namespace, 'web', i.replicas, i.appTemplate('web')), service(namespace, 'web')]
+  const template = scenario === 'adaptive' ? adaptiveTemplate(i, withLameduck) : i.appTemplate('web')
+  const objects = [sampleApp, deployment(namespace, 'web', i.replicas, template), service(namespace, 'web')]
   if (scenario === 'evict') {
     objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } })
   }

@@ -7,7 +7,7 @@
 import { ConfigError } from '../src/common/flags.js'
 
 /** Every scenario, in the order `all` runs them. */
-export const SCENARIOS = ['rollout', 'scale-in', 'evict', 'nginx'] as const
+export const SCENARIOS = ['rollout', 'scale-in', 'evict', 'nginx', 'adaptive'] as const
 export type Scenario = typeof SCENARIOS[number]
 
 /** How each reads in the progress lines and the tables. */
@@ -15,7 +15,8 @@ export const SCENARIO_TITLES: Readonly<Record<Scenario, string>> = {
   rollout: 'rollout restart',
   'scale-in': 'scale-in to 1',
   evict: 'evictions (policy/v1)',
-  nginx: 'nginx rollout'
+  nginx: 'nginx rollout',
+  adaptive: 'adaptive pause'
 }
 
 /** What each does to the Deployment `web`, for the progress lines. */
@@ -23,8 +24,19 @@ export const SCENARIO_ACTIONS: Readonly<Record<Scenario, string>> = {
   rollout: 'kubectl rollout restart',
   'scale-in': 'kubectl scale --replicas=1 (as an HPA scaling in)',
   evict: 'the Eviction API, one Pod at a time, the PodDisruptionBudget honoured (as a drain or a consolidating autoscaler)',
-  nginx: 'kubectl rollout restart of Pods running nginx, with slow requests in flight'
+  nginx: 'kubectl rollout restart of Pods running nginx, with slow requests in flight',
+  adaptive: 'kubectl rollout restart twice, nginx following the EndpointSlices 2 s and then 12 s late: the adaptive pause against a fixed sleep sized for the slow case'
 }
+
+/**
+ * The adaptive scenario's two runs: how late nginx follows the EndpointSlices in each. The Pods
+ * with lameduck ask for the adaptive handler with the same annotations in both; those without have
+ * the fixed sleep people write by hand for the slow case.
+ */
+export const ADAPTIVE_SPEEDS = { fast: 2, slow: 12 } as const
+export type Speed = keyof typeof ADAPTIVE_SPEEDS
+/** Their annotations: the shortest pause, the quiet period, the longest. */
+export const ADAPTIVE_SETTINGS = { min: 1, quiet: 3, max: 60 } as const
 
 /**
  * `--scenario`: one name, a comma-separated list, or `all`; each at most once, in the order given

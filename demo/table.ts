@@ -2,7 +2,7 @@
  * The runs side by side, as the demo prints them at the end: one column per run and path (through
  * the ClusterIP, through the load balancer; without and with lameduck). Pure.
  */
-import { formatMs } from '../src/load/report.js'
+import { formatMs, LATE_MS } from '../src/load/report.js'
 import type { RunSummary } from './summary.js'
 
 /** Titles of the two runs. */
@@ -14,13 +14,16 @@ export interface TableColumn { title: readonly [string, string], summary: RunSum
 /** One table row: its name and how it reads a summary. */
 const ROWS: ReadonlyArray<[string, (s: RunSummary) => string]> = [
   ['requests', s => String(s.requests)],
-  ['failed', s => `${s.failed} (${percent(s.failed, s.requests)})`],
+  ['failed', s => s.noVerdict === undefined
+    ? `${s.failed} (${percent(s.failed, s.requests)})`
+    : `no verdict (${s.failed})`],
   ['  5xx', s => String(s['5xx'])],
   ['  resets', s => String(s.resets)],
   ['  refused, timeouts', s => `${s.refused}, ${s.timeouts}`],
   ['  slow requests cut', s => s.slow === undefined ? '-' : `${s.slow.failed} of ${s.slow.requests}`],
   ['p99 latency', s => formatMs(s.p99Ms)],
-  ['retried by nginx', s => String(s.retried)]
+  ['retried by nginx', s => String(s.retried)],
+  ['load behind schedule', s => s.loadLagMs === null ? '-' : formatMs(s.loadLagMs)]
 ]
 
 /** `3 of 1000` → `0.30%`; nothing sent reads `-`. */
@@ -34,8 +37,9 @@ export interface ScenarioRow {
   result: Record<'without' | 'with', { clusterIP: RunSummary, loadBalancer: RunSummary }>
 }
 
-/** `failed of requests`, and the slow requests cut when there were any. */
+/** `failed of requests`, and the slow requests cut when there were any; no verdict for a load that fell behind. */
 function failedOf (s: RunSummary): string {
+  if (s.noVerdict !== undefined) return `no verdict (load ${formatMs(s.loadLagMs!)} behind)`
   return `${s.failed} of ${s.requests}${s.slow === undefined ? '' : ` (${s.slow.failed} of ${s.slow.requests} slow)`}`
 }
 
@@ -50,13 +54,21 @@ export function formatScenarioTable (rows: readonly ScenarioRow[]): string {
   ])
 }
 
+/** Rows shown only when some column has something to say in them. */
+const WHEN: Readonly<Record<string, (s: RunSummary) => boolean>> = {
+  'retried by nginx': s => s.retried > 0,
+  '  slow requests cut': s => s.slow !== undefined,
+  'load behind schedule': s => s.loadLagMs !== null && s.loadLagMs > LATE_MS
+}
+
 /**
  * The table: one row per number, one right-aligned column per run and path, under a two-line
  * heading. The retries row shows only when nginx retried something, since only then is there
- * anything hidden to show.
+ * anything hidden to show; the load's lag only when a load fell behind (then "failed" says whether
+ * that path has a verdict).
  */
 export function formatTable (columns: readonly TableColumn[]): string {
-  const rows = ROWS.filter(([name]) => (name !== 'retried by nginx' || columns.some(c => c.summary.retried > 0)) && (name !== '  slow requests cut' || columns.some(c => c.summary.slow !== undefined)))
+  const rows = ROWS.filter(([name]) => WHEN[name] === undefined || columns.some(c => WHEN[name]!(c.summary)))
   return render([
     ['', ...columns.map(c => c.title[0])],
     ['', ...columns.map(c => c.title[1])],

@@ -27,7 +27,8 @@ import { endpointsOf, readyAddresses } from './endpoints.js'
 import { startNginx } from './nginx.js'
 import { terminationPlan, type StoredPod } from './plan.js'
 import { startPodLoad } from './pod-load.js'
-import type { RunEvent } from './summary.js'
+import type { Disruption, RunEvent } from './summary.js'
+import { countWarningEvents, type WarningEventSource } from '../src/check/warning-events.js'
 import { APP_PORT, kubectl } from './workloads.js'
 import { disrupt } from './disrupt.js'
 import type { Scenario } from './scenarios.js'
@@ -54,10 +55,43 @@ export interface UnderLoadOptions {
 /** What one path of a run came to; event times are from that path's own start. */
 export interface PathResult { report: JsonReport, accessLog: string, events: RunEvent[], slow?: JsonReport }
 
-/** Both paths, and the kubelet's events as the API server has them. */
-export interface UnderLoadResult { clusterIP: PathResult, loadBalancer: PathResult, kubeletEvents: string[], rolloutDoneMs: number }
+/**
+ * Both paths, the kubelet's events as the API server has them, the Warning events about the Pods
+ * stopped (per reason), each old Pod's pause in ms (as lameduck-pause reported it in the termination
+ * message, else the fixed hook's), how long the disruption took from its start until every old Pod
+ * was gone, and when the Pods were stopped (from the first deletion).
+ */
+export interface UnderLoadResult {
+  clusterIP: PathResult
+  loadBalancer: PathResult
+  kubeletEvents: string[]
+  warningEvents: Record<string, number>
+  disruption?: Disruption
+  rolloutDoneMs: number
+  pauses: number[]
+  rolloutMs: number
+}
 
-interface CoreEvent { reason?: string, message?: string, lastTimestamp?: string, eventTime?: string, source?: { component?: string }, reportingComponent?: string, involvedObject?: { name?: string } }
+/** lameduck-pause's report, from a container's termination message (docs/adaptive.md). */
+function pauseReport (pod: V1Pod): { pausedMs: number } | undefined {
+  for (const status of pod.status?.containerStatuses ?? []) {
+    const message = status.state?.terminated?.message
+    if (message === undefined) continue
+    try {
+      const report = JSON.parse(message) as { lameduck?: unknown, pausedMs?: unknown }
+      if (report.lameduck !== undefined && typeof report.pausedMs === 'number') return { pausedMs: report.pausedMs }
+    } catch { /* not lameduck's */ }
+  }
+  return undefined
+}
+
+interface CoreEvent extends WarningEventSource {
+  message?: string
+  lastTimestamp?: string
+  eventTime?: string
+  source?: { component?: string }
+  reportingComponent?: string
+}
 
 /** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
 export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
@@ -110,17 +144,29 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     timers.add(timer)
   }
   for (const event of ['add', 'update', 'delete'] as const) slices.on(event, onSlices)
-  const deleted = new Set<string>()
-  pods.on('update', (pod: V1Pod) => {
+  const deleted = new Map<string, { at: number, pauseMs: number, reported: boolean }>()
+  const onPod = (pod: V1Pod): void => {
     const name = pod.metadata?.name ?? ''
-    if (pod.metadata?.deletionTimestamp === undefined || deleted.has(name)) return
-    deleted.add(name)
+    const known = deleted.get(name)
+    const report = pauseReport(pod)
+    if (known !== undefined && report !== undefined && !known.reported) {
+      // The adaptive pause says when it ended: SIGTERM then, not at its maximum.
+      Object.assign(known, { pauseMs: report.pausedMs, reported: true })
+      const sigterm = marks.findIndex(m => m.kind === 'sigterm' && m.pod === name)
+      if (sigterm !== -1) marks[sigterm]!.at = known.at + report.pausedMs
+      const seconds = (report.pausedMs / 1000).toFixed(1)
+      log(`${at()}  Pod ${name}: lameduck-pause ended its pause after ${seconds}s (its termination message)`)
+    }
+    if (pod.metadata?.deletionTimestamp === undefined || known !== undefined) return
     const plan = terminationPlan(pod as StoredPod)
     const now = performance.now()
+    deleted.set(name, { at: now, pauseMs: plan.sigtermAtMs, reported: false })
     mark('pod-deleted', name, now)
     mark('sigterm', name, now + plan.sigtermAtMs)
-    log(`${at()}  Pod ${name} deleted: the kubelet runs preStop (${plan.preStop}), SIGTERM at +${plan.sigtermAtMs / 1000}s, grace ${plan.graceSeconds}s`)
-  })
+    log(`${at()}  Pod ${name} deleted: the kubelet runs preStop (${plan.preStop}), SIGTERM at +${plan.sigtermAtMs / 1000}s${plan.preStop.startsWith('adaptive') ? ' at the latest' : ''}, grace ${plan.graceSeconds}s`)
+  }
+  pods.on('update', onPod)
+  pods.on('delete', onPod)
 
   const url = `http://web.${namespace}.svc/`
   log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
@@ -135,10 +181,18 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
   if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)
+  const disrupted = performance.now()
   await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) })
   // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
   while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
+  const rolloutMs = performance.now() - disrupted
+  const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
+  // On the wall clock, as each load's report states its own start.
+  const { timeOrigin } = performance
+  const disruption = firstDeletion === undefined
+    ? undefined
+    : { fromAt: timeOrigin + firstDeletion, toAt: timeOrigin + t0 + rolloutDoneMs }
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
@@ -165,6 +219,10 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
     loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
-    rolloutDoneMs
+    warningEvents: countWarningEvents(events, new Set(deleted.keys())),
+    ...(disruption === undefined ? {} : { disruption }),
+    rolloutDoneMs,
+    pauses: [...deleted.values()].map(d => d.pauseMs),
+    rolloutMs
   }
 }

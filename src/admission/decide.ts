@@ -64,7 +64,7 @@ export function decide (input: DecideInput): Decision {
   if (fitted instanceof Error) return { action: 'skip', reason: 'own grace period too short', warnings: [...resolved.warnings, fitted.message] }
   const settings = forWindows(input.pod, fitted, input.limits)
   if (settings instanceof Error) return { action: 'skip', reason: 'Windows Pod without a native sleep', warnings: [...fitted.warnings, settings.message] }
-  const mutation = mutatePod(input.pod, settings, input.limits.maxGrace)
+  const mutation = mutatePod(input.pod, settings, input.limits.maxGrace, input.limits.pause)
   if (mutation.pod === undefined) {
     return { action: 'skip', reason: 'no eligible container', warnings: mutation.warnings }
   }

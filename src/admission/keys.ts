@@ -16,6 +16,9 @@ export const SLEEP_ANNOTATION = `${PREFIX}prestop-sleep`
 export const BUDGET_ANNOTATION = `${PREFIX}shutdown-budget`
 export const CONTAINERS_ANNOTATION = `${PREFIX}containers`
 export const HANDLER_ANNOTATION = `${PREFIX}prestop-handler`
+/** The `adaptive` handler's longest pause, and the quiet period after the last request that ends it sooner. */
+export const ADAPTIVE_MAX_ANNOTATION = `${PREFIX}adaptive-max`
+export const ADAPTIVE_QUIET_ANNOTATION = `${PREFIX}adaptive-quiet`
 
 /** Pod annotation lameduck writes: what it injected, for audit and idempotency. */
 export const INJECTED_ANNOTATION = `${PREFIX}injected`

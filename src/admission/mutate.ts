@@ -8,9 +8,12 @@
 import { isDeepStrictEqual } from 'node:util'
 import { CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, INJECTED_ANNOTATION } from './keys.js'
 import { formatDuration } from './duration.js'
-import { buildPreStop, isNginxImage } from './prestop.js'
-import { computeGrace, explainGrace, type PodSettings } from './policy.js'
+import { buildPreStop, isNginxImage, type PreStop } from './prestop.js'
+import {
+  computeGrace, describePause, explainGrace, longestPause, type PodSettings, type PolicyLimits
+} from './policy.js'
 import { sidecarNames, type Container, type Pod } from './pod.js'
+import { adaptiveCommand, adaptiveMarker, bringPause, DEFAULT_PAUSE_IMAGE } from './adaptive.js'
 import { isMeshProxy } from './mesh.js'
 import { containersNamed } from './names.js'
 
@@ -50,9 +53,17 @@ function selectContainers (pod: Pod, selector: PodSettings['containers'], warnin
 /** What happened to one container: lameduck's hook added, already there (a second pass), or its own kept. */
 type HookResult = 'added' | 'ours' | 'kept'
 
+type Pause = NonNullable<PolicyLimits['pause']>
+
+/** The hook lameduck gives one container of `pod`. */
+function hookFor (pod: Pod, container: Container, settings: PodSettings, pause: Pause): PreStop {
+  if (settings.handler !== 'adaptive') return buildPreStop(settings.handler, settings.sleep, container.image)
+  return { exec: { command: adaptiveCommand(pod.spec, container, settings, pause.delivery) } }
+}
+
 /** Sets the hook on one container unless it has one of its own. */
-function hookContainer (container: Container, settings: PodSettings): HookResult {
-  const hook = buildPreStop(settings.handler, settings.sleep, container.image)
+function hookContainer (pod: Pod, container: Container, settings: PodSettings, pause: Pause): HookResult {
+  const hook = hookFor(pod, container, settings, pause)
   const existing = container.lifecycle?.preStop
   // Our own hook from an earlier pass (re-invocation): deep equality of plain JSON, no I/O.
   if (existing !== undefined) return isDeepStrictEqual(existing, hook) ? 'ours' : 'kept'
@@ -64,16 +75,18 @@ function hookContainer (container: Container, settings: PodSettings): HookResult
 function explainContainers (settings: PodSettings, kept: readonly Container[], added: readonly Container[]): string[] {
   const notes: string[] = []
   if (kept.length > 0) notes.push(`${containersNamed(kept.map(c => c.name))} already ${kept.length === 1 ? 'has a preStop hook' : 'have preStop hooks'}; kept as ${kept.length === 1 ? 'it is' : 'they are'}`)
-  const nginx = settings.handler === 'sleep' ? added.filter(c => isNginxImage(c.image)) : []
+  const nginx = settings.handler !== 'exec' ? added.filter(c => isNginxImage(c.image)) : []
   if (nginx.length > 0) {
-    notes.push(`${containersNamed(nginx.map(c => c.name))} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set ${HANDLER_ANNOTATION}: exec for a graceful "nginx -s quit"`)
+    const runs = nginx.length === 1 ? 'runs' : 'run'
+    notes.push(`${containersNamed(nginx.map(c => c.name))} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set ${HANDLER_ANNOTATION}: exec to drain nginx`)
   }
   return notes
 }
 
 /** The marker: what was injected, for audit and idempotency. */
 export function formatMarker (settings: PodSettings, grace: number, containers: readonly string[]): string {
-  return `sleep=${formatDuration(settings.sleep)} grace=${formatDuration(grace)} handler=${settings.handler} containers=${containers.join(',')}`
+  const marker = `sleep=${formatDuration(settings.sleep)} grace=${formatDuration(grace)} handler=${settings.handler}`
+  return `${marker} containers=${containers.join(',')}${adaptiveMarker(settings)}`
 }
 
 /** The Pod, its spec and its regular containers copied one level deep: the objects the mutation writes to. */
@@ -82,18 +95,23 @@ function copyOnWrite (original: Pod): Pod {
 }
 
 /** Mutates a copy of `original` by `settings` (sharing what it does not change). Never changes `original`. */
-export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number): Mutation {
+export function mutatePod (original: Pod, settings: PodSettings, maxGrace: number,
+  pause: Pause = { image: DEFAULT_PAUSE_IMAGE, delivery: 'init-container' }): Mutation {
   const warnings = [...settings.warnings]
   const pod = copyOnWrite(original)
   const results = selectContainers(pod, settings.containers, warnings)
-    .map(container => ({ container, result: hookContainer(container, settings) }))
+    .map(container => ({ container, result: hookContainer(pod, container, settings, pause) }))
   const having = (...wanted: HookResult[]): Container[] => results.filter(r => wanted.includes(r.result)).map(r => r.container)
   warnings.push(...explainContainers(settings, having('kept'), having('added')))
   const hooked = having('added', 'ours').map(container => container.name)
   if (hooked.length === 0) return { pod: undefined, containers: [], grace: undefined, warnings }
+  if (settings.handler === 'adaptive') bringPause(pod, having('added', 'ours'), pause.image, pause.delivery)
   const current = pod.spec.terminationGracePeriodSeconds
-  const grace = settings.keepGrace ?? computeGrace(current, settings.sleep, settings.budget, maxGrace)
-  if (settings.keepGrace === undefined) warnings.push(...explainGrace(current, grace, settings.sleep, settings.budget, maxGrace))
+  const longest = longestPause(settings)
+  const grace = settings.keepGrace ?? computeGrace(current, longest, settings.budget, maxGrace)
+  if (settings.keepGrace === undefined) {
+    warnings.push(...explainGrace(current, grace, longest, settings.budget, maxGrace, describePause(settings)))
+  }
   pod.spec.terminationGracePeriodSeconds = grace
   pod.metadata = { ...pod.metadata }
   pod.metadata.annotations = { ...pod.metadata.annotations, [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked) }

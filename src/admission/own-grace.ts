@@ -6,7 +6,7 @@
  * below it. So a grace period a bare Pod's manifest sets is kept as it is, and the sleep fitted under it.
  * A controller's Pods are never re-applied; theirs is raised as usual.
  */
-import { DEFAULT_GRACE, type PodSettings } from './policy.js'
+import { DEFAULT_GRACE, longestPause, type PodSettings } from './policy.js'
 import { formatDuration } from './duration.js'
 import type { Pod } from './pod.js'
 
@@ -48,16 +48,23 @@ export function ownGrace (pod: Pod, asWritten: boolean): number | undefined {
   return set ? grace : undefined
 }
 
-/** Settings with the sleep fitted under a kept grace period, or an Error when no pause fits (grace under 2 s). */
+/**
+ * Settings with the sleep (an adaptive pause's maximum) fitted under a kept grace period, or an
+ * Error when no pause fits (grace under 2 s).
+ */
 export function fitUnderGrace (settings: PodSettings, grace: number): PodSettings | Error {
   const why = `terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`
   if (grace < 2) return new Error(`${why}; no preStop pause fits under it: Pod left unchanged`)
+  const longest = longestPause(settings)
   // With no budget, sleep + budget may equal the grace period: the sleep must still be shorter.
-  if (settings.sleep + settings.budget <= grace && settings.sleep < grace) return settings
-  const sleep = Math.min(settings.sleep, grace - 1)
-  const what = sleep < settings.sleep
-    ? `preStop sleep shortened from ${formatDuration(settings.sleep)} to ${formatDuration(sleep)}`
-    : `preStop sleep ${formatDuration(sleep)}`
-  const warning = `${why}; ${what}, leaving ${formatDuration(grace - sleep)} of the ${formatDuration(settings.budget)} shutdown budget`
-  return { ...settings, sleep, keepGrace: grace, warnings: [...settings.warnings, warning] }
+  if (longest + settings.budget <= grace && longest < grace) return settings
+  const fitted = Math.min(longest, grace - 1)
+  const name = settings.adaptive === undefined ? 'preStop sleep' : 'adaptive pause maximum'
+  const what = fitted < longest
+    ? `${name} shortened from ${formatDuration(longest)} to ${formatDuration(fitted)}`
+    : `${name} ${formatDuration(fitted)}`
+  const left = `leaving ${formatDuration(grace - fitted)} of the ${formatDuration(settings.budget)} shutdown budget`
+  const warnings = [...settings.warnings, `${why}; ${what}, ${left}`]
+  const adaptive = settings.adaptive === undefined ? {} : { adaptive: { ...settings.adaptive, max: fitted } }
+  return { ...settings, ...adaptive, sleep: Math.min(settings.sleep, fitted), keepGrace: grace, warnings }
 }

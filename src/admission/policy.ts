@@ -3,9 +3,12 @@
  * Pure functions over plain values; every decision a user might not expect becomes a warning.
  * The rules are DESIGN.md's "Contract" and "The rules".
  */
-import { BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from './keys.js'
+import {
+  ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION,
+  SLEEP_ANNOTATION
+} from './keys.js'
 import { formatDuration, parseDuration } from './duration.js'
-import type { Handler, HandlerSetting } from './types.js'
+import type { AutoHandler, Handler, HandlerSetting, PauseDelivery } from './types.js'
 
 /** The server's side of the policy: defaults and limits from the command line, read once. */
 export interface PolicyLimits {
@@ -14,7 +17,11 @@ export interface PolicyLimits {
   readonly maxSleep: number
   readonly maxGrace: number
   /** What `auto` means here: decided at start from the API server's (and kubelets') versions. */
-  readonly autoHandler: Handler
+  readonly autoHandler: AutoHandler
+  /** The handler when no annotation names one (`--default-handler`; `auto` when unset). */
+  readonly defaultHandler?: HandlerSetting
+  /** Where the `adaptive` handler's program comes from (`--pause-image`) and how it reaches the Pod. */
+  readonly pause?: { readonly image: string, readonly delivery: PauseDelivery }
 }
 
 /** `*` selects every regular container; otherwise the named ones. */
@@ -29,6 +36,23 @@ export interface PodSettings {
   readonly warnings: readonly string[]
   /** A grace period that must not change (own-grace.ts): the sleep has been fitted under it. */
   readonly keepGrace?: number
+  /** With the `adaptive` handler: the longest pause and the quiet period (`sleep` is the shortest). */
+  readonly adaptive?: { readonly max: number, readonly quiet: number }
+}
+
+/** An adaptive pause's longest when no annotation sets one (an NLB sends for about 2 minutes), and its quiet period. */
+export const DEFAULT_ADAPTIVE_MAX = 120
+export const DEFAULT_ADAPTIVE_QUIET = 5
+
+/** The longest the pause can last: the sleep, or an adaptive pause's maximum. The grace period covers it. */
+export const longestPause = (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): number =>
+  settings.adaptive?.max ?? settings.sleep
+
+/** How warnings name the pause: `preStop sleep 15s`, or `adaptive pause of at most 2m`. */
+export function describePause (settings: Pick<PodSettings, 'sleep' | 'adaptive'>): string {
+  const { adaptive } = settings
+  if (adaptive === undefined) return `preStop sleep ${formatDuration(settings.sleep)}`
+  return `adaptive pause of at most ${formatDuration(adaptive.max)}`
 }
 
 type Annotations = Readonly<Record<string, string>> | undefined
@@ -78,15 +102,37 @@ export function parseContainers (text: string): ContainerSelector | Error {
   return [...new Set(names)]
 }
 
+/** The handler names an annotation (or `--default-handler`) may give. */
+export const HANDLER_SETTINGS: readonly HandlerSetting[] = ['auto', 'sleep', 'exec', 'adaptive']
+
 function parseHandler (text: string): HandlerSetting | Error {
-  return text === 'auto' || text === 'sleep' || text === 'exec'
-    ? text
-    : new Error(`"${text}" is not a handler (use auto, sleep or exec)`)
+  return (HANDLER_SETTINGS as readonly string[]).includes(text)
+    ? text as HandlerSetting
+    : new Error(`"${text}" is not a handler (use auto, sleep, exec or adaptive)`)
+}
+
+type Read = <T>(key: string, parse: (text: string) => T | Error, fallback: T, show: (value: T) => string) => T
+
+/** The adaptive pause's maximum (at least the sleep, at most --max-sleep) and quiet period. */
+function resolveAdaptive (read: Read, sleep: number, limits: PolicyLimits,
+  warnings: string[]): PodSettings['adaptive'] {
+  let max = read(ADAPTIVE_MAX_ANNOTATION, parseSleep, Math.min(DEFAULT_ADAPTIVE_MAX, limits.maxSleep), formatDuration)
+  const maximum = `adaptive pause maximum ${formatDuration(max)}`
+  if (max > limits.maxSleep) {
+    warnings.push(`${maximum} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
+    max = limits.maxSleep
+  }
+  if (max < sleep) {
+    warnings.push(`${maximum} is shorter than the preStop sleep ${formatDuration(sleep)}, its minimum; raised to it`)
+    max = sleep
+  }
+  const quiet = read(ADAPTIVE_QUIET_ANNOTATION, parseSleep, DEFAULT_ADAPTIVE_QUIET, formatDuration)
+  return { max, quiet }
 }
 
 const showSelector = (selector: ContainerSelector): string => selector === '*' ? '*' : selector.join(',')
 
-/** Reads the four annotations (Pod over namespace), validates them and clamps the sleep. */
+/** Reads the annotations (Pod over namespace), validates them, clamps the sleep (and an adaptive pause's maximum). */
 export function resolveSettings (pod: Annotations, namespace: Annotations, limits: PolicyLimits): PodSettings {
   const warnings: string[] = []
   const read = <T>(key: string, parse: (text: string) => T | Error, fallback: T, show: (value: T) => string): T =>
@@ -94,13 +140,14 @@ export function resolveSettings (pod: Annotations, namespace: Annotations, limit
   let sleep = read(SLEEP_ANNOTATION, parseSleep, limits.defaultSleep, formatDuration)
   const budget = read(BUDGET_ANNOTATION, parseDuration, limits.defaultBudget, formatDuration)
   const containers = read(CONTAINERS_ANNOTATION, parseContainers, '*' as ContainerSelector, showSelector)
-  const setting = read(HANDLER_ANNOTATION, parseHandler, 'auto' as HandlerSetting, String)
+  const setting = read(HANDLER_ANNOTATION, parseHandler, limits.defaultHandler ?? 'auto', String)
   if (sleep > limits.maxSleep) {
     warnings.push(`preStop sleep ${formatDuration(sleep)} is over the server's limit; clamped to ${formatDuration(limits.maxSleep)} (--max-sleep)`)
     sleep = limits.maxSleep
   }
   const handler = setting === 'auto' ? limits.autoHandler : setting
-  return { sleep, budget, containers, handler, warnings }
+  if (handler !== 'adaptive') return { sleep, budget, containers, handler, warnings }
+  return { sleep, budget, containers, handler, warnings, adaptive: resolveAdaptive(read, sleep, limits, warnings) }
 }
 
 /** The grace period the API server defaults a Pod to when none is set. */
@@ -118,15 +165,18 @@ export function computeGrace (current: number | undefined, sleep: number, budget
   return Math.max(current ?? DEFAULT_GRACE, wanted, sleep + 1)
 }
 
-/** Explains a grace period that is not what the user might expect: raised, or capped by the server. */
-export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number, maxGrace: number): string[] {
+/**
+ * Explains a grace period that is not what the user might expect: raised, or capped by the server.
+ * `pause` names the pause the grace period covers (describePause), `sleep` its longest.
+ */
+export function explainGrace (current: number | undefined, grace: number, sleep: number, budget: number,
+  maxGrace: number, pause = `preStop sleep ${formatDuration(sleep)}`): string[] {
   const notes: string[] = []
+  const sum = `${pause} + shutdown budget ${formatDuration(budget)}`
   if (sleep + budget > maxGrace && grace === maxGrace) {
-    notes.push(`preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
+    notes.push(`${sum} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
   }
   const before = current ?? DEFAULT_GRACE
-  if (grace > before) {
-    notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (preStop sleep ${formatDuration(sleep)} + shutdown budget ${formatDuration(budget)})`)
-  }
+  if (grace > before) notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (${sum})`)
   return notes
 }

@@ -1,7 +1,7 @@
 /**
  * The preStop hooks lameduck injects, and how it recognises its own on a second pass.
  */
-import type { Handler } from './types.js'
+import type { AutoHandler } from './types.js'
 
 /** A Kubernetes `lifecycle.preStop` handler, as plain JSON. */
 export type PreStop =
@@ -27,22 +27,29 @@ export function isNginxImage (image: string | undefined): boolean {
 }
 
 /**
- * After the pause, the hook finds the master by the title nginx gives it ("nginx: master process"
- * in /proc/PID/cmdline), sends it SIGQUIT and waits until it is gone (or a zombie its parent has not
- * reaped yet), so the kubelet's SIGTERM finds nothing left to cut off. It does not rely on the pid
- * file, which is not under /run everywhere (nginx-unprivileged: /tmp/nginx.pid; bitnami:
- * /opt/bitnami/nginx/tmp/nginx.pid). Only if no master is found does it fall back to `nginx -s quit`.
- * The pattern is anchored, so the hook's own command line (which contains it) never matches.
+ * After the pause, the hook sends SIGQUIT (nginx's graceful quit) to each worker process, found by
+ * the title nginx gives it ("nginx: worker process" in /proc/PID/cmdline), and waits until those
+ * workers are gone (or zombies their master has not reaped yet): each one finishes the requests in
+ * flight, then exits. Their master stays up and starts fresh, idle workers. The hook then returns 0,
+ * and the kubelet stops the container with the image's stop signal: SIGTERM (a fast shutdown, with
+ * nothing left in flight to cut) or SIGQUIT. Quitting the master from the hook instead ends the
+ * container while the hook still runs: the kubelet kills the hook and records a FailedPreStopHook
+ * Warning event for every Pod. The pattern is anchored, so the hook's own command line never
+ * matches; without a worker (nginx with `master_process off`), the hook is the pause alone.
+ * docs/rules.md#nginx-images.
  */
-function nginxQuit (sleep: number): string[] {
-  const find = 'm=; for p in /proc/[0-9]*; do if grep -qs \'^nginx: master\' "$p/cmdline"; then m=${p#/proc/}; break; fi; done'
-  const wait = 'while [ -e "/proc/$m" ] && ! grep -qs \'^State:.Z\' "/proc/$m/status"; do sleep 1; done'
-  return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$m" ]; then kill -QUIT "$m"; ${wait}; else nginx -s quit; fi`]
+function nginxDrain (sleep: number): string[] {
+  const isWorker = 'grep -qs \'^nginx: worker\' "$p/cmdline"'
+  const find = `w=; for p in /proc/[0-9]*; do if ${isWorker}; then w="$w \${p#/proc/}"; fi; done`
+  const isAlive = '[ -e "/proc/$p" ] && ! grep -qs \'^State:.Z\' "/proc/$p/status"'
+  const alive = `a=; for p in $w; do if ${isAlive}; then a=1; fi; done`
+  const drain = `kill -QUIT $w; while ${alive}; [ -n "$a" ]; do sleep 1; done`
+  return ['/bin/sh', '-c', `sleep ${sleep}; ${find}; if [ -n "$w" ]; then ${drain}; fi`]
 }
 
 /** The hook for one container: native sleep, or exec (with the nginx preset where the image fits). */
-export function buildPreStop (handler: Handler, sleep: number, image: string | undefined): PreStop {
+export function buildPreStop (handler: AutoHandler, sleep: number, image: string | undefined): PreStop {
   if (handler === 'sleep') return { sleep: { seconds: sleep } }
-  const command = isNginxImage(image) ? nginxQuit(sleep) : ['sleep', String(sleep)]
+  const command = isNginxImage(image) ? nginxDrain(sleep) : ['sleep', String(sleep)]
   return { exec: { command } }
 }

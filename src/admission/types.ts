@@ -35,6 +35,10 @@ export interface KeyPair {
   readonly cert: string
 }
 
-/** The preStop handler kinds; `auto` is resolved to one of the other two before use. */
-export type Handler = 'sleep' | 'exec'
+/** What `auto` stands for in a cluster: the native sleep, or exec `sleep N` where the cluster lacks it. */
+export type AutoHandler = 'sleep' | 'exec'
+/** The preStop handler kinds; `adaptive` runs lameduck-pause (adaptive.ts); `auto` is resolved before use. */
+export type Handler = AutoHandler | 'adaptive'
 export type HandlerSetting = Handler | 'auto'
+/** How lameduck-pause reaches an adaptive Pod: copied in by an init container, or an image volume (1.35+). */
+export type PauseDelivery = 'init-container' | 'image-volume'

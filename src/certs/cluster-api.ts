@@ -6,6 +6,7 @@ import type { KubeTarget } from '../kube/access.js'
 
 /** A Secret's content, decoded: `data` values are text (PEM), not base64. */
 export interface SecretContent {
+  /** Read: the Secret's type. Written: the type of a new Secret; an existing one keeps its own (types never change). */
   readonly type: string
   readonly data: Readonly<Record<string, string>>
   readonly annotations: Readonly<Record<string, string>>
@@ -23,7 +24,7 @@ export interface ClusterApi {
   readonly server: string
   /** The Secret, or undefined when there is none. */
   readSecret(namespace: string, name: string): Promise<SecretContent | undefined>
-  /** Creates the Secret, or replaces its data and adds its annotations; says which. */
+  /** Creates the Secret, or replaces its data (keeping its type) and adds its annotations; says which. */
   writeSecret(namespace: string, name: string, content: SecretContent): Promise<'created' | 'updated'>
   /** The configuration; throws when it does not exist. */
   readWebhookConfiguration(name: string): Promise<WebhookConfiguration>

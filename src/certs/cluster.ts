@@ -18,6 +18,8 @@ const decode = (value: string): string => Buffer.from(value, 'base64').toString(
 const mapValues = (data: Readonly<Record<string, string>>, fn: (v: string) => string): Record<string, string> =>
   Object.fromEntries(Object.entries(data).map(([key, value]) => [key, fn(value)]))
 const encode = (value: string): string => Buffer.from(value, 'utf8').toString('base64')
+/** The Secret types whose data may be any keys: a Secret of another kind (a token, a registry's) is not ours. */
+const WRITABLE_TYPES = new Set(['Opaque', 'kubernetes.io/tls'])
 
 /** A ClusterApi over `kube`. */
 export function clusterApiOver (kube: KubeClient): ClusterApi {
@@ -45,12 +47,16 @@ export function clusterApiOver (kube: KubeClient): ClusterApi {
     const existing = await call<Secret | undefined>(what, async () => await kube.request<Secret>('GET', secretPath(namespace, name)), () => undefined)
     // Kept: labels, owner references, resourceVersion (optimistic concurrency); managedFields are the server's to keep.
     const metadata = { ...existing?.metadata, managedFields: undefined, name, namespace, annotations: { ...existing?.metadata?.annotations, ...content.annotations } }
-    const body = { apiVersion: 'v1', kind: 'Secret', metadata, type: content.type, data: mapValues(content.data, encode) }
+    // A type cannot change: an existing Secret keeps its own (the chart ships them empty, as Opaque).
+    const type = existing === undefined ? content.type : existing.type ?? 'Opaque'
+    if (!WRITABLE_TYPES.has(type)) {
+      throw new Error(`${what}: it has type ${type}, which cannot hold a key pair: delete it and run again`)
+    }
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata, type, data: mapValues(content.data, encode) }
     if (existing === undefined) {
       await call(what, async () => await kube.request('POST', secretPath(namespace), body))
       return 'created'
     }
-    if ((existing.type ?? 'Opaque') !== content.type) throw new Error(`${what}: it has type ${existing.type ?? 'Opaque'}, not ${content.type}, and a Secret's type cannot change: delete it and run again`)
     // With the resourceVersion read, a concurrent change makes this fail (409) rather than vanish.
     await call(what, async () => await kube.request('PUT', secretPath(namespace, name), body))
     return 'updated'
@@ -59,7 +65,8 @@ export function clusterApiOver (kube: KubeClient): ClusterApi {
   async function readWebhookConfiguration (name: string): Promise<WebhookConfiguration> {
     const what = `reading MutatingWebhookConfiguration ${name}`
     const config = await call(what, async () => await kube.request<MutatingWebhookConfiguration>('GET', webhookPath(name)), () => {
-      throw new Error(`${what}: it does not exist; apply the manifests first (kubectl apply -k manifests/), or name it with --webhook`)
+      const install = 'helm install, or kubectl apply -k manifests/'
+      throw new Error(`${what}: it does not exist; install lameduck first (${install}), or name it with --webhook`)
     })
     const webhooks = (config.webhooks ?? []).map(webhook => ({ name: webhook.name, caBundle: decode(webhook.clientConfig.caBundle ?? '') }))
     if (webhooks.length === 0) throw new Error(`${what}: it has no webhooks`)

@@ -41,11 +41,13 @@ Service's DNS names. Run it again at any time: it renews only what has less than
 validity left, and otherwise says there is nothing to do. A CA that is still good keeps signing,
 so renewing the serving certificate leaves the caBundle as it is.
 
-With a cluster it writes Secret <namespace>/<secret> (kubernetes.io/tls: tls.crt, tls.key, ca.crt),
-keeps the CA's key in Secret <namespace>/<ca-secret>, and sets the caBundle of every webhook in the
-MutatingWebhookConfiguration. A new CA is added to the caBundle before any certificate it signed is
-written, and the old CA stays trusted for --overlap, until every replica serves the new pair; a
-later run (or --wait) then drops it.
+With a cluster it writes Secret <namespace>/<secret> (tls.crt, tls.key, ca.crt; a new Secret is of
+type kubernetes.io/tls, an existing one keeps its type), keeps the CA's key in Secret
+<namespace>/<ca-secret>, and sets the caBundle of every webhook in the MutatingWebhookConfiguration.
+A new CA is added to the caBundle before any certificate it signed is written, and the old CA stays
+trusted for --overlap, until every replica serves the new pair; a later run (or --wait) then drops
+it. The replicas of an install make and renew all this themselves: run it by hand to renew or
+rotate now.
 
 Where:
   --out DIR               write ca.crt, ca.key, tls.crt, tls.key (keys mode 0600) to DIR; without a
@@ -58,7 +60,7 @@ Where:
 What:
   --service NAME          the webhook's Service (default lameduck)
   --namespace NAME        its namespace, and the Secrets' (default ${OWN_NAMESPACE})
-  --secret NAME           the serving Secret the Deployment mounts (default lameduck-tls)
+  --secret NAME           the serving Secret the webhook serves from (default lameduck-tls)
   --ca-secret NAME        the Secret that keeps the CA's key (default lameduck-ca)
   --webhook NAME          the MutatingWebhookConfiguration (default lameduck)
   --dns NAME              another DNS name for the serving certificate, for a webhook the API server

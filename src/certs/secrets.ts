@@ -1,7 +1,8 @@
 /**
- * The key pairs as Secrets: the serving Secret the Deployment mounts (`kubernetes.io/tls`: tls.crt,
- * tls.key, and ca.crt for clients), and a second Secret with the CA's key, which only the
- * certificate code reads — the webhook's Pods never see it. Pure mapping, plus reading both.
+ * The key pairs as Secrets: the serving Secret the webhook serves from (tls.crt, tls.key, and
+ * ca.crt for clients; `kubernetes.io/tls` when this code creates it, the type an existing one has
+ * otherwise), and a second Secret with the CA's key, which only the certificate code reads — the
+ * webhook never serves from it. Pure mapping, plus reading both.
  */
 import type { KeyPair } from '../admission/types.js'
 import { PREFIX } from '../admission/keys.js'
@@ -26,10 +27,10 @@ export interface StoredSecrets extends StoredPairs {
   readonly caSecretContent: SecretContent | undefined
 }
 
+/** The pair under `certKey` and `keyKey`; none for a Secret shipped empty (no data, or empty values). */
 function pairOf (secret: SecretContent | undefined, certKey: string, keyKey: string): KeyPair | undefined {
-  if (secret === undefined) return undefined
-  const cert = secret.data[certKey]
-  return cert === undefined ? undefined : { cert, key: secret.data[keyKey] ?? '' }
+  const cert = secret?.data[certKey]
+  return cert === undefined || cert === '' ? undefined : { cert, key: secret!.data[keyKey] ?? '' }
 }
 
 /**
@@ -60,9 +61,12 @@ export function caSecretFor (ca: KeyPair): SecretContent {
   return { type: TLS, data: { 'tls.crt': ca.cert, 'tls.key': ca.key }, annotations: {} }
 }
 
-/** Whether `stored` already holds `wanted`'s data and annotations (other keys and annotations may differ). */
+/**
+ * Whether `stored` already holds `wanted`'s data and annotations (other keys and annotations may
+ * differ, and so may the type: the chart ships the Secrets empty, as Opaque, which stays).
+ */
 export function holds (stored: SecretContent | undefined, wanted: SecretContent): boolean {
-  if (stored === undefined || stored.type !== wanted.type) return false
+  if (stored === undefined) return false
   const same = (want: Readonly<Record<string, string>>, have: Readonly<Record<string, string>>): boolean =>
     Object.entries(want).every(([key, value]) => have[key] === value)
   return same(wanted.data, stored.data) && same(wanted.annotations, stored.annotations)

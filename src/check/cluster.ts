@@ -1,13 +1,13 @@
 /**
  * The cluster side of `lameduck check`, over the small API client (src/kube/), as serve and certs
  * use it: read the Deployment and Service, create the load Job, patch the restart, list and watch
- * Pods, watch EndpointSlices, read the load Pod's log, and evict (POST pods/NAME/eviction,
- * policy/v1), whose 429 (a PodDisruptionBudget allows no disruption now) and 404 (the Pod is
+ * Pods, watch EndpointSlices, read the load Pod's log, list the namespace's Events, and evict (POST
+ * pods/NAME/eviction, policy/v1), whose 429 (a PodDisruptionBudget allows no disruption now) and 404 (the Pod is
  * already gone) are answers, not failures. Every failure is one line saying what was being done and
  * what the API server (or the network) said (src/kube/errors.ts). The objects are the API server's
  * JSON as sent: client-node's types name their shape, but a timestamp is a string, not a Date.
  */
-import type { V1Deployment, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
+import type { CoreV1Event, V1Deployment, V1Job, V1Pod, V1Service } from '@kubernetes/client-node'
 import { connectKube } from '../kube/connect.js'
 import type { KubeTarget } from '../kube/access.js'
 import type { KubeClient } from '../kube/client.js'
@@ -63,6 +63,10 @@ export function checkClusterOver (kube: KubeClient): CheckClusterApi & { close (
       await kube.request<V1Deployment>('PATCH', deployment(namespace, name), body, 'application/merge-patch+json')),
     readLog: async (namespace, name, container) => await call(`reading the log of Pod ${namespace}/${name}`, async () =>
       await kube.text(`${pods(namespace, name)}/log?container=${segment(container)}`)),
+    listEvents: async namespace => {
+      const path = namespaced(CORE, namespace, 'events')
+      return (await get<{ items: CoreV1Event[] }>(`listing the events in ${namespace}`, path)).items
+    },
     watch: async (path, labelSelector, onEvent, onEnd) => await watch(kube, path, labelSelector, onEvent, onEnd),
     evictPod: async (namespace, name) => await evict(kube, namespace, name),
     close: async () => { await kube.close() }

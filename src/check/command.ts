@@ -9,12 +9,14 @@ import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '..
 import { runLoad, validateLoadOptions } from '../load/run.js'
 import { formatReport, toJsonReport } from '../load/report.js'
 import { IDENTIFY_FORMS, parseIdentify } from '../load/identify.js'
-import { DEFAULT_IMAGE } from './job.js'
+import { DEFAULT_IMAGE, loadCpu } from './job.js'
+import type { PodTimes } from './observe.js'
+import { countWarningEvents, formatWarningEvents } from './warning-events.js'
 import { connectCheckCluster } from './cluster.js'
 import { parseCheckScenario, scenarioHook, withRestore, type CheckScenario, type ScenarioCluster, type SignalTarget } from './scenario.js'
 import { DEFAULT_MEASURE_SLEEP_SECONDS } from './measure.js'
 import { measure, measurementJson } from './measurement.js'
-import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions } from './run.js'
+import { runCheck, type CheckCluster, type CheckEnv, type CheckOptions, type CheckResult } from './run.js'
 import { drawPodTimeline } from './timeline-svg.js'
 import { judge } from './verdict.js'
 import type { Io } from '../common/io.js'
@@ -25,9 +27,11 @@ export const CHECK_HELP = `Usage: lameduck check --namespace NS --deployment NAM
 In a cluster: starts a Job that runs "lameduck load" against the Service, restarts the Deployment
 (as "kubectl rollout restart" does) once the load runs, waits for the rollout to complete and the old
 Pods to exit, then reads the load report from the Job's log. Prints the report, each old Pod's
-propagation delay (from its deletion to the last request it answered) and a verdict; exits 0 only if
-no request failed, 1 if some did (or the check could not finish), 2 for a bad flag. With --measure:
-the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if it was not measured).
+propagation delay (from its deletion to the last request it answered), the kubelet's Warning events
+about the old Pods and a verdict; exits 0 only if no request failed, 1 if some did (or the check
+could not finish), 2 for a bad flag, 3 for no verdict: the load fell more than 1s behind its schedule
+while the Pods were stopped. With --measure: the delay in full and the prestop-sleep to set instead
+of a verdict (exit 1 if it was not measured).
 
   --namespace NS      namespace of the Deployment and the Service; the Job runs there too
   --deployment NAME   the Deployment to restart
@@ -38,6 +42,7 @@ the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if i
   --duration D        how long the load runs; must outlast the rollout and the old Pods' shutdown
                       (default 2m; with --measure, the measuring pause + 90s, at least 2m)
   --image I           image with lameduck in it, for the Job (default ${DEFAULT_IMAGE})
+  --load-cpu Q        the load Pod's CPU request (default 2m per request/s, at least 100m)
   --timeout T         give up after this long, from the start (default 10m)
   --kubeconfig FILE   kubeconfig file (default $KUBECONFIG, ~/.kube/config, or in-cluster)
   --context NAME      a context of the kubeconfig other than its current one
@@ -57,7 +62,7 @@ the delay in full and the prestop-sleep to set instead of a verdict (exit 1 if i
 
 const FLAGS = flagTable([
   'namespace', 'deployment', 'service', 'port', 'path', 'rate', 'duration', 'image', 'timeout',
-  'kubeconfig', 'context', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario'
+  'kubeconfig', 'context', 'url', 'identify', 'measure-sleep', 'json', 'svg', 'scenario', 'load-cpu'
 ], ['measure'])
 
 type Flags = Partial<Record<Exclude<keyof typeof FLAGS, 'measure'>, string>> & { measure?: boolean }
@@ -67,6 +72,9 @@ function required (flags: Flags, name: 'namespace' | 'deployment' | 'service'): 
   if (value === undefined || value.trim() === '') throw new ConfigError(`--${name} is required`)
   return value
 }
+
+/** A CPU request: millicores (`250m`) or cores (`1`, `0.5`), above 0. */
+const CPU_QUANTITY = /^(?!0+m?$)(?!0*\.0+$)(\d+m|\d+(\.\d{1,3})?)$/
 
 /** A duration flag that must be above 0 (a load or a wait of no time checks nothing). */
 function seconds (flag: string, text: string | undefined, fallback: number): number {
@@ -108,16 +116,37 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
     throw new ConfigError(`--${(err as Error).message}`)
   }
   for (const flag of ['json', 'svg'] as const) if (flags[flag]?.trim() === '') throw new ConfigError(`--${flag} must name a file`)
+  const cpu = flags['load-cpu']
+  if (cpu !== undefined && !CPU_QUANTITY.test(cpu)) {
+    throw new ConfigError(`--load-cpu must be a CPU quantity such as 250m or 1, not ${JSON.stringify(cpu)}`)
+  }
+  if (cpu !== undefined && flags.url !== undefined) {
+    throw new ConfigError('--load-cpu is the load Job\'s; with --url the load runs here')
+  }
   const scenario = flags.scenario === undefined ? undefined : parseCheckScenario(flags.scenario)
   if (measureSleep !== undefined && scenario !== undefined && scenario !== 'restart') throw new ConfigError(`--measure measures a rollout: it goes with --scenario restart, not ${scenario}`)
   return {
     namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,
     ...(flags.url === undefined ? {} : { url: flags.url }),
+    ...(cpu === undefined ? {} : { loadCpu: cpu }),
     ...(measureSleep === undefined ? {} : { measureSleepSeconds: measureSleep }),
     cluster: { kubeconfig: flags.kubeconfig, context: flags.context },
     json: flags.json,
     svg: flags.svg,
     ...(scenario === undefined ? {} : { scenario })
+  }
+}
+
+/** The kubelet's Warning events about the old Pods, per reason; undefined (and a line why) when they cannot be read. */
+async function readWarningEvents (
+  cluster: CheckCluster, namespace: string, pods: readonly PodTimes[], log: (line: string) => void
+): Promise<Record<string, number> | undefined> {
+  if (cluster.listEvents === undefined) return undefined
+  try {
+    return countWarningEvents(await cluster.listEvents(namespace), new Set(pods.map(p => p.pod)))
+  } catch (err) {
+    log(`the kubelet's Warning events about the old Pods were not read: ${(err as Error).message}`)
+    return undefined
   }
 }
 
@@ -174,11 +203,28 @@ async function checkWith ({ json, svg, ...options }: CheckOptions & Omit<CheckOu
   } finally {
     release?.()
   }
+  return await conclude(options, result, cluster, io, { json, svg })
+}
+
+/** What a finished run prints and writes: the report, the delay, the Warning events and the verdict; its exit code. */
+async function conclude (options: CheckOptions, result: CheckResult, cluster: CheckCluster, io: Io,
+  { json, svg }: Omit<CheckOutputs, 'cluster'>): Promise<number> {
+  const log = (line: string): void => { io.stderr(`${line}\n`) }
   const input = { ...options, url: result.url, report: result.report, pods: result.pods }
   const measured = measure(input)
-  const verdict = options.measureSleepSeconds === undefined ? judge(result.report) : undefined
-  io.stdout(`${formatReport(result.report)}${measured.lines.join('\n')}\n${verdict === undefined ? '' : `${verdict.line}\n`}`)
-  if (json !== undefined) await writeFile(json, `${JSON.stringify(measurementJson(input, measured, verdict), null, 2)}\n`)
+  const remedy = options.url === undefined
+    ? `more CPU for the load Pod (--load-cpu, now ${options.loadCpu ?? loadCpu(options.rate)})`
+    : 'more CPU where check runs'
+  const verdict = options.measureSleepSeconds === undefined ? judge(result.report, result.pods, remedy) : undefined
+  const warningEvents = await readWarningEvents(cluster, options.namespace, result.pods, log)
+  const events = warningEvents === undefined
+    ? []
+    : [`the kubelet's Warning events about the old Pods: ${formatWarningEvents(warningEvents)}`]
+  const lines = [...measured.lines, ...events].join('\n')
+  io.stdout(`${formatReport(result.report)}${lines}\n${verdict === undefined ? '' : `${verdict.line}\n`}`)
+  if (json !== undefined) {
+    await writeFile(json, `${JSON.stringify(measurementJson(input, measured, verdict, warningEvents), null, 2)}\n`)
+  }
   if (svg !== undefined) await writeFile(svg, drawPodTimeline(`deployment ${options.namespace}/${options.deployment} through ${result.url}: old Pods, seconds from the first deletion`, measured.delays))
   return verdict?.code ?? measured.code
 }

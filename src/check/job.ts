@@ -17,6 +17,18 @@ export const JOB_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io
 export const JOB_TTL_SECONDS = 600
 /** Beyond the load's own duration: image pull, start, and the last requests' timeouts. */
 const DEADLINE_SLACK_SECONDS = 180
+/**
+ * The load's CPU request, in millicores per request/s, and at least: about twice the ~1 ms of CPU
+ * `lameduck load --no-keep-alive` was measured to use per request, so a busy node still gives it
+ * what it needs (docs/check.md#when-the-load-falls-behind). No CPU limit: a limit throttles.
+ */
+const CPU_MILLIS_PER_RATE = 2
+const MIN_CPU_MILLIS = 100
+
+/** The load Pod's CPU request for `rate` requests/s: `100m` up to 50 requests/s, then 2m each. */
+export function loadCpu (rate: number): string {
+  return `${Math.max(MIN_CPU_MILLIS, Math.ceil(rate * CPU_MILLIS_PER_RATE))}m`
+}
 
 /** What the Job is built from. */
 export interface LoadJobOptions {
@@ -28,6 +40,8 @@ export interface LoadJobOptions {
   image: string
   /** `lameduck load --identify`: how answers say which replica sent them. */
   identify?: string
+  /** The load Pod's CPU request (a Kubernetes quantity); default `loadCpu(rate)`. */
+  cpu?: string
 }
 
 /** `http://SERVICE.NAMESPACE.svc:PORT/PATH`: the Service's cluster DNS name, resolved in any namespace. */
@@ -78,7 +92,7 @@ export function buildLoadJob (o: LoadJobOptions): V1Job {
             // --no-keep-alive: every request a new connection, so each one goes where kube-proxy routes it now;
             // a kept-alive connection would stay pinned to the Pod it first reached.
             args: ['load', '--url', o.url, '--rate', String(o.rate), '--duration', `${o.durationSeconds}s`, '--no-keep-alive', ...(o.identify === undefined ? [] : ['--identify', o.identify]), '--json', '-'],
-            resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+            resources: { requests: { cpu: o.cpu ?? loadCpu(o.rate), memory: '64Mi' }, limits: { memory: '256Mi' } },
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }
           }]
         }

@@ -6,6 +6,7 @@
 import type { JsonReport } from '../load/report.js'
 import { formatDelays, lastAnswers, pauseReached, podDelays, recommend, seconds, sleepWarning, summarizeDelays, type DelaySummary, type PodDelay, type Recommendation } from './delays.js'
 import type { PodTimes } from './observe.js'
+import { NO_VERDICT } from './verdict.js'
 
 /** What the measurement is made from. */
 export interface MeasurementInput {
@@ -55,8 +56,11 @@ export function measure (input: MeasurementInput): Measurement {
   return { lines, code: reached.length > 0 ? 1 : 0, delays, summary, recommendation, warnings }
 }
 
-/** The `--json` document. */
-export function measurementJson (input: MeasurementInput, m: Measurement, verdict?: { code: number, line: string }): object {
+/** The `--json` document; `warningEvents` when they were read. */
+export function measurementJson (
+  input: MeasurementInput, m: Measurement, verdict?: { code: number, line: string },
+  warningEvents?: Record<string, number>
+): object {
   return {
     namespace: input.namespace,
     deployment: input.deployment,
@@ -69,7 +73,10 @@ export function measurementJson (input: MeasurementInput, m: Measurement, verdic
     delay: m.summary ?? null,
     recommendation: m.recommendation ?? null,
     warnings: m.warnings,
-    ...(verdict === undefined ? {} : { verdict: { passed: verdict.code === 0, line: verdict.line } }),
+    ...(verdict === undefined
+      ? {}
+      : { verdict: { passed: verdict.code === 0, judged: verdict.code !== NO_VERDICT, line: verdict.line } }),
+    ...(warningEvents === undefined ? {} : { warningEvents }),
     report: input.report
   }
 }

@@ -17,6 +17,7 @@ import { createWait, type Wait, type WaitEnv } from './wait.js'
 import { extractReport } from './verdict.js'
 import type { JsonReport } from '../load/report.js'
 import type { DisruptContext } from './scenario.js'
+import type { WarningEventSource } from './warning-events.js'
 
 /** The cluster calls `runCheck` makes; each failure is an Error whose message says what was being done. */
 export interface CheckCluster {
@@ -30,6 +31,8 @@ export interface CheckCluster {
   /** Sends a merge patch; resolves with the patched Deployment. */
   patchDeployment (namespace: string, name: string, patch: object): Promise<V1Deployment>
   readLog (namespace: string, pod: string, container: string): Promise<string>
+  /** The namespace's Events (for the kubelet's Warning events about the old Pods); optional. */
+  listEvents?: (namespace: string) => Promise<WarningEventSource[]>
   /**
    * Watches the objects under the list `path` that match `labelSelector`: each event (the ones that
    * exist come first, as ADDED) goes to `onEvent`; `onEnd` is called if the watch ends unasked (with
@@ -73,6 +76,8 @@ export interface CheckOptions {
   measureSleepSeconds?: number
   /** Stops the Pods another way than a restart (`--scenario`, scenario.ts). */
   disrupt?: (ctx: DisruptContext) => Promise<void>
+  /** The load Pod's CPU request (`--load-cpu`); default sized from the rate (job.ts). */
+  loadCpu?: string
 }
 
 /** A finished check: the Job it ran (none with `url`), the report it read, and the old Pods' moments. */
@@ -145,7 +150,11 @@ async function watchOldPods (o: CheckOptions, podSelector: string, seen: Observa
 /** The load Job against the Service, once its Pod runs. */
 async function startJobLoad (o: CheckOptions, url: string, cluster: CheckCluster, env: CheckEnv, wait: Wait): Promise<StartedLoad> {
   const { namespace } = o
-  const jobName = await cluster.createJob(namespace, buildLoadJob({ namespace, deployment: o.deployment, url, rate: o.rate, durationSeconds: o.durationSeconds, image: o.image, identify: o.identify }))
+  const job = buildLoadJob({
+    namespace, deployment: o.deployment, url, rate: o.rate, durationSeconds: o.durationSeconds, image: o.image,
+    identify: o.identify, ...(o.loadCpu === undefined ? {} : { cpu: o.loadCpu })
+  })
+  const jobName = await cluster.createJob(namespace, job)
   env.log(`started load Job ${namespace}/${jobName}: ${o.rate} requests/s for ${o.durationSeconds}s to ${url}`)
   const jobPods = `job-name=${jobName}`
   await wait(`the load Job ${jobName} to start`, async () => loadStarted(await cluster.listPods(namespace, jobPods)))

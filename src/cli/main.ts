@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { text as readAll } from 'node:stream/consumers'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { checkLimits, flagOptions, policyLimits, readServeConfig, resolveOptions, type ServeConfig } from '../serve/config.js'
-import { POLICY_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
+import { POLICY_OPTIONS, PREVIEW_OPTIONS, SERVE_OPTIONS, type OptionSpec } from '../serve/options.js'
 import { preview, type NamespaceSource } from './preview.js'
 import { parseNamespaces } from '../namespaces/file.js'
 import { INJECT_ENABLED, INJECT_LABEL } from '../admission/keys.js'
@@ -31,6 +31,7 @@ Commands:
   load      send a fixed-rate load to a URL and report what failed
   check     in a cluster: restart a Deployment under load; pass only if no request failed
             (--measure: how long its Pods must pause)
+  verify    in a cluster: whether Pods created in a namespace now are mutated, and what they get
   policy    print lameduck as admission policies (Kubernetes 1.36+): no server to run
 
 Run "lameduck <command> --help" for a command's flags.`,
@@ -51,7 +52,7 @@ to kubectl. Each object's namespace is its metadata.namespace ("default" when un
   --namespaces-file FILE          Namespace objects (YAML or JSON) to take labels and annotations from
   --namespace-annotation K=V      an annotation of every object's namespace (repeatable; alias --annotation);
                                   without --namespaces-file, namespaces count as opted in
-${optionLines(POLICY_OPTIONS)}`
+${optionLines(PREVIEW_OPTIONS)}`
 }
 
 function annotationSource (pairs: readonly string[]): NamespaceSource {
@@ -76,12 +77,12 @@ const PREVIEW_FLAGS = {
   'namespaces-file': { type: 'string' },
   'namespace-annotation': { type: 'string', multiple: true },
   annotation: { type: 'string', multiple: true },
-  ...flagOptions(POLICY_OPTIONS)
+  ...flagOptions(PREVIEW_OPTIONS)
 } satisfies FlagTable
 
 async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const values = parseFlags(argv, PREVIEW_FLAGS)
-  const policy = resolveOptions(POLICY_OPTIONS, values, io.env) as unknown as PolicyOptions
+  const policy = resolveOptions(PREVIEW_OPTIONS, values, io.env) as unknown as PolicyOptions
   checkLimits(policy)
   const filename = values.filename
   if (typeof filename !== 'string') throw new ConfigError('-f FILE is required')
@@ -89,7 +90,9 @@ async function runPreview (argv: readonly string[], io: Io): Promise<number> {
   const namespacesFile = values['namespaces-file']
   const namespaces = await namespaceSource(typeof namespacesFile === 'string' ? namespacesFile : undefined, annotations)
   const text = await readInput(filename, io)
-  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, policyLimits(policy, 'sleep'), policy.excludeNamespaces)
+  // No cluster to ask: `auto` means the native sleep, and the init container brings the pause's program.
+  const limits = policyLimits(policy, { handler: 'sleep', delivery: 'init-container' })
+  const result = preview(text, filename === '-' ? 'stdin' : filename, namespaces, limits, policy.excludeNamespaces)
   io.stdout(result.yaml)
   for (const warning of result.warnings) io.stderr(`${warning}\n`)
   return 0
@@ -102,7 +105,8 @@ async function readInput (filename: string, io: Io): Promise<string> {
   return await io.stdin()
 }
 
-type PolicyOptions = Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces'>
+type PolicyOptions = Pick<ServeConfig,
+  'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'excludeNamespaces' | 'defaultHandler' | 'pauseImage'>
 
 /** A command: how it runs, and its help. */
 interface Command { run: (argv: readonly string[], io: Io) => Promise<number>, help: string }
@@ -121,6 +125,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   load: async () => { const m = await import('../load/command.js'); return { run: m.runLoadCommand, help: m.LOAD_HELP } },
   certs: async () => { const m = await import('../../certs-script/main.js'); return { run: m.runCerts, help: m.CERTS_HELP } },
   check: async () => { const m = await import('../check/command.js'); return { run: m.runCheckCommand, help: m.CHECK_HELP } },
+  verify: async () => {
+    const m = await import('../verify/command.js')
+    return { run: m.runVerifyCommand, help: m.VERIFY_HELP }
+  },
   policy: async () => {
     const m = await import('../mutating-policy/command.js')
     return { run: m.runPolicyCommand, help: m.POLICY_HELP.replace('OPTIONS', optionLines(POLICY_OPTIONS)) }

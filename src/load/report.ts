@@ -6,12 +6,23 @@ import type { LoadResult, ReplicaSeen } from './run.js'
 
 /** Width of a timeline bucket, by when requests were due. */
 export const BUCKET_MS = 100
+/** A request handed off more than this after it was due was sent late: the generator fell behind. */
+export const LATE_MS = 100
 
 /** Latency summary in ms, percentiles by nearest rank over every request, failed ones included. */
 export interface LatencySummary { min: number, mean: number, p50: number, p90: number, p95: number, p99: number, max: number }
 
-/** Requests due in `[t, t + bucketMs)` ms, with their outcomes (`{ "200": 18, "reset": 2 }`). */
-export interface TimelineBucket { t: number, requests: number, failed: number, statuses: Record<string, number> }
+/**
+ * Requests due in `[t, t + bucketMs)` ms, with their outcomes (`{ "200": 18, "reset": 2 }`) and the
+ * largest hand-off delay among them, whole ms (absent from older writers).
+ */
+export interface TimelineBucket {
+  t: number
+  requests: number
+  failed: number
+  statuses: Record<string, number>
+  lagMs?: number
+}
 
 /** The JSON report. `statuses` keys are HTTP statuses or error kinds (`reset`, `refused`, `timeout`, `other`). */
 export interface JsonReport {
@@ -36,6 +47,12 @@ export interface JsonReport {
   bucketMs: number
   /** One bucket per `bucketMs` from 0, empty ones included, so index × bucketMs = t. */
   timeline: TimelineBucket[]
+  /** The largest delay, ms, between when a request was due and when it was handed off (absent from older writers). */
+  maxLagMs?: number
+  /** Share of requests handed off more than LATE_MS after they were due. */
+  lateShare?: number
+  /** The event loop's longest stall, ms: a time in which the generator neither sent nor read anything. */
+  maxStallMs?: number
   /** Wall-clock start, ms since the epoch (absent from older writers). */
   startedAt?: number
   /** With `--identify`: each replica's first and last answer, in ms from the start, and its count. */
@@ -67,13 +84,16 @@ function bump (counts: Record<string, number>, key: string): void { counts[key] 
 /** Buckets of `bucketMs` by when each request was due (`i * 1000 / rate`). */
 export function buildTimeline (result: LoadResult, bucketMs = BUCKET_MS): TimelineBucket[] {
   const last = Math.max(Math.ceil(result.durationMs / bucketMs), Math.floor((result.count - 1) * 1000 / result.rate / bucketMs) + 1)
-  const timeline = Array.from({ length: last }, (_, b): TimelineBucket => ({ t: b * bucketMs, requests: 0, failed: 0, statuses: {} }))
+  const lagMs = result.lag?.handOffMs
+  const timeline = Array.from({ length: last }, (_, b): TimelineBucket =>
+    ({ t: b * bucketMs, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs: 0 }) }))
   for (let i = 0; i < result.count; i++) {
     const bucket = timeline[Math.floor(i * 1000 / result.rate / bucketMs)]!
     const outcome = result.outcomes[result.outcome[i]!]!
     bucket.requests++
     if (!outcome.ok) bucket.failed++
     bump(bucket.statuses, outcome.label)
+    if (lagMs !== undefined) bucket.lagMs = Math.max(bucket.lagMs!, lagMs[i]!)
   }
   return timeline
 }
@@ -95,9 +115,18 @@ export function toJsonReport (result: LoadResult): JsonReport {
     durationMs: round3(result.durationMs), elapsedMs: round3(result.elapsedMs), aborted: result.aborted,
     bytesIn: result.bytesIn, latencyMs: summarizeLatencies(result.latencyMs), statuses: sortCounts(statuses),
     errors: sortCounts(result.errorCodes), bucketMs: BUCKET_MS, timeline: buildTimeline(result),
+    ...lagFigures(result),
     ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }),
     ...(result.replicas === undefined ? {} : { replicas: result.replicas })
   }
+}
+
+/** maxLagMs, lateShare and maxStallMs, when the result has them. */
+function lagFigures ({ lag, count }: LoadResult): Pick<JsonReport, 'maxLagMs' | 'lateShare' | 'maxStallMs'> {
+  if (lag === undefined) return {}
+  let late = 0
+  for (const ms of lag.handOffMs) if (ms > LATE_MS) late++
+  return { maxLagMs: lag.maxMs, lateShare: count === 0 ? 0 : late / count, maxStallMs: lag.maxStallMs }
 }
 
 const KIND_ORDER = ['reset', 'refused', 'timeout', 'other']
@@ -130,6 +159,11 @@ export function formatReport (result: LoadResult | JsonReport): string {
     ['Status Codes  [code:count]', counts(r.statuses)],
     ['Error Codes   [code:count]', counts(r.errors)]
   ]
+  if (r.maxLagMs !== undefined) {
+    const late = `${(r.lateShare! * 100).toFixed(2)}% over ${LATE_MS}ms`
+    const lag = `${formatMs(r.maxLagMs)}, ${late}, ${formatMs(r.maxStallMs!)}`
+    rows.push(['Lag           [max, sent late, longest stall]', lag])
+  }
   if (r.replicas !== undefined) rows.push(['Replicas      [name:answers]', Object.entries(r.replicas).map(([name, seen]) => `${name}:${seen.answers}`).join(' ')])
   if (r.aborted) rows.push(['Aborted', 'yes: the schedule was stopped early'])
   return rows.map(([k, v]) => `${k.padEnd(48)}${v}`.trimEnd()).join('\n') + '\n'
@@ -164,6 +198,12 @@ export function parseJsonReport (text: string): JsonReport {
   for (const [i, item] of (r.timeline as unknown[]).entries()) inTimeline += bucket(item, `timeline[${i}]`)
   if (inTimeline !== requests) fail('timeline does not add up to requests')
   if (r.startedAt !== undefined) number(r.startedAt, 'startedAt')
+  const lag = ['maxLagMs', 'lateShare', 'maxStallMs'] as const
+  if (lag.some(k => r[k] === undefined) && lag.some(k => r[k] !== undefined)) fail(`${lag.join(', ')} go together`)
+  if (r.maxLagMs !== undefined) {
+    for (const k of lag) number(r[k], k)
+    if ((r.lateShare as number) > 1) fail('lateShare is above 1')
+  }
   if (r.replicas !== undefined) {
     let answers = 0
     for (const [name, seen] of Object.entries(object(r.replicas, 'replicas'))) answers += replica(seen, `replicas.${name}`)
@@ -208,5 +248,6 @@ function bucket (v: unknown, name: string): number {
   const requests = count(b.requests, `${name}.requests`)
   if (count(b.failed, `${name}.failed`) > requests) fail(`${name}.failed is above its requests`)
   if (counts(b.statuses, `${name}.statuses`) !== requests) fail(`${name}.statuses do not add up to its requests`)
+  if (b.lagMs !== undefined) number(b.lagMs, `${name}.lagMs`)
   return requests
 }

@@ -6,6 +6,10 @@
  * Pool at that moment whatever earlier requests are doing; a request that waits for a free connection
  * has its latency counted from when it was due, so queueing shows as latency (no coordinated omission).
  *
+ * The generator also measures itself: how late each request was handed to the pool against its
+ * schedule (a starved process sends a backlog at once, late), and the event loop's stalls. A run
+ * that fell behind measured its own lag, not the server: docs/check.md says how it is judged.
+ *
  * No retries, on purpose: a connection the server closes under us is the event we are here to see.
  * `Pool.request` has no retry (only a RetryAgent/RetryHandler would add one). A request written to a
  * keep-alive socket that the server then closes fails with `ECONNRESET` or `UND_ERR_SOCKET` ("other
@@ -15,6 +19,7 @@
  */
 import { Pool } from 'undici'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { IDENTIFY_BODY_LIMIT, identifyReplica, needsBody, type Identify } from './identify.js'
 
 /** What went wrong when no HTTP status came back. */
@@ -61,6 +66,16 @@ export interface Outcome {
 /** When one replica answered, in ms from the start of the run (when its answer ended), and how often. */
 export interface ReplicaSeen { first: number, last: number, answers: number }
 
+/** The generator's own lag in a run. */
+export interface SelfLag {
+  /** Per request: how late it was handed to the pool against its schedule, whole ms (at most 65,535). */
+  handOffMs: Uint16Array
+  /** The largest of those delays, in ms to the µs. */
+  maxMs: number
+  /** The event loop's longest stall beyond its timer, ms: a time in which nothing was sent or read. */
+  maxStallMs: number
+}
+
 /** A finished run. Request i was due at `i * 1000 / rate` ms, so the schedule needs no storage. */
 export interface LoadResult {
   url: string
@@ -76,6 +91,8 @@ export interface LoadResult {
   latencyMs: Float32Array
   /** Per request: index into `outcomes`. */
   outcome: Uint16Array
+  /** How far the generator itself fell behind: runLoad always sets it; a result made by hand may not. */
+  lag?: SelfLag
   outcomes: Outcome[]
   /** Raw error codes behind the error kinds, e.g. `{ UND_ERR_SOCKET: 3 }`. */
   errorCodes: Record<string, number>
@@ -91,7 +108,7 @@ export interface LoadResult {
 export const DEFAULT_CONNECTIONS = 32
 /** Default for `timeoutMs`: longer than that is a failure for any service a user waits on. */
 export const DEFAULT_TIMEOUT_MS = 10_000
-/** Most requests one run may plan: the per-request arrays stay under 60 MB. */
+/** Most requests one run may plan: the per-request arrays stay under 80 MB. */
 export const MAX_REQUESTS = 10_000_000
 
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
@@ -140,10 +157,15 @@ function errorCode (err: unknown): string {
   return typeof e.name === 'string' ? e.name : 'unknown'
 }
 
-/** Keeps per-request results in typed arrays: 6 bytes a request, whatever the run length. */
+/** The event-loop delay monitor's sampling interval, ms: a stall is a sample's delay beyond it. */
+const STALL_RESOLUTION_MS = 20
+
+/** Keeps per-request results in typed arrays: 8 bytes a request, whatever the run length. */
 class Recorder {
   readonly latencyMs: Float32Array
   readonly outcome: Uint16Array
+  readonly lagMs: Uint16Array
+  maxLagMs = 0
   readonly outcomes: Outcome[] = []
   readonly errorCodes: Record<string, number> = {}
   readonly replicas = new Map<string, ReplicaSeen>()
@@ -156,6 +178,16 @@ class Recorder {
   constructor (planned: number) {
     this.latencyMs = new Float32Array(planned)
     this.outcome = new Uint16Array(planned)
+    this.lagMs = new Uint16Array(planned)
+  }
+
+  /** Notes that request i, due at `dueAt`, is handed off now. */
+  handOff (i: number, dueAt: number): void {
+    const lag = performance.now() - dueAt
+    // Uint16Array clamps nothing on its own (it wraps): saturate at its top.
+    this.lagMs[i] = Math.min(65_535, Math.round(lag))
+    this.maxLagMs = Math.max(this.maxLagMs, lag)
+    this.sent++
   }
 
   record (i: number, latencyMs: number, atMs: number, { outcome, code, bytes, replica }: Shot): void {
@@ -220,9 +252,11 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   const rec = new Recorder(planned)
   const inFlight = new Set<Promise<void>>()
   const progress = onProgress && setInterval(() => { onProgress(rec.progress()) }, o.progressIntervalMs)
+  const stalls = monitorEventLoopDelay({ resolution: STALL_RESOLUTION_MS })
+  stalls.enable()
   const start = performance.now()
   const send = (i: number, dueAt: number): void => {
-    rec.sent++
+    rec.handOff(i, dueAt)
     const p = fire(pool, url.pathname + url.search, o.timeoutMs, o.keepAlive, opts.identify).then(shot => {
       const now = performance.now()
       rec.record(i, now - dueAt, round3(now - start), shot)
@@ -236,6 +270,7 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
     while (inFlight.size > 0) await Promise.all(inFlight)
   } finally {
     clearInterval(progress)
+    stalls.disable()
     await pool.destroy()
   }
   onProgress?.(rec.progress())
@@ -244,6 +279,12 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
     url: o.url, rate: o.rate, durationMs: sent < planned ? sent * 1000 / o.rate : o.durationMs,
     elapsedMs: performance.now() - start, aborted: sent < planned, count: sent,
     latencyMs: rec.latencyMs.subarray(0, sent), outcome: rec.outcome.subarray(0, sent),
+    lag: {
+      handOffMs: rec.lagMs.subarray(0, sent),
+      maxMs: round3(rec.maxLagMs),
+      // The histogram holds whole intervals (ns): a stall is what came beyond the sampling interval.
+      maxStallMs: round3(Math.max(0, stalls.max / 1e6 - STALL_RESOLUTION_MS))
+    },
     outcomes: rec.outcomes, errorCodes: rec.errorCodes, bytesIn: rec.bytesIn,
     startedAt: Math.round(performance.timeOrigin + start),
     ...(opts.identify === undefined ? {} : { replicas: Object.fromEntries(rec.replicas) })

@@ -7,7 +7,7 @@ import { Document } from 'yaml'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { checkLimits, flagOptions, resolveOptions } from '../serve/config.js'
 import { POLICY_OPTIONS } from '../serve/options.js'
-import type { Handler } from '../admission/types.js'
+import type { AutoHandler } from '../admission/types.js'
 import type { Io } from '../common/io.js'
 import { buildPolicyObjects, type KubeObject } from './objects.js'
 import type { PolicySettings } from './settings.js'
@@ -23,7 +23,8 @@ export function readPolicySettings (argv: readonly string[], env: Io['env']): Po
   if (handler !== 'sleep' && handler !== 'exec') {
     throw new ConfigError(`--handler: ${JSON.stringify(handler)} is not a handler (use sleep or exec)`)
   }
-  return Object.freeze({ ...options, excludeNamespaces: [...options.excludeNamespaces], handler: handler as Handler })
+  const excludeNamespaces = [...options.excludeNamespaces]
+  return Object.freeze({ ...options, excludeNamespaces, handler: handler as AutoHandler })
 }
 
 /**

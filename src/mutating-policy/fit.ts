@@ -11,6 +11,7 @@
  */
 import { DEFAULT_GRACE } from '../admission/policy.js'
 import { LAST_APPLIED_ANNOTATION } from '../admission/own-grace.js'
+import { HANDLER_ANNOTATION } from '../admission/keys.js'
 import { formatDuration, min, str, text } from './cel.js'
 import { v, type Validation, type Variable } from './settings.js'
 
@@ -26,6 +27,8 @@ export function fitVariables (): Variable[] {
   const applied = "object.metadata.?managedFields.orValue([]).exists(e, e.?operation.orValue('') == 'Apply')"
   const overGrace = (grace: string): string => `${v('sleepResolved')} + ${v('budget')} > ${grace}`
   return [
+    // The adaptive pause needs the webhook (its program's image, the Pod's ports and probes): left alone here.
+    { name: 'adaptiveLeft', expression: `${v('handlerResolved')} == 'adaptive'` },
     { name: 'bare', expression: '!object.metadata.?ownerReferences.orValue([]).exists(o, o.?controller.orValue(false) == true)' },
     { name: 'graceGiven', expression: `object.spec.?terminationGracePeriodSeconds.orValue(${DEFAULT_GRACE})` },
     // The API server has defaulted the grace period: any other value is the manifest's own.
@@ -34,7 +37,7 @@ export function fitVariables (): Variable[] {
     { name: 'fitted', expression: `${v('graceOwn')} && ${v('graceGiven')} >= 2 && (${overGrace(v('graceGiven'))} || ${v('sleepResolved')} >= ${v('graceGiven')})` },
     // 30 may be the manifest's own too; only when fitting would change the Pod does it matter.
     { name: 'undecided', expression: `${v('bare')} && ${v('graceGiven')} == ${DEFAULT_GRACE} && (${overGrace(String(DEFAULT_GRACE))} || ${v('sleepResolved')} >= ${DEFAULT_GRACE}) && (${lastApplied}.matches(${str(MAY_NAME_GRACE)}) || ${applied})` },
-    { name: 'skip', expression: `${v('graceTooShort')} || ${v('undecided')}` },
+    { name: 'skip', expression: `${v('adaptiveLeft')} || ${v('graceTooShort')} || ${v('undecided')}` },
     { name: 'sleep', expression: `${v('fitted')} ? ${min(v('sleepResolved'), `(${v('graceGiven')} - 1)`)} : ${v('sleepResolved')}` },
     // A 1.36+ cluster always has the native sleep, so a Windows Pod gets it instead of exec.
     { name: 'windowsExec', expression: `object.spec.?os.?name.orValue('') == 'windows' && ${v('handlerResolved')} == 'exec'` },
@@ -58,11 +61,23 @@ export function fitValidations (): Validation[] {
   const why = text`terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`
   const what = `(${v('sleep')} < ${v('sleepResolved')} ? ${text`preStop sleep shortened from ${formatDuration(v('sleepResolved'))} to ${formatDuration(v('sleep'))}`} : ${text`preStop sleep ${formatDuration(v('sleep'))}`})`
   const sleepAndBudget = text`preStop sleep ${formatDuration(v('sleepResolved'))} + shutdown budget ${formatDuration(v('budget'))}`
+  const left = formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)
   return [
-    { expression: `!${v('graceTooShort')}`, messageExpression: text`${why}; no preStop pause fits under it: Pod left unchanged` },
-    { expression: `!${v('fittedTold')}`, messageExpression: text`${why}; ${what}, leaving ${formatDuration(`(${v('graceGiven')} - ${v('sleep')})`)} of the ${formatDuration(v('budget'))} shutdown budget` },
     {
-      expression: `!${v('undecided')}`,
+      expression: `!${v('adaptiveLeft')}`,
+      messageExpression: str(`${HANDLER_ANNOTATION} adaptive needs lameduck's webhook (lameduck serve), ` +
+        'which brings the pause\'s program; this policy leaves the Pod unchanged')
+    },
+    {
+      expression: `${v('adaptiveLeft')} || !${v('graceTooShort')}`,
+      messageExpression: text`${why}; no preStop pause fits under it: Pod left unchanged`
+    },
+    {
+      expression: `${v('adaptiveLeft')} || !${v('fittedTold')}`,
+      messageExpression: text`${why}; ${what}, leaving ${left} of the ${formatDuration(v('budget'))} shutdown budget`
+    },
+    {
+      expression: `${v('adaptiveLeft')} || !${v('undecided')}`,
       messageExpression: text`${sleepAndBudget} does not fit under terminationGracePeriodSeconds ${grace}, which this Pod's own manifest may set (its ${str(LAST_APPLIED_ANNOTATION)} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`
     },
     {

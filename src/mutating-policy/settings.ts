@@ -6,7 +6,7 @@
  * warn about), so both read the annotations the same way.
  */
 import { BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION, SLEEP_ANNOTATION } from '../admission/keys.js'
-import type { Handler } from '../admission/types.js'
+import type { AutoHandler } from '../admission/types.js'
 import { min, str, strList, trim } from './cel.js'
 import { durationSeconds } from './duration.js'
 
@@ -28,7 +28,7 @@ export interface PolicySettings {
   readonly defaultBudget: number
   readonly maxSleep: number
   readonly maxGrace: number
-  readonly handler: Handler
+  readonly handler: AutoHandler
   readonly excludeNamespaces: readonly string[]
 }
 
@@ -49,7 +49,8 @@ export const named = (source: SourceName, what: string): string => `${source}${w
 /** What `variables.<source>Sleep` (and Budget) hold when the annotation is absent. */
 export const ABSENT = -2
 
-export const HANDLERS = ['auto', 'sleep', 'exec'] as const
+/** What the annotation may say; `adaptive` is left to the webhook (fit.ts). */
+export const HANDLERS = ['auto', 'sleep', 'exec', 'adaptive'] as const
 
 /** The settings keys and how each is read, for the warnings' messages too. */
 export const ANNOTATIONS = {

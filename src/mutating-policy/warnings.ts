@@ -64,7 +64,7 @@ function reason (source: SourceName, key: Key): string {
       return `(${seconds} == ${TOO_LONG} ? ${text`"${raw}" is too long a duration`} : ${tooShort}${notADuration})`
     }
     case 'Containers': return text`"${raw}" names no container (use * or a comma-separated list)`
-    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep or exec)`
+    case 'Handler': return text`"${raw}" is not a handler (use auto, sleep, exec or adaptive)`
   }
 }
 
@@ -121,7 +121,7 @@ export function warningValidations (settings: PolicySettings): Validation[] {
     ...each(v('unmatchedNames'), name => name),
     aboutContainers(v('proxiesAdded'), text`: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${str(CONTAINERS_ANNOTATION)} leaves it out`),
     aboutContainers(v('keptHooks'), text` already ${agree(v('keptHooks'), 'has a preStop hook', 'have preStop hooks')}; kept as ${agree(v('keptHooks'), 'it is', 'they are')}`),
-    aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx, which treats SIGTERM as a fast shutdown; set ${str(HANDLER_ANNOTATION)}: exec for a graceful "nginx -s quit"`),
+    aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set ${str(HANDLER_ANNOTATION)}: exec to drain nginx`),
     {
       expression: `!(${hooked} && !${v('fittedTold')} && ${v('sleep')} + ${v('budget')} > ${settings.maxGrace} && ${v('grace')} == ${settings.maxGrace})`,
       messageExpression: text`${sleepAndBudget} is over the server's limit; terminationGracePeriodSeconds capped at ${str(String(settings.maxGrace))} (--max-grace)`

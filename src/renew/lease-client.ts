@@ -25,7 +25,10 @@ export function connectLease (kube: KubeClient, namespace: string, name: string)
     try {
       lease = await kube.request<Lease>('GET', path)
     } catch (err) {
-      if (statusOf(err) === 404) throw new Error(`reading ${what}: it does not exist; it is part of manifests/ (kubectl apply -k manifests/)`)
+      if (statusOf(err) === 404) {
+        const why = 'the chart and manifests/ install it (lameduck may update it, not create it)'
+        throw new Error(`reading ${what}: it does not exist; ${why}`)
+      }
       throw explain(err, `reading ${what}`, kube.server)
     }
     const spec = lease.spec ?? {}

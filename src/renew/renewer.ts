@@ -31,6 +31,8 @@ export interface RenewerDeps {
 
 /** A running renewer. */
 export interface Renewer {
+  /** Runs now rather than at the next due time (after the run in flight, if any). */
+  wake(): void
   /** Stops the timer and waits for a run in flight (it gives the Lease back). */
   close(): Promise<void>
 }
@@ -69,17 +71,28 @@ export function startRenewer (deps: RenewerDeps): Renewer {
   let closed = false
   let failures = 0
   let running: Promise<void> = Promise.resolve()
+  let inFlight = false
+  let again = false
   const run = (): void => {
+    inFlight = true
     running = attempt(deps, failures).then(outcome => {
+      inFlight = false
       failures = outcome.kind === 'failed' ? outcome.failures : 0
       if (closed) return
-      const delay = nextDelay(outcome, deps.now(), timing)
+      const delay = again ? 0 : nextDelay(outcome, deps.now(), timing)
+      again = false
       deps.logger.debug({ inSeconds: Math.round(delay / 1000) }, 'certificate renewal: next check')
       timer = setTimeout(run, delay)
     })
   }
   run()
   return {
+    wake () {
+      if (closed) return
+      if (inFlight) { again = true; return }
+      clearTimeout(timer)
+      run()
+    },
     async close () {
       closed = true
       clearTimeout(timer)

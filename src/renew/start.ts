@@ -1,6 +1,8 @@
 /**
- * `lameduck serve --renew-certs`: the certificate code's renewal run (`lameduck certs --apply` with the
- * manifests' names) in a loop in every replica, under the Lease `lameduck-system/lameduck-renew`.
+ * `lameduck serve --renew-certs`: the certificate code's renewal run (`lameduck certs --apply` with
+ * serve's names: its namespace, Secret and webhook configuration) in a loop in every replica, under
+ * the Lease `<namespace>/lameduck-renew`. On an install whose Secrets are empty, the first run makes
+ * the CA and the serving pair: the replicas make their own certificates.
  */
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -12,7 +14,7 @@ import { connectLease } from './lease-client.js'
 import { clusterApiOver } from '../certs/cluster.js'
 import { startRenewer, type RenewalMetrics, type Renewer } from './renewer.js'
 
-/** The Lease the replicas take for a run (manifests/base/renew.yaml). */
+/** The Lease the replicas take for a run (the chart's templates/certificates.yaml). */
 export const LEASE_NAME = 'lameduck-renew'
 /** Longer than any run (a CA rotation waits `--settle`, 5 s): a replica that died holding it frees it after this. */
 export const LEASE_SECONDS = 60
@@ -21,6 +23,11 @@ export const LEASE_SECONDS = 60
 export interface RenewConfig {
   readonly renewCerts: boolean
   readonly kubeconfig: string | undefined
+  /** Where the Secrets and the Lease are, and the Service's namespace (its DNS names). */
+  readonly namespace: string
+  /** The serving Secret, when serve reads it through the API server; else the default, lameduck-tls. */
+  readonly tlsSecret: string | undefined
+  readonly webhookConfiguration: string
   /** Seconds, as serve's duration flags. */
   readonly renewValidity: number
   readonly renewCaValidity: number
@@ -31,13 +38,15 @@ export interface RenewConfig {
 export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): CertsOptions {
   return readCertsOptions([
     ...config.kubeconfig === undefined ? ['--apply'] : ['--kubeconfig', config.kubeconfig],
+    '--namespace', config.namespace, '--webhook', config.webhookConfiguration,
+    ...config.tlsSecret === undefined ? [] : ['--secret', config.tlsSecret],
     '--validity', `${config.renewValidity}s`, '--ca-validity', `${config.renewCaValidity}s`, '--overlap', `${config.renewOverlap}s`
   ])
 }
 
 /** The renewal loop when `--renew-certs` is on (over `kube`, serve's client for `config.kubeconfig`), else a renewer that does nothing. */
 export function startRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics, kube: KubeClient | undefined): Renewer {
-  if (!config.renewCerts) return { close: async () => undefined }
+  if (!config.renewCerts) return { wake: () => undefined, close: async () => undefined }
   if (kube === undefined) throw new Error('--renew-certs needs a cluster')
   return startClusterRenewal(config, logger, metrics, kube)
 }

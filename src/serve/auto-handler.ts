@@ -8,7 +8,8 @@
 import type { Logger } from 'pino'
 import type { KubeClient } from '../kube/client.js'
 import { statusOf } from '../kube/errors.js'
-import type { Handler } from '../admission/types.js'
+import type { AutoHandler, PauseDelivery } from '../admission/types.js'
+import { decidePauseDelivery, type NodeVersions } from './pause-delivery.js'
 
 /** A version as `/version` gives it (major `1`, minor `29+` on GKE), or a gitVersion such as `v1.30.0-eks-123`. */
 export type ServerVersion = string | { major: string | number, minor: string | number, gitVersion?: string }
@@ -22,8 +23,14 @@ export interface AutoHandlerInput {
 
 /** The handler `auto` stands for, and why, in words fit for a log line. */
 export interface AutoDecision {
-  handler: Handler
+  handler: AutoHandler
   describe: string
+}
+
+/** What `auto` means in this cluster, and how the adaptive pause's program reaches a Pod. */
+export interface ClusterChoice {
+  readonly handler: AutoHandler
+  readonly delivery: PauseDelivery
 }
 
 interface Version { major: number, minor: number }
@@ -72,13 +79,15 @@ function distinct (versions: readonly string[]): string {
 /** What `/version` answers (the fields read here). */
 interface VersionInfo { major: string, minor: string, gitVersion?: string, emulationMajor?: string, emulationMinor?: string }
 /** One page of the Node list (the fields read here). */
-interface NodePage { items: Array<{ status?: { nodeInfo?: { kubeletVersion?: string } } }>, metadata?: { continue?: string } }
+interface NodeInfo { kubeletVersion?: string, containerRuntimeVersion?: string }
+interface NodePage { items: Array<{ status?: { nodeInfo?: NodeInfo } }>, metadata?: { continue?: string } }
 
 /**
- * Asks the cluster: `/version`, then every node's kubelet version. Not being allowed to list nodes
- * (403) is fine: the server version decides alone. Rejects when `/version` cannot be read.
+ * Asks the cluster: `/version`, then every node's kubelet and runtime versions. Not being allowed to
+ * list nodes (403) is fine: the server version decides alone (and the adaptive pause is brought by
+ * an init container). Rejects when `/version` cannot be read.
  */
-export async function readAutoHandler (kube: KubeClient, logger: Logger): Promise<Handler> {
+export async function readClusterChoice (kube: KubeClient, logger: Logger): Promise<ClusterChoice> {
   let info: VersionInfo
   try {
     info = await kube.request<VersionInfo>('GET', '/version')
@@ -87,20 +96,31 @@ export async function readAutoHandler (kube: KubeClient, logger: Logger): Promis
   }
   // Features follow the emulated version when a newer binary emulates an older release (1.31+).
   const serverVersion = { major: info.emulationMajor ?? info.major, minor: info.emulationMinor ?? info.minor, gitVersion: info.gitVersion }
-  const kubeletVersions = await readKubeletVersions(kube, logger)
-  const decision = decideAutoHandler({ serverVersion, kubeletVersions })
+  const nodes = await readNodeVersions(kube, logger)
+  const kubeletVersions = nodes?.map(node => node.kubelet)
+  const decision = decideAutoHandler({ serverVersion, ...(kubeletVersions === undefined ? {} : { kubeletVersions }) })
   logger.info({ handler: decision.handler }, `prestop-handler auto means ${decision.describe}`)
-  return decision.handler
+  const delivery = decidePauseDelivery(`${serverVersion.major}.${serverVersion.minor}`, nodes)
+  logger.info({ delivery: delivery.delivery }, `the adaptive pause's program is brought by ${delivery.describe}`)
+  return { handler: decision.handler, delivery: delivery.delivery }
 }
 
-async function readKubeletVersions (kube: KubeClient, logger: Logger): Promise<string[] | undefined> {
-  const versions: string[] = []
+/** What `auto` means in this cluster (readClusterChoice). */
+export async function readAutoHandler (kube: KubeClient, logger: Logger): Promise<AutoHandler> {
+  return (await readClusterChoice(kube, logger)).handler
+}
+
+async function readNodeVersions (kube: KubeClient, logger: Logger): Promise<NodeVersions[] | undefined> {
+  const versions: NodeVersions[] = []
   let next: string | undefined
   try {
     do {
       // Paged, since a big cluster's full Node list runs to many megabytes.
       const page: NodePage = await kube.request<NodePage>('GET', `/api/v1/nodes?limit=500${next === undefined ? '' : `&continue=${encodeURIComponent(next)}`}`)
-      for (const node of page.items) versions.push(node.status?.nodeInfo?.kubeletVersion ?? '')
+      for (const { status } of page.items) {
+        const info = status?.nodeInfo
+        versions.push({ kubelet: info?.kubeletVersion ?? '', runtime: info?.containerRuntimeVersion ?? '' })
+      }
       next = page.metadata?.continue
     } while (next !== undefined && next !== '')
   } catch (err) {

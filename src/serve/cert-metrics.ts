@@ -1,7 +1,8 @@
 /**
  * The certificates' expiry, visible (issue 17): `lameduck_certificate_expiry_timestamp_seconds` for
  * the serving certificate this process serves and for the CA next to it (`ca.crt` in the key pair's
- * directory, as a Secret volume of `lameduck certs` or cert-manager shows it), the renewals done and
+ * directory, as a Secret volume of `lameduck certs` or cert-manager shows it, or in the Secret read
+ * through the API server), the renewals done and
  * failed, and a warning in the log while either expires sooner than a threshold. Readiness is
  * deliberately left alone: a replica that serves an old certificate still answers, and failing
  * /readyz would only take away the replicas that could answer.
@@ -43,6 +44,8 @@ export interface ExpiryWatchOptions {
   readonly tls: KeyPairSource
   /** The serving certificate's file: its directory's `ca.crt` is the CA; undefined for --self-signed. */
   readonly certFile: string | undefined
+  /** Instead of `tls` and `certFile`: the pair served (undefined while a placeholder is) and its CAs (--tls-secret). */
+  readonly served?: () => { readonly pair: KeyPair, readonly ca: string | undefined } | undefined
   readonly metrics: CertificateMetrics
   readonly logger: Logger
   /** Warn while a certificate expires sooner than this. */
@@ -52,14 +55,22 @@ export interface ExpiryWatchOptions {
   readonly intervalMs?: number
 }
 
-/** The CA certificates of `ca.crt` (a bundle may hold several); none when the file is absent or unreadable. */
-async function readCas (file: string): Promise<X509Certificate[]> {
+/** The CA certificates of a `ca.crt` (a bundle may hold several); none when there is none, or it does not parse. */
+function parseCas (text: string | undefined): X509Certificate[] {
   try {
-    const text = await readFile(file, 'utf8')
-    return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(match => new X509Certificate(match[0]))
+    const blocks = (text ?? '').matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)
+    return [...blocks].map(match => new X509Certificate(match[0]))
   } catch {
     return []
   }
+}
+
+/** The pair of `tls` and the `ca.crt` next to `certFile`, when there is one. */
+async function servedFromFiles (tls: KeyPairSource, certFile: string | undefined):
+Promise<{ pair: KeyPair, ca: string | undefined }> {
+  const file = certFile === undefined ? undefined : join(dirname(certFile), 'ca.crt')
+  const ca = file === undefined ? undefined : await readFile(file, 'utf8').catch(() => undefined)
+  return { pair: tls.current(), ca }
 }
 
 /**
@@ -74,23 +85,23 @@ export function watchCertificateExpiry (opts: ExpiryWatchOptions): { ready: Prom
       if (left < opts.warnWithinMs) opts.logger.warn({ certificate, expires: at.toISOString(), hoursLeft: Math.floor(left / 3_600_000) }, 'TLS certificate expires soon: check the renewal (lameduck serve --renew-certs, lameduck certs --apply or cert-manager)')
     }
   }
-  const load = async (pair: KeyPair): Promise<void> => {
-    const serving = new X509Certificate(pair.cert)
+  const load = async (): Promise<void> => {
+    const served = opts.served === undefined ? await servedFromFiles(opts.tls, opts.certFile) : opts.served()
+    if (served === undefined) return
+    const serving = new X509Certificate(served.pair.cert)
     known.set('serving', new Date(serving.validTo))
-    if (opts.certFile !== undefined) {
-      const cas = await readCas(join(dirname(opts.certFile), 'ca.crt'))
-      // The CA that signed what is served; a bundle's other CAs are on their way in or out.
-      const issuer = cas.find(ca => serving.checkIssued(ca)) ?? cas[0]
-      if (issuer !== undefined) known.set('ca', new Date(issuer.validTo))
-    }
+    const cas = parseCas(served.ca)
+    // The CA that signed what is served; a bundle's other CAs are on their way in or out.
+    const issuer = cas.find(ca => serving.checkIssued(ca)) ?? cas[0]
+    if (issuer !== undefined) known.set('ca', new Date(issuer.validTo))
     for (const [certificate, at] of known) opts.metrics.expires(certificate, at)
     warn()
   }
-  const unsubscribe = opts.tls.onChange(pair => { void load(pair) })
+  const unsubscribe = opts.tls.onChange(() => { void load() })
   const timer = setInterval(warn, opts.intervalMs ?? 3_600_000)
   timer.unref()
   return {
-    ready: load(opts.tls.current()),
+    ready: load(),
     close: () => { unsubscribe(); clearInterval(timer) }
   }
 }

@@ -5,8 +5,8 @@
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
 import { parseDuration } from '../admission/duration.js'
 import { SERVE_OPTIONS, type OptionSpec } from './options.js'
-import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler } from '../admission/types.js'
+import { HANDLER_SETTINGS, type PolicyLimits } from '../admission/policy.js'
+import type { AutoHandler, HandlerSetting, PauseDelivery } from '../admission/types.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
 export interface ServeConfig {
@@ -15,6 +15,9 @@ export interface ServeConfig {
   readonly metricsPort: number
   readonly tlsCert: string | undefined
   readonly tlsKey: string | undefined
+  readonly tlsSecret: string | undefined
+  readonly namespace: string
+  readonly webhookConfiguration: string
   readonly selfSigned: boolean
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
@@ -24,6 +27,9 @@ export interface ServeConfig {
   readonly maxSleep: number
   readonly maxGrace: number
   readonly excludeNamespaces: ReadonlySet<string>
+  readonly defaultHandler: HandlerSetting
+  readonly pauseImage: string
+  readonly pauseDelivery: PauseDelivery | 'auto'
   readonly noAdvice: boolean
   readonly drainDelay: number
   readonly bodyLimit: number
@@ -70,6 +76,12 @@ function convert (spec: OptionSpec, text: string): Value {
       return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
     case 'level':
       return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
+    case 'handler':
+      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
+      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
+    case 'delivery':
+      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
+      return fail('is not auto, init-container or image-volume')
     default:
       return text === '' ? fail('must not be empty') : text
   }
@@ -112,15 +124,20 @@ export function checkLimits (config: Pick<ServeConfig, 'defaultSleep' | 'maxSlee
 function validate (config: ServeConfig): ServeConfig {
   checkLimits(config)
   check((config.tlsCert === undefined) === (config.tlsKey === undefined), '--tls-cert and --tls-key go together')
-  check(config.selfSigned !== (config.tlsCert !== undefined), 'give either --tls-cert and --tls-key, or --self-signed')
+  const sources = [config.tlsCert !== undefined, config.selfSigned, config.tlsSecret !== undefined]
+    .filter(Boolean).length
+  check(sources === 1, 'give one of --tls-cert and --tls-key, --tls-secret, or --self-signed')
   check(config.namespacesFile === undefined || config.kubeconfig === undefined, '--namespaces-file and --kubeconfig exclude each other')
   check(config.namespacesFile === undefined || config.context === undefined,
     '--namespaces-file and --context exclude each other')
+  check(config.tlsSecret === undefined || config.namespacesFile === undefined,
+    '--tls-secret needs a cluster, not --namespaces-file')
   check(config.bodyLimit >= 1024, '--body-limit must be at least 1KiB')
   check(config.headersTimeout >= 1, '--headers-timeout must be at least 1s')
   check(config.maxConnections >= 1, '--max-connections must be at least 1')
   check(config.requestTimeout >= config.headersTimeout, `--request-timeout (${config.requestTimeout}s) must not be shorter than --headers-timeout (${config.headersTimeout}s)`)
-  check(!config.renewCerts || (config.tlsCert !== undefined && config.namespacesFile === undefined), '--renew-certs needs a cluster and the key pair from files (--tls-cert, --tls-key), not --namespaces-file or --self-signed')
+  check(!config.renewCerts || (!config.selfSigned && config.namespacesFile === undefined),
+    '--renew-certs needs a cluster and the key pair from a Secret (--tls-secret, or --tls-cert and --tls-key of its volume), not --namespaces-file or --self-signed')
   check(config.renewValidity >= 10, '--renew-validity must be at least 10s')
   check(config.renewCaValidity > config.renewValidity, `--renew-ca-validity (${config.renewCaValidity}s) must be longer than --renew-validity (${config.renewValidity}s): the CA must outlive what it signs`)
   return config
@@ -131,13 +148,24 @@ export function readServeConfig (argv: readonly string[], env: Readonly<Record<s
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
 }
 
+/** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
+export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
+
+type LimitsConfig =
+  Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'>
+  & Partial<Pick<ServeConfig, 'pauseDelivery'>>
+
 /** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace'>, autoHandler: Handler): PolicyLimits {
+export function policyLimits (config: LimitsConfig, auto: AutoChoice): PolicyLimits {
+  const forced = config.pauseDelivery
+  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
   return Object.freeze({
     defaultSleep: config.defaultSleep,
     defaultBudget: config.defaultBudget,
     maxSleep: config.maxSleep,
     maxGrace: config.maxGrace,
-    autoHandler
+    autoHandler: auto.handler,
+    defaultHandler: config.defaultHandler,
+    pause: Object.freeze({ image: config.pauseImage, delivery })
   })
 }

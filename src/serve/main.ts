@@ -6,19 +6,18 @@
 import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
-import { policyLimits, type ServeConfig } from './config.js'
+import { policyLimits, type AutoChoice, type ServeConfig } from './config.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
 import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
 import { startRenewal } from '../renew/start.js'
-import { createSelfSignedKeyPair, staticKeyPair, type KeyPairSource } from '../tls/key-pair.js'
-import { watchKeyPair } from '../tls/watch.js'
-import { readAutoHandler } from './auto-handler.js'
+import { loadServingTls } from './tls-setup.js'
+import { readClusterChoice } from './auto-handler.js'
 import { eventually } from './retry.js'
 import { connectKube } from '../kube/connect.js'
 import type { KubeClient } from '../kube/client.js'
 import type { PolicyLimits } from '../admission/policy.js'
-import type { Handler, NamespaceLookup } from '../admission/types.js'
+import type { NamespaceLookup } from '../admission/types.js'
 
 /** A running webhook: its addresses, and how to stop it as SIGTERM would. */
 export interface Running {
@@ -29,21 +28,22 @@ export interface Running {
   shutdown(): Promise<void>
 }
 
-async function loadKeyPair (config: ServeConfig, logger: Logger): Promise<KeyPairSource> {
-  if (config.selfSigned) return staticKeyPair(await createSelfSignedKeyPair())
-  return await watchKeyPair({ certFile: config.tlsCert!, keyFile: config.tlsKey!, logger })
-}
-
 /** Where namespaces come from, what `auto` means, and what still keeps the server from being ready. */
 interface NamespaceSetup {
   readonly namespaces: NamespaceLookup
-  readonly autoHandler: () => Handler
+  readonly auto: () => AutoChoice
   readonly notReady: () => string[]
 }
 
-/** The API server client, when serve needs one: for the namespaces, or to renew certificates. */
+/** Offline, `auto` means the native sleep (DESIGN.md); the init container works on every cluster. */
+const OFFLINE: AutoChoice = { handler: 'sleep', delivery: 'init-container' }
+/** Until the cluster is read: exec, which runs on every version, and the init container. */
+const UNREAD: AutoChoice = { handler: 'exec', delivery: 'init-container' }
+
+/** The API server client, when serve needs one: for the namespaces, the key pair's Secret, or to renew certificates. */
 async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient | undefined> {
-  if (config.namespacesFile !== undefined && !config.renewCerts) return undefined
+  // config.ts allows neither --tls-secret nor --renew-certs with --namespaces-file.
+  if (config.namespacesFile !== undefined) return undefined
   return await connectKube({ kubeconfig: config.kubeconfig, context: config.context }, {
     onFallback: reason => { logger.info({ reason }, 'loading @kubernetes/client-node for the kubeconfig\'s credentials') }
   })
@@ -55,14 +55,19 @@ async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined
     // only when used: the file's brings the YAML reader.)
     const { createFileNamespaces } = await import('../namespaces/file.js')
     const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
-    return { namespaces, autoHandler: () => 'sleep', notReady: () => [] }
+    return { namespaces, auto: () => OFFLINE, notReady: () => [] }
   }
   const { createClusterNamespaces } = await import('../namespaces/informer.js')
   const namespaces = createClusterNamespaces(kube, logger, { onEvent: event => metrics.namespaceEvent(event) })
   // Until the version is known, `auto` means exec: it runs on every Kubernetes version, where a
   // native sleep on a cluster older than 1.30 would make the API server reject the Pod.
-  const version = eventually<Handler>({ read: async () => await readAutoHandler(kube, logger), fallback: 'exec', pending: 'API server version not read yet', logger })
-  return { namespaces, autoHandler: version.value, notReady: version.notReady }
+  const version = eventually<AutoChoice>({
+    read: async () => await readClusterChoice(kube, logger),
+    fallback: UNREAD,
+    pending: 'API server version not read yet',
+    logger
+  })
+  return { namespaces, auto: version.value, notReady: version.notReady }
 }
 
 const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -88,18 +93,36 @@ async function closeApp (app: { close: () => PromiseLike<undefined>, server: { c
 /** Starts both servers; resolves once they listen. */
 export async function startServe (config: ServeConfig, logger: Logger): Promise<Running> {
   const metrics = createMetrics()
-  const tls = await loadKeyPair(config, logger)
   const kube = await connect(config, logger)
-  const { namespaces, autoHandler, notReady } = await loadNamespaces(config, kube, logger, metrics)
+  const serving = await loadServingTls(config, logger, kube)
+  const tls = serving.tls
+  const setup = await loadNamespaces(config, kube, logger, metrics)
+  const { namespaces, auto } = setup
+  const notReady = (): string[] => [...setup.notReady(), ...serving.notReady()]
   const state: ServerState = { draining: false }
-  // Both possible values made once; each request reads the one `auto` means now.
-  const limitsFor = { sleep: policyLimits(config, 'sleep'), exec: policyLimits(config, 'exec') }
-  const limits = (): PolicyLimits => limitsFor[autoHandler()]
+  // Each possible value made once; each request reads the one `auto` means now.
+  const limitsFor = new Map<AutoChoice, PolicyLimits>()
+  const limits = (): PolicyLimits => {
+    const choice = auto()
+    let found = limitsFor.get(choice)
+    if (found === undefined) limitsFor.set(choice, found = policyLimits(config, choice))
+    return found
+  }
   const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, timeouts: { headers: config.headersTimeout, request: config.requestTimeout }, maxConnections: config.maxConnections, logger, metrics, state, notReady })
   const certMetrics = createCertificateMetrics(metrics.registry)
-  const expiry = watchCertificateExpiry({ tls, certFile: config.tlsCert, metrics: certMetrics, logger, warnWithinMs: config.certExpiryWarning * 1000, now: () => new Date() })
+  const expiry = watchCertificateExpiry({
+    tls,
+    certFile: config.tlsCert,
+    ...serving.served === undefined ? {} : { served: serving.served },
+    metrics: certMetrics,
+    logger,
+    warnWithinMs: config.certExpiryWarning * 1000,
+    now: () => new Date()
+  })
   await expiry.ready
   const renewer = startRenewal(config, logger, certMetrics, kube)
+  // A served pair the caBundle does not trust: a renewal run now puts its CA back (or finds nothing to do).
+  serving.onDistrust(() => { renewer.wake() })
   const metricsApp = buildMetricsServer(metrics)
   await app.listen({ host: config.host, port: config.port })
   await metricsApp.listen({ host: config.host, port: config.metricsPort })
@@ -118,9 +141,9 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
       await closeApp(app)
       await closeApp(metricsApp)
       await namespaces.close()
-      await kube?.close()
       expiry.close()
-      tls.close()
+      await serving.close()
+      await kube?.close()
       logger.info('stopped')
     }
   }

@@ -3,9 +3,11 @@
  * docs/configuration.md all come from it.
  */
 import { OWN_NAMESPACE } from '../admission/keys.js'
+import { DEFAULT_PAUSE_IMAGE } from '../admission/adaptive.js'
 
 /** How an option's text is read. */
-export type OptionKind = 'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level'
+export type OptionKind =
+  'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
 
 /** One option: flag name, the config key it sets, its default (as text) and its help line. */
 export interface OptionSpec {
@@ -22,6 +24,21 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'metrics-port', key: 'metricsPort', kind: 'port', default: '9090', help: 'plain-HTTP port for /metrics' },
   { name: 'tls-cert', key: 'tlsCert', kind: 'string', help: 'serving certificate (PEM); reloaded when it changes' },
   { name: 'tls-key', key: 'tlsKey', kind: 'string', help: 'its private key (PEM)' },
+  {
+    name: 'tls-secret',
+    key: 'tlsSecret',
+    kind: 'string',
+    help: 'serve the key pair of this Secret (in --namespace), read through the API server and followed by a watch; ready once the caBundle of --webhook-configuration trusts it'
+  },
+  { name: 'namespace', key: 'namespace', kind: 'string', default: OWN_NAMESPACE,
+    help: 'the namespace lameduck runs in: its Secrets and renewal Lease' },
+  {
+    name: 'webhook-configuration',
+    key: 'webhookConfiguration',
+    kind: 'string',
+    default: 'lameduck',
+    help: 'lameduck\'s MutatingWebhookConfiguration: whose caBundle the renewal sets and --tls-secret checks'
+  },
   { name: 'self-signed', key: 'selfSigned', kind: 'boolean', default: 'false', help: 'generate an in-memory certificate for localhost (local use)' },
   { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
   { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the Pod\'s service account)' },
@@ -30,6 +47,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
   { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
   { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
+  { name: 'default-handler', key: 'defaultHandler', kind: 'handler', default: 'auto', help: 'preStop handler when no annotation names one: auto, sleep, exec or adaptive' },
+  { name: 'pause-image', key: 'pauseImage', kind: 'string', default: DEFAULT_PAUSE_IMAGE, help: 'image holding /usr/local/bin/lameduck-pause, the adaptive handler\'s program: lameduck\'s own, or the Dockerfile\'s small `pause` stage' },
+  { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
   { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
   { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
@@ -45,6 +65,11 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
 
-/** The options `preview` shares with `serve`: the policy's defaults and limits. */
+/** The options `preview` and `policy` share with `serve`: the policy's defaults and limits. */
 export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
   ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
+
+/** `preview`'s too, besides those (the policy leaves the adaptive handler to the webhook). */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  ...POLICY_OPTIONS, ...SERVE_OPTIONS.filter(spec => ['default-handler', 'pause-image'].includes(spec.name))
+]

@@ -1,4 +1,5 @@
-// The cert-manager overlay against a real API server that knows cert-manager's types: its CRDs come
+// The cert-manager variant (the chart rendered with certificates.source=cert-manager) against a
+// real API server that knows cert-manager's types: its CRDs come
 // from cert-manager's own Go module (plain CRD YAML in deploy/crds/), fetched through the Go module
 // proxy and cached in the module cache like the control plane's modules. cert-manager itself does
 // not run here, so what is checked is that the API server accepts every object of the overlay as
@@ -31,8 +32,8 @@ t.test('the API server accepts every object of the cert-manager overlay', async 
   t.ok(files.includes('cert-manager.io_certificates.yaml') && files.includes('cert-manager.io_issuers.yaml'), `CRDs found: ${files.join(', ')}`)
   for (const file of files) await kubectl(['apply', '--server-side', '-f', '-'], await readFile(join(crds, file), 'utf8'))
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io'])
+  // A server-side dry run cannot create the namespace its other objects go to.
   await kubectl(['apply', '-f', join(ROOT, 'manifests/base/namespace.yaml')])
-
   const out = await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, 'manifests/cert-manager')])
   for (const object of ['issuer.cert-manager.io/lameduck-selfsigned', 'issuer.cert-manager.io/lameduck-ca', 'certificate.cert-manager.io/lameduck-ca',
     'certificate.cert-manager.io/lameduck-serving', 'deployment.apps/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
@@ -45,7 +46,8 @@ t.test('the overlay asks cainjector for the caBundle, and its certificate names 
   t.match(built, /cert-manager\.io\/inject-ca-from: lameduck-system\/lameduck-serving/)
   t.match(built, /secretName: lameduck-tls/, 'the Secret the Deployment mounts')
   t.match(built, /- lameduck\.lameduck-system\.svc\n/, 'the name the API server sends as SNI')
-  t.match(built, /- name: LAMEDUCK_RENEW_CERTS\n\s+value: "false"\n/, 'lameduck\'s own renewal off')
+  t.match(built, /- --tls-cert=\/etc\/lameduck\/tls\/tls\.crt\n/, 'the pair from the Secret volume cert-manager writes')
+  t.notMatch(built, /--renew-certs|--tls-secret/, 'lameduck\'s own certificates off')
   t.notMatch(built, /lameduck-renew/, 'and its Lease and RBAC gone')
   // Apply it for real: the API server stores the typed objects (nothing issues them here).
   await kubectl(['apply', '-k', join(ROOT, 'manifests/cert-manager')])

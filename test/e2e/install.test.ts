@@ -1,56 +1,63 @@
-// The install, end to end on a real control plane: the API server accepts every object of the
-// manifests; `lameduck certs` bootstraps the key pair and caBundle for a webhook running on this
-// machine; Pods in an opted-in namespace come out mutated; and renewing the serving certificate, then
-// rotating the CA, while Pods are being created fails no call and ends with the new pair served.
+// The kustomize install (manifests/, the chart rendered), end to end on a real control plane: the
+// API server accepts every object of it and of the fail-closed overlay; two replicas of `lameduck
+// serve` from source, acting as the shipped ServiceAccount (so the shipped RBAC by resourceNames is
+// what lets them list, watch and write), make their own certificates, become ready once the
+// caBundle trusts them, and mutate Pods; `lameduck verify` says so; a renewal and a CA rotation by
+// `lameduck certs --apply` from outside reach the served pair within seconds (the replicas watch
+// the Secret) while Pods are created, none refused; and `kubectl delete -k` under Pod creations
+// removes everything lameduck had, the webhook first: no Pod is refused.
 //
-// Only the routing differs from a cluster: the Service becomes `ExternalName: localhost` and the
-// webhook's port is the local one, so the API server dials localhost with SNI
-// lameduck.lameduck-system.svc (control-plane/README.md). The Deployment is created but never runs:
-// there is no kubelet. On that port a TCP relay passes each connection through to the webhook and
-// counts connections: each caBundle change makes the API server dial anew, and that TLS handshake is
-// checked against the caBundle of the moment, so a wrong order of writes would fail calls.
-import t, { type Test } from 'tap'
+// Installed from manifests/fail-closed (failurePolicy Fail), so that a call that fails shows as a
+// refused Pod. Only the routing differs from a cluster: the Service becomes `ExternalName:
+// localhost` on a relay's port, which passes each connection to the replicas in turn, so the API
+// server dials localhost with SNI lameduck.lameduck-system.svc (control-plane/README.md). The
+// Deployment is created but never runs: there is no kubelet (test/node/node.test.ts runs it).
+import tap from 'tap'
 import { X509Certificate } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import https from 'node:https'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { freePorts } from '../../control-plane/ports.js'
 import { routedManifests } from '../../control-plane/routing.js'
+import { kubeconfig as kubeconfigFor } from '../../control-plane/kubeconfig.js'
+import { apiserverCertFile } from '../../control-plane/components.js'
 import { runCerts } from '../../certs-script/main.js'
-import { splitPem } from '../../src/certs/pem.js'
+import { runCli } from '../../src/cli/main.js'
+import { isSignedBy, parseCertificate, splitPem, type CertificateInfo } from '../../src/certs/pem.js'
 import { clusterFor, kubectl as kubectlOf, until } from '../helpers/e2e.js'
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js'
 import { servedFingerprint } from '../helpers/served.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 
-
+const t = tap
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const cluster = await clusterFor(t, 300_000)
-const [port, webhookPort] = await freePorts(2) as [number, number]
-const dir = t.testdir({})
+const cluster = await clusterFor(t, 420_000)
+const [port, ...replicaPorts] = await freePorts(3) as [number, number, number]
 const kc = cluster.kubeconfigPath
 
 const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
+const info = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 
-/** `lameduck certs ARGS`, in this process; its lines go to the TAP comments too. */
-async function certs (t: Test, ...args: string[]): Promise<string> {
-  let out = ''
-  const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text }, env: {} }
-  t.equal(await runCerts(['--kubeconfig', kc, '--out', dir, ...args], io), 0, `lameduck certs ${args.join(' ')}`)
-  return out
+/** Secret lameduck-system/NAME: its type and data, decoded. */
+async function secret (name: string): Promise<{ type: string, data: Record<string, string> }> {
+  const json = await kubectl(['get', 'secret', '-n', 'lameduck-system', name, '-o', 'json'])
+  const { type, data } = JSON.parse(json) as { type: string, data?: Record<string, string> }
+  const decoded = Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')])
+  return { type, data: Object.fromEntries(decoded) as Record<string, string> }
 }
-
-/** `lameduck serve` from source on the webhook's port, reading the key pair from `dir`; stopped by PID at teardown. */
-async function startWebhook (): Promise<ServeProcess> {
-  const serve = await startServeProcess({ port: webhookPort, args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kc, '--drain-delay', '0s'] })
-  t.teardown(async () => { await serve.stop(10_000) })
-  return serve
+async function caBundle (): Promise<string[]> {
+  type Configuration = { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  const json = await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])
+  const config = JSON.parse(json) as Configuration
+  return splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle ?? '', 'base64').toString('utf8'))
 }
-
-const served = (): Promise<string> => servedFingerprint(webhookPort)
-const fingerprintOf = async (file: string): Promise<string> => new X509Certificate(await readFile(join(dir, file))).fingerprint256
+const servingFingerprint = async (): Promise<string> =>
+  new X509Certificate((await secret('lameduck-tls')).data['tls.crt']!).fingerprint256
+const servedByAll = async (): Promise<string[]> =>
+  await Promise.all(replicas.map(serve => servedFingerprint(serve.port)))
 
 interface Pod { metadata: { name: string, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }> } }
 
@@ -64,32 +71,92 @@ async function createPod (namespace: string, manifest = podManifest(), dryRun = 
 
 const injected = (pod: Pod): string | undefined => pod.metadata.annotations?.['lameduck.dev/injected']
 
+/** Creates Pods in `shop` one after another until stopped: what each came back with (its marker, or why it was refused). */
+function createPods (): { stop: () => Promise<string[]> } {
+  const outcomes: string[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const result = await cluster.kubectl(['create', '-n', 'shop', '-f', '-', '-o', 'json'], { input: podManifest() })
+      const marker = (): string => injected(JSON.parse(result.stdout) as Pod) ?? 'created without the mutation'
+      outcomes.push(result.code !== 0 ? `refused: ${result.stderr.trim()}` : marker())
+    }
+  })()
+  return { stop: async () => { running = false; await loop; return outcomes } }
+}
+
+/** `lameduck ARGS` through the CLI's entry point: exit code and output. */
+async function cli (...args: string[]): Promise<{ code: number, out: string }> {
+  let out = ''
+  const write = (text: string): void => { out += text; t.comment(text.trimEnd()) }
+  return { code: await runCli(args, { stdout: write, stderr: write, env: {} }), out }
+}
+
 t.test('the API server accepts every object of the base and of the fail-closed overlay', async t => {
   // A server-side dry run cannot create the namespace its other objects go to.
   await kubectl(['apply', '-f', join(ROOT, 'manifests/base/namespace.yaml')])
   for (const overlay of ['manifests', 'manifests/fail-closed']) {
     const out = await kubectl(['apply', '--dry-run=server', '-k', join(ROOT, overlay)])
-    for (const object of ['serviceaccount/lameduck', 'clusterrole.rbac.authorization.k8s.io/lameduck', 'clusterrolebinding.rbac.authorization.k8s.io/lameduck', 'service/lameduck',
-      'deployment.apps/lameduck', 'poddisruptionbudget.policy/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
+    const rbac = 'rbac.authorization.k8s.io'
+    for (const object of ['serviceaccount/lameduck', `clusterrole.${rbac}/lameduck`, `clusterrolebinding.${rbac}/lameduck`,
+      'service/lameduck', 'secret/lameduck-tls', 'secret/lameduck-ca', 'lease.coordination.k8s.io/lameduck-renew',
+      `role.${rbac}/lameduck-renew`, `clusterrole.${rbac}/lameduck-renew`, 'deployment.apps/lameduck',
+      'poddisruptionbudget.policy/lameduck', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/lameduck']) {
       t.match(out, new RegExp(`^${object.replaceAll('.', '\\.')} created \\(server dry run\\)$`, 'm'), `${overlay}: ${object}`)
     }
   }
   t.match(await kubectl(['kustomize', join(ROOT, 'manifests/fail-closed')]), /failurePolicy: Fail/)
 })
 
-t.test('install, then renew and rotate the certificates while Pods are created: every Pod is mutated', async t => {
-  await kubectl(['apply', '-f', '-'], await routedManifests(cluster, port))
-  const first = await certs(t)
-  t.match(first, /CA CN=lameduck-ca@\d+: new/)
-  const webhook = await startWebhook()
-  // The Service's port: each caBundle change makes the API server dial anew through it.
-  const relay = await createTcpProxy(t, webhookPort, { port })
+const replicas: ServeProcess[] = []
+
+t.test('installed with kubectl apply -k: the replicas make their own certificates, are ready once trusted, and mutate Pods', async t => {
+  await kubectl(['apply', '-f', '-'], await routedManifests(cluster, port, 'manifests/fail-closed'))
+  t.same((await secret('lameduck-tls')).data, {}, 'the Secret ships empty')
+  // The replicas act as the shipped ServiceAccount, with a token from the API server.
+  const token = (await kubectl(['create', 'token', 'lameduck', '-n', 'lameduck-system', '--duration', '1h'])).trim()
+  const saKubeconfig = join(t.testdir({}), 'lameduck-sa.kubeconfig')
+  const ca = await readFile(apiserverCertFile(cluster.dir), 'utf8')
+  await writeFile(saKubeconfig, kubeconfigFor(cluster.server, ca, token), { mode: 0o600 })
+  for (const replicaPort of replicaPorts) {
+    const args = ['--tls-secret', 'lameduck-tls', '--renew-certs', '--kubeconfig', saKubeconfig, '--drain-delay', '0s']
+    const serve = await startServeProcess({ port: replicaPort, args })
+    // Running for the file's later tests too: stopped at the file's end.
+    tap.teardown(async () => { await serve.stop(10_000) })
+    replicas.push(serve)
+  }
+  // The Service in front of the replicas: a connection to each in turn.
+  const relay = await createTcpProxy(tap, replicaPorts, { port })
   await relay.open()
+  const readiness = (serve: ServeProcess): Promise<number> => new Promise(resolve => {
+    const options = { host: '127.0.0.1', port: serve.port, path: '/readyz', rejectUnauthorized: false }
+    https.get(options, res => { res.resume(); resolve(res.statusCode!) }).on('error', () => { resolve(0) })
+  })
+  const ready = async (): Promise<true | undefined> =>
+    (await Promise.all(replicas.map(readiness))).every(code => code === 200) || undefined
+  await until('both replicas ready', ready, 60_000)
+
+  const { type, data } = await secret('lameduck-tls')
+  t.equal(type, 'Opaque', 'written into the shipped Secret, whose type stays')
+  const caMade = info((await secret('lameduck-ca')).data['tls.crt']!)
+  t.ok(isSignedBy(info(data['tls.crt']!), caMade), 'a serving certificate signed by the CA in lameduck-ca')
+  t.same((await caBundle()).map(pem => info(pem).fingerprint), [caMade.fingerprint], 'that CA alone in the caBundle')
+  t.equal(data['ca.crt'], caMade.pem)
+  const fingerprint = await servingFingerprint()
+  t.same(await servedByAll(), [fingerprint, fingerprint], 'each replica serves the Secret\'s pair')
+  const renewed = replicas.filter(serve => /"msg":"certificate renewal: done"/.test(serve.log()))
+  t.equal(renewed.length, 1, 'one replica (the Lease\'s) made them')
+  const loaded = replicas.filter(serve => /"msg":"TLS key pair loaded from the Secret"/.test(serve.log()))
+  t.equal(loaded.length, 2, 'both took them through the watch')
+
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   await kubectl(['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=20s'])
-  // The API server loads a new webhook configuration after a short lag.
-  await until('the first mutation', async () => injected(await createPod('shop', podManifest(), true)))
-
+  // The API server loads a new caBundle after a short lag.
+  await until('the first mutation', async () => {
+    const dryRun = ['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server']
+    const result = await cluster.kubectl(dryRun, { input: podManifest() })
+    return result.code === 0 ? injected(JSON.parse(result.stdout) as Pod) : undefined
+  })
   const pod = await createPod('shop')
   t.equal(pod.spec.containers[0]!.lifecycle?.preStop?.sleep?.seconds, 20, 'a native preStop sleep')
   t.equal(pod.spec.terminationGracePeriodSeconds, 35, 'grace = sleep + the default 15 s budget')
@@ -101,46 +168,61 @@ t.test('install, then renew and rotate the certificates while Pods are created: 
   const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } } } }
   const applied = await cluster.kubectl(['apply', '--dry-run=server', '-n', 'shop', '-f', '-'], { input: JSON.stringify(deployment) })
   t.match(applied.stderr, /^Warning: lameduck: Pods of this Deployment: terminationGracePeriodSeconds raised from 30 to 35/m,
-    'the workload webhook answers too, through the Service, with the caBundle lameduck certs set on every webhook')
+    'the workload webhook answers too, through the Service, with the caBundle the replicas set on every webhook')
 
-  t.match(await certs(t), /nothing to do/, 'a second run changes nothing')
-  const caBefore = await fingerprintOf('ca.crt')
+  const verified = await cli('verify', '--namespace', 'shop', '--kubeconfig', kc)
+  t.equal(verified.code, 0, 'lameduck verify: mutated')
+  t.match(verified.out, /^ {2}preStop {3}sleep 20s \(the native sleep action\)\n/m)
+  t.match(verified.out, /^ {2}grace {5}terminationGracePeriodSeconds 35\n/m)
+  const notOptedIn = await cli('verify', '--namespace', 'plain', '--kubeconfig', kc)
+  t.equal(notOptedIn.code, 1, 'lameduck verify: not mutated')
+  t.match(notOptedIn.out, /the namespace is not opted in: kubectl label namespace plain lameduck.dev\/inject=enabled/)
+})
 
-  // Pods created one after another for as long as the certificates change under them.
-  const outcomes: Array<string | undefined> = []
-  const connectionsBefore = relay.connections()
-  let creating = true
-  const loop = (async () => {
-    while (creating) outcomes.push(injected(await createPod('shop')) ?? 'created without the mutation')
-  })()
+t.test('a renewal and a CA rotation from outside (lameduck certs --apply), while Pods are created: served within seconds, none refused', async t => {
+  const comment = (text: string): void => { t.comment(text.trimEnd()) }
+  const say = { stdout: comment, stderr: comment, env: {} }
+  const caBefore = (await caBundle())[0]!
+  const stream = createPods()
   await sleep(1000)
-  await certs(t, '--force')
-  t.equal(await fingerprintOf('ca.crt'), caBefore, '--force keeps the CA')
-  await until('the renewed certificate to be served', async () => await served() === await fingerprintOf('tls.crt') ? true : undefined)
-  const rotation = await certs(t, '--rotate-ca', '--wait', '--overlap', '3s', '--settle', '3s')
-  t.match(rotation, /trusting CN=lameduck-ca@\d+ and CN=lameduck-ca@\d+\n/)
-  t.match(rotation, /dropping CN=lameduck-ca@\d+ \(replaced by/)
-  t.equal(await served(), await fingerprintOf('tls.crt'), 'the new pair is served')
+  t.equal(await runCerts(['--kubeconfig', kc, '--force'], say), 0, 'lameduck certs --force')
+  const written = Date.now()
+  const renewedPair = await servingFingerprint()
+  const servingRenewed = async (): Promise<true | undefined> =>
+    (await servedByAll()).every(fp => fp === renewedPair) || undefined
+  await until('the renewed pair served by both replicas', servingRenewed, 30_000)
+  const seconds = (Date.now() - written) / 1000
+  t.comment(`the renewed pair was served by both replicas ${seconds.toFixed(1)} s after it was written`)
+  t.ok(seconds < 10, 'within seconds, through the watch (a Secret volume takes up to a minute and a half)')
+  t.equal((await caBundle())[0], caBefore, '--force keeps the CA')
+  const rotate = ['--kubeconfig', kc, '--rotate-ca', '--wait', '--overlap', '3s', '--settle', '3s']
+  t.equal(await runCerts(rotate, say), 0, 'lameduck certs --rotate-ca')
   await sleep(2000)
-  creating = false
-  await loop
-
+  const outcomes = await stream.stop()
   t.ok(outcomes.length >= 10, `${outcomes.length} Pods created during the renewals`)
-  const connections = relay.connections() - connectionsBefore
-  t.ok(connections >= 2, `${connections} new connections: the API server dialled anew as the caBundle changed`)
-  const unmutated = outcomes.filter(outcome => !/^sleep=20s/.test(outcome ?? ''))
-  if (unmutated.length > 0) {
-    // What the API server said of the failed call: the reason is in its log, not in the Pod.
-    const log = await readFile(join(cluster.dir, 'kube-apiserver.log'), 'utf8').catch(() => '')
-    for (const line of log.split('\n').filter(line => /lameduck/.test(line) && /fail|error/i.test(line)).slice(-5)) t.comment(line)
-  }
-  t.same(unmutated, [], 'every one of them mutated')
-  const config = JSON.parse(await kubectl(['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])) as { webhooks: Array<{ clientConfig: { caBundle: string } }> }
-  const bundle = splitPem(Buffer.from(config.webhooks[0]!.clientConfig.caBundle, 'base64').toString('utf8'))
-  t.same(bundle, [await readFile(join(dir, 'ca.crt'), 'utf8')], 'the caBundle is the new CA alone')
-  t.not(await fingerprintOf('ca.crt'), caBefore)
-  const secret = JSON.parse(await kubectl(['get', 'secret', '-n', 'lameduck-system', 'lameduck-tls', '-o', 'json'])) as { type: string, data: Record<string, string> }
-  t.equal(secret.type, 'kubernetes.io/tls')
-  t.equal(Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8'), await readFile(join(dir, 'tls.crt'), 'utf8'), 'the Secret holds the pair that is served')
-  t.match(webhook.log(), /TLS key pair reloaded/)
+  t.same(outcomes.filter(outcome => !/^sleep=20s/.test(outcome)), [], 'every one of them mutated, none refused')
+  const bundle = await caBundle()
+  t.equal(bundle.length, 1, 'the caBundle is the new CA alone')
+  t.not(bundle[0], caBefore)
+  const fingerprint = await servingFingerprint()
+  t.same(await servedByAll(), [fingerprint, fingerprint], 'each replica serves the Secret\'s pair')
+})
+
+t.test('kubectl delete -k, while Pods are created: the webhook goes first, none is refused, nothing of lameduck is left', async t => {
+  const stream = createPods()
+  await sleep(1000)
+  const remove = ['delete', '-k', join(ROOT, 'manifests/fail-closed'), '--ignore-not-found', '--timeout=120s']
+  const deleted = await cluster.kubectl(remove, { timeoutMs: 150_000 })
+  t.equal(deleted.code, 0, 'kubectl delete -k manifests/fail-closed')
+  t.comment(deleted.stderr.trim())
+  const lines = deleted.stdout.trim().split('\n')
+  t.match(lines[0], /^mutatingwebhookconfiguration.admissionregistration.k8s.io "lameduck" deleted/, 'the webhook first')
+  await sleep(2000)
+  const outcomes = await stream.stop()
+  t.same(outcomes.filter(outcome => outcome.startsWith('refused')), [], 'no Pod refused')
+  t.ok(outcomes.at(-1) === 'created without the mutation', 'Pods go on being created, without lameduck now')
+  const clusterWide = ['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck']
+  t.equal(await kubectl([...clusterWide, '-o', 'name']), '', 'no cluster-wide object left')
+  const namespaces = await kubectl(['get', 'namespaces', '-o', 'name'])
+  t.notMatch(namespaces, /lameduck-system/, 'its namespace is gone, and with it the Secrets and the Lease the replicas wrote')
 })

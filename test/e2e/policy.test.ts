@@ -15,7 +15,7 @@ import { runCli } from '../../src/cli/main.js'
 import { clusterFor, kubectl, namespace, podOf, registerWebhook, startWebhook, until, type Pod } from '../helpers/e2e.js'
 import { dryRunClient, type DryRunResult } from '../helpers/dry-run.js'
 import { corpusPod, namespaceAnnotations } from '../helpers/pod-corpus.js'
-import { comparable, expectedPolicyWarnings, policyWarnings, recreate, undecided } from '../helpers/policy-diff.js'
+import { comparable, expectedPolicyWarnings, leftToWebhook, policyWarnings, recreate, undecided } from '../helpers/policy-diff.js'
 import { LIMITS, pod } from '../helpers/pods.js'
 
 const MODE = 'lameduck-test/mode'
@@ -94,6 +94,9 @@ const fixtures: Pod[] = [
   { ...pod([{ name: 'web' }], { spec: { terminationGracePeriodSeconds: 5 } }), metadata: { generateName: 'web-', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: '0b0b8a8e-6f0c-4a8e-9d7e-0c9f4a1e2b3c', controller: true }] } },
   // … Windows, mesh proxies, nginx-slim, and durations of hours.
   pod([{ name: 'web', image: 'mcr.microsoft.com/windows/servercore:ltsc2022' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' }, spec: { os: { name: 'windows' } } }),
+  // … the adaptive handler, also beside a native sleep of its own that only the webhook's grace period makes valid.
+  pod([{ name: 'web' }, { name: 'old', lifecycle: { preStop: { sleep: { seconds: 40 } } } }], { annotations: { 'lameduck.dev/prestop-handler': 'adaptive' } }),
+  pod([{ name: 'web' }], { annotations: { 'lameduck.dev/prestop-handler': 'adaptive' }, spec: { os: { name: 'windows' } } }),
   pod([{ name: 'web' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.22' }, { name: 'mesh', image: 'envoyproxy/envoy:v1.30' }], { annotations: { 'lameduck.dev/containers': 'web' } }),
   pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }], { annotations: { 'lameduck.dev/prestop-handler': 'exec' } }),
   pod([{ name: 'web', image: 'registry.k8s.io/nginx-slim:0.27' }, { name: 'api', image: 'bitnami/nginx:1.27' }]),
@@ -102,7 +105,7 @@ const fixtures: Pod[] = [
   pod(Array.from({ length: 30 }, (_, i) => ({ name: `nginx-${i}`, image: 'nginx:1.27' })))
 ]
 const corpus = [...fixtures, ...fc.sample(corpusPod, { numRuns: size, seed })]
-const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, undecided: 0 }
+const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, undecided: 0, leftToWebhook: 0 }
 
 /** One Pod through all four namespaces of its annotation set, and the policy's result once more. */
 async function run (subject: Pod, index: number): Promise<string[]> {
@@ -112,6 +115,12 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   // native sleep of its own): then the policy and the webhook must still agree.
   if (!plain.accepted) counts.invalid++
   if (plain.accepted && !policy.accepted) return [`rejected by the policy only: ${policy.message}`]
+  if (!plain.accepted && leftToWebhook(subject, sets[set]!, LIMITS)) {
+    // The policy leaves an adaptive Pod as the API server finds it: refused as without lameduck,
+    // where the webhook's grace period may make it valid (a native sleep of its own above 30 s).
+    if (policy.accepted) return [`an adaptive Pod refused without lameduck, accepted with the policy: ${JSON.stringify(comparable(policy.pod))}`]
+    return webhookResult.accepted === both.accepted ? [] : [`accepted or not: webhook ${webhookResult.accepted}, both ${both.accepted}`]
+  }
   if (policy.accepted !== webhookResult.accepted || webhookResult.accepted !== both.accepted) {
     return [`accepted or not: policy ${policy.accepted}, webhook ${webhookResult.accepted}, both ${both.accepted}`]
   }
@@ -120,9 +129,10 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   const stored = comparable(policy.pod)
   const marker = (p: Pod) => p.metadata?.annotations?.['lameduck.dev/injected']
   counts[marker(policy.pod) === marker(subject) ? 'unchanged' : 'mutated']++
-  if (undecided(policy.pod, sets[set]!, LIMITS)) {
-    // The intended difference: a grace period of 30 the policy cannot tell is the manifest's own.
-    counts.undecided++
+  const left = leftToWebhook(policy.pod, sets[set]!, LIMITS)
+  if (left || undecided(policy.pod, sets[set]!, LIMITS)) {
+    // The intended differences: the adaptive handler, and a grace period of 30 the policy cannot tell is the manifest's own.
+    counts[left ? 'leftToWebhook' : 'undecided']++
     if (!plain.accepted || JSON.stringify(stored) !== JSON.stringify(comparable(plain.pod))) problems.push(`undecided, but the policy changed the Pod: ${JSON.stringify(stored)}`)
   } else if (JSON.stringify(stored) !== JSON.stringify(comparable(webhookResult.pod))) {
     problems.push(`stored Pods differ:\n policy  ${JSON.stringify(stored)}\n webhook ${JSON.stringify(comparable(webhookResult.pod))}`)
@@ -155,6 +165,7 @@ t.test('the policy and the webhook store the same Pods', async t => {
   if (process.env.POLICY_DEBUG !== undefined) for (const f of failures) t.comment(JSON.stringify(f))
   t.same(failures.slice(0, 5), [], `every Pod the same through the policy and the webhook (${failures.length} differ)`)
   t.ok(counts.mutated > counts.pods / 3 && counts.unchanged > counts.pods / 20 && counts.invalid < counts.pods / 4, 'the corpus has mutated, unchanged and few invalid Pods')
+  t.ok(counts.leftToWebhook > 0, 'and Pods whose handler is adaptive')
 })
 
 t.test('an annotation too large for CEL\'s cost budget: the policy leaves the Pod alone, never rejects it', async t => {

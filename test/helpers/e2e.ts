@@ -94,14 +94,19 @@ function httpsGet (url: string, ca: string): Promise<number> {
  * synced and the API server's version read, so `auto` already means the native sleep.
  * Stopped by PID at teardown (SIGTERM, then SIGKILL after 10 s).
  */
-export async function startWebhook (t: Test, cluster: Cluster, opts: { drainDelay?: string, port?: number, pair?: { cert: string, key: string }, kubeconfigPath?: string } = {}): Promise<Webhook> {
+export async function startWebhook (t: Test, cluster: Cluster, opts: {
+  drainDelay?: string, port?: number, pair?: { cert: string, key: string }, kubeconfigPath?: string, args?: readonly string[]
+} = {}): Promise<Webhook> {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-e2e-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const pair = opts.pair ?? await createSelfSignedKeyPair()
   await writeFile(join(dir, 'tls.crt'), pair.cert)
   await writeFile(join(dir, 'tls.key'), pair.key, { mode: 0o600 })
   const serve = await startServeProcess({
-    args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', opts.kubeconfigPath ?? cluster.kubeconfigPath, '--drain-delay', opts.drainDelay ?? '0s'],
+    args: [
+      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', opts.kubeconfigPath ?? cluster.kubeconfigPath,
+      '--drain-delay', opts.drainDelay ?? '0s', ...opts.args ?? []
+    ],
     ...(opts.port === undefined ? {} : { port: opts.port })
   })
   t.teardown(async () => { await serve.stop(10_000) })

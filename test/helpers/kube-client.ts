@@ -24,3 +24,19 @@ export async function kubeClientFromFile (test: Pick<Test, 'teardown'>, file: st
   test.teardown(async () => { await kube.close() })
   return kube
 }
+
+/** A client whose lists answer `items` (recording the paths asked) and whose watches send nothing until aborted. */
+export function listingKube (items: unknown[], paths: string[]): KubeClient {
+  const until = (signal: AbortSignal): Promise<void> =>
+    new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('aborted')) }) })
+  return {
+    server: 'https://api',
+    request: async <T>(_method: string, path: string): Promise<T> => {
+      paths.push(path)
+      return { items, metadata: { resourceVersion: '1' } } as T
+    },
+    watch: async (_path, _onEvent, signal) => ({ ended: until(signal) }),
+    text: async () => '',
+    close: async () => {}
+  }
+}

@@ -34,7 +34,7 @@ const containersValue = fc.oneof(
   fc.constantFrom('*', ' * ', '*,', 'web', 'web,api', 'web, api ,', 'api,web,api', 'ghost', 'web,ghost', 'migrate', 'sidecar', ',', ' , ', '', 'c1,c2,c3,c4,c5,c6,c7,c8,ghost,ghost2,ghost3'),
   fc.uniqueArray(fc.constantFrom(...NAMES, 'ghost'), { maxLength: 4 }).map(names => names.join(','))
 )
-const handlerValue = fc.constantFrom('auto', 'sleep', 'exec', 'Exec', ' exec', '', 'wait')
+const handlerValue = fc.constantFrom('auto', 'sleep', 'exec', 'adaptive', 'Exec', ' exec', '', 'wait')
 const anyValue = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 4 }))
 
 /** lameduck's four annotations (each maybe absent, valid or not), and sometimes an old marker. */

@@ -35,6 +35,18 @@ export const policyWarnings = (warnings: readonly string[]): string[] => warning
 /** What the policy's fit.ts reads of a last-applied text: it may set the grace period. */
 const MAY_NAME_GRACE = /terminationGracePeriodSeconds|\\u00[4-7][0-9A-Fa-f]/
 
+/** What the bindings and match conditions leave out never reaches the policies. */
+const matched = (stored: Pod): boolean => [undefined, 'Always'].includes(stored.spec.restartPolicy) &&
+  stored.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined && stored.metadata?.labels?.[INJECT_LABEL] !== INJECT_DISABLED
+
+/** True when the Pod's handler is `adaptive`: the policy leaves it to the webhook, unchanged (docs/policy.md). */
+export function leftToWebhook (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): boolean {
+  return matched(stored) && resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits).handler === 'adaptive'
+}
+
+/** The policy's own warning for such a Pod. */
+export const ADAPTIVE_LEFT = 'lameduck.dev/prestop-handler adaptive needs lameduck\'s webhook (lameduck serve), which brings the pause\'s program; this policy leaves the Pod unchanged'
+
 /**
  * True when the policy cannot tell whether a bare Pod's grace period of 30 is its manifest's own
  * (kubectl's last-applied text names the field, or the Pod was applied server-side) and it matters
@@ -45,10 +57,7 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
   const controlled = (stored.metadata?.ownerReferences as Array<{ controller?: boolean }> | undefined)?.some(o => o.controller === true) === true
   const lastApplied = stored.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] ?? ''
   const applied = (stored.metadata?.managedFields as Array<{ operation?: string }> | undefined)?.some(e => e.operation === 'Apply') === true
-  // What the bindings and match conditions leave out never reaches the policies.
-  const matched = [undefined, 'Always'].includes(stored.spec.restartPolicy) && stored.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined &&
-    stored.metadata?.labels?.[INJECT_LABEL] !== INJECT_DISABLED
-  return matched && !controlled && stored.spec.terminationGracePeriodSeconds === DEFAULT_GRACE &&
+  return matched(stored) && !controlled && stored.spec.terminationGracePeriodSeconds === DEFAULT_GRACE &&
     (settings.sleep + settings.budget > DEFAULT_GRACE || settings.sleep >= DEFAULT_GRACE) &&
     (MAY_NAME_GRACE.test(lastApplied) || applied)
 }
@@ -61,10 +70,15 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
  * - the nginx advice covers every nginx container with lameduck's sleep, also one that had it already;
  * - names in lameduck.dev/containers that match no container: the first EACH get a warning each,
  *   the rest one joined by "; ";
- * - a Pod the policy cannot decide (`undecided`) gets the annotations' warnings and the policy's own.
+ * - a Pod the policy cannot decide (`undecided`) gets the annotations' warnings and the policy's own;
+ * - so does a Pod it leaves to the webhook (`leftToWebhook`: the adaptive handler).
  */
 export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): string[] {
   const settings = resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits)
+  if (leftToWebhook(stored, namespaceAnnotations, limits)) {
+    // The policy reads neither the adaptive pause's annotations nor its limits.
+    return [...settings.warnings.filter(w => !/^adaptive pause maximum |lameduck\.dev\/adaptive-/.test(w)), ADAPTIVE_LEFT].sort()
+  }
   if (undecided(stored, namespaceAnnotations, limits)) {
     return [...settings.warnings, `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} does not fit under terminationGracePeriodSeconds 30, which this Pod's own manifest may set (its ${LAST_APPLIED_ANNOTATION} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`].sort()
   }
@@ -87,7 +101,8 @@ export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Recor
   const marker = decision.pod.metadata!.annotations![INJECTED_ANNOTATION]!
   const nginx = decision.pod.spec.containers.filter(c => decision.containers.includes(c.name) && isNginxImage(c.image)).map(c => c.name)
   if (marker.includes(' handler=sleep ') && nginx.length > 0) {
-    expected.push(`${containersNamed(nginx)} ${nginx.length === 1 ? 'runs' : 'run'} nginx, which treats SIGTERM as a fast shutdown; set lameduck.dev/prestop-handler: exec for a graceful "nginx -s quit"`)
+    const runs = nginx.length === 1 ? 'runs' : 'run'
+    expected.push(`${containersNamed(nginx)} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev/prestop-handler: exec to drain nginx`)
   }
   return joinBeyondEach(expected).sort()
 }

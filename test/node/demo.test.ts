@@ -74,7 +74,11 @@ t.test('a short demo: failures without lameduck, none with it, on both paths, an
   const { rollout: result, ...others } = JSON.parse(await readFile(json, 'utf8')) as { rollout: ScenarioResult }
   t.same(Object.keys(others), [], 'the rollout alone by default')
   for (const id of ['without', 'with'] as const) {
-    for (const path of ['clusterIP', 'loadBalancer'] as const) t.ok(result[id][path].requests >= 1000, `${result[id][path].requests} requests ${id} lameduck, ${path}`)
+    for (const path of ['clusterIP', 'loadBalancer'] as const) {
+      t.ok(result[id][path].requests >= 1000, `${result[id][path].requests} requests ${id} lameduck, ${path}`)
+      // A load more than a second behind has no verdict, and its path is left out of the totals below.
+      t.equal(result[id][path].noVerdict, undefined, `${id} lameduck, ${path}: the load kept its schedule`)
+    }
     t.equal(result[id].requests, result[id].clusterIP.requests + result[id].loadBalancer.requests, `${id}: requests over both paths`)
     t.equal(result[id].failed, result[id].clusterIP.failed + result[id].loadBalancer.failed, `${id}: failed over both paths`)
   }

@@ -3,18 +3,21 @@
 // pulled from the node's registry under the names users write; a Service answers through
 // kube-proxy's ClusterIP, by its cluster DNS name, from a Pod; a Pod reaches the API server as an
 // in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
-// Then lameduck installed as a user installs it (its image from the Dockerfile pushed to a
-// registry, `kubectl apply -k` with kustomize `images:`, `lameduck certs --apply`), called by the
-// API server through its Service, and kept working through a rolling restart of itself, a CA
-// rotation and a lost replica while Pods are created; and `lameduck check` against
-// manifests/loadtest, which passes with lameduck and fails without it. Then the faults on the way
-// in: an upgrade naming a tag the registry lacks, and the registry stopped during a rollout that
-// pulls. Last, stopping it leaves the machine exactly as it was. One node
-// per machine: the node tests run one file at a time (npm run test:node), and this file shares one
-// node across its cases.
+// Then lameduck installed as a user installs it, with `helm install` and nothing else (its image
+// from the Dockerfile pushed to the node's registry, the chart with failurePolicy Fail, so that a
+// call that fails shows as a refused Pod): both replicas Ready with the certificates they made, a
+// mutated Pod, `helm test` passing; kept working through a rolling restart of itself, a CA rotation
+// and a lost replica while Pods are created; `lameduck check` against manifests/loadtest, which
+// passes with lameduck and fails without it; `helm upgrade` (new values, three replicas, a new
+// image) while Pods are created, none refused or left unmutated. Then the faults on the way in: an
+// upgrade naming a tag the registry lacks, and the registry stopped during a rollout that pulls.
+// Then `helm uninstall` while Pods are created, nothing of lameduck left after. Last, stopping it
+// leaves the machine exactly as it was. One node per machine: the node tests run one file at a
+// time (npm run test:node), and this file shares one node across its cases.
 import t, { type Test } from 'tap'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { X509Certificate } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NODE } from '../../control-plane/node/config.js'
 import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
@@ -29,9 +32,27 @@ import { createNamespace } from '../../control-plane/namespaces.js'
 import { injected, kubectl, until } from '../helpers/e2e.js'
 import { snapshotMachine } from '../helpers/machine.js'
 import { nodeClusterFor, runOnce } from '../helpers/node.js'
+import { nodeLockDir } from '../../control-plane/lock.js'
 
+/** Waits until no node holds the machine's node lock (a node of another checkout may run now). */
+async function waitForNoNode (t: Test): Promise<void> {
+  t.setTimeout(60 * 60_000)
+  for (let waited = 0; await stat(nodeLockDir).then(() => true, () => false); waited += 5) {
+    if (waited % 60 === 0) {
+      t.comment(`another node runs on this machine (${nodeLockDir}); waiting before taking the machine's snapshot (${waited} s)`)
+    }
+    await sleep(5000)
+  }
+}
+
+// Taken while no other node runs (another checkout's node test may hold the machine's node lock
+// now): the machine as this test will leave it.
+await waitForNoNode(t)
 const before = await snapshotMachine()
-const cluster = await nodeClusterFor(t, 600_000)
+// Another node may still take the lock first (then this one waits for it): the file's own budget
+// starts once its node is up.
+const cluster = await nodeClusterFor(t, 60 * 60_000)
+t.setTimeout(900_000)
 const node = cluster.node!
 
 const web = {
@@ -119,7 +140,7 @@ async function slowKubectl (args: string[]): Promise<string> {
   return result.stdout
 }
 
-/** `lameduck certs ARGS` against the cluster, as a user runs it; its lines go to the TAP comments. */
+/** `lameduck certs ARGS` against the cluster, as a user would run it by hand; its lines go to the TAP comments. */
 async function certs (t: Test, ...args: string[]): Promise<string> {
   let out = ''
   const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text; t.comment(text.trimEnd()) }, env: {} }
@@ -152,34 +173,69 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
   return { stop: async () => { running = false; await loop; return counts } }
 }
 
-t.test('installed as a user installs it: apply -k with images:, certs --apply, two replicas Ready, called through the Service', async t => {
-  // The image from the Dockerfile, pushed to a registry under the name a user's kustomization gives it.
-  await pushImage(lameduckLayout, `${node.registry}/lameduck:0.1.0`, node.registry)
-  const overlay = t.testdir({})
-  const images = `images:\n  - name: lameduck\n    newName: ${node.registry}/lameduck\n    newTag: 0.1.0\n`
-  const resources = `resources:\n  - ${relative(overlay, join(repoRoot, 'manifests'))}\n`
-  await writeFile(join(overlay, 'kustomization.yaml'), `${resources}${images}`)
-  await kubectl(cluster, ['apply', '-k', overlay])
-  t.match(await certs(t), /CA CN=lameduck-ca@\d+: new/)
-  await slowKubectl(['rollout', 'status', '-n', 'lameduck-system', 'deployment/lameduck', '--timeout=180s'])
+const CHART = join(repoRoot, 'charts/lameduck')
+/** What every helm install and upgrade here sets: the image in the node's registry, and Fail. */
+const values = (tag: string, ...more: string[]): string[] =>
+  [`image.repository=${node.registry}/lameduck`, `image.tag=${tag}`, 'failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
+
+/** helm against the cluster, as a user runs it; throws with what it said on a non-zero exit. */
+async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<string> {
+  const started = Date.now()
+  const { code, stdout, stderr } = await cluster.helm(args, { timeoutMs })
+  t.comment(`helm ${args.slice(0, 2).join(' ')}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  if (code !== 0) throw new Error(`helm ${args.join(' ')}: ${stderr.trim()}\n${stdout.trim()}`)
+  return stdout
+}
+
+/** The serving Secret's certificate and the caBundle, decoded. */
+async function certificates (): Promise<{ serving: string, ca: string, bundle: string }> {
+  const get = async <T>(...args: string[]): Promise<T> =>
+    JSON.parse((await kubectl(cluster, ['get', ...args, '-o', 'json'])).stdout) as T
+  const secret = await get<{ data?: Record<string, string> }>('secret', '-n', 'lameduck-system', 'lameduck-tls')
+  type Configuration = { webhooks: Array<{ clientConfig: { caBundle?: string } }> }
+  const config = await get<Configuration>('mutatingwebhookconfiguration', 'lameduck')
+  const text = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8')
+  const bundle = text(config.webhooks[0]!.clientConfig.caBundle)
+  return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle }
+}
+
+t.test('installed as a user installs it: helm install, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
+  // The image from the Dockerfile, pushed to a registry as a user's release pushes it.
+  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e`, node.registry)
+  const install = ['install', 'lameduck', CHART, '--namespace', 'lameduck-system', '--create-namespace']
+  await helm(t, [...install, ...values('e2e'), '--wait', '--timeout', '4m'])
   const pods = await webhookPods()
-  t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready')
+  t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready: each serves a pair the caBundle trusts')
   const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:0.1.0`, 'the image kustomize set')
-  await pulledFromRegistry(t, `${node.registry}/lameduck:0.1.0`, 'lameduck')
+  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:e2e`, 'the image the values name')
+  await pulledFromRegistry(t, `${node.registry}/lameduck:e2e`, 'lameduck')
+  const made = await certificates()
+  const issued = new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca))
+  t.ok(issued, 'the Secret shipped empty now holds a pair and its CA')
+  t.equal(made.bundle, made.ca, 'that CA in the caBundle')
+  const logsOf = ['logs', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '--tail=-1', '--prefix']
+  const logs = (await kubectl(cluster, logsOf)).stdout
+  const renewals = logs.split('\n').filter(line => line.includes('"msg":"certificate renewal: done"'))
+  t.equal(renewals.length, 1, 'one replica (the Lease\'s) made them')
+  const loading = logs.split('\n').filter(line => line.includes('TLS key pair loaded from the Secret'))
+  t.equal(new Set(loading.map(line => line.split(' ')[0])).size, 2, 'both serve them, read through the API server')
   const config = JSON.parse((await kubectl(cluster, ['get', 'mutatingwebhookconfiguration', 'lameduck', '-o', 'json'])).stdout) as { webhooks: Array<{ clientConfig: { service?: { name: string, namespace: string }, url?: string } }> }
   t.same(config.webhooks[0]!.clientConfig.service, { namespace: 'lameduck-system', name: 'lameduck', path: '/mutate', port: 443 }, 'the API server calls the Service, as shipped')
 
   await createNamespace(cluster, 'shop', { 'lameduck.dev/inject': 'enabled' })
   await kubectl(cluster, ['annotate', 'namespace', 'shop', 'lameduck.dev/prestop-sleep=5s'])
   const pod = await until('a Pod in shop to be mutated', async () => {
-    const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
+    const dryRun = ['create', '-n', 'shop', '-f', '-', '-o', 'json', '--dry-run=server']
+    const { stdout } = await kubectl(cluster, dryRun, gatedPod)
     const created = JSON.parse(stdout) as Parameters<typeof injected>[0]
     return injected(created) === undefined ? undefined : created
   }, 120_000)
   t.match(injected(pod), /^sleep=5s grace=30s handler=sleep containers=web$/)
-  const logs = (await kubectl(cluster, ['logs', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '--tail=-1'])).stdout
-  t.match(logs, /"msg":"admission"/, 'the replicas logged the admission')
+  const tested = await helm(t, ['test', 'lameduck', '--namespace', 'lameduck-system', '--logs', '--timeout', '3m'])
+  t.match(tested, /^Phase: +Succeeded$/m, 'helm test passes')
+  t.notMatch(tested, /^Phase: +Failed$/m)
+  t.match(tested, /Pods created in namespace lameduck-verify now are mutated by lameduck/, 'lameduck verify, inside the cluster')
+  t.equal((await cluster.kubectl(['get', 'namespace', 'lameduck-verify'])).code, 1, 'its namespace deleted after')
 })
 
 t.test('while Pods are created: a rolling restart of lameduck, a CA rotation, a lost replica; every Pod mutated, none refused', async t => {
@@ -243,6 +299,33 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
   t.comment(without.out)
   t.equal(without.code, 1, 'fails without lameduck')
   t.match(without.out, /FAIL: [1-9]\d* of \d+ requests failed during the rollout/, 'and says how many failed')
+})
+
+t.test('helm upgrade while Pods are created (new values, three replicas, a new image): none refused or unmutated, the certificates kept', async t => {
+  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e-2`, node.registry)
+  const before = await certificates()
+  const stream = createPods()
+  await sleep(2000)
+  const upgrade = ['upgrade', 'lameduck', CHART, '--namespace', 'lameduck-system']
+  await helm(t, [...upgrade, ...values('e2e-2', 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
+  const threeReady = async (): Promise<true | undefined> => {
+    const pods = await webhookPods()
+    return pods.length === 3 && pods.every(p => p.ready) ? true : undefined
+  }
+  await until('the old replicas to be gone', threeReady, 120_000)
+  await sleep(2000)
+  const counts = await stream.stop()
+  const refused = counts.refused.length
+  t.comment(`helm upgrade: ${counts.mutated} Pods mutated, ${counts.unmutated} unmutated, ${refused} refused`)
+  t.ok(counts.mutated >= 10, `${counts.mutated} Pods created`)
+  t.equal(counts.unmutated, 0, 'no Pod created unmutated')
+  t.same(counts.refused, [], 'no Pod refused')
+  const json = (await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout
+  const deployment = JSON.parse(json) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:e2e-2`, 'the new image')
+  t.same(await certificates(), before, 'the pair, its CA and the caBundle the replicas wrote: untouched by the upgrade')
+  const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
+  t.match(injected(JSON.parse(stdout) as Parameters<typeof injected>[0]), /handler=exec/, 'the new default handler')
 })
 
 /** A Pod of lameduck's Deployment, as the fault tests see it. */
@@ -315,7 +398,7 @@ async function stuckRollout (t: Test, start: () => Promise<void>, message: RegEx
   await inLameduck('rollout', 'undo', 'deployment/lameduck')
   await until('the stuck Pod to go', async () => {
     const pods = await webhookPods()
-    return pods.length === 2 && pods.every(p => p.ready) ? true : undefined
+    return pods.length === before.length && pods.every(p => p.ready) ? true : undefined
   }, 120_000)
 }
 
@@ -330,7 +413,7 @@ t.test('the registry stopped during a rollout that pulls: the same; a Pod of an 
   process.kill(registry, 'SIGTERM')
   await until('the registry to stop', async () => isRunning(registry) ? undefined : true)
   // IfNotPresent (the default for a tag) is honoured: the node has the image, nothing is pulled.
-  const { phase } = await runOnce(cluster, 'default', 'present', `${node.registry}/lameduck:0.1.0`, ['node', '-e', ''])
+  const { phase } = await runOnce(cluster, 'default', 'present', `${node.registry}/lameduck:e2e-2`, ['node', '-e', ''])
   t.equal(phase, 'Succeeded', 'a Pod of an image the node has starts without the registry')
   // Always is honoured too: every new Pod asks the registry, which is gone.
   const always = '[{"op":"replace","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Always"}]'
@@ -339,8 +422,33 @@ t.test('the registry stopped during a rollout that pulls: the same; a Pod of an 
   }, /10\.88\.0\.1:5000.*connection refused/)
 })
 
+t.test('helm uninstall while Pods are created: the webhook goes first, none refused, nothing of lameduck left', async t => {
+  const stream = createPods()
+  await sleep(2000)
+  await helm(t, ['uninstall', 'lameduck', '--namespace', 'lameduck-system', '--wait', '--timeout', '3m'])
+  await sleep(2000)
+  const counts = await stream.stop()
+  const after = `${counts.unmutated} unmutated (after the webhook went), ${counts.refused.length} refused`
+  t.comment(`helm uninstall: ${counts.mutated} Pods mutated, ${after}`)
+  t.same(counts.refused, [], 'no Pod refused')
+  t.ok(counts.unmutated > 0, 'Pods go on being created, without lameduck now')
+  // The replicas end as any Pod does: their preStop pause, then the drain (about 10 s).
+  await until('the replicas to finish', async () => (await webhookPods()).length === 0 ? true : undefined, 60_000)
+  const kinds = 'all,secrets,leases,roles,rolebindings,serviceaccounts,configmaps,poddisruptionbudgets'
+  const left = (await kubectl(cluster, ['get', kinds, '-n', 'lameduck-system', '-o', 'name'])).stdout
+  const everyNamespaceHas = ['configmap/kube-root-ca.crt', 'serviceaccount/default']
+  t.same(left.trim().split('\n').sort(), everyNamespaceHas, 'in its namespace, only what Kubernetes puts in every namespace')
+  const clusterWide = ['get', 'mutatingwebhookconfigurations,clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/name=lameduck']
+  t.equal((await kubectl(cluster, [...clusterWide, '-o', 'name'])).stdout, '', 'no cluster-wide object left')
+  t.equal((await cluster.kubectl(['get', 'namespace', 'lameduck-verify'])).code, 1, 'no test namespace')
+  t.equal((await helm(t, ['list', '--all-namespaces', '--short'])).trim(), '', 'no release')
+  await kubectl(cluster, ['delete', 'pods', '--all', '-n', 'shop', '--wait=false'])
+})
+
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
+  // Another checkout's node test, waiting for the lock this one just gave back, may start at once.
+  await waitForNoNode(t)
   const after = await snapshotMachine([cluster.dir])
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')

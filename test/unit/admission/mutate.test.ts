@@ -55,7 +55,7 @@ t.test('a container list picks regular containers and explains the rest', async 
 t.test('exec handler, and the nginx preset', async t => {
   const result = mutatePod(pod([{ name: 'web' }, { name: 'proxy', image: 'nginx:1.27' }]), settings({ 'lameduck.dev/prestop-handler': 'exec' }), 600)
   t.same(hooks(result.pod)?.[0], { exec: { command: ['sleep', '15'] } })
-  t.match(JSON.stringify(hooks(result.pod)?.[1]), /nginx -s quit/)
+  t.match(JSON.stringify(hooks(result.pod)?.[1]), /kill -QUIT \$w/)
   t.same(result.warnings, [], 'the preset needs no explanation')
 })
 

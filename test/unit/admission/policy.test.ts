@@ -11,7 +11,7 @@ t.test('resolves the four annotations, the Pod over the namespace', async t => {
     { name: 'bad everywhere falls back to the default', pod: { 'lameduck.dev/shutdown-budget': '-1' }, ns: { 'lameduck.dev/shutdown-budget': 'x' }, sleep: 15, budget: 15, containers: '*', handler: 'sleep', warnings: [/^Pod annotation .*"-1".*using the default 15s$/, /^namespace annotation .*"x".*using the default 15s$/] },
     { name: 'a zero sleep is refused', ns: { 'lameduck.dev/prestop-sleep': '0' }, sleep: 15, budget: 15, containers: '*', handler: 'sleep', warnings: [/"0" is too short \(at least 1s\); using the default 15s/] },
     { name: 'a zero budget is fine', ns: { 'lameduck.dev/shutdown-budget': '0s' }, sleep: 15, budget: 0, containers: '*', handler: 'sleep' },
-    { name: 'an unknown handler', pod: { 'lameduck.dev/prestop-handler': 'wait' }, sleep: 15, budget: 15, containers: '*', handler: 'sleep', warnings: [/"wait" is not a handler \(use auto, sleep or exec\); using the default auto/] },
+    { name: 'an unknown handler', pod: { 'lameduck.dev/prestop-handler': 'wait' }, sleep: 15, budget: 15, containers: '*', handler: 'sleep', warnings: [/"wait" is not a handler \(use auto, sleep, exec or adaptive\); using the default auto/] },
     { name: 'a container list naming nothing', ns: { 'lameduck.dev/containers': ' , ' }, sleep: 15, budget: 15, containers: '*', handler: 'sleep', warnings: [/names no container.*using the default \*/] },
     { name: 'a good Pod list after a bad namespace one is not blamed', pod: { 'lameduck.dev/containers': 'web' }, ns: { 'lameduck.dev/containers': ',' }, sleep: 15, budget: 15, containers: ['web'], handler: 'sleep' },
     { name: 'a bad Pod list falls back to the namespace list', pod: { 'lameduck.dev/containers': ',' }, ns: { 'lameduck.dev/containers': 'web,api' }, sleep: 15, budget: 15, containers: ['web', 'api'], handler: 'sleep', warnings: [/using the namespace value web,api$/] },
@@ -31,6 +31,16 @@ t.test('auto follows the server; an explicit handler does not', async t => {
   t.equal(resolveSettings(undefined, undefined, execServer).handler, 'exec')
   t.equal(resolveSettings({ 'lameduck.dev/prestop-handler': 'auto' }, undefined, execServer).handler, 'exec')
   t.equal(resolveSettings({ 'lameduck.dev/prestop-handler': 'sleep' }, undefined, execServer).handler, 'sleep')
+})
+
+t.test('the server\'s default handler (--default-handler) when no annotation sets one', async t => {
+  const execByDefault = { ...LIMITS, defaultHandler: 'exec' as const, autoHandler: 'sleep' as const }
+  t.equal(resolveSettings(undefined, undefined, execByDefault).handler, 'exec')
+  const annotated = resolveSettings(undefined, { 'lameduck.dev/prestop-handler': 'auto' }, execByDefault)
+  t.equal(annotated.handler, 'sleep', 'an annotation still wins')
+  const bad = resolveSettings({ 'lameduck.dev/prestop-handler': 'nap' }, undefined, execByDefault)
+  t.equal(bad.handler, 'exec')
+  t.match(bad.warnings, [/"nap" is not a handler .*; using the default exec$/])
 })
 
 t.test('container lists: * or names, duplicates dropped', async t => {

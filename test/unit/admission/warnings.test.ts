@@ -25,7 +25,8 @@ t.test('a Pod with 30 nginx containers and 30 hooks of its own gets one warning 
   const result = mutatePod(pod([...containers, ...own]), resolveSettings({}, undefined, LIMITS), 600)
   t.equal(result.warnings.length, 2)
   t.match(result.warnings[0], /^containers "own-0", "own-1", .* and \d+ more already have preStop hooks; kept as they are$/)
-  t.match(result.warnings[1], /^containers "nginx-0", .* and \d+ more run nginx, which treats SIGTERM as a fast shutdown/)
+  t.match(result.warnings[1],
+    /^containers "nginx-0", .* and \d+ more run nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight/)
   const { warnings } = respond('u', undefined, result.warnings).response
   for (const warning of warnings!) t.ok(warning.length <= 256, 'each under 256 characters, uncut')
   t.notMatch(warnings!.join(''), /…$/m)

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { decide } from '../../../src/admission/decide.js'
-import type { Handler } from '../../../src/admission/types.js'
+import type { AutoHandler } from '../../../src/admission/types.js'
 import { LIMITS, namespace, pod } from '../../helpers/pods.js'
 
-const run = (annotations: Record<string, string>, autoHandler: Handler, os?: string) => decide({
+const run = (annotations: Record<string, string>, autoHandler: AutoHandler, os?: string) => decide({
   pod: pod([{ name: 'web', image: 'mcr.microsoft.com/windows/servercore/iis' }], { annotations, spec: os === undefined ? {} : { os: { name: os } } }),
   namespaceName: 'shop',
   namespace: namespace(),

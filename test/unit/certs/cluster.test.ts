@@ -47,11 +47,23 @@ t.test('writeSecret replaces an existing one: its labels and resourceVersion kep
   t.same(put.body, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'lameduck-tls', namespace: 'lameduck-system', resourceVersion: '42', labels: { team: 'x' }, annotations: { old: '1', a: 'b' } }, data: { 'tls.crt': b64('CERT') } })
 })
 
-t.test("writeSecret refuses to change a Secret's type, which Kubernetes forbids", async t => {
-  const { api } = await connect(t, ({ url }) => ({ status: 200, body: { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' }, ...(url.endsWith('/typed') ? { type: 'Opaque' } : {}) } }))
-  await t.rejects(api.writeSecret('lameduck-system', 'typed', { type: 'kubernetes.io/tls', data: {}, annotations: {} }),
-    { message: 'writing Secret lameduck-system/typed: it has type Opaque, not kubernetes.io/tls, and a Secret\'s type cannot change: delete it and run again' })
-  await t.rejects(api.writeSecret('lameduck-system', 'untyped', { type: 'kubernetes.io/tls', data: {}, annotations: {} }), { message: /it has type Opaque/ })
+t.test("writeSecret keeps an existing Secret's type (the chart ships them empty, as Opaque), and leaves alone one of another kind", async t => {
+  const types: Record<string, string> = { opaque: 'Opaque', token: 'kubernetes.io/service-account-token' }
+  const typeOf = (url: string): Record<string, string> => {
+    const type = types[url.split('/').pop()!]
+    return type === undefined ? {} : { type }
+  }
+  const secretAt = (url: string): unknown =>
+    ({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' }, ...typeOf(url) })
+  const { api, requests } = await connect(t, ({ url }) => ({ status: 200, body: secretAt(url) }))
+  const content = { type: 'kubernetes.io/tls', data: { 'tls.crt': 'C' }, annotations: {} }
+  t.equal(await api.writeSecret('lameduck-system', 'opaque', content), 'updated')
+  t.match(requests[1], { method: 'PUT', body: { type: 'Opaque', data: { 'tls.crt': b64('C') } } }, 'Opaque, as it was')
+  await api.writeSecret('lameduck-system', 'untyped', { type: 'kubernetes.io/tls', data: {}, annotations: {} })
+  t.match(requests[3], { method: 'PUT', body: { type: 'Opaque' } }, 'no type is Opaque')
+  await t.rejects(api.writeSecret('lameduck-system', 'token', { type: 'kubernetes.io/tls', data: {}, annotations: {} }),
+    { message: 'writing Secret lameduck-system/token: it has type kubernetes.io/service-account-token, which cannot hold a key pair: delete it and run again' })
+  t.equal(requests.length, 5, 'nothing written to it')
 })
 
 t.test('writeSecret says why the API server refused: a missing namespace, a conflict', async t => {
@@ -75,10 +87,10 @@ t.test('readWebhookConfiguration decodes every webhook\'s caBundle', async t => 
   t.same(requests.map(r => `${r.method} ${r.url}`), [`GET ${WEBHOOK}`])
 })
 
-t.test('readWebhookConfiguration: a missing one says to apply the manifests; an empty one is an error too', async t => {
+t.test('readWebhookConfiguration: a missing one says to install lameduck; an empty one is an error too', async t => {
   const missing = await connect(t, () => status(404, 'not found'))
   await t.rejects(missing.api.readWebhookConfiguration('lameduck'),
-    { message: 'reading MutatingWebhookConfiguration lameduck: it does not exist; apply the manifests first (kubectl apply -k manifests/), or name it with --webhook' })
+    { message: 'reading MutatingWebhookConfiguration lameduck: it does not exist; install lameduck first (helm install, or kubectl apply -k manifests/), or name it with --webhook' })
   const empty = await connect(t, () => ({ status: 200, body: { kind: 'MutatingWebhookConfiguration', apiVersion: 'admissionregistration.k8s.io/v1', metadata: { name: 'lameduck' } } }))
   await t.rejects(empty.api.readWebhookConfiguration('lameduck'), { message: 'reading MutatingWebhookConfiguration lameduck: it has no webhooks' })
 })

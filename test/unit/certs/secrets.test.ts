@@ -45,6 +45,17 @@ t.test('no Secrets: no pairs', async t => {
   t.same(await readSecrets(apiWith({}), names), { serving: undefined, ca: undefined, caSince: undefined, servingSecret: undefined, caSecretContent: undefined })
 })
 
+t.test('Secrets shipped empty (the chart\'s: Opaque, no data, or keys with empty values) hold no pair', async t => {
+  const empty = { type: 'Opaque', data: {}, annotations: {} }
+  const blank = { type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' }, annotations: {} }
+  for (const secret of [empty, blank]) {
+    const api = apiWith({ 'lameduck-system/lameduck-tls': secret, 'lameduck-system/lameduck-ca': secret })
+    const stored = await readSecrets(api, names)
+    t.equal(stored.serving, undefined)
+    t.equal(stored.ca, undefined, 'a run makes both')
+  }
+})
+
 t.test("without the CA Secret, the serving Secret's ca.crt is a CA without a key; a bad annotation is no time", async t => {
   const fromElsewhere: SecretContent = { type: 'kubernetes.io/tls', data: { 'tls.crt': serving.cert, 'ca.crt': ca.cert }, annotations: { [CA_SINCE_ANNOTATION]: 'yesterday' } }
   const stored = await readSecrets(apiWith({ 'lameduck-system/lameduck-tls': fromElsewhere }), names)
@@ -56,12 +67,12 @@ t.test("without the CA Secret, the serving Secret's ca.crt is a CA without a key
   t.equal(noCa.serving, undefined)
 })
 
-t.test('holds: the wanted type, data and annotations are there (extra ones do not matter)', async t => {
+t.test('holds: the wanted data and annotations are there (extra ones, and the type, do not matter)', async t => {
   const wanted = servingSecretFor(serving, ca, since)
   t.equal(holds(undefined, wanted), false)
   t.equal(holds(wanted, wanted), true)
   t.equal(holds({ ...wanted, data: { ...wanted.data, extra: 'x' }, annotations: { ...wanted.annotations, owner: 'me' } }, wanted), true)
-  t.equal(holds({ ...wanted, type: 'Opaque' }, wanted), false)
+  t.equal(holds({ ...wanted, type: 'Opaque' }, wanted), true, 'an Opaque Secret (shipped empty by the chart) holding the pair')
   t.equal(holds({ ...wanted, data: { ...wanted.data, 'ca.crt': 'OTHER' } }, wanted), false)
   t.equal(holds({ ...wanted, annotations: {} }, wanted), false)
 })

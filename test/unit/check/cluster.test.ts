@@ -169,3 +169,13 @@ t.test('stopping a watch closes its connection to the API server, and is not rep
   await sleep(50)
   t.same(watch.ends, [], 'no end reported: the run asked for it')
 })
+
+t.test('the namespace\'s Events, and a failure to list them said as the others are', async t => {
+  const event = { type: 'Warning', reason: 'FailedPreStopHook', involvedObject: { kind: 'Pod', name: 'web-a' } }
+  const list = { apiVersion: 'v1', kind: 'EventList', metadata: {}, items: [event] }
+  const { requests, cluster } = await connected(t, () => ({ status: 200, body: list }))
+  t.match(await cluster.listEvents!('shop'), [event])
+  t.same(requests.map(r => `${r.method} ${r.url}`), ['GET /api/v1/namespaces/shop/events'])
+  const forbidden = await connected(t, () => status(403, 'events is forbidden'))
+  await t.rejects(forbidden.cluster.listEvents!('shop'), { message: /^listing the events in shop: .*events is forbidden/ })
+})

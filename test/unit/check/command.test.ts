@@ -70,7 +70,9 @@ t.test('a bad flag is one line and exit 2', async t => {
 t.test('help lists every flag', async t => {
   const out = io()
   t.equal(await runCli(['check', '--help'], out), 0)
-  for (const flag of ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout', '--kubeconfig', '--url', '--identify', '--measure', '--measure-sleep', '--json', '--svg']) t.match(out.out, flag)
+  const flags = ['--namespace', '--deployment', '--service', '--port', '--path', '--rate', '--duration', '--image', '--timeout',
+    '--kubeconfig', '--context', '--url', '--identify', '--measure', '--measure-sleep', '--json', '--svg', '--load-cpu']
+  for (const flag of flags) t.match(out.out, flag)
   const top = io()
   await runCli(['--help'], top)
   t.match(top.out, /check\s+in a cluster/)
@@ -201,4 +203,85 @@ t.test('Ctrl-C with --scenario scale-in, where the Io catches it: the replicas a
   t.equal(code, 130)
   t.equal(during, before, 'withRestore did not listen to the process as well')
   t.same(patches, [{ spec: { replicas: 1 } }, { spec: { replicas: 3 } }], 'scaled in, then back')
+})
+
+t.test('--load-cpu: read, checked, and only for the Job', async t => {
+  t.match(readCheckOptions([...REQUIRED, '--load-cpu', '750m']), { loadCpu: '750m' })
+  t.match(readCheckOptions([...REQUIRED, '--load-cpu', '1.5']), { loadCpu: '1.5' })
+  t.notOk('loadCpu' in readCheckOptions(REQUIRED), 'sized from the rate unless told')
+  for (const bad of ['lots', '0', '0m', '0.0', '1.2345', '100M', '']) {
+    const out = io()
+    t.equal(await runCli(['check', ...REQUIRED, '--load-cpu', bad], out), 2, bad)
+    t.equal(out.err, `lameduck check: --load-cpu must be a CPU quantity such as 250m or 1, not ${JSON.stringify(bad)}\n`)
+  }
+  const out = io()
+  t.equal(await runCli(['check', ...REQUIRED, '--load-cpu', '1', '--url', 'http://lb/'], out), 2)
+  t.equal(out.err, 'lameduck check: --load-cpu is the load Job\'s; with --url the load runs here\n')
+})
+
+t.test('the Job\'s CPU request: sized from --rate, or --load-cpu', async t => {
+  const cpu = (fake: FakeCheckCluster): unknown => fake.created[0]!.spec!.template.spec!.containers[0]!.resources!.requests!.cpu
+  const sized = fakeCheckCluster(doneScript(reportLine(['200'])))
+  t.equal(await runCheckCommand([...REQUIRED, '--rate', '150'], io(), () => sized.cluster, clock), 0)
+  t.equal(cpu(sized), '300m')
+  const told = fakeCheckCluster(doneScript(reportLine(['200'])))
+  t.equal(await runCheckCommand([...REQUIRED, '--load-cpu', '2'], io(), () => told.cluster, clock), 0)
+  t.equal(cpu(told), '2')
+})
+
+/** A report line of a load that fell `lagMs` behind for its whole run, with `failed` timeouts. */
+function laggingLine (failed: number, lagMs: number): string {
+  const labels = Array.from({ length: 10 }, (_, i) => i < failed ? 'timeout' : '200')
+  const report = JSON.parse(reportLine(labels)) as { timeline: object[] }
+  const timeline = report.timeline.map(bucket => ({ ...bucket, lagMs }))
+  return JSON.stringify({ ...report, timeline, maxLagMs: lagMs, lateShare: 1, maxStallMs: lagMs })
+}
+
+t.test('a load that fell behind: NO VERDICT with the lag and what to do, exit 3, not FAIL; in the JSON too', async t => {
+  const out = io()
+  const dir = t.testdir({})
+  const lagging = doneCluster(laggingLine(6, 5210))
+  const code = await runCheckCommand([...REQUIRED, '--json', join(dir, 'c.json')], out, () => lagging, clock)
+  t.equal(code, 3)
+  t.match(out.out, /^Lag\s+\[max, sent late, longest stall\]\s+5\.210s, 100\.00% over 100ms, 5\.210s$/m)
+  t.match(out.out, /\nNO VERDICT: the load generator fell behind its schedule by up to 5\.210s .* Run it again with more CPU for the load Pod \(--load-cpu, now 100m\) or a rate below 10 requests\/s\n$/)
+  t.notMatch(out.out, /FAIL|PASS/)
+  const json = JSON.parse(await readFile(join(dir, 'c.json'), 'utf8')) as { verdict: object }
+  t.match(json.verdict, { passed: false, judged: false, line: /^NO VERDICT: / })
+  const told = io()
+  const passing = doneCluster(laggingLine(0, 5210))
+  t.equal(await runCheckCommand([...REQUIRED, '--load-cpu', '250m'], told, () => passing, clock), 3)
+  t.match(told.out, /more CPU for the load Pod \(--load-cpu, now 250m\)/)
+  const judged = io()
+  const close = doneCluster(laggingLine(6, 900))
+  t.equal(await runCheckCommand(REQUIRED, judged, () => close, clock), 1, 'under a second behind: judged')
+  t.match(judged.out, /FAIL: 6 of 10 requests failed/)
+})
+
+t.test('the kubelet\'s Warning events about the old Pods, per reason, on stdout and in the JSON', async t => {
+  const out = io()
+  const dir = t.testdir({})
+  const { cluster } = measuredCluster(30)
+  const pod = (name: string): object => ({ kind: 'Pod', name })
+  cluster.listEvents = async () => [
+    { type: 'Warning', reason: 'FailedPreStopHook', involvedObject: pod('web-old') },
+    { type: 'Warning', reason: 'Unhealthy', count: 2, involvedObject: pod('web-old') },
+    { type: 'Warning', reason: 'FailedPreStopHook', involvedObject: pod('web-other') }
+  ]
+  const later = { now: () => 1_000_000, sleep: async () => {} }
+  t.equal(await runCheckCommand([...REQUIRED, '--json', join(dir, 'c.json')], out, () => cluster, later), 0)
+  t.match(out.out, /\nthe kubelet's Warning events about the old Pods: FailedPreStopHook 1, Unhealthy 2\nPASS: /)
+  const json = JSON.parse(await readFile(join(dir, 'c.json'), 'utf8')) as { warningEvents: object, verdict: object }
+  t.same(json.warningEvents, { FailedPreStopHook: 1, Unhealthy: 2 })
+  t.same(json.verdict, { passed: true, judged: true, line: 'PASS: all 2 requests succeeded during the rollout' })
+  const forbidden = measuredCluster(30).cluster
+  forbidden.listEvents = async () => {
+    throw new Error('listing the events in shop: forbidden (403): events is forbidden')
+  }
+  const denied = io()
+  t.equal(await runCheckCommand([...REQUIRED, '--json', join(dir, 'd.json')], denied, () => forbidden, later), 0)
+  t.match(denied.err, /the kubelet's Warning events about the old Pods were not read: listing the events in shop: forbidden \(403\)/)
+  t.notMatch(denied.out, /Warning events/)
+  const deniedJson = JSON.parse(await readFile(join(dir, 'd.json'), 'utf8')) as object
+  t.notOk('warningEvents' in deniedJson, 'not read: not in the JSON')
 })

@@ -1,6 +1,8 @@
 import t from 'tap'
 import type { V1Service } from '@kubernetes/client-node'
-import { DEFAULT_IMAGE, JOB_LABELS, buildLoadJob, pickServicePort, serviceUrl } from '../../../src/check/job.js'
+import {
+  DEFAULT_IMAGE, JOB_LABELS, buildLoadJob, loadCpu, pickServicePort, serviceUrl
+} from '../../../src/check/job.js'
 
 const service = (ports: Array<{ port: number, name?: string }>): V1Service => ({ metadata: { name: 'web', namespace: 'shop' }, spec: { ports } })
 
@@ -34,4 +36,15 @@ t.test('the Job: generated name, labels, one attempt, a TTL, a deadline past the
   t.same(container!.args, ['load', '--url', 'http://web.shop.svc:80/', '--rate', '25', '--duration', '90s', '--no-keep-alive', '--json', '-'])
   const identified = buildLoadJob({ namespace: 'shop', deployment: 'web', url: 'http://web.shop.svc:80/', rate: 25, durationSeconds: 90, image: DEFAULT_IMAGE, identify: 'header:X-Pod' })
   t.same(identified.spec!.template.spec!.containers[0]!.args!.slice(-4), ['--identify', 'header:X-Pod', '--json', '-'], 'the load says which replica answered')
+})
+
+t.test('the load Pod asks for CPU in proportion to its rate, at least 100m, with no CPU limit; or what it is told', async t => {
+  t.same([1, 20, 50, 51, 150, 333.3].map(loadCpu), ['100m', '100m', '100m', '102m', '300m', '667m'])
+  const url = 'http://web.shop.svc:80/'
+  const options = { namespace: 'shop', deployment: 'web', url, durationSeconds: 90, image: DEFAULT_IMAGE }
+  const resources = (job: ReturnType<typeof buildLoadJob>): unknown => job.spec!.template.spec!.containers[0]!.resources
+  const limits = { memory: '256Mi' }
+  t.same(resources(buildLoadJob({ ...options, rate: 150 })), { requests: { cpu: '300m', memory: '64Mi' }, limits })
+  const told = buildLoadJob({ ...options, rate: 150, cpu: '1500m' })
+  t.same(resources(told), { requests: { cpu: '1500m', memory: '64Mi' }, limits })
 })

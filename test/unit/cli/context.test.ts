@@ -1,4 +1,4 @@
-// `--context` on every command that talks to a cluster (serve, certs, check), through the CLI entry
+// `--context` on every command that talks to a cluster (serve, certs, check, verify), through the CLI entry
 // point, against a kubeconfig with two contexts: the command goes to the named context's API server,
 // with its credentials, and never to the current one; without the flag, to the current one.
 import t, { type Test } from 'tap'
@@ -55,6 +55,19 @@ t.test('certs --context: the named context\'s cluster', async t => {
   t.ok(far.requests.length > 0, 'the far cluster')
   t.ok(far.requests.every(r => r.authorization === 'Bearer far-token'), 'with its token')
   t.same(near.requests, [], 'nothing to the current context')
+})
+
+t.test('verify --context: the dry run in the named context\'s cluster', async t => {
+  const { near, far, kubeconfig } = await twoClusters(t)
+  const out = io()
+  t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig, '--context', 'far'], out), 1)
+  t.match(out.out, /the API server refused it: a dry-run Pod in namespace shop: forbidden \(403\): the far cluster\n/)
+  t.equal(far.requests[0]?.url, '/api/v1/namespaces/shop/pods?dryRun=All')
+  t.ok(far.requests.every(r => r.authorization === 'Bearer far-token'), 'with its token')
+  t.same(near.requests, [], 'nothing to the current context')
+  const current = io()
+  t.equal(await runCli(['verify', '--namespace', 'shop', '--kubeconfig', kubeconfig], current), 1)
+  t.match(current.out, /the near cluster/)
 })
 
 t.test('serve --context: the namespace cache and the version come from the named context\'s cluster', async t => {

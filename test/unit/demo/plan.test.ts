@@ -48,3 +48,12 @@ t.test('hooks the demo cannot carry out, and Pods without containers, are refuse
   t.throws(() => terminationPlan(pod({ exec: { command: ['sleep', 'forever'] } })), /only reads/)
   t.throws(() => terminationPlan({ metadata: {}, spec: { containers: [] } }), /^Pod default\/\(unnamed\) has no containers$/)
 })
+
+t.test('the adaptive pause: SIGTERM at its maximum at the latest', async t => {
+  const command = ['/lameduck-pause/lameduck-pause', 'wait', '--min', '1s', '--max', '60s', '--quiet', '3s', '--ports', '8080']
+  t.same(terminationPlan(pod({ exec: { command } }, 65)),
+    { pod: 'shop/web-1', preStop: 'adaptive, 1s to 60s (quiet 3s)', graceSeconds: 65, sigtermAtMs: 60_000, killAtMs: 65_000 })
+  t.equal(terminationPlan(pod({ exec: { command: ['/lameduck-pause', 'wait', '--max', '5s', '--quiet'] } }, 9)).preStop, 'adaptive, ? to 5s (quiet ?)')
+  const install = ['/lameduck-pause/lameduck-pause', 'install', '/x']
+  t.throws(() => terminationPlan(pod({ exec: { command: install } })), /only reads preStop hooks that sleep/)
+})

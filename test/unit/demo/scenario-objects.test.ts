@@ -62,3 +62,16 @@ t.test('the nginx Pods\' config: a proxy to backend, a health path, nothing writ
   t.match(conf, /pid \/tmp\/nginx\.pid;/)
   t.notMatch(conf, /daemon/, 'daemon off comes from the command line')
 })
+
+t.test('adaptive: the same Deployment; the adaptive handler\'s annotations with lameduck, a fixed sleep sized for the slow case without', async t => {
+  const withIt = objects('adaptive', input, true)
+  t.same(names(withIt), ['ConfigMap/sample-app', 'Deployment/web', 'Service/web'])
+  t.same(withIt[1]!.spec.template.metadata.annotations, {
+    'lameduck.dev/prestop-handler': 'adaptive', 'lameduck.dev/prestop-sleep': '1s', 'lameduck.dev/adaptive-quiet': '3s', 'lameduck.dev/adaptive-max': '60s'
+  })
+  t.equal(withIt[1]!.spec.template.spec.containers[0].lifecycle, undefined, 'lameduck gives the hook')
+  const without = objects('adaptive', input, false)[1]!.spec.template
+  t.equal(without.metadata.annotations, undefined)
+  t.same(without.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } })
+  t.equal(without.spec.terminationGracePeriodSeconds, 10)
+})

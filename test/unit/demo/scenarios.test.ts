@@ -5,7 +5,7 @@ import { parseScenarios, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds,
 t.test('--scenario: one name, a list in the order given, or all in the usual order', async t => {
   t.same(parseScenarios('rollout'), ['rollout'])
   t.same(parseScenarios('evict, scale-in'), ['evict', 'scale-in'])
-  t.same(parseScenarios('all'), ['rollout', 'scale-in', 'evict', 'nginx'])
+  t.same(parseScenarios('all'), ['rollout', 'scale-in', 'evict', 'nginx', 'adaptive'])
   t.same(parseScenarios('all'), [...SCENARIOS])
   for (const scenario of SCENARIOS) {
     t.ok(SCENARIO_TITLES[scenario].length > 0, `${scenario} has a title`)
@@ -14,7 +14,7 @@ t.test('--scenario: one name, a list in the order given, or all in the usual ord
 })
 
 t.test('a bad --scenario is a ConfigError naming it and the good ones', async t => {
-  t.throws(() => parseScenarios('drain'), new ConfigError('--scenario: "drain" is not one of rollout, scale-in, evict, nginx or all'))
+  t.throws(() => parseScenarios('drain'), new ConfigError('--scenario: "drain" is not one of rollout, scale-in, evict, nginx, adaptive or all'))
   t.throws(() => parseScenarios(''), /"" is not one of/)
   t.throws(() => parseScenarios('all,nginx'), /"all" is not one of/, 'all only alone')
   t.throws(() => parseScenarios('nginx,nginx'), new ConfigError('--scenario: nginx is named twice'))

@@ -3,7 +3,10 @@ import { formatScenarioTable, formatTable } from '../../../demo/table.js'
 import type { RunSummary } from '../../../demo/summary.js'
 
 function summary (over: Partial<RunSummary>): RunSummary {
-  return { requests: 1000, failed: 0, '5xx': 0, resets: 0, refused: 0, timeouts: 0, p99Ms: 12.345, retried: 0, statuses: {}, events: [], ...over }
+  return {
+    requests: 1000, failed: 0, '5xx': 0, resets: 0, refused: 0, timeouts: 0, p99Ms: 12.345, retried: 0,
+    statuses: {}, events: [], loadLagMs: 3.5, ...over
+  }
 }
 
 t.test('the runs side by side, numbers right-aligned under their run and path', async t => {
@@ -25,6 +28,7 @@ t.test('the runs side by side, numbers right-aligned under their run and path', 
   t.same(row('p99 latency'), ['222.24ms', '12.35ms'])
   t.ok(lines.slice(3).every(line => line.length === lines[0]!.length), 'every row ends under the last column')
   t.notMatch(table, /retried/, 'no retries row when nginx retried nothing')
+  t.notMatch(table, /behind/, 'no lag row when no load fell behind')
   t.ok(table.endsWith('\n'))
 })
 
@@ -51,4 +55,18 @@ t.test('the scenarios side by side: failed of requests on each path, without and
   t.match(lines[1], /^\s+through the ClusterIP\s+through nginx\s+through the ClusterIP\s+through nginx$/)
   t.same(lines[3]!.split(/ {3,}/), ['scale-in to 1', '12 of 1000', '80 of 1000', '0 of 1000', '0 of 1000'])
   t.same(lines[4]!.split(/ {3,}/), ['nginx rollout', '3 of 1000 (3 of 20 slow)', '0 of 1000', '0 of 1000 (0 of 20 slow)', '0 of 1000'])
+})
+
+t.test('a load that fell behind: its lag in a row of its own, and no verdict instead of its failures', async t => {
+  const lagging = summary({ failed: 812, loadLagMs: 41_234, noVerdict: 'the load generator fell behind …' })
+  const unknown = summary({ loadLagMs: null })
+  const table = formatTable([{ title: ['a', 'b'], summary: lagging }, { title: ['c', 'd'], summary: unknown }])
+  t.match(table, /^failed\s+no verdict \(812\)\s+0 \(0\.00%\)$/m)
+  t.match(table, /^load behind schedule\s+41\.234s\s+-$/m)
+  const behind = formatTable([{ title: ['a', 'b'], summary: summary({ loadLagMs: 150 }) }])
+  t.match(behind, /^load behind schedule\s+150\.00ms$/m, 'shown from 100 ms on, a verdict still')
+  const run = { clusterIP: lagging, loadBalancer: summary({}) }
+  const side = formatScenarioTable([{ title: 'rollout restart', result: { without: run, with: run } }])
+  const cell = 'no verdict \\(load 41\\.234s behind\\)'
+  t.match(side, new RegExp(`^rollout restart\\s+${cell}\\s+0 of 1000\\s+${cell}\\s+0 of 1000$`, 'm'))
 })

@@ -42,6 +42,25 @@ t.test('loads a loopback server and reports, with the JSON report in a file and 
   t.same(Object.keys(parseJsonReport(identified.out.trim().split('\n').at(-1)!).replicas!), ['ok'], 'each replica, by the name its answers give')
 })
 
+t.test('the JSON report says how far the generator fell behind, and the text says it in one line', async t => {
+  const server = createServer((_req, res) => { res.end('ok') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+  // The process is busy for 500 ms in the middle of the run, as a starved load Pod would be.
+  setTimeout(() => { const until = performance.now() + 500; while (performance.now() < until); }, 400)
+  const out = io()
+  t.equal(await runCli(['load', '--url', url, '--rate', '50', '--duration', '2s', '--json', '-'], out), 0)
+  const report = parseJsonReport(out.out.trim().split('\n').at(-1)!)
+  t.ok(report.maxLagMs! >= 400, `maxLagMs ${report.maxLagMs}`)
+  const late = report.lateShare!
+  t.ok(late > 0.1 && late < 0.4, `lateShare ${late}: the requests due in the stall`)
+  t.ok(report.maxStallMs! >= 400, `maxStallMs ${report.maxStallMs}`)
+  t.ok(report.timeline.some(b => b.lagMs! >= 400), 'the timeline says when')
+  t.match(out.out, /^Lag {11}\[max, sent late, longest stall\]\s+\d\S+s, \d+\.\d\d% over 100ms, \d\S+s$/m)
+})
+
 t.test('bad flags are one line and exit 2', async t => {
   const cases: Array<[string[], RegExp]> = [
     [['load'], /--url is required/],

@@ -164,3 +164,33 @@ t.test('with identify: the start and each replica\'s answers, in the JSON and th
   ]
   for (const [change, message] of broken) t.throws(() => parseJsonReport(JSON.stringify({ ...r, ...change })), { message }, message.source)
 })
+
+t.test('the generator\'s own lag: the largest, the share sent late, the stall, per bucket; read back and printed', async t => {
+  // 30 requests at 100 rps: the second 100 ms went out 40 to 130 ms late, one request 250 ms late.
+  const handOffMs = Uint16Array.from({ length: 30 }, (_, i) =>
+    i >= 10 && i < 20 ? 40 + (i - 10) * 10 : i === 25 ? 250 : 1)
+  const thirty = Array.from({ length: 30 }, (): [string, number] => ['200', 1])
+  const r = toJsonReport(makeResult(thirty, { lag: { handOffMs, maxMs: 250.4, maxStallMs: 180.25 } }))
+  t.equal(r.maxLagMs, 250.4)
+  t.equal(r.lateShare, 4 / 30, 'over 100 ms: 110, 120, 130 and 250')
+  t.equal(r.maxStallMs, 180.25)
+  t.same(r.timeline.map(b => b.lagMs), [1, 130, 250], 'the largest of each bucket')
+  t.same(parseJsonReport(JSON.stringify(r)), r)
+  t.match(formatReport(r), /^Lag {11}\[max, sent late, longest stall\]\s+250\.40ms, 13\.33% over 100ms, 180\.25ms$/m)
+  const plain = toJsonReport(makeResult([['200', 1]]))
+  t.equal(plain.maxLagMs, undefined, 'absent from a result without lag figures (a report from an older writer)')
+  t.equal(plain.timeline[0]!.lagMs, undefined)
+  t.notMatch(formatReport(plain), /Lag/)
+  const none = toJsonReport(makeResult([], { lag: { handOffMs: new Uint16Array(0), maxMs: 0, maxStallMs: 0 } }))
+  t.equal(none.lateShare, 0, 'nothing sent: none late')
+  const broken: Array<[Partial<JsonReport>, RegExp]> = [
+    [{ maxLagMs: -1 }, /maxLagMs is not a number/],
+    [{ maxStallMs: Number.NaN }, /maxStallMs is not a number/],
+    [{ lateShare: 1.5 }, /lateShare is above 1/],
+    [{ maxStallMs: undefined }, /maxLagMs, lateShare, maxStallMs go together/],
+    [{ timeline: r.timeline.map((b, i) => i === 1 ? { ...b, lagMs: -3 } : b) }, /timeline\[1\]\.lagMs is not a number/]
+  ]
+  for (const [change, message] of broken) {
+    t.throws(() => parseJsonReport(JSON.stringify({ ...r, ...change })), { message }, message.source)
+  }
+})

@@ -199,3 +199,18 @@ t.test('with identify: each replica\'s first and last answer and its count, from
   const plain = await runLoad({ url: server.url, rate: 100, durationMs: 50 })
   t.equal(plain.replicas, undefined, 'nothing without identify')
 })
+
+t.test('measures its own lag: a blocked event loop sends its backlog late, and it shows per request and as a stall', async t => {
+  const server = await serve(t, (_, __, res) => res.end('ok'))
+  // At 100 rps for 1 s, the process is busy for 400 ms from 300 ms on: the ~40 requests due then go out together, late.
+  setTimeout(() => { const until = performance.now() + 400; while (performance.now() < until); }, 300)
+  const result = await runLoad({ url: server.url, rate: 100, durationMs: 1000 })
+  const lag = result.lag!
+  t.equal(lag.handOffMs.length, 100, 'one hand-off delay per request')
+  t.ok(lag.maxMs >= 350 && lag.maxMs < 1000, `the first one due in the stall went out ~400 ms late: ${lag.maxMs} ms`)
+  t.equal(Math.max(...lag.handOffMs), Math.round(lag.maxMs), 'the largest per-request delay is the max')
+  const late = Array.from(lag.handOffMs).filter(ms => ms > 100).length
+  t.ok(late >= 25 && late <= 45, `about the ~40 due in the stall were sent more than 100 ms late: ${late}`)
+  t.ok(lag.maxStallMs >= 350, `the event loop stalled for ~400 ms: ${lag.maxStallMs} ms`)
+  t.same(tally(result), { 200: 100 }, 'and yet every request succeeded: only the generator was slow')
+})

@@ -74,16 +74,17 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.equal(mutation!.patchType, 'JSONPatch')
   t.match(mutation!.jsonPatch.expression, /^size\(variables\.hookedNames\) == 0 \? \[\] : /)
   t.match(mutation!.jsonPatch.expression, /"\/metadata\/annotations\/lameduck\.dev~1injected"/)
-  t.match(mutation!.jsonPatch.expression, /nginx -s quit/, 'the nginx preset from buildPreStop')
+  t.match(mutation!.jsonPatch.expression, /kill -QUIT \$w/, 'the nginx preset from buildPreStop')
 })
 
-t.test('one validation per webhook warning: 8 annotation ones, the clamp, 4 of the fit, the unmatched names, 3 naming containers, two grace ones', async t => {
+t.test('one validation per webhook warning: 8 annotation ones, the clamp, 4 of the fit and the adaptive one, the unmatched names, 3 naming containers, two grace ones', async t => {
   const validations = spec(warnings).validations as Array<{ expression: string, messageExpression: string }>
-  t.equal(validations.length, 8 + 1 + 4 + (EACH + 1) + 3 + 2)
+  t.equal(validations.length, 8 + 1 + 5 + (EACH + 1) + 3 + 2)
   for (const validation of validations) t.type(validation.messageExpression, 'string')
   const messages = validations.map(v => v.messageExpression).join('\n')
   t.match(messages, /" already " \+ \(size\(variables\.keptHooks\) == 1 \? "has a preStop hook" : "have preStop hooks"\)/, 'one warning names every container with a hook of its own')
   t.match(messages, /a service-mesh proxy gets the same pause as the app/)
+  t.match(messages, /lameduck.dev\/prestop-handler adaptive needs lameduck's webhook \(lameduck serve\), which brings the pause's program; this policy leaves the Pod unchanged/)
   t.match(messages, /is set by this Pod's own manifest/)
   t.match(messages, /Windows Pod/)
 })

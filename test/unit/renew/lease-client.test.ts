@@ -46,7 +46,7 @@ t.test('a conflict is a lost race; anything else is an error that says what fail
   t.equal(await conflicted.write(lease, { holder: 'b', renewTime: new Date(), durationSeconds: 60, transitions: 3 }), false)
   const { url: absent } = await fakeApiServer(t, () => failure(404, 'not found'))
   const missing = connectLease(await kubeClientFromFile(t, await writeKubeconfig(t, absent)), 'lameduck-system', 'lameduck-renew')
-  await t.rejects(missing.read(), /^reading Lease lameduck-system\/lameduck-renew: it does not exist; it is part of manifests\//)
+  await t.rejects(missing.read(), /^reading Lease lameduck-system\/lameduck-renew: it does not exist; the chart and manifests\/ install it/)
   const { url: broken } = await fakeApiServer(t, () => failure(500, 'etcd down'))
   const failing = connectLease(await kubeClientFromFile(t, await writeKubeconfig(t, broken)), 'lameduck-system', 'lameduck-renew')
   await t.rejects(failing.read(), /^reading Lease lameduck-system\/lameduck-renew: the API server answered 500: etcd down$/)

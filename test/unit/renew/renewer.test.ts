@@ -105,3 +105,43 @@ t.test('close waits for a run in flight, and no run follows (default timing)', a
   await sleep(1200)
   t.equal(runs, 1, 'and no run after it, though one was due')
 })
+
+t.test('wake(): a run now instead of at the due time; during a run, one more right after it; after close, nothing', async t => {
+  const { logger: log } = logger()
+  const lock = lockOf([])
+  let runs = 0
+  let release: () => void = () => {}
+  let holding = false
+  const renewer = startRenewer({
+    lock,
+    now: () => new Date(),
+    logger: log,
+    metrics: counting(),
+    timing,
+    renew: async () => {
+      runs++
+      if (holding) await new Promise<void>(resolve => { release = resolve })
+      return result({})
+    }
+  })
+  await eventually(() => runs === 1 && lock.events.length === 2)
+  renewer.wake()
+  await eventually(() => runs === 2)
+  t.equal(runs, 2, 'woken: the hour\'s wait is cut short')
+  await eventually(() => lock.events.length === 4)
+  holding = true
+  renewer.wake()
+  await eventually(() => runs === 3)
+  renewer.wake()
+  renewer.wake()
+  t.equal(runs, 3, 'not a second run while one is in flight')
+  holding = false
+  release()
+  await eventually(() => runs === 4)
+  t.equal(runs, 4, 'one more right after it, for both wakes')
+  await eventually(() => lock.events.length === 8)
+  await renewer.close()
+  renewer.wake()
+  await sleep(50)
+  t.equal(runs, 4, 'closed: no run')
+})

@@ -7,10 +7,18 @@ import { certsOptionsFor, startRenewal } from '../../../src/renew/start.js'
 import { readServeConfig } from '../../../src/serve/config.js'
 import { readCertsOptions } from '../../../src/certs/flags.js'
 
-t.test('the renewal runs lameduck certs --apply with the manifests\' names and serve\'s validities and overlap', async t => {
-  const options = certsOptionsFor({ kubeconfig: undefined, renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 })
-  t.same(options, { ...readCertsOptions(['--apply']), validityMs: 90_000, caValidityMs: 240_000, overlapMs: 20_000 })
-  t.same(certsOptionsFor({ kubeconfig: 'k.yaml', renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 }).cluster, { kubeconfig: 'k.yaml', context: undefined }, 'serve\'s kubeconfig')
+t.test('the renewal runs lameduck certs --apply with serve\'s names, validities and overlap', async t => {
+  const names = { namespace: 'lameduck-system', tlsSecret: undefined, webhookConfiguration: 'lameduck' }
+  const times = { renewValidity: 90, renewCaValidity: 240, renewOverlap: 20 }
+  const options = certsOptionsFor({ kubeconfig: undefined, ...names, ...times })
+  const expected = { ...readCertsOptions(['--apply']), validityMs: 90_000, caValidityMs: 240_000, overlapMs: 20_000 }
+  t.same(options, expected, 'the manifests\' names are the defaults')
+  const cluster = certsOptionsFor({ kubeconfig: 'k.yaml', ...names, ...times }).cluster
+  t.same(cluster, { kubeconfig: 'k.yaml', context: undefined }, 'serve\'s kubeconfig')
+  const names2 = { namespace: 'hooks', tlsSecret: 'pair', webhookConfiguration: 'lameduck-2' }
+  const elsewhere = certsOptionsFor({ kubeconfig: undefined, ...names2, ...times })
+  t.match(elsewhere, { namespace: 'hooks', secret: 'pair', caSecret: 'lameduck-ca', webhook: 'lameduck-2' },
+    'serve\'s --namespace, --tls-secret and --webhook-configuration')
 })
 
 t.test('off (the default): a renewer that does nothing', async t => {

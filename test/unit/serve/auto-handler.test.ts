@@ -2,7 +2,7 @@ import t from 'tap'
 import http from 'node:http'
 import { pino } from 'pino'
 import {
-  decideAutoHandler, parseKubeVersion, readAutoHandler, type AutoHandlerInput
+  decideAutoHandler, parseKubeVersion, readAutoHandler, readClusterChoice, type AutoHandlerInput
 } from '../../../src/serve/auto-handler.js'
 import type { Handler } from '../../../src/admission/types.js'
 import { kubeClientFor } from '../../helpers/kube-client.js'
@@ -90,7 +90,20 @@ t.test('reads the server and every page of nodes', async t => {
   const { logger, lines } = recordingLogger()
   t.equal(await readAutoHandler(kc, logger), 'exec')
   t.same(nodeQueries.map(q => [q.get('limit'), q.get('continue')]), [['500', null], ['500', '1']], 'paged')
-  t.match(lines.at(-1), { level: 30, msg: /^prestop-handler auto means exec: .*kubelets older than 1\.30: v1\.29\.0$/ })
+  t.match(lines.at(-2), { level: 30, msg: /^prestop-handler auto means exec: .*kubelets older than 1\.30: v1\.29\.0$/ })
+  t.match(lines.at(-1), { level: 30, msg: /^the adaptive pause's program is brought by init-container: the API server \(1\.33\) is older than 1\.35/ })
+})
+
+t.test('the adaptive pause comes as an image volume only where every node\'s kubelet and runtime have them', async t => {
+  const runtimeNode = (kubeletVersion: string, containerRuntimeVersion: string): object => ({ status: { nodeInfo: { kubeletVersion, containerRuntimeVersion } } })
+  const modern = await cluster(t, { version: version('v1.36.1', '1', '36'), nodes: [[runtimeNode('v1.36.1', 'containerd://2.1.4'), runtimeNode('v1.35.0', 'cri-o://1.35.2')]] })
+  t.same(await readClusterChoice(modern.kc, pino({ level: 'silent' })), { handler: 'sleep', delivery: 'image-volume' })
+  const old = await cluster(t, { version: version('v1.37.2', '1', '37'), nodes: [[runtimeNode('v1.37.2', 'containerd://2.1.4'), runtimeNode('v1.37.2', 'containerd://1.6.20')]] })
+  const { logger, lines } = recordingLogger()
+  t.same(await readClusterChoice(old.kc, logger), { handler: 'sleep', delivery: 'init-container' }, 'one node on containerd 1.6')
+  t.match(lines.at(-1), { msg: /init-container: 1 node\(s\) have no image volumes .*: v1\.37\.2 containerd:\/\/1\.6\.20$/ })
+  const unlisted = await cluster(t, { version: version('v1.37.2', '1', '37'), nodes: 403 })
+  t.same(await readClusterChoice(unlisted.kc, pino({ level: 'silent' })), { handler: 'sleep', delivery: 'init-container' }, 'nodes not listed')
 })
 
 t.test('an emulated version decides over the binary version', async t => {

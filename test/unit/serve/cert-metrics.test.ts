@@ -81,6 +81,29 @@ t.test('without a ca.crt (or --self-signed), the serving certificate only; the w
   quiet.close()
 })
 
+t.test('a pair from a Secret: nothing while a placeholder is served, then the pair and the CA the Secret came with', async t => {
+  const registry = new Registry()
+  const source = switchable(serving)
+  let served: { pair: KeyPair, ca: string | undefined } | undefined
+  const { logger } = capture()
+  const metrics = createCertificateMetrics(registry)
+  const watch = watchCertificateExpiry({
+    tls: source, certFile: undefined, served: () => served, metrics, logger, warnWithinMs: 0, now: () => now
+  })
+  t.teardown(watch.close)
+  await watch.ready
+  t.equal(await gauge(registry, 'serving'), undefined, 'the placeholder is not reported')
+  served = { pair: serving, ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }
+  source.switchTo(serving)
+  await eventually(async () => await gauge(registry, 'serving') === seconds(serving.cert))
+  t.equal(await gauge(registry, 'ca'), undefined, 'a ca.crt that does not parse: no CA')
+  served = { pair: renewed, ca: otherCa.cert + ca.cert }
+  source.switchTo(renewed)
+  await eventually(async () => await gauge(registry, 'serving') === seconds(renewed.cert))
+  t.equal(await gauge(registry, 'serving'), seconds(renewed.cert))
+  t.equal(await gauge(registry, 'ca'), seconds(ca.cert), 'from the Secret\'s ca.crt')
+})
+
 t.test('renewals and failures are counted; both certificates show 0 from the start', async t => {
   const registry = new Registry()
   const metrics = createCertificateMetrics(registry)

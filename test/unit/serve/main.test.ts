@@ -11,6 +11,10 @@ import { CLOSE_WAIT_MS, onClose, startServe } from '../../../src/serve/main.js'
 import { readServeConfig } from '../../../src/serve/config.js'
 import { createSelfSignedKeyPair } from '../../../src/tls/key-pair.js'
 import { exampleReview } from '../../helpers/pods.js'
+import { fakeApiServer, writeKubeconfig, type ApiAnswer, type ApiRequest } from '../../helpers/api-server.js'
+import { servedFingerprint } from '../../helpers/served.js'
+import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
+import { X509Certificate } from 'node:crypto'
 
 /** The JSON bodies these tests read: an AdmissionReview answer or a readiness report. */
 interface Answer { response: { patch: string, allowed: boolean }, reasons: string[] }
@@ -41,6 +45,15 @@ t.test('serves offline from a namespaces file with a self-signed pair, then shut
   await running.shutdown()
   t.equal(running.state.draining, true)
   await t.rejects(call(running.port, '/healthz'), { code: 'ECONNREFUSED' }, 'closed')
+})
+
+t.test('--default-handler exec: a Pod without a handler annotation gets the exec hook', async t => {
+  const flags = [...local, '--self-signed', '--namespaces-file', 'examples/namespaces.yaml', '--default-handler', 'exec']
+  const running = await startServe(readServeConfig(flags, {}), silent)
+  t.teardown(() => running.shutdown())
+  const answer = await call(running.port, '/mutate', exampleReview())
+  const patch = Buffer.from(answer.json.response.patch, 'base64').toString()
+  t.match(patch, /"exec":\{"command":\["sleep","20"\]\}/)
 })
 
 t.test('shutdown cuts a connection that never sent a request, after CLOSE_WAIT_MS', async t => {
@@ -114,6 +127,61 @@ current-context: c
   t.teardown(() => running.shutdown())
   t.match(lines, [{ msg: 'loading @kubernetes/client-node for the kubeconfig\'s credentials', reason: `kubeconfig ${kubeconfig}: its user uses exec` }])
   t.equal((await call(running.port, '/readyz')).status, 503, 'serving; the cluster is down')
+})
+
+t.test('--tls-secret: the pair of a Secret read through the API server, ready once the caBundle trusts it', async t => {
+  const now = new Date()
+  const ca = await createCa({ validityMs: 86_400_000, now })
+  const stranger = await createCa({ validityMs: 86_400_000, now: new Date(now.getTime() + 1000) })
+  const names = serviceDnsNames('lameduck', 'hooks')
+  const serving = await issueServing(ca, { commonName: 'lameduck', dnsNames: names, validityMs: 3_600_000, now })
+  const b64 = (text: string): string => Buffer.from(text).toString('base64')
+  const data = { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert) }
+  const secret = { kind: 'Secret', metadata: { name: 'pair', resourceVersion: '1' }, data }
+  const listOf = (item: unknown): ApiAnswer =>
+    ({ status: 200, body: { items: [item], metadata: { resourceVersion: '1' } } })
+  const configuration = (bundle: string): unknown => ({
+    metadata: { name: 'hook', resourceVersion: '1' },
+    webhooks: [{ name: 'pods.lameduck.dev', clientConfig: { caBundle: b64(bundle) } }]
+  })
+  /** An API server whose webhook configuration trusts `bundle`; a watch ends at once (the client retries after a second). */
+  const apiServer = (bundle: string) => (r: ApiRequest): ApiAnswer => {
+    if (r.url.includes('watch=true')) return { status: 200, body: '' }
+    if (r.url.startsWith('/api/v1/namespaces/hooks/secrets?fieldSelector=metadata.name%3Dpair')) return listOf(secret)
+    const webhooks = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?fieldSelector=metadata.name%3Dhook'
+    if (r.url.startsWith(webhooks)) return listOf(configuration(bundle))
+    if (r.url === '/version') return { status: 200, body: { major: '1', minor: '37', gitVersion: 'v1.37.2' } }
+    return { status: 200, body: { items: [], metadata: { resourceVersion: '1' } } }
+  }
+  type Started = { running: Awaited<ReturnType<typeof startServe>>, requests: ApiRequest[] }
+  const start = async (bundle: string): Promise<Started> => {
+    const { url, requests } = await fakeApiServer(t, apiServer(bundle))
+    const kubeconfig = await writeKubeconfig(t, url)
+    const names = ['--tls-secret', 'pair', '--namespace', 'hooks', '--webhook-configuration', 'hook']
+    const flags = [...local, ...names, '--kubeconfig', kubeconfig]
+    const running = await startServe(readServeConfig(flags, {}), silent)
+    t.teardown(() => running.shutdown())
+    return { running, requests }
+  }
+  const readiness = async (port: number): Promise<{ status: number, json: Answer }> => {
+    let answer = await call(port, '/readyz')
+    const waiting = (): boolean =>
+      answer.status !== 200 && answer.json.reasons.some(r => /not read yet|namespace cache/.test(r))
+    for (let i = 0; i < 200 && waiting(); i++) answer = await call(port, '/readyz')
+    return answer
+  }
+  const trusted = await start(ca.cert)
+  t.equal((await readiness(trusted.running.port)).status, 200, 'ready: the caBundle trusts the Secret\'s pair')
+  const fingerprint = new X509Certificate(serving.cert).fingerprint256
+  t.equal(await servedFingerprint(trusted.running.port), fingerprint, 'the Secret\'s pair is served')
+  const metrics = await (await fetch(`http://127.0.0.1:${trusted.running.metricsPort}/metrics`)).text()
+  t.match(metrics, /lameduck_certificate_expiry_timestamp_seconds\{certificate="ca"\} \d+/, 'the CA from the Secret\'s ca.crt')
+  const watched = trusted.requests.some(r => r.url.includes('/secrets?fieldSelector=metadata.name%3Dpair&watch=true'))
+  t.ok(watched, 'then watched')
+  const untrusted = await start(stranger.cert)
+  const answer = await readiness(untrusted.running.port)
+  t.equal(answer.status, 503)
+  t.match(answer.json.reasons, [/^the caBundle of MutatingWebhookConfiguration hook \(pods.lameduck.dev\) does not trust the served certificate/])
 })
 
 t.test('the process: SIGTERM fails readiness, keeps answering for the drain delay, then exits 0', async t => {

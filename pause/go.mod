@@ -1,0 +1,3 @@
+module lameduck.local/pause
+
+go 1.24
