@@ -1,14 +1,13 @@
 /**
- * lameduck's image in a release: the image the tests run (built from the Dockerfile by buildah and
- * exported as an OCI image layout, control-plane/images/lameduck-image.ts) as an OCI archive, a tar
- * of that layout whose index names the version, and the digest of its manifest, which install.yaml
- * pins. The manifest keeps its bytes wherever the layout is pushed (push.ts; the release workflow),
+ * lameduck's images in a release: the images the tests run (built from the Dockerfile by buildah and
+ * exported as OCI image layouts, control-plane/images/lameduck-image.ts: lameduck's, and the
+ * Dockerfile's small `pause` stage) each as an OCI archive, a tar of the layout whose index names
+ * the version, and the digest of its manifest, which install.yaml and the packaged chart pin. The manifest keeps its bytes wherever the layout is pushed (push.ts; the release workflow),
  * so a registry serves the image under that digest. The tar is reproducible (sorted, dated 0).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureLameduckImage } from '../control-plane/images/lameduck-image.js'
 import { run } from '../control-plane/node/system.js'
 
 /** The OCI index of a layout: one image manifest. */
@@ -25,9 +24,13 @@ export function indexDigest (index: Index, where: string): string {
   return digest
 }
 
-/** Writes the image as an OCI archive whose index names `tag`; resolves with its manifest's digest. */
-export async function writeImageArchive (file: string, tag: string, log: (line: string) => void): Promise<string> {
-  const layout = await ensureLameduckImage(log)
+/** The digest of the one image manifest of the OCI layout `layout`. */
+export async function layoutDigest (layout: string): Promise<string> {
+  return indexDigest(JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as Index, layout)
+}
+
+/** Writes the image of an OCI layout as an OCI archive whose index names `tag`; resolves with its manifest's digest. */
+export async function writeImageArchive (file: string, layout: string, tag: string): Promise<string> {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as Index
   const digest = indexDigest(index, layout)
   const annotations = { 'org.opencontainers.image.ref.name': tag }

@@ -8,6 +8,8 @@
 import { mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ConfigError } from '../src/common/flags.js'
+import { ensureBinaries } from '../control-plane/build.js'
+import { ensureLameduckImage, pauseLayout } from '../control-plane/images/lameduck-image.js'
 import { packageChart, renderInstall } from './chart.js'
 import { CHECKSUMS, writeChecksums } from './checksums.js'
 import { readReleaseCommand, RELEASE_HELP, type ReleaseOptions } from './flags.js'
@@ -44,8 +46,11 @@ async function check (out: string): Promise<string> {
 async function writeRelease (dir: string, version: string, options: ReleaseOptions): Promise<void> {
   const image = join(dir, `lameduck-${version}.oci.tar`)
   log(`[release] lameduck's image from the Dockerfile (built once per change of its context), as ${basename(image)}`)
-  const digest = await writeImageArchive(image, version, log)
+  const digest = await writeImageArchive(image, await ensureLameduckImage(log), version)
   log(`[release]   its manifest: ${digest}`)
+  const pause = join(dir, `lameduck-pause-${version}.oci.tar`)
+  const pauseDigest = await writeImageArchive(pause, pauseLayout, version)
+  log(`[release] the Dockerfile's pause stage (lameduck-pause alone), as ${basename(pause)}: ${pauseDigest}`)
   if (options.sbom) {
     const sbom = join(dir, `lameduck-${version}.spdx.json`)
     log(`[release] its SBOM by syft: ${basename(sbom)}`)
@@ -54,10 +59,12 @@ async function writeRelease (dir: string, version: string, options: ReleaseOptio
     log('[release] no SBOM (--no-sbom)')
   }
   const repository = options.image ?? await chartImageRepository()
-  log(`[release] the chart: helm package charts/lameduck, its image.repository ${repository}`)
-  log(`[release]   ${await packageChart(dir, repository)}`)
+  await ensureBinaries({ log })
+  log(`[release] the chart: helm package charts/lameduck, its image ${repository}:${version}@${digest}`)
+  const chart = await packageChart(dir, version, { repository, digest })
+  log(`[release]   ${basename(chart)}`)
   log(`[release] install.yaml: the chart's objects, the image pinned as ${repository}@${digest}`)
-  await renderInstall(join(dir, 'install.yaml'), version, { repository, digest })
+  await renderInstall(join(dir, 'install.yaml'), chart, version)
   await writeChecksums(dir)
   log(`[release] ${CHECKSUMS} over ${(await readdir(dir)).length - 1} files`)
 }

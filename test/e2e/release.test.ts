@@ -1,7 +1,7 @@
 // `npm run release` as a user runs it (root, for buildah): the folder's files, `sha256sum -c`
-// passing, two runs on the same commit writing the same chart, install.yaml and image archive, and
+// passing, two runs on the same commit writing the same chart, install.yaml and image archives, and
 // install.yaml's image a digest a registry serves once the archive is pushed to one (crane's, on
-// loopback, as the release workflow pushes it). The SBOM when syft is built on this machine (CI does
+// loopback, as the release workflow pushes it), the same the packaged chart's values pin. The SBOM when syft is built on this machine (CI does
 // not build it: docs/release.md). Then the refusals, in a clone of this commit: uncommitted
 // changes, versions that disagree, a non-empty --out, a bad flag.
 import t from 'tap'
@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process'
 import { readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 import { repoRoot } from '../../control-plane/paths.js'
 import { pushImage } from '../../control-plane/images/push.js'
 import { parseReference } from '../../control-plane/images/reference.js'
@@ -45,33 +45,32 @@ function installImage (installYaml: string): string {
   throw new Error('install.yaml has no lameduck Deployment')
 }
 
-// The chart comes with issue 21; until it is merged, the release stops at its version check.
-const noChart = await readFile(join(repoRoot, 'charts', 'lameduck', 'Chart.yaml')).then(() => false, () => true)
-const chart = { skip: noChart ? 'no charts/lameduck yet (issue 21)' : false }
 t.setTimeout(30 * 60_000) // a first build of the image (and of syft) may take long; later ~1 min
 const first = t.testdir({})
 const second = t.testdir({})
 
-t.test('a release: its files, sha256sum -c, and a second run writes the same chart, install, image', chart, async t => {
+t.test('a release: its files, sha256sum -c, and a second run writes the same chart, install, image', async t => {
   const a = await release(['--out', join(first, 'r'), ...(withSbom ? [] : ['--no-sbom'])])
   t.comment(a.out)
   t.equal(a.code, 0, 'the first run')
   const b = await release(['--out', join(second, 'r'), '--no-sbom'])
   t.equal(b.code, 0, 'the second run')
-  const files = [`lameduck-${version}.tgz`, 'install.yaml', `lameduck-${version}.oci.tar`, 'SHA256SUMS']
+  const files = [
+    `lameduck-${version}.tgz`, 'install.yaml', `lameduck-${version}.oci.tar`, `lameduck-pause-${version}.oci.tar`, 'SHA256SUMS'
+  ]
   const sbom = withSbom ? [`lameduck-${version}.spdx.json`] : []
   t.same((await readdir(join(first, 'r'))).sort(), [...files, ...sbom].sort())
   for (const [dir, which] of [[first, 'the first'], [second, 'the second']] as const) {
     const { stdout } = await exec('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(dir, 'r') })
     t.match(stdout, /^install\.yaml: OK$/m, `sha256sum -c in ${which}`)
   }
-  for (const file of files.slice(0, 3)) {
+  for (const file of files.slice(0, 4)) {
     const [a, b] = await Promise.all([first, second].map(dir => readFile(join(dir, 'r', file))))
     t.ok(a!.equals(b!), `${file}: the same bytes`)
   }
 })
 
-t.test('install.yaml pins the image by a digest a registry serves once the archive is pushed', chart, async t => {
+t.test('install.yaml pins the image by a digest a registry serves once the archive is pushed', async t => {
   const image = installImage(await readFile(join(first, 'r', 'install.yaml'), 'utf8'))
   const [, repository, digest] = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(image) ?? []
   t.ok(digest, `${image}: pinned by digest`)
@@ -87,6 +86,11 @@ t.test('install.yaml pins the image by a digest a registry serves once the archi
   const res = await fetch(`http://${address}/v2/${path}/manifests/${digest!}`, { headers: { accept } })
   t.equal(res.status, 200, 'the registry serves the digest')
   t.equal(res.headers.get('docker-content-digest'), digest, 'as that digest')
+  // The packaged chart's values name the same image: helm install of it, with no --set image.*, pulls it.
+  const tgz = join(first, 'r', `lameduck-${version}.tgz`)
+  const values = (await exec('tar', ['-xzOf', tgz, 'lameduck/values.yaml'])).stdout
+  const packaged = (parse(values) as { image: Record<string, string> }).image
+  t.match(packaged, { repository, tag: version, digest }, 'the chart\'s values: that repository, the version, that digest')
 })
 
 interface Spdx {
@@ -96,7 +100,7 @@ interface Spdx {
 }
 
 const noSyft = 'syft is not built here (CI does not build it: docs/release.md)'
-const sbomSkip = { skip: chart.skip !== false ? chart.skip : withSbom ? false : noSyft }
+const sbomSkip = { skip: withSbom ? false : noSyft }
 t.test('the SBOM: SPDX by syft, with Debian\'s and npm\'s packages and Node', sbomSkip, async t => {
   const sbom = JSON.parse(await readFile(join(first, 'r', `lameduck-${version}.spdx.json`), 'utf8')) as Spdx
   t.equal(sbom.spdxVersion, 'SPDX-2.3')
@@ -107,7 +111,7 @@ t.test('the SBOM: SPDX by syft, with Debian\'s and npm\'s packages and Node', sb
   t.ok(sbom.packages.some(p => p.name === 'node'), 'Node')
 })
 
-t.test('refused before writing: uncommitted changes, versions that differ, a full --out, bad flags', chart, async t => {
+t.test('refused before writing: uncommitted changes, versions that differ, a full --out, bad flags', async t => {
   const clone = t.testdir({})
   await exec('git', ['clone', '--quiet', repoRoot, clone])
   const identity = ['-c', 'user.name=t', '-c', 'user.email=t@t']
