@@ -3,12 +3,12 @@
 // pulled from the node's registry under the names users write; a Service answers through
 // kube-proxy's ClusterIP, by its cluster DNS name, from a Pod; a Pod reaches the API server as an
 // in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
-// Then lameduck installed as a user installs it, with `helm install` and nothing else (its image
-// from the Dockerfile pushed to the node's registry, the chart with failurePolicy Fail, so that a
-// call that fails shows as a refused Pod): both replicas Ready with the certificates they made, a
-// mutated Pod, `helm test` passing; kept working through a rolling restart of itself, a CA rotation
-// and a lost replica while Pods are created; `lameduck check` against manifests/loadtest, which
-// passes with lameduck and fails without it; `helm upgrade` (new values, three replicas, a new
+// Then lameduck installed as a user installs it, with `helm install oci://…` and nothing else (its
+// image from the Dockerfile and its packaged chart pushed to the node's registry as a release
+// publishes them, failurePolicy Fail, so that a call that fails shows as a refused Pod): both
+// replicas Ready with the certificates they made, a mutated Pod, `helm test` passing; kept working
+// through a rolling restart of itself, a CA rotation and a lost replica while Pods are created;
+// `lameduck check` against manifests/loadtest, which passes with lameduck and fails without it; `helm upgrade` (new values, three replicas, a new
 // image) while Pods are created, none refused or left unmutated. Then the faults on the way in: an
 // upgrade naming a tag the registry lacks, and the registry stopped during a rollout that pulls.
 // Then `helm uninstall` while Pods are created, nothing of lameduck left after. Last, stopping it
@@ -23,6 +23,7 @@ import { NODE } from '../../control-plane/node/config.js'
 import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
 import { lameduckLayout } from '../../control-plane/images/lameduck-image.js'
 import { pushImage } from '../../control-plane/images/push.js'
+import { publishToRegistry, type Published } from '../../release/publish.js'
 import { ctr } from '../../control-plane/node/node.js'
 import { repoRoot } from '../../control-plane/paths.js'
 import { isRunning } from '../../control-plane/processes.js'
@@ -126,9 +127,10 @@ async function pulledFromRegistry (t: Test, ref: string, repo: string): Promise<
   const images = await ctr(node.state.dir, ['images', 'ls', '-q'])
   t.match(images, new RegExp(`^${escape(ref)}$`, 'm'), `containerd has ${ref}`)
   const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
-  const tag = ref.slice(ref.lastIndexOf(':') + 1)
+  // By tag, or by digest (`repo@sha256:…`).
+  const tag = ref.includes('@') ? ref.slice(ref.indexOf('@') + 1) : ref.slice(ref.lastIndexOf(':') + 1)
   const resolved = new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${escape(tag)}(\\?ns=\\S+)? *$`, 'm')
-  t.match(registryLog, resolved, `the registry resolved ${repo}:${tag}`)
+  t.match(registryLog, resolved, `the registry resolved ${repo} ${tag}`)
   const containerdLog = await readFile(join(node.state.dir, 'containerd.log'), 'utf8')
   t.notMatch(containerdLog, /failed to decode hosts\.toml|trying next host/, 'containerd asked no other host')
 }
@@ -173,10 +175,12 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
   return { stop: async () => { running = false; await loop; return counts } }
 }
 
-const CHART = join(repoRoot, 'charts/lameduck')
-/** What every helm install and upgrade here sets: the image in the node's registry, and Fail. */
-const values = (tag: string, ...more: string[]): string[] =>
-  [`image.repository=${node.registry}/lameduck`, `image.tag=${tag}`, 'failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
+/** What every helm install and upgrade here sets: Fail (the image is the packaged chart's). */
+const values = (...more: string[]): string[] => ['failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
+/** The chart and its image, published to the node's registry as a release publishes them (release/publish.ts). */
+let published: Published
+/** `oci://…/lameduck --version X`, from the node's registry, which speaks plain HTTP (docs/release.md). */
+const fromRegistry = (): string[] => [published.chart, '--version', published.version, '--plain-http']
 
 /** helm against the cluster, as a user runs it; throws with what it said on a non-zero exit. */
 async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<string> {
@@ -199,16 +203,22 @@ async function certificates (): Promise<{ serving: string, ca: string, bundle: s
   return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle }
 }
 
-t.test('installed as a user installs it: helm install, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
-  // The image from the Dockerfile, pushed to a registry as a user's release pushes it.
-  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e`, node.registry)
-  const install = ['install', 'lameduck', CHART, '--namespace', 'lameduck-system', '--create-namespace']
-  await helm(t, [...install, ...values('e2e'), '--wait', '--timeout', '4m'])
+t.test('installed as a user installs it: helm install oci://, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
+  // The image from the Dockerfile and the chart naming it, pushed to a registry as a release pushes them.
+  const started = Date.now()
+  published = await publishToRegistry(node.registry, line => { t.comment(line) })
+  t.comment(`image and chart published in ${((Date.now() - started) / 1000).toFixed(1)} s: ${published.chart}`)
+  const install = ['install', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system', '--create-namespace']
+  await helm(t, [...install, ...values(), '--wait', '--timeout', '4m'])
   const pods = await webhookPods()
   t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready: each serves a pair the caBundle trusts')
   const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:e2e`, 'the image the values name')
-  await pulledFromRegistry(t, `${node.registry}/lameduck:e2e`, 'lameduck')
+  const image = deployment.spec.template.spec.containers[0]!.image
+  t.equal(image, published.image, 'the image the packaged chart pins by digest, with no --set image.*')
+  await pulledFromRegistry(t, published.image, 'lameduck')
+  const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
+  const chartPulled = new RegExp(`GET /v2/charts/lameduck/manifests/${published.version.replace(/\./g, '\\.')} *$`, 'm')
+  t.match(registryLog, chartPulled, 'helm pulled the chart from the registry')
   const made = await certificates()
   const issued = new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca))
   t.ok(issued, 'the Secret shipped empty now holds a pair and its CA')
@@ -306,8 +316,9 @@ t.test('helm upgrade while Pods are created (new values, three replicas, a new i
   const before = await certificates()
   const stream = createPods()
   await sleep(2000)
-  const upgrade = ['upgrade', 'lameduck', CHART, '--namespace', 'lameduck-system']
-  await helm(t, [...upgrade, ...values('e2e-2', 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
+  const upgrade = ['upgrade', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system']
+  const newImage = ['image.tag=e2e-2', 'image.digest=']
+  await helm(t, [...upgrade, ...values(...newImage, 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
   const threeReady = async (): Promise<true | undefined> => {
     const pods = await webhookPods()
     return pods.length === 3 && pods.every(p => p.ready) ? true : undefined
