@@ -175,7 +175,10 @@ export async function ensureBinaries (opts: { log?: (line: string) => void, node
   } else {
     log(`[build] binaries for ${versions} are up to date; nothing to build`)
   }
-  // The node's registry (registry.ts): a wrapper module of its own (tools.ts).
-  if (opts.node === true) await ensureTool('crane', log)
+  // The node's registry (registry.ts) and crane, which pushes to it: a wrapper module of their own (tools.ts).
+  if (opts.node === true) {
+    await ensureTool('crane', log)
+    await ensureTool('registry', log)
+  }
   return { binDir, version: release.kubernetes }
 }

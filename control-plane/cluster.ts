@@ -24,6 +24,7 @@ import { get, waitUntil } from './probe.js'
 import { startComponent, stopInReverse, tailLog, type Component } from './processes.js'
 import { NODE } from './node/config.js'
 import { NODE_REGISTRY, prepareNode, startNode, stopNode, type NodeState } from './node/node.js'
+import { registryTlsFiles } from './registry-tls.js'
 
 export { ensureBinaries }
 
@@ -54,6 +55,8 @@ export interface ClusterNode {
   readonly state: NodeState
   /** Its registry, `HOST:PORT`, where its containerd pulls every image from (push with images/push.ts). */
   readonly registry: string
+  /** The CA the registry's HTTPS certificate is signed by (a PEM file); `helm` against this cluster trusts it. */
+  readonly registryCa: string
 }
 
 /** Options for `startCluster`. */
@@ -152,7 +155,7 @@ async function startOnce (dir: string, owned: boolean, version: string, detached
 
 /** The Cluster's view of a started node. */
 function nodeOf (state: NodeState): ClusterNode {
-  return { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY }
+  return { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY, registryCa: registryTlsFiles(state.dir).ca }
 }
 
 function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, server: string, version: string, components: Component[], node: NodeState | undefined }): Cluster {
@@ -166,7 +169,8 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
-    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts),
+    // With a node, helm trusts its registry's CA as a Go program trusts any: SSL_CERT_FILE.
+    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts, state === undefined ? {} : { SSL_CERT_FILE: registryTlsFiles(state.dir).ca }),
     ...(state === undefined ? {} : { node: nodeOf(state) }),
     stop () {
       stopping ??= (async () => {

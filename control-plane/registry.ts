@@ -1,16 +1,19 @@
 /**
- * The cluster's container registry: go-containerregistry's `crane registry serve`, built from its
- * Go module (tools.ts). With a node it listens on the Pod bridge's gateway, 10.88.0.1:5000, and the
- * node's containerd pulls every image from it over plain HTTP (node/registry-hosts.ts). Blobs are
+ * The cluster's container registry: go-containerregistry's registry, the handler `crane registry
+ * serve` runs, in a program of ours that adds TLS (modules/crane/registry/main.go, built from
+ * crane's Go module by tools.ts). With a node it listens on the Pod bridge's gateway,
+ * 10.88.0.1:5000, over HTTPS with a certificate of the node's own CA (registry-tls.ts), and the
+ * node's containerd pulls every image from it (node/registry-hosts.ts). Blobs are
  * kept on disk in `.lameduck/registry/` (content-addressed: pushing an image whose layers are
  * already there uploads nothing), manifests and tags in the registry's memory: it starts empty of
  * names with each cluster, and what it serves is what that cluster's start pushed.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lameduckDir } from './paths.js'
 import { get, waitUntil } from './probe.js'
 import { startComponent, tailLog, type Component } from './processes.js'
+import type { RegistryTls } from './registry-tls.js'
 import { ensureTool } from './tools.js'
 
 /** The registry's port on the node's address: the usual one for a registry. */
@@ -29,16 +32,21 @@ export interface RegistryOptions {
   storage?: string
   detached?: boolean
   log?: (line: string) => void
+  /** Serve HTTPS with these files; plain HTTP without. */
+  tls?: RegistryTls
 }
 
 /** Starts a registry and resolves once `GET /v2/` answers 200; on failure the error quotes its log. */
 export async function startRegistry (o: RegistryOptions): Promise<Component> {
-  const crane = await ensureTool('crane', o.log ?? (() => {}))
+  const registry = await ensureTool('registry', o.log ?? (() => {}))
   const storage = o.storage ?? registryStorage
   await mkdir(storage, { recursive: true })
-  const args = ['registry', 'serve', '--address', o.address, '--disk', storage]
-  const component = startComponent('registry', crane, args, { dir: o.dir, detached: o.detached ?? false })
-  const serving = async (): Promise<boolean> => (await get(`http://${o.address}/v2/`)).status === 200
+  const tls = o.tls === undefined ? [] : ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key]
+  const args = ['--address', o.address, '--disk', storage, ...tls]
+  const component = startComponent('registry', registry, args, { dir: o.dir, detached: o.detached ?? false })
+  const scheme = o.tls === undefined ? 'http' : 'https'
+  const ca = o.tls === undefined ? {} : { ca: await readFile(o.tls.ca, 'utf8') }
+  const serving = async (): Promise<boolean> => (await get(`${scheme}://${o.address}/v2/`, ca)).status === 200
   try {
     await waitUntil('registry', serving, { timeoutMs: 30_000, exited: component.exited })
   } catch (err) {

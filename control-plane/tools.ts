@@ -2,8 +2,9 @@
  * Tools built from their Go modules like the cluster's binaries, each from a wrapper module of its
  * own (`control-plane/modules/NAME/`: go.mod with a `tool` line, and go.sum), so that one tool's
  * dependency tree never moves another's versions and `go mod download` fetches only what it needs:
- * crane (the node's registry, `crane registry serve`), actionlint (checks the release workflow in
- * CI) and syft (the release's SBOM; built only by `npm run release`: its cold build alone costs
+ * crane (pushes images into the node's registry), registry (the node's registry: crane's own
+ * registry handler served over TLS, `modules/crane/registry/main.go`, in crane's module, so the two
+ * share one go-containerregistry), actionlint (checks the release workflow in CI) and syft (the release's SBOM; built only by `npm run release`: its cold build alone costs
  * more than CI can spend). Each gets a stamp of its recipe in `.lameduck/bin/NAME.stamp`; a later
  * call with the same recipe is a no-op.
  *
@@ -22,12 +23,22 @@ import { requiredVersion } from './release.js'
 const recipeRevision = 1
 const buildFlags = ['-trimpath', '-buildvcs=false', '-mod=readonly']
 
-/** What builds each tool, and the variable its `version` command reads (set with -X). */
-const tools = {
+/**
+ * What builds each tool, and the variable its `version` command reads (set with -X); `moduleDir`
+ * when it is built from another tool's wrapper module, `sources` when that module holds its code.
+ */
+const tools: Record<'crane' | 'registry' | 'actionlint' | 'syft', Tool> = {
   crane: {
     module: 'github.com/google/go-containerregistry',
     pkg: 'github.com/google/go-containerregistry/cmd/crane',
     versionVar: 'github.com/google/go-containerregistry/cmd/crane/cmd.Version'
+  },
+  registry: {
+    module: 'github.com/google/go-containerregistry',
+    pkg: './registry',
+    versionVar: 'main.version',
+    moduleDir: 'crane',
+    sources: ['registry/main.go']
   },
   actionlint: {
     module: 'github.com/rhysd/actionlint',
@@ -35,8 +46,14 @@ const tools = {
     versionVar: 'github.com/rhysd/actionlint.version'
   },
   syft: { module: 'github.com/anchore/syft', pkg: 'github.com/anchore/syft/cmd/syft', versionVar: 'main.version' }
-} as const
+}
+interface Tool { module: string, pkg: string, versionVar: string, moduleDir?: string, sources?: string[] }
 export type ToolName = keyof typeof tools
+
+/** The wrapper module a tool is built from. */
+function moduleOf (name: ToolName): string {
+  return join(modulesDir, tools[name].moduleDir ?? name)
+}
 
 /** Where a tool's binary goes. */
 export function toolPath (name: ToolName): string {
@@ -45,13 +62,13 @@ export function toolPath (name: ToolName): string {
 
 /** The tool's pinned version, as its wrapper module requires it. */
 export async function toolVersion (name: ToolName): Promise<string> {
-  const file = join(modulesDir, name, 'go.mod')
+  const file = join(moduleOf(name), 'go.mod')
   return requiredVersion(await readFile(file, 'utf8'), tools[name].module, file)
 }
 
 async function recipe (name: ToolName, goVersion: string): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify({ recipeRevision, buildFlags, goVersion, tool: tools[name] }))
-  for (const file of ['go.mod', 'go.sum']) hash.update(await readFile(join(modulesDir, name, file)))
+  for (const file of ['go.mod', 'go.sum', ...tools[name].sources ?? []]) hash.update(await readFile(join(moduleOf(name), file)))
   return hash.digest('hex').slice(0, 16)
 }
 
@@ -62,7 +79,7 @@ async function isCurrent (name: ToolName, wanted: string): Promise<boolean> {
 
 /** Whether `name` is built from its current recipe (so that using it builds nothing). */
 export async function isToolCurrent (name: ToolName): Promise<boolean> {
-  const dir = join(modulesDir, name)
+  const dir = moduleOf(name)
   return await isCurrent(name, await recipe(name, (await goOutput(['env', 'GOVERSION'], { cwd: dir })).trim()))
 }
 
@@ -71,7 +88,7 @@ export async function isToolCurrent (name: ToolName): Promise<boolean> {
  * Concurrent callers wait for one build (the build lock the cluster's binaries use).
  */
 export async function ensureTool (name: ToolName, log: (line: string) => void): Promise<string> {
-  const dir = join(modulesDir, name)
+  const dir = moduleOf(name)
   const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: dir })).trim()
   const wanted = await recipe(name, goVersion)
   if (await isCurrent(name, wanted)) return toolPath(name)
@@ -79,7 +96,7 @@ export async function ensureTool (name: ToolName, log: (line: string) => void): 
     if (await isCurrent(name, wanted)) return toolPath(name)
     const version = await toolVersion(name)
     const { pkg, versionVar } = tools[name]
-    log(`[build] ${name} ${version}: go build ${pkg} (control-plane/modules/${name}/)`)
+    log(`[build] ${name} ${version}: go build ${pkg} (control-plane/modules/${tools[name].moduleDir ?? name}/)`)
     await mkdir(binDir, { recursive: true })
     await goStep(`${name}: go mod download`, ['mod', 'download'], { cwd: dir, log })
     const out = `${toolPath(name)}.partial`

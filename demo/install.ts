@@ -2,7 +2,8 @@
  * lameduck installed on the demo's cluster as a user installs it: its image (built from the
  * Dockerfile) and its chart, packaged with that image pinned in its values, pushed to the node's
  * registry as a release publishes them (release/publish.ts), then `helm install` from that
- * registry, the README's command with the registry's address (and `--plain-http`: docs/release.md).
+ * registry, the README's command with the registry's address (helm trusts the registry's CA
+ * through SSL_CERT_FILE: cluster.ts).
  * The replicas make their own certificates; `--wait` returns once both are Ready, which they are
  * only when the caBundle trusts what they serve. The API server then calls them through their
  * Service, as in any cluster.
@@ -12,10 +13,10 @@ import { publishToRegistry } from '../release/publish.js'
 
 /** Publishes the chart to the node's registry and installs it from there; resolves once both replicas are Ready. */
 export async function installLameduck (cluster: Cluster, log: (line: string) => void): Promise<void> {
-  const { chart, version } = await publishToRegistry(cluster.node!.registry, log)
+  const { chart, version } = await publishToRegistry({ address: cluster.node!.registry, ca: cluster.node!.registryCa }, log)
   log(`lameduck's image and chart pushed to the node's registry: ${chart} --version ${version}`)
-  const args = ['install', 'lameduck', chart, '--version', version, '--plain-http',
-    '--namespace', 'lameduck-system', '--create-namespace', '--wait', '--timeout', '4m']
+  const args = ['install', 'lameduck', chart, '--version', version, '--namespace', 'lameduck-system', '--create-namespace',
+    '--wait', '--timeout', '4m']
   log(`helm ${args.join(' ')}`)
   log('  (the replicas make their own CA and serving certificate, and are Ready once the caBundle trusts them)')
   const { code, stdout, stderr } = await cluster.helm(args, { timeoutMs: 300_000 })

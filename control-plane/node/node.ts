@@ -15,6 +15,7 @@ import { get, waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog, type Component } from '../processes.js'
 import { pushImage } from '../images/push.js'
 import { REGISTRY_PORT, startRegistry } from '../registry.js'
+import { makeRegistryTls } from '../registry-tls.js'
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths } from './config.js'
 import { nodeImages } from './images.js'
 import { checkNodeMachine, ensureDebianPackages, NODE_REQUIREMENTS } from './prereqs.js'
@@ -78,7 +79,8 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
   await writeFile(p.kubeletConfig, kubeletConfig(dir))
   await writeFile(p.proxyConfig, kubeProxyConfig(o.kubeconfigPath))
   await writeFile(p.resolvConf, `nameserver ${NODE.gateway}\n`)
-  await writeRegistryHosts(dir, NODE_REGISTRY)
+  const registryTls = await makeRegistryTls(dir, NODE.gateway)
+  await writeRegistryHosts(dir, NODE_REGISTRY, registryTls.ca)
   const images = await nodeImages(log)
   const auth = { token: o.token, ca: o.ca }
 
@@ -98,10 +100,10 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
   await start('cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', o.kubeconfigPath, '--domain', NODE.clusterDomain],
     async () => (await readFile(join(dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
   step('kube-scheduler and cluster DNS started')
-  const registry = await startRegistry({ address: NODE_REGISTRY, dir, detached: o.detached, log })
+  const registry = await startRegistry({ address: NODE_REGISTRY, dir, detached: o.detached, log, tls: registryTls })
   state.pids.push({ name: 'registry', pid: registry.pid })
   await addNodeLockHolders(state.pids.map(x => x.pid))
-  for (const { archive, ref } of images) await pushImage(archive, ref, NODE_REGISTRY, log)
+  for (const { archive, ref } of images) await pushImage(archive, ref, { address: NODE_REGISTRY, ca: registryTls.ca }, log)
   step(`registry serving on ${NODE_REGISTRY}; pause and agnhost pushed`)
   await start('containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(dir, ['version']); return true })
   step('containerd serving')

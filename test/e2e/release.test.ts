@@ -83,7 +83,7 @@ t.test('install.yaml pins the image by a digest a registry serves once the archi
   t.teardown(() => stopProcesses([registry.pid]))
   const layout = join(dirs, 'layout')
   await exec('tar', ['-xf', join(first, 'r', `lameduck-${version}.oci.tar`), '-C', layout])
-  await pushImage(layout, `${repository!}:${version}`, address)
+  await pushImage(layout, `${repository!}:${version}`, { address })
   const { path } = parseReference(`${repository!}:${version}`)
   const accept = 'application/vnd.oci.image.manifest.v1+json'
   const res = await fetch(`http://${address}/v2/${path}/manifests/${digest!}`, { headers: { accept } })

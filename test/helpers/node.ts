@@ -24,7 +24,7 @@ export async function nodeClusterFor (t: Test, timeoutMs: number): Promise<Clust
   const cluster = await startCluster({ log, node: true })
   t.teardown(() => cluster.stop())
   const started = Date.now()
-  await pushImage(image, LAMEDUCK_IMAGE, cluster.node!.registry)
+  await pushImage(image, LAMEDUCK_IMAGE, { address: cluster.node!.registry, ca: cluster.node!.registryCa })
   t.comment(`lameduck's image pushed to the node's registry in ${Date.now() - started} ms`)
   return cluster
 }

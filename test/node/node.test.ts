@@ -24,6 +24,8 @@ import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
 import { lameduckLayout } from '../../control-plane/images/lameduck-image.js'
 import { pushImage } from '../../control-plane/images/push.js'
 import { publishToRegistry, type Published } from '../../release/publish.js'
+import { runHelm } from '../../control-plane/helm.js'
+import { get } from '../../control-plane/probe.js'
 import { ctr } from '../../control-plane/node/node.js'
 import { repoRoot } from '../../control-plane/paths.js'
 import { isRunning } from '../../control-plane/processes.js'
@@ -179,8 +181,8 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
 const values = (...more: string[]): string[] => ['failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
 /** The chart and its image, published to the node's registry as a release publishes them (release/publish.ts). */
 let published: Published
-/** `oci://…/lameduck --version X`, from the node's registry, which speaks plain HTTP (docs/release.md). */
-const fromRegistry = (): string[] => [published.chart, '--version', published.version, '--plain-http']
+/** `oci://…/lameduck --version X`, from the node's registry (HTTPS; cluster.helm trusts its CA). */
+const fromRegistry = (): string[] => [published.chart, '--version', published.version]
 
 /** helm against the cluster, as a user runs it; throws with what it said on a non-zero exit. */
 async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<string> {
@@ -206,7 +208,7 @@ async function certificates (): Promise<{ serving: string, ca: string, bundle: s
 t.test('installed as a user installs it: helm install oci://, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
   // The image from the Dockerfile and the chart naming it, pushed to a registry as a release pushes them.
   const started = Date.now()
-  published = await publishToRegistry(node.registry, line => { t.comment(line) })
+  published = await publishToRegistry({ address: node.registry, ca: node.registryCa }, line => { t.comment(line) })
   t.comment(`image and chart published in ${((Date.now() - started) / 1000).toFixed(1)} s: ${published.chart}`)
   const install = ['install', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system', '--create-namespace']
   await helm(t, [...install, ...values(), '--wait', '--timeout', '4m'])
@@ -219,6 +221,10 @@ t.test('installed as a user installs it: helm install oci://, both replicas Read
   const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
   const chartPulled = new RegExp(`GET /v2/charts/lameduck/manifests/${published.version.replace(/\./g, '\\.')} *$`, 'm')
   t.match(registryLog, chartPulled, 'helm pulled the chart from the registry')
+  // Over HTTPS, as a public registry: plain HTTP is answered 400, and helm without the CA refuses it.
+  t.equal((await get(`http://${node.registry}/v2/`)).status, 400, 'the registry speaks HTTPS only')
+  const untrusted = await runHelm(undefined, ['show', 'chart', ...fromRegistry()])
+  t.match(untrusted.stderr, /x509: certificate signed by unknown authority/, 'trusted through its CA only')
   const made = await certificates()
   const issued = new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca))
   t.ok(issued, 'the Secret shipped empty now holds a pair and its CA')
@@ -312,7 +318,7 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
 })
 
 t.test('helm upgrade while Pods are created (new values, three replicas, a new image): none refused or unmutated, the certificates kept', async t => {
-  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e-2`, node.registry)
+  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e-2`, { address: node.registry, ca: node.registryCa })
   const before = await certificates()
   const stream = createPods()
   await sleep(2000)

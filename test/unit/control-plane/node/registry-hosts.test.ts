@@ -11,16 +11,17 @@ t.test('containerd reads its registry hosts from the node\'s folder', async t =>
   t.equal(registryHostsDir('/n'), '/n/registry-hosts')
 })
 
-t.test('plain HTTP to the node\'s registry, and every other host served by it: nothing else is named', async t => {
-  const files = registryHostsFiles('10.88.0.1:5000')
+t.test('HTTPS to the node\'s registry with its CA, and every other host served by it: nothing else is named', async t => {
+  const files = registryHostsFiles('10.88.0.1:5000', '/n/registry-tls/ca.crt')
   t.same(Object.keys(files).sort(), ['10.88.0.1:5000', '_default'])
   for (const toml of Object.values(files)) {
-    t.match(toml, /^server = "http:\/\/10\.88\.0\.1:5000"$/m)
+    t.match(toml, /^server = "https:\/\/10\.88\.0\.1:5000"$/m)
     // containerd 1.6 ignores a file without a [host] table ("invalid `host` tree") and goes upstream.
-    t.match(toml, /^\[host\."http:\/\/10\.88\.0\.1:5000"\]\n {2}capabilities = \["pull", "resolve"\]$/m)
-    t.same([...new Set(toml.match(/https?:\/\/[^"]+/g))], ['http://10.88.0.1:5000'], 'no other address')
+    const host = /^\[host\."https:\/\/10\.88\.0\.1:5000"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}ca = "\/n\/registry-tls\/ca\.crt"$/m
+    t.match(toml, host, 'the host, its CA')
+    t.same([...new Set(toml.match(/https?:\/\/[^"]+/g))], ['https://10.88.0.1:5000'], 'no other address')
   }
   const dir = t.testdir({})
-  await writeRegistryHosts(dir, '10.88.0.1:5000')
+  await writeRegistryHosts(dir, '10.88.0.1:5000', '/n/registry-tls/ca.crt')
   t.equal(await readFile(join(dir, 'registry-hosts', '_default', 'hosts.toml'), 'utf8'), files._default)
 })
