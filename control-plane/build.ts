@@ -1,7 +1,7 @@
 /**
  * Builds etcd, kube-apiserver, kube-controller-manager, kubectl and helm of the pinned releases into
- * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy, agnhost and the
- * registry's crane (tools.ts): a stamp records each binary's recipe (a hash of its wrapper module's
+ * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy, agnhost, the
+ * registry and crane (tools.ts): a stamp records each binary's recipe (a hash of its wrapper module's
  * go.mod and go.sum, the Go version, the flags), and a later call with the same recipes is a no-op
  * that says so; a change to one module rebuilds only the binaries it builds.
  * Go's build cache is Go's default (`go env GOCACHE`, or $GOCACHE when set), so it outlives clones.
