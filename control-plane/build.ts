@@ -153,16 +153,17 @@ async function buildAll (release: Release, goVersion: string, recipe: Record<Bin
 
 /**
  * Makes sure the binaries of the pinned release are in `.lameduck/bin/`, building them when the
- * stamp is missing or stale; `node` adds the node's. Concurrent callers (parallel test files) wait
- * for one build.
+ * stamp is missing or stale; `node` adds the node's, `only` asks for just those (a release needs
+ * helm alone). Concurrent callers (parallel test files) wait for one build.
  */
-export async function ensureBinaries (opts: { log?: (line: string) => void, node?: boolean } = {}): Promise<{ binDir: string, version: string }> {
+export async function ensureBinaries (opts: { log?: (line: string) => void, node?: boolean, only?: BinaryName[] } = {}):
+Promise<{ binDir: string, version: string }> {
   const log = opts.log ?? ((line: string) => { console.error(line) })
   const release = await readRelease()
   const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: kubernetesModuleDir })).trim()
   const recipe = await recipes(goVersion)
   const versions = `Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm}`
-  const wanted: BinaryName[] = [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
+  const wanted: BinaryName[] = opts.only ?? [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
   if ((await missing(recipe, wanted)).length > 0) {
     await withBuildLock(log, async () => {
       const names = await missing(recipe, wanted)

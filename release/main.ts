@@ -59,7 +59,7 @@ async function writeRelease (dir: string, version: string, options: ReleaseOptio
     log('[release] no SBOM (--no-sbom)')
   }
   const repository = options.image ?? await chartImageRepository()
-  await ensureBinaries({ log })
+  await ensureBinaries({ log, only: ['helm'] })
   log(`[release] the chart: helm package charts/lameduck, its image ${repository}:${version}@${digest}`)
   const chart = await packageChart(dir, version, { repository, digest })
   log(`[release]   ${basename(chart)}`)
