@@ -19,11 +19,13 @@ export function registryHostsDir (nodeDir: string): string {
  * The hosts.toml files, by folder name, for a registry at `registry` (`HOST:PORT`) whose HTTPS
  * certificate `ca` (a file) signed. containerd 1.6 rejects a file without a `[host]` table (and
  * then falls back to the upstream host itself), so each names the registry twice: as its host, and
- * as its server.
+ * as its server. Both with the CA: on a 404 from the host containerd asks the server too, and its
+ * answer, not found, is then the error a Pod shows (without the CA it would be the certificate's).
  */
 export function registryHostsFiles (registry: string, ca: string): Record<string, string> {
-  const host = `[host."https://${registry}"]\n  capabilities = ["pull", "resolve"]\n  ca = ${JSON.stringify(ca)}\n`
-  const toml = `server = "https://${registry}"\n\n${host}`
+  const trust = `ca = ${JSON.stringify(ca)}\n`
+  const host = `[host."https://${registry}"]\n  capabilities = ["pull", "resolve"]\n  ${trust}`
+  const toml = `server = "https://${registry}"\n${trust}\n${host}`
   return {
     [registry]: `# The node's registry (control-plane/registry.ts), over HTTPS with the node's registry CA.\n${toml}`,
     _default: `# Every other registry host: served by the node's registry as its mirror, and nothing else.\n${toml}`

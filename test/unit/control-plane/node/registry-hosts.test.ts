@@ -15,7 +15,7 @@ t.test('HTTPS to the node\'s registry with its CA, and every other host served b
   const files = registryHostsFiles('10.88.0.1:5000', '/n/registry-tls/ca.crt')
   t.same(Object.keys(files).sort(), ['10.88.0.1:5000', '_default'])
   for (const toml of Object.values(files)) {
-    t.match(toml, /^server = "https:\/\/10\.88\.0\.1:5000"$/m)
+    t.match(toml, /^server = "https:\/\/10\.88\.0\.1:5000"\nca = "\/n\/registry-tls\/ca\.crt"$/m, 'the server, its CA')
     // containerd 1.6 ignores a file without a [host] table ("invalid `host` tree") and goes upstream.
     const host = /^\[host\."https:\/\/10\.88\.0\.1:5000"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}ca = "\/n\/registry-tls\/ca\.crt"$/m
     t.match(toml, host, 'the host, its CA')
