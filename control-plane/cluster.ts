@@ -155,7 +155,8 @@ async function startOnce (dir: string, owned: boolean, version: string, detached
 
 /** The Cluster's view of a started node. */
 function nodeOf (state: NodeState): ClusterNode {
-  return { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY, registryCa: registryTlsFiles(state.dir).ca }
+  const registryCa = registryTlsFiles(state.dir).ca
+  return { name: NODE.name, address: NODE.gateway, state, registry: NODE_REGISTRY, registryCa }
 }
 
 function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, server: string, version: string, components: Component[], node: NodeState | undefined }): Cluster {
@@ -170,7 +171,8 @@ function makeCluster (c: { dir: string, owned: boolean, kubeconfigPath: string, 
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
     // With a node, helm trusts its registry's CA as a Go program trusts any: SSL_CERT_FILE.
-    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts, state === undefined ? {} : { SSL_CERT_FILE: registryTlsFiles(state.dir).ca }),
+    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts,
+      state === undefined ? {} : { SSL_CERT_FILE: registryTlsFiles(state.dir).ca }),
     ...(state === undefined ? {} : { node: nodeOf(state) }),
     stop () {
       stopping ??= (async () => {

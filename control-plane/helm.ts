@@ -11,7 +11,7 @@ import { binaryPath, lameduckDir } from './paths.js'
 
 const home = join(lameduckDir, 'helm')
 
-/** Runs `helm [--kubeconfig <kubeconfigPath>] ...args` (a timeout gives code 124, as kubectl's), `extra` in its environment. */
+/** Runs `helm [--kubeconfig <kubeconfigPath>] ...args` (a timeout gives code 124, as kubectl's), `extra` in its env. */
 export async function runHelm (kubeconfigPath: string | undefined, args: string[], opts: KubectlOptions = {},
   extra: Record<string, string> = {}): Promise<KubectlResult> {
   const env = childEnv({

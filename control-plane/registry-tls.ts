@@ -23,7 +23,8 @@ export async function makeRegistryTls (dir: string, ip: string): Promise<Registr
   const validityMs = 30 * 24 * 3600_000
   const now = new Date()
   const ca = await createCa({ validityMs, now })
-  const serving = await issueServing(ca, { commonName: `registry ${ip}`, dnsNames: [], ipAddresses: [ip], validityMs, now })
+  const names = { commonName: `registry ${ip}`, dnsNames: [], ipAddresses: [ip] }
+  const serving = await issueServing(ca, { ...names, validityMs, now })
   await mkdir(join(dir, 'registry-tls'), { recursive: true })
   await writeFile(files.ca, ca.cert)
   await writeFile(files.cert, serving.cert)

@@ -4,9 +4,10 @@
  * dependency tree never moves another's versions and `go mod download` fetches only what it needs:
  * crane (pushes images into the node's registry), registry (the node's registry: crane's own
  * registry handler served over TLS, `modules/crane/registry/main.go`, in crane's module, so the two
- * share one go-containerregistry), actionlint (checks the release workflow in CI) and syft (the release's SBOM; built only by `npm run release`: its cold build alone costs
- * more than CI can spend). Each gets a stamp of its recipe in `.lameduck/bin/NAME.stamp`; a later
- * call with the same recipe is a no-op.
+ * share one go-containerregistry), actionlint (checks the release workflow in CI) and syft (the
+ * release's SBOM; built only by `npm run release`: its cold build alone costs more than CI can
+ * spend). Each gets a stamp of its recipe in `.lameduck/bin/NAME.stamp`; a later call with the same
+ * recipe is a no-op.
  *
  *   npx tsx control-plane/tools.ts actionlint     # builds actionlint if needed, and runs it
  */
@@ -68,7 +69,8 @@ export async function toolVersion (name: ToolName): Promise<string> {
 
 async function recipe (name: ToolName, goVersion: string): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify({ recipeRevision, buildFlags, goVersion, tool: tools[name] }))
-  for (const file of ['go.mod', 'go.sum', ...tools[name].sources ?? []]) hash.update(await readFile(join(moduleOf(name), file)))
+  const files = ['go.mod', 'go.sum', ...tools[name].sources ?? []]
+  for (const file of files) hash.update(await readFile(join(moduleOf(name), file)))
   return hash.digest('hex').slice(0, 16)
 }
 

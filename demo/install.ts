@@ -13,10 +13,11 @@ import { publishToRegistry } from '../release/publish.js'
 
 /** Publishes the chart to the node's registry and installs it from there; resolves once both replicas are Ready. */
 export async function installLameduck (cluster: Cluster, log: (line: string) => void): Promise<void> {
-  const { chart, version } = await publishToRegistry({ address: cluster.node!.registry, ca: cluster.node!.registryCa }, log)
+  const node = cluster.node!
+  const { chart, version } = await publishToRegistry({ address: node.registry, ca: node.registryCa }, log)
   log(`lameduck's image and chart pushed to the node's registry: ${chart} --version ${version}`)
-  const args = ['install', 'lameduck', chart, '--version', version, '--namespace', 'lameduck-system', '--create-namespace',
-    '--wait', '--timeout', '4m']
+  const args = ['install', 'lameduck', chart, '--version', version, '--namespace', 'lameduck-system',
+    '--create-namespace', '--wait', '--timeout', '4m']
   log(`helm ${args.join(' ')}`)
   log('  (the replicas make their own CA and serving certificate, and are Ready once the caBundle trusts them)')
   const { code, stdout, stderr } = await cluster.helm(args, { timeoutMs: 300_000 })

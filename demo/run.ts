@@ -95,7 +95,8 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString(), node: cluster.node!.state })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
-  for (const [layout, ref] of images) await pushImage(layout, ref, { address: cluster.node!.registry, ca: cluster.node!.registryCa }, sub)
+  const registry = { address: cluster.node!.registry, ca: cluster.node!.registryCa }
+  for (const [layout, ref] of images) await pushImage(layout, ref, registry, sub)
   sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}`)
   const names = images.map(([, ref]) => ref).join(' and ')
   sub(`${names} pushed to the node's registry ${cluster.node!.registry}, where its containerd pulls them`)

@@ -1,9 +1,10 @@
 /**
- * lameduck's images in a release: the images the tests run (built from the Dockerfile by buildah and
- * exported as OCI image layouts, control-plane/images/lameduck-image.ts: lameduck's, and the
+ * lameduck's images in a release: the images the tests run (built from the Dockerfile by buildah
+ * and exported as OCI image layouts, control-plane/images/lameduck-image.ts: lameduck's, and the
  * Dockerfile's small `pause` stage) each as an OCI archive, a tar of the layout whose index names
- * the version, and the digest of its manifest, which install.yaml and the packaged chart pin. The manifest keeps its bytes wherever the layout is pushed (push.ts; the release workflow),
- * so a registry serves the image under that digest. The tar is reproducible (sorted, dated 0).
+ * the version, and the digest of its manifest, which install.yaml and the packaged chart pin. The
+ * manifest keeps its bytes wherever the layout is pushed (push.ts; the release workflow), so a
+ * registry serves the image under that digest. The tar is reproducible (sorted, dated 0).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

@@ -90,7 +90,8 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   await exportLayout(PAUSE_BUILT, pauseLayout)
   await writeFile(stampFile, `${hash}\n`)
   const seconds = ((Date.now() - started) / 1000).toFixed(0)
-  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckLayout}, ${pauseLayout}`)
+  const built = `${lameduckLayout}, ${pauseLayout}`
+  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${built}`)
   return lameduckLayout
 }
 

@@ -3,11 +3,11 @@
  * packages of the machine's apt sources, fetched with `apt-get download`, with `libssl3` and
  * `zlib1g` that the debootstrap base lacks) unpacked onto the same locally made Debian base as
  * lameduck's image (base-image.ts), committed by buildah. No maintainer script runs: the Pod's
- * nginx.conf (demo/nginx-pod.ts) sets every path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
- * src/admission/prestop.ts). Like bitnami/nginx, and unlike the official image, it declares no
- * STOPSIGNAL: the kubelet stops it with SIGTERM, nginx's fast shutdown, the case the nginx preset is
- * for (docs/rules.md#nginx-images). Built once, exported as an OCI image layout under
- * .lameduck/images/, pushed to the node's registry (push.ts).
+ * nginx.conf (demo/nginx-pod.ts) sets every path nginx writes to. Named `nginx:…` so that lameduck
+ * recognises it as nginx (PRESET_IMAGES in src/admission/prestop.ts). Like bitnami/nginx, and
+ * unlike the official image, it declares no STOPSIGNAL: the kubelet stops it with SIGTERM, nginx's
+ * fast shutdown, the case the nginx preset is for (docs/rules.md#nginx-images). Built once,
+ * exported as an OCI image layout under .lameduck/images/, pushed to the node's registry (push.ts).
  *
  *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.oci/
  */

@@ -103,7 +103,8 @@ export async function startNode (o: StartNodeOptions): Promise<void> {
   const registry = await startRegistry({ address: NODE_REGISTRY, dir, detached: o.detached, log, tls: registryTls })
   state.pids.push({ name: 'registry', pid: registry.pid })
   await addNodeLockHolders(state.pids.map(x => x.pid))
-  for (const { archive, ref } of images) await pushImage(archive, ref, { address: NODE_REGISTRY, ca: registryTls.ca }, log)
+  const endpoint = { address: NODE_REGISTRY, ca: registryTls.ca }
+  for (const { archive, ref } of images) await pushImage(archive, ref, endpoint, log)
   step(`registry serving on ${NODE_REGISTRY}; pause and agnhost pushed`)
   await start('containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(dir, ['version']); return true })
   step('containerd serving')

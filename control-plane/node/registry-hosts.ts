@@ -1,11 +1,12 @@
 /**
  * containerd's registry configuration for the node (CRI's `config_path`: a folder with one
  * `hosts.toml` per registry host). The node's own registry (control-plane/registry.ts) is reached
- * over HTTPS, its certificate checked against the node's registry CA (`ca`), and only it: every other host (`_default`: registry.k8s.io, docker.io, ghcr.io,
- * …) is served by that registry as its mirror, its server included, so that a Pod names an image
- * as users write it (`registry.k8s.io/pause:3.10`, `nginx:1.22`), the pull comes from the node's
- * registry under the same path (`pause:3.10`, `library/nginx:1.22`), and a name the registry lacks
- * fails with its 404: nothing is ever asked of the internet.
+ * over HTTPS, its certificate checked against the node's registry CA (`ca`), and only it: every
+ * other host (`_default`: registry.k8s.io, docker.io, ghcr.io, …) is served by that registry as its
+ * mirror, its server included, so that a Pod names an image as users write it
+ * (`registry.k8s.io/pause:3.10`, `nginx:1.22`), the pull comes from the node's registry under the
+ * same path (`pause:3.10`, `library/nginx:1.22`), and a name the registry lacks fails with its 404:
+ * nothing is ever asked of the internet.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -1,9 +1,10 @@
 // `npm run release` as a user runs it (root, for buildah): the folder's files, `sha256sum -c`
 // passing, two runs on the same commit writing the same chart, install.yaml and image archives, and
 // install.yaml's image a digest a registry serves once the archive is pushed to one (crane's, on
-// loopback, as the release workflow pushes it), the same the packaged chart's values pin. The SBOM when syft is built on this machine (CI does
-// not build it: docs/release.md). Then the refusals, in a clone of this commit: uncommitted
-// changes, versions that disagree, a non-empty --out, a bad flag.
+// loopback, as the release workflow pushes it), the same the packaged chart's values pin. The SBOM
+// when syft is built on this machine (CI does not build it: docs/release.md). Then the refusals, in
+// a clone of this commit: uncommitted changes, versions that disagree, a non-empty --out, a bad
+// flag.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { readdir, readFile, symlink, writeFile } from 'node:fs/promises'
@@ -58,7 +59,8 @@ t.test('a release: its files, sha256sum -c, and a second run writes the same cha
   const b = await release(['--out', join(second, 'r'), '--no-sbom'])
   t.equal(b.code, 0, 'the second run', { out: b.out })
   const files = [
-    `lameduck-${version}.tgz`, 'install.yaml', `lameduck-${version}.oci.tar`, `lameduck-pause-${version}.oci.tar`, 'SHA256SUMS'
+    `lameduck-${version}.tgz`, 'install.yaml', `lameduck-${version}.oci.tar`, `lameduck-pause-${version}.oci.tar`,
+    'SHA256SUMS'
   ]
   const sbom = withSbom ? [`lameduck-${version}.spdx.json`] : []
   t.same((await readdir(join(first, 'r'))).sort(), [...files, ...sbom].sort())
@@ -93,7 +95,7 @@ t.test('install.yaml pins the image by a digest a registry serves once the archi
   const tgz = join(first, 'r', `lameduck-${version}.tgz`)
   const values = (await exec('tar', ['-xzOf', tgz, 'lameduck/values.yaml'])).stdout
   const packaged = (parse(values) as { image: Record<string, string> }).image
-  t.match(packaged, { repository, tag: version, digest }, 'the chart\'s values: that repository, the version, that digest')
+  t.match(packaged, { repository, tag: version, digest }, 'the chart\'s values: its repository, the version, its digest')
 })
 
 interface Spdx {

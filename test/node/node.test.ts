@@ -8,12 +8,13 @@
 // publishes them, failurePolicy Fail, so that a call that fails shows as a refused Pod): both
 // replicas Ready with the certificates they made, a mutated Pod, `helm test` passing; kept working
 // through a rolling restart of itself, a CA rotation and a lost replica while Pods are created;
-// `lameduck check` against manifests/loadtest, which passes with lameduck and fails without it; `helm upgrade` (new values, three replicas, a new
-// image) while Pods are created, none refused or left unmutated. Then the faults on the way in: an
-// upgrade naming a tag the registry lacks, and the registry stopped during a rollout that pulls.
-// Then `helm uninstall` while Pods are created, nothing of lameduck left after. Last, stopping it
-// leaves the machine exactly as it was. One node per machine: the node tests run one file at a
-// time (npm run test:node), and this file shares one node across its cases.
+// `lameduck check` against manifests/loadtest, which passes with lameduck and fails without it;
+// `helm upgrade` (new values, three replicas, a new image) while Pods are created, none refused or
+// left unmutated. Then the faults on the way in: an upgrade naming a tag the registry lacks, and
+// the registry stopped during a rollout that pulls. Then `helm uninstall` while Pods are created,
+// nothing of lameduck left after. Last, stopping it leaves the machine exactly as it was. One node
+// per machine: the node tests run one file at a time (npm run test:node), and this file shares one
+// node across its cases.
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
@@ -205,7 +206,8 @@ async function certificates (): Promise<{ serving: string, ca: string, bundle: s
   return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle }
 }
 
-t.test('installed as a user installs it: helm install oci://, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
+const installed = 'installed as a user installs it: helm install oci://, both replicas Ready with their certificates, helm test'
+t.test(installed, async t => {
   // The image from the Dockerfile and the chart naming it, pushed to a registry as a release pushes them.
   const started = Date.now()
   published = await publishToRegistry({ address: node.registry, ca: node.registryCa }, line => { t.comment(line) })
@@ -324,7 +326,8 @@ t.test('helm upgrade while Pods are created (new values, three replicas, a new i
   await sleep(2000)
   const upgrade = ['upgrade', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system']
   const newImage = ['image.tag=e2e-2', 'image.digest=']
-  await helm(t, [...upgrade, ...values(...newImage, 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
+  const upgraded = values(...newImage, 'replicas=3', 'defaults.handler=exec')
+  await helm(t, [...upgrade, ...upgraded, '--wait', '--timeout', '5m'])
   const threeReady = async (): Promise<true | undefined> => {
     const pods = await webhookPods()
     return pods.length === 3 && pods.every(p => p.ready) ? true : undefined
