@@ -54,7 +54,7 @@ function creatablePod (review: { request: { object: Record<string, unknown> } })
 
 /**
  * One webhook's registration; lameduck's and the Go peer's differ only in name, port and the one
- * label that sends each its own namespace (both namespaces are opted in as DESIGN.md says).
+ * label that sends each its own namespace (both namespaces carry the opt-in label of README.md's contract).
  */
 function webhookConfiguration (peer: 'lameduck' | 'go', port: number, caPem: string): string {
   return JSON.stringify({

@@ -1,6 +1,6 @@
 /**
- * `lameduck certs`: the certificate bootstrap and renewal (DESIGN.md, "Command line"). cli.ts
- * dispatches to `runCerts`; `--help` prints `CERTS_HELP`.
+ * `lameduck certs`: the certificate bootstrap and renewal (docs/operations-certificates.md).
+ * src/cli/main.ts dispatches to `runCerts`; `--help` prints `CERTS_HELP`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Io } from '../src/common/io.js'

@@ -1,26 +1,47 @@
 /**
- * `npm run cluster:build | cluster:up | cluster:down [-- --node]`:
+ * `npm run cluster:build | cluster:up | cluster:down [-- --node | --nodes N]`:
  *   build  builds the binaries once (a no-op that says so when they are current);
  *   up     starts a cluster in .lameduck/cluster/ whose processes outlive this command, and writes
  *          .lameduck/kubeconfig (builds first when binaries are missing);
- *   down   stops that cluster by PID, and its node, putting the machine back; running it again is harmless.
- * `--node` adds a real node (root only): `build --node` builds its binaries too.
+ *   down   stops that cluster by PID, and its nodes, putting the machine back; running it again is harmless.
+ * `--nodes N` adds N real nodes, `--node` one (root only): `build --node` builds their binaries too.
  */
 import { copyFile, rm } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { ensureBinaries, startCluster } from './cluster.js'
 import { binaryPath, binDir, cliClusterDir, cliKubeconfigPath, repoRoot } from './paths.js'
-import { stopNode } from './node/node.js'
+import { readNodesState, stopNodes } from './node/nodes.js'
 import { executableOf, isRunning, stopInReverse } from './processes.js'
 import { readState, removeState, writeState, type ClusterState } from './state.js'
 
 const log = (line: string): void => { console.log(line) }
-const withNode = process.argv.slice(3).includes('--node')
-const rel = (path: string): string => relative(process.cwd(), path) || '.'
+/** `--node` is one node, `--nodes N` N of them (1 to 10); anything else is a usage error. */
+function readNodes (args: readonly string[]): number {
+  let nodes = 0
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--node') nodes = 1
+    else if (args[i] === '--nodes' && /^([1-9]|10)$/.test(args[i + 1] ?? '')) nodes = Number(args[++i])
+    else if (args[i] === '--nodes') usage(`--nodes wants a number from 1 to 10, not ${JSON.stringify(args[i + 1])}`)
+    else usage(`unknown flag ${args[i]!}`)
+  }
+  return nodes
+}
 
-function printUsage (state: ClusterState): void {
+function usage (problem: string): never {
+  console.error(`cluster: ${problem}`)
+  console.error(`usage: tsx control-plane/cli.ts build|up|down [--node | --nodes N]   (run from ${rel(repoRoot)})`)
+  process.exit(2)
+}
+
+const rel = (path: string): string => relative(process.cwd(), path) || '.'
+const nodes = readNodes(process.argv.slice(3))
+
+async function printUsage (state: ClusterState): Promise<void> {
   log(`cluster ${state.version} at ${state.server} (pids ${state.pids.join(', ')}; logs in ${rel(state.dir)}/)`)
-  if (state.node !== undefined) log(`node:       ${state.node.pids.map(({ name, pid }) => `${name} ${pid}`).join(', ')} (logs in ${rel(state.node.dir)}/)`)
+  for (const node of (await readNodesState(state.dir))?.nodes ?? []) {
+    const pids = node.pids.map(({ name, pid }) => `${name} ${pid}`).join(', ')
+    log(`node:       ${node.name} at ${node.address}: ${pids} (logs in ${rel(node.dir)}/)`)
+  }
   log(`kubeconfig: ${rel(cliKubeconfigPath)}`)
   log(`try:        ${rel(binaryPath('kubectl'))} --kubeconfig ${rel(cliKubeconfigPath)} get ns`)
   log('stop with:  npm run cluster:down')
@@ -40,20 +61,20 @@ async function up (): Promise<void> {
   const existing = await readState()
   if (existing !== undefined && (await livePids(existing)).length === existing.pids.length) {
     log('a cluster is already running:')
-    printUsage(existing)
+    await printUsage(existing)
     return
   }
   if (existing !== undefined) await down()
   const started = Date.now()
-  const cluster = await startCluster({ dir: cliClusterDir, detached: true, log, node: withNode })
+  const cluster = await startCluster({ dir: cliClusterDir, detached: true, log, nodes })
   const state: ClusterState = {
-    dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString(),
-    ...(cluster.node === undefined ? {} : { node: cluster.node.state })
+    dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath,
+    pids: cluster.pids, startedAt: new Date().toISOString()
   }
   await writeState(state)
   await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   log(`cluster started in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  printUsage(state)
+  await printUsage(state)
 }
 
 async function down (): Promise<void> {
@@ -62,7 +83,8 @@ async function down (): Promise<void> {
     log('no cluster recorded in .lameduck/cluster/; nothing to stop')
     return
   }
-  if (state.node !== undefined) await stopNode(state.node, log)
+  const machine = await readNodesState(state.dir)
+  if (machine !== undefined) await stopNodes(machine, log)
   const pids = await livePids(state)
   await stopInReverse(pids)
   await removeState()
@@ -70,12 +92,9 @@ async function down (): Promise<void> {
   log(pids.length === 0 ? 'the recorded cluster was no longer running; state cleared' : `stopped the cluster (pids ${pids.join(', ')})`)
 }
 
-const commands: Record<string, () => Promise<unknown>> = { build: () => ensureBinaries({ log, node: withNode }), up, down }
-const command = commands[process.argv[2] ?? '']
-if (command === undefined) {
-  console.error(`usage: tsx control-plane/cli.ts build|up|down [--node]   (run from ${rel(repoRoot)})`)
-  process.exit(2)
-}
+const build = (): Promise<unknown> => ensureBinaries({ log, node: nodes > 0 })
+const commands: Record<string, () => Promise<unknown>> = { build, up, down }
+const command = commands[process.argv[2] ?? ''] ?? usage(`unknown command ${JSON.stringify(process.argv[2] ?? '')}`)
 command().then(() => { process.exit(0) }, (err: unknown) => {
   console.error(err instanceof Error ? err.message : err)
   process.exit(1)

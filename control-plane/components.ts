@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path'
 import type { Credentials } from './credentials.js'
+import type { NodeLifecycle } from './node/config.js'
 
 /** The ports a cluster listens on, all on 127.0.0.1 (with a node, the API server's on the Pod bridge's gateway). */
 export interface Ports { etcdClient: number, etcdPeer: number, apiserver: number }
@@ -58,21 +59,34 @@ export function etcdArgs (dir: string, ports: Ports): string[] {
  * never dialled, and nothing listens there. With a node (`nodeAddress`, the Pod bridge's gateway)
  * it listens there instead of on 127.0.0.1 and advertises it, so the `kubernetes` Service leads Pods
  * to it (in-cluster clients), and it reaches kubelets by their InternalIP, never by a host name that
- * would become a DNS query leaving the machine.
+ * would become a DNS query leaving the machine; it calls a webhook's Service at one of its ready
+ * endpoints (as managed control planes do, which run no kube-proxy), since the machine runs none.
+ * A short node `lifecycle` shortens the tolerations it gives every Pod of the not-ready and
+ * unreachable taints (the DefaultTolerationSeconds plugin, 300 s).
  */
-export function apiserverArgs (dir: string, ports: Ports, creds: Credentials, nodeAddress?: string): string[] {
+export function apiserverArgs (
+  dir: string, ports: Ports, creds: Credentials, nodeAddress?: string, lifecycle?: NodeLifecycle
+): string[] {
   const address = nodeAddress ?? '127.0.0.1'
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     `--bind-address=${address}`, `--advertise-address=${address}`, `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'certs')}`,
     '--service-cluster-ip-range=10.0.0.0/24',
-    ...(nodeAddress === undefined ? ['--endpoint-reconciler-type=none'] : ['--kubelet-preferred-address-types=InternalIP']),
+    ...(nodeAddress === undefined
+      ? ['--endpoint-reconciler-type=none']
+      : ['--kubelet-preferred-address-types=InternalIP', '--enable-aggregator-routing=true']),
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${creds.serviceAccountPub}`,
     `--service-account-signing-key-file=${creds.serviceAccountKey}`,
     `--token-auth-file=${creds.tokenFile}`,
-    '--authorization-mode=RBAC', '--allow-privileged=true', '--profiling=false'
+    '--authorization-mode=RBAC', '--allow-privileged=true', '--profiling=false',
+    ...(lifecycle === undefined
+      ? []
+      : [
+          `--default-not-ready-toleration-seconds=${lifecycle.tolerationSeconds}`,
+          `--default-unreachable-toleration-seconds=${lifecycle.tolerationSeconds}`
+        ])
   ]
 }
 
@@ -83,15 +97,27 @@ export function apiserverCertFile (dir: string): string {
 
 /**
  * kube-controller-manager talking to the API server as admin; --secure-port=0 serves nothing (no
- * port clashes). With a node, its controllers too, and Pod CIDRs from `clusterCidr`.
+ * port clashes). With nodes, their controllers too, and Pod CIDRs from `clusterCidr`; a short node
+ * `lifecycle` marks a node whose Lease is not renewed unready after `graceSeconds` (default 50 s),
+ * checked every second (default 5 s).
  */
-export function controllerManagerArgs (dir: string, kubeconfigPath: string, creds: Credentials, node?: { clusterCidr: string }): string[] {
+export function controllerManagerArgs (
+  dir: string, kubeconfigPath: string, creds: Credentials, node?: { clusterCidr: string, lifecycle?: NodeLifecycle }
+): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0',
     `--service-account-private-key-file=${creds.serviceAccountKey}`,
     `--root-ca-file=${apiserverCertFile(dir)}`,
     '--use-service-account-credentials=false',
     `--controllers=${[...controllers, ...(node === undefined ? [] : nodeControllers)].join(',')}`,
-    ...(node === undefined ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${node.clusterCidr}`, '--node-cidr-mask-size=24', '--service-cluster-ip-range=10.0.0.0/24'])
+    ...(node === undefined
+      ? []
+      : [
+          '--allocate-node-cidrs', `--cluster-cidr=${node.clusterCidr}`, '--node-cidr-mask-size=24',
+          '--service-cluster-ip-range=10.0.0.0/24'
+        ]),
+    ...(node?.lifecycle === undefined
+      ? []
+      : [`--node-monitor-grace-period=${node.lifecycle.graceSeconds}s`, '--node-monitor-period=1s'])
   ]
 }

@@ -1,6 +1,6 @@
 /**
- * The node registry's TLS: a CA of the cluster's own and a serving certificate for the registry's
- * address, made at each start of the node (in its folder, gone with it), so that containerd (its
+ * The machine registry's TLS: a CA of the cluster's own and a serving certificate for the registry's
+ * address, made at each start of a cluster with nodes (in its folder, gone with it), so that containerd (its
  * hosts.toml's `ca`), crane and helm (SSL_CERT_FILE) reach the registry over HTTPS as they reach
  * any registry, and the chart is installed with the command a user runs (no `--plain-http`).
  */
@@ -11,7 +11,7 @@ import { createCa, issueServing } from '../src/certs/pki.js'
 /** The files of a registry's TLS. */
 export interface RegistryTls { readonly ca: string, readonly cert: string, readonly key: string }
 
-/** Where a node's registry keeps them: `DIR/registry-tls/`. */
+/** Where a cluster's registry keeps them: `DIR/registry-tls/`. */
 export function registryTlsFiles (dir: string): RegistryTls {
   const tls = join(dir, 'registry-tls')
   return { ca: join(tls, 'ca.crt'), cert: join(tls, 'tls.crt'), key: join(tls, 'tls.key') }

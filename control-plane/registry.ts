@@ -1,9 +1,9 @@
 /**
  * The cluster's container registry: go-containerregistry's registry, the handler `crane registry
  * serve` runs, in a program of ours that adds TLS (modules/crane/registry/main.go, built from
- * crane's Go module by tools.ts). With a node it listens on the Pod bridge's gateway,
- * 10.88.0.1:5000, over HTTPS with a certificate of the node's own CA (registry-tls.ts), and the
- * node's containerd pulls every image from it (node/registry-hosts.ts). Blobs are
+ * crane's Go module by tools.ts). With nodes, one per machine listens on the bridge's gateway,
+ * 10.88.0.1:5000, over HTTPS with a certificate of the cluster's own CA (registry-tls.ts), and
+ * every node's containerd pulls every image from it (node/machine-registry.ts). Blobs are
  * kept on disk in `.lameduck/registry/` (content-addressed: pushing an image whose layers are
  * already there uploads nothing), manifests and tags in the registry's memory: it starts empty of
  * names with each cluster, and what it serves is what that cluster's start pushed.
@@ -34,6 +34,8 @@ export interface RegistryOptions {
   log?: (line: string) => void
   /** Serve HTTPS with these files; plain HTTP without. */
   tls?: RegistryTls
+  /** Called with its PID as soon as it is started, before it serves: so that a failed start is stopped too. */
+  onStart?: (pid: number) => Promise<void>
 }
 
 /** Starts a registry and resolves once `GET /v2/` answers 200; on failure the error quotes its log. */
@@ -44,6 +46,7 @@ export async function startRegistry (o: RegistryOptions): Promise<Component> {
   const tls = o.tls === undefined ? [] : ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key]
   const args = ['--address', o.address, '--disk', storage, ...tls]
   const component = startComponent('registry', registry, args, { dir: o.dir, detached: o.detached ?? false })
+  await o.onStart?.(component.pid)
   const scheme = o.tls === undefined ? 'http' : 'https'
   const ca = o.tls === undefined ? {} : { ca: await readFile(o.tls.ca, 'utf8') }
   const serving = async (): Promise<boolean> => (await get(`${scheme}://${o.address}/v2/`, ca)).status === 200

@@ -1,10 +1,10 @@
 /**
  * The state file of the CLI's detached cluster (`.lameduck/cluster/state.json`): what
  * `cluster:down` needs to stop it by PID, and what `cluster:up` shows when one is already running.
+ * Its nodes keep their own state next to it (node/nodes.ts, `nodes.json`).
  */
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { NodeState } from './node/node.js'
 import { cliClusterDir } from './paths.js'
 
 /** A detached cluster as `cluster:up` left it. */
@@ -15,8 +15,6 @@ export interface ClusterState {
   kubeconfigPath: string
   pids: number[]
   startedAt: string
-  /** With `--node`: what stopping the node needs. */
-  node?: NodeState
 }
 
 const statePath = join(cliClusterDir, 'state.json')

@@ -37,9 +37,10 @@ export const DEMO_HELP = `Usage: npm run demo -- [flags]
 
 On this machine, end to end, as root: a real local cluster (etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler) with a real node (kubelet, containerd, runc, CNI bridge,
-kube-proxy), lameduck's image built from the Dockerfile, lameduck installed from manifests/ with
-lameduck certs, a namespace "shop" that opts in and one that does not, and in each a sample app
-that drains on SIGTERM. Then a scenario under load (default: \`kubectl rollout restart\` of the app), in both namespaces,
+kube-proxy; two nodes for drain and node-loss), lameduck's image built from the Dockerfile, lameduck
+installed with helm install of the chart, a namespace "shop" that opts in and one that does not, and
+in each a sample app that drains on SIGTERM. Then a scenario under load (default: \`kubectl rollout
+restart\` of the app), in both namespaces,
 on two paths at once: a Pod running lameduck load through the Service's ClusterIP, and this machine
 through nginx, which follows the EndpointSlices the way ingress-nginx or an ALB does. Only nginx's
 propagation delay is simulated. Debian packages it needs are installed first (or named).
@@ -48,9 +49,11 @@ propagation delay is simulated. Debian packages it needs are installed first (or
                            a rolling update; a scale-in to 1 replica (as an HPA); evictions one Pod
                            at a time through the Eviction API with a PodDisruptionBudget (as a drain
                            or Karpenter); a rolling update of Pods running nginx, with slow requests;
-                           two rollouts, nginx 2 s and 12 s late: the adaptive pause against a fixed sleep
+                           two rollouts, nginx 2 s and 12 s late: the adaptive pause against a fixed sleep;
+                           kubectl drain of the node holding the Pods (two nodes); a node stopped
+                           hard, in three layouts of the Pods, with lameduck only (two nodes)
   --rate N                 requests per second on each path (default 200)
-  --replicas N             replicas of the sample app, 1-10 (default 3)
+  --replicas N             replicas of the sample app, 1-10 (default 3; node-loss sets its own)
   --propagation-delay D    how late nginx learns of an EndpointSlice change, e.g. 3s (default 3s)
   --retries                let nginx retry a failed request on another backend, to show what that hides
   --keep                   leave the cluster running at the end (stop it with npm run cluster:down)

@@ -1,9 +1,9 @@
 /**
  * lameduck installed on the demo's cluster as a user installs it: its image (built from the
- * Dockerfile) and its chart, packaged with that image pinned in its values, pushed to the node's
+ * Dockerfile) and its chart, packaged with that image pinned in its values, pushed to the nodes'
  * registry as a release publishes them (release/publish.ts), then `helm install` from that
  * registry, the README's command with the registry's address (helm trusts the registry's CA
- * through SSL_CERT_FILE: cluster.ts).
+ * through SSL_CERT_FILE: control-plane/cluster-handle.ts).
  * The replicas make their own certificates; `--wait` returns once both are Ready, which they are
  * only when the caBundle trusts what they serve. The API server then calls them through their
  * Service, as in any cluster.
@@ -11,11 +11,10 @@
 import type { Cluster } from '../control-plane/cluster.js'
 import { publishToRegistry } from '../release/publish.js'
 
-/** Publishes the chart to the node's registry and installs it from there; resolves once both replicas are Ready. */
+/** Publishes the chart to the nodes' registry and installs it from there; resolves once both replicas are Ready. */
 export async function installLameduck (cluster: Cluster, log: (line: string) => void): Promise<void> {
-  const node = cluster.node!
-  const { chart, version } = await publishToRegistry({ address: node.registry, ca: node.registryCa }, log)
-  log(`lameduck's image and chart pushed to the node's registry: ${chart} --version ${version}`)
+  const { chart, version } = await publishToRegistry(cluster.registry!, log)
+  log(`lameduck's image and chart pushed to the nodes' registry: ${chart} --version ${version}`)
   const args = ['install', 'lameduck', chart, '--version', version, '--namespace', 'lameduck-system',
     '--create-namespace', '--wait', '--timeout', '4m']
   log(`helm ${args.join(' ')}`)

@@ -1,7 +1,7 @@
 /**
  * The load from inside the cluster: a Job whose Pod runs `lameduck load` (lameduck's own image)
  * against the Service's cluster DNS name, so every request goes through kube-proxy's ClusterIP
- * rules, as in-cluster clients' do. The same Job `lameduck check` starts (src/check-job.ts); its
+ * rules, as in-cluster clients' do. The same Job `lameduck check` starts (src/check/job.ts); its
  * JSON report is the last line of its log.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -23,10 +23,27 @@ export interface PodLoad {
 
 interface PodStatus { status?: { phase?: string, containerStatuses?: Array<{ state?: { running?: unknown } }> } }
 
+/** What a load Pod does: `avoidNode` keeps it off a node a scenario drains or loses. */
+export interface PodLoadOptions {
+  namespace: string
+  url: string
+  rate: number
+  durationSeconds: number
+  timeoutSeconds?: number
+  name?: string
+  avoidNode?: string
+}
+
 /** Starts the Job against `url` and resolves once its container runs. */
-export async function startPodLoad (cluster: Cluster, o: { namespace: string, url: string, rate: number, durationSeconds: number, timeoutSeconds?: number, name?: string }): Promise<PodLoad> {
+export async function startPodLoad (cluster: Cluster, o: PodLoadOptions): Promise<PodLoad> {
   const job = buildLoadJob({ namespace: o.namespace, deployment: 'web', url: o.url, rate: o.rate, durationSeconds: o.durationSeconds, image: LAMEDUCK_IMAGE })
   job.metadata!.generateName = `${o.name ?? 'demo-load'}-`
+  // Not on the node a scenario drains or loses: the load must outlive what it measures.
+  if (o.avoidNode !== undefined) {
+    const notThere = { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [o.avoidNode] }] }
+    const required = { nodeSelectorTerms: [notThere] }
+    job.spec!.template.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: required } }
+  }
   // Slow requests need a longer per-request limit than the load's default.
   if (o.timeoutSeconds !== undefined) job.spec!.template.spec!.containers[0]!.args!.push('--timeout', `${o.timeoutSeconds}s`)
   const name = (await kubectl(cluster, ['create', '-f', '-', '-o', 'jsonpath={.metadata.name}'], JSON.stringify(job))).trim()

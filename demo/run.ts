@@ -1,11 +1,11 @@
 /**
- * The demo from start to end: a control plane with a real node, lameduck's image from the
- * Dockerfile, lameduck installed as a user installs it, the namespaces, the dry run, the sample app
- * as stored, then each scenario (a rollout, a scale-in, evictions, a rollout of nginx Pods:
- * scenarios.ts) under load without and with lameduck, each on two paths (a Pod through the
- * ClusterIP, and this machine through nginx following the EndpointSlices), and the tables, the
- * picture and the JSON. Everything started is registered with `children`; the caller
- * stops it all (main.ts).
+ * The demo from start to end: a control plane with a real node (two for the drain and node-loss
+ * scenarios), lameduck's image from the Dockerfile, lameduck installed as a user installs it, the
+ * namespaces, the dry run, the sample app as stored, then each scenario (a rollout, a scale-in,
+ * evictions, a rollout of nginx Pods, a drain: scenarios.ts) under load without and with lameduck,
+ * each on two paths (a Pod through the ClusterIP, and this machine through nginx following the
+ * EndpointSlices), a node lost in three layouts (node-loss.ts), and the tables, the picture and the
+ * JSON. Everything started is registered with `children`; the caller stops it all (main.ts).
  */
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -19,11 +19,15 @@ import { readState, writeState } from '../control-plane/state.js'
 import type { Children } from './children.js'
 import type { DemoOptions } from './flags.js'
 import { installLameduck } from './install.js'
+import { formatNodeLossTable, type LayoutResult } from './node-loss-report.js'
+import { runNodeLoss } from './node-loss.js'
+import { liveNodes, nodesOfApp, withPodsOn } from './placement.js'
 import { terminationPlan } from './plan.js'
 import { median, summarizeRun, type RunSummary } from './summary.js'
 import { formatScenarioTable, formatTable, RUN_TITLES, type TableColumn } from './table.js'
 import {
-  ADAPTIVE_SPEEDS, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest, type Scenario, type Speed
+  ADAPTIVE_SPEEDS, DEMO_NODE_LIFECYCLE, nodesFor, SCENARIO_ACTIONS, SCENARIO_TITLES, scenarioLoadSeconds, slowRequest,
+  type Scenario, type Speed
 } from './scenarios.js'
 import { drawColumns, type TimelineColumn, type TimelineRun } from './timeline-svg.js'
 import { formatWarningEvents } from '../src/check/warning-events.js'
@@ -38,7 +42,7 @@ type PathId = keyof typeof PATHS
  * One run: both paths' summaries, and their totals (over the paths with a verdict: a load that fell
  * behind measured itself, not the rollout); the kubelet's Warning events about the Pods stopped; the
  * median of the old Pods' pauses (as lameduck-pause reported them, else the fixed hook's), and the
- * disruption's time until every old Pod was gone.
+ * disruption's time until every old Pod was gone; after a drain, the node drained and where the Pods run.
  */
 export interface RunResult extends Record<PathId, RunSummary> {
   requests: number
@@ -46,6 +50,7 @@ export interface RunResult extends Record<PathId, RunSummary> {
   warningEvents: Record<string, number>
   pauseMsMedian: number
   rolloutMs: number
+  drained?: { node: string, podsOn: string[] }
 }
 
 /** A pause this much above the propagation delay; and the app's own drain after SIGTERM. */
@@ -57,9 +62,9 @@ const SLOW_RATE = 2
 /** Both runs of one scenario. */
 export interface ScenarioResult { without: RunResult, with: RunResult }
 
-/** Each scenario's result; the adaptive one has a result per load balancer delay. */
-export type DemoResults = Partial<Record<Exclude<Scenario, 'adaptive'>, ScenarioResult>>
-  & { adaptive?: Record<Speed, ScenarioResult> }
+/** Each scenario's result; the adaptive one has a result per load balancer delay, node-loss one per layout. */
+export type DemoResults = Partial<Record<Exclude<Scenario, 'adaptive' | 'node-loss'>, ScenarioResult>>
+  & { adaptive?: Record<Speed, ScenarioResult>, 'node-loss'?: Record<string, LayoutResult> }
 
 /** What a demo run came to: each scenario run (in the order run), and the timeline picture. */
 export interface DemoResult {
@@ -88,18 +93,32 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   if (nginxScenario) images.push([await ensureNginxImage(sub), NGINX_IMAGE])
 
   if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
-  step(2, 'a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a node (kubelet, containerd, kube-proxy)')
-  const cluster = await startCluster({ log: sub, node: true, ...(options.keep ? { dir: cliClusterDir, detached: true } : {}) })
+  const nodes = nodesFor(options.scenarios)
+  const lifecycle = options.scenarios.includes('node-loss') ? DEMO_NODE_LIFECYCLE : undefined
+  const some = nodes === 1 ? 'a node' : `${nodes} nodes`
+  step(2, `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${some} ` +
+    '(kubelet, containerd, kube-proxy)')
+  if (lifecycle !== undefined) {
+    const { graceSeconds, tolerationSeconds } = lifecycle
+    sub(`a lost node is marked unready after ${graceSeconds} s and its Pods evicted ${tolerationSeconds} s later ` +
+      '(Kubernetes\' defaults: 50 s and 300 s)')
+  }
+  const kept = options.keep ? { dir: cliClusterDir, detached: true } : {}
+  const shortened = lifecycle === undefined ? {} : { nodeLifecycle: lifecycle }
+  const cluster = await startCluster({ log: sub, nodes, ...shortened, ...kept })
   if (!options.keep) children.onStop('stop the cluster and its node', () => cluster.stop())
   else {
-    await writeState({ dir: cluster.dir, server: cluster.server, version: cluster.version, kubeconfigPath: cluster.kubeconfigPath, pids: cluster.pids, startedAt: new Date().toISOString(), node: cluster.node!.state })
+    const { dir, server, version, kubeconfigPath, pids } = cluster
+    await writeState({ dir, server, version, kubeconfigPath, pids, startedAt: new Date().toISOString() })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
-  const registry = { address: cluster.node!.registry, ca: cluster.node!.registryCa }
+  const registry = cluster.registry!
   for (const [layout, ref] of images) await pushImage(layout, ref, registry, sub)
-  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${cluster.kubeconfigPath}`)
+  // One path for the user: with --keep, the copy that npm run cluster:up and cluster:down use too.
+  const kubeconfig = options.keep ? cliKubeconfigPath : cluster.kubeconfigPath
+  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${kubeconfig}`)
   const names = images.map(([, ref]) => ref).join(' and ')
-  sub(`${names} pushed to the node's registry ${cluster.node!.registry}, where its containerd pulls them`)
+  sub(`${names} pushed to the nodes' registry ${registry.address}, where their containerd pulls them`)
 
   step(3, 'lameduck installed as a user installs it')
   await installLameduck(cluster, sub)
@@ -115,8 +134,23 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const rows: Array<{ title: string, result: ScenarioResult }> = []
   for (const [i, scenario] of options.scenarios.entries()) {
     step(4 + i, `scenario ${scenario}: ${SCENARIO_ACTIONS[scenario]}`)
+    if (scenario === 'node-loss') {
+      if (i > 0) for (const namespace of [PLAIN, SHOP]) await removeScenario(cluster, namespace)
+      const { rate, propagationDelay, retries } = options
+      const lost = await runNodeLoss(cluster, children, {
+        rate, propagationDelay, retries, sleepSeconds, budgetSeconds: BUDGET_SECONDS, lifecycle: lifecycle!, out,
+        log: sub
+      })
+      results['node-loss'] = lost.results
+      columns.push({ title: SCENARIO_TITLES[scenario], runs: lost.timelines })
+      log('')
+      log(`${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), ` +
+        'requests failed and when, in seconds after the loss:')
+      for (const line of formatNodeLossTable(Object.values(lost.results)).trimEnd().split('\n')) log(line)
+      continue
+    }
     const runOne = async (key: string, title: string, delaySeconds: number): Promise<ScenarioResult> => {
-      const fresh = rows.length > 0
+      const fresh = i > 0 || rows.length > 0
       const result = await runScenario({
         cluster, children, options, scenario, key, title, delaySeconds, sleepSeconds, fresh, out, log, sub, columns
       })
@@ -147,8 +181,10 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const svgPath = join(out, 'timeline.svg')
   await writeFile(svgPath, drawColumns(columns))
   log('')
-  log('failed of requests, each scenario side by side:')
-  for (const line of formatScenarioTable(rows).trimEnd().split('\n')) log(line)
+  if (rows.length > 0) {
+    log('failed of requests, each scenario side by side:')
+    for (const line of formatScenarioTable(rows).trimEnd().split('\n')) log(line)
+  }
   log('')
   log(`timeline picture: ${svgPath}`)
   if (options.json !== undefined) {
@@ -156,7 +192,7 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     log(`JSON: ${resolve(options.json)}`)
   }
   if (options.keep) {
-    log(`left running (--keep): the cluster and its node, with lameduck and the sample app; kubeconfig ${cliKubeconfigPath}`)
+    log(`left running (--keep): the cluster and its node, with lameduck and the sample app; kubeconfig ${kubeconfig}`)
     log('  stop it with: npm run cluster:down')
   }
   return { scenarios: results, svgPath }
@@ -190,10 +226,17 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
   const budgetSeconds = slow?.budgetSeconds ?? BUDGET_SECONDS
   // Without lameduck, the adaptive scenario's Pods have the fixed sleep sized for the slow case.
   const sleepSeconds = scenario === 'adaptive' ? ADAPTIVE_SPEEDS.slow + SLEEP_MARGIN_SECONDS : r.sleepSeconds
+  // A drain takes the node holding a namespace's Pods: plain's are put on the first node, shop's on the second.
+  const drainFrom = (namespace: string): string | undefined =>
+    scenario === 'drain' ? liveNodes(cluster)[namespace === PLAIN ? 0 : 1] : undefined
   sub(`the ${scenario === 'nginx' ? 'nginx Pods (Debian\'s nginx, a reverse proxy to the sample app)' : 'sample app'}: Deployment "web", ${options.replicas} replica(s), and a Service, in ${PLAIN} and in ${SHOP}${scenario === 'evict' ? ', with a PodDisruptionBudget maxUnavailable 1' : ''}; the Pods as stored:`)
   for (const namespace of [PLAIN, SHOP]) {
     if (r.fresh) await removeScenario(cluster, namespace)
-    const plans = (await deployAndReadPods(cluster, namespace, { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds })).map(terminationPlan)
+    const app = { scenario, replicas: options.replicas, sleepSeconds, nginxBudgetSeconds: budgetSeconds }
+    const deploy = (): ReturnType<typeof deployAndReadPods> => deployAndReadPods(cluster, namespace, app)
+    const node = drainFrom(namespace)
+    const plans = (await (node === undefined ? deploy() : withPodsOn(cluster, node, deploy))).map(terminationPlan)
+    if (node !== undefined) sub(`${namespace}: its Pods all on ${node}, the node its run drains`)
     for (const plan of plans) sub(`${plan.pod}: preStop ${plan.preStop}, terminationGracePeriodSeconds ${plan.graceSeconds}`)
     if (namespace === SHOP && plans.some(plan => plan.preStop === 'none')) throw new Error(`a Pod in ${SHOP} was stored without a preStop hook: the webhook did not mutate it`)
   }
@@ -204,8 +247,10 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
   for (const [id, namespace] of [['without', PLAIN], ['with', SHOP]] as const) {
     sub('')
     sub(`${r.title} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
+    const drained = drainFrom(namespace)
     const run = await runUnderLoad(cluster, r.children, {
       namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: r.delaySeconds * 1000, retries: options.retries,
+      ...(drained === undefined ? {} : { node: drained }),
       ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(r.out, `run-${r.key}-${id}`), log: sub
     })
     if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
@@ -227,6 +272,10 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
       rolloutMs: Math.round(run.rolloutMs),
       clusterIP,
       loadBalancer
+    }
+    if (drained !== undefined) {
+      runs[id].drained = { node: drained, podsOn: await nodesOfApp(cluster, namespace) }
+      sub(`after the drain of ${drained}, the Pods of ${namespace} run on ${runs[id].drained.podsOn.join(', ')}`)
     }
     for (const path of ['clusterIP', 'loadBalancer'] as const) {
       const summary = runs[id][path]

@@ -3,8 +3,9 @@
  * disrupts the Deployment `web` behind the Service `web` (the one the load goes through):
  *
  *   - rollout, scale-in: the sample app;
- *   - evict: the sample app and the PodDisruptionBudget it would ship (`maxUnavailable: 1`), which
- *     the Eviction API honours;
+ *   - evict, drain: the sample app and the PodDisruptionBudget it would ship (`maxUnavailable: 1`),
+ *     which the Eviction API (and so `kubectl drain`) honours;
+ *   - node-loss: the sample app;
  *   - nginx: Pods running Debian's nginx (control-plane/images/nginx-image.ts) as a reverse proxy in
  *     front of the sample app (Deployment and Service `backend`, never disrupted). Without lameduck
  *     they have the hook people write by hand, a plain `sleep` as long as lameduck's pause; with it,
@@ -151,7 +152,7 @@ export function scenarioObjects (scenario: Scenario, i: ScenarioObjectsInput, wi
   }
   const template = scenario === 'adaptive' ? adaptiveTemplate(i, withLameduck) : i.appTemplate('web')
   const objects = [sampleApp, deployment(namespace, 'web', i.replicas, template), service(namespace, 'web')]
-  if (scenario === 'evict') {
+  if (scenario === 'evict' || scenario === 'drain') {
     objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } })
   }
   return objects

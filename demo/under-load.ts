@@ -45,6 +45,8 @@ export interface UnderLoadOptions {
   retries: boolean
   /** What happens to the Deployment `web` under load. */
   scenario: Scenario
+  /** The node drained or lost (drain, node-loss): the load's Pods keep off it. */
+  node?: string
   /** Slow requests besides the load, on each path (the nginx scenario): each `ms` long, `rate` a second. */
   slow?: { ms: number, rate: number }
   /** This run's directory: nginx's prefix. */
@@ -59,7 +61,8 @@ export interface PathResult { report: JsonReport, accessLog: string, events: Run
  * Both paths, the kubelet's events as the API server has them, the Warning events about the Pods
  * stopped (per reason), each old Pod's pause in ms (as lameduck-pause reported it in the termination
  * message, else the fixed hook's), how long the disruption took from its start until every old Pod
- * was gone, and when the Pods were stopped (from the first deletion).
+ * was gone, and when the Pods were stopped (from the first deletion); when the disruption began
+ * (ms since the epoch: a lost node's milestones count from it).
  */
 export interface UnderLoadResult {
   clusterIP: PathResult
@@ -70,6 +73,7 @@ export interface UnderLoadResult {
   rolloutDoneMs: number
   pauses: number[]
   rolloutMs: number
+  disruptedAt: number
 }
 
 /** lameduck-pause's report, from a container's termination message (docs/adaptive.md). */
@@ -145,6 +149,7 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   }
   for (const event of ['add', 'update', 'delete'] as const) slices.on(event, onSlices)
   const deleted = new Map<string, { at: number, pauseMs: number, reported: boolean }>()
+  const lost = (pod: V1Pod): boolean => o.scenario === 'node-loss' && pod.spec?.nodeName === o.node
   const onPod = (pod: V1Pod): void => {
     const name = pod.metadata?.name ?? ''
     const known = deleted.get(name)
@@ -158,6 +163,12 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
       log(`${at()}  Pod ${name}: lameduck-pause ended its pause after ${seconds}s (its termination message)`)
     }
     if (pod.metadata?.deletionTimestamp === undefined || known !== undefined) return
+    if (lost(pod)) {
+      deleted.set(name, { at: performance.now(), pauseMs: 0, reported: true })
+      mark('pod-deleted', name)
+      log(`${at()}  Pod ${name} evicted from the lost node: no kubelet there runs its preStop or sends SIGTERM`)
+      return
+    }
     const plan = terminationPlan(pod as StoredPod)
     const now = performance.now()
     deleted.set(name, { at: now, pauseMs: plan.sigtermAtMs, reported: false })
@@ -170,21 +181,32 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
 
   const url = `http://web.${namespace}.svc/`
   log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
-  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds: o.durationSeconds })
+  const avoid = o.node === undefined ? {} : { avoidNode: o.node }
+  const { durationSeconds } = o
+  const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds, ...avoid })
   t0 = performance.now()
   const wallStart = Date.now()
   const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
   // The slow requests start with the load, at a low rate, so that some are in flight at every deletion.
   const slowPath = o.slow === undefined ? undefined : `slow?ms=${o.slow.ms}`
   const slowTimeoutSeconds = o.slow === undefined ? 0 : Math.ceil(o.slow.ms / 1000) + 10
-  const slowPod = o.slow === undefined ? undefined : await startPodLoad(cluster, { namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds: o.durationSeconds, timeoutSeconds: slowTimeoutSeconds, name: 'demo-slow' })
+  const slowPod = o.slow === undefined
+    ? undefined
+    : await startPodLoad(cluster, {
+      namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds, timeoutSeconds: slowTimeoutSeconds,
+      name: 'demo-slow', ...avoid
+    })
   const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
   if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)
   const disrupted = performance.now()
-  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) })
-  // `rollout status` returns before the last old Pod has finished its pause: wait until none is left.
-  while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined)) await sleep(200)
+  const disruptedAt = Date.now()
+  // A lost node's Pods die at once, with no termination to mark but the SIGKILL.
+  for (const pod of pods.list()) if (lost(pod)) mark('sigkill', pod.metadata?.name ?? '')
+  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) }, o.node)
+  // `rollout status` returns before the last old Pod has finished its pause: wait until none is left
+  // (a lost node's Pods stay until someone deletes the node: nothing is left running in them).
+  while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined && !lost(p))) await sleep(200)
   const rolloutDoneMs = performance.now() - t0
   const rolloutMs = performance.now() - disrupted
   const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
@@ -223,6 +245,7 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     ...(disruption === undefined ? {} : { disruption }),
     rolloutDoneMs,
     pauses: [...deleted.values()].map(d => d.pauseMs),
-    rolloutMs
+    rolloutMs,
+    disruptedAt
   }
 }

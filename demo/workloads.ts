@@ -43,7 +43,12 @@ export function podTemplate (app = 'web'): { metadata: object, spec: object } {
         command: ['node', '/sample/sample-app.ts'],
         env: [{ name: 'PORT', value: String(APP_PORT.port) }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
         ports: [{ name: APP_PORT.name, containerPort: APP_PORT.port }],
-        readinessProbe: { httpGet: { path: '/ready', port: APP_PORT.name }, periodSeconds: 1, failureThreshold: 1 },
+        // A Pod that is deleted leaves its endpoints at once whatever the probe says; three misses in a
+        // row, not one slow answer on a busy machine, take a serving replica out (a drain once had its
+        // only ready replica marked unready for a second, and 17 requests refused).
+        readinessProbe: {
+          httpGet: { path: '/ready', port: APP_PORT.name }, periodSeconds: 1, failureThreshold: 3, timeoutSeconds: 2
+        },
         volumeMounts: [{ name: 'sample', mountPath: '/sample', readOnly: true }]
       }],
       volumes: [{ name: 'sample', configMap: { name: 'sample-app' } }]

@@ -10,7 +10,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeF
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../node/system.js'
-import { buildah, hasImage, withHeartbeat } from './buildah.js'
+import { buildah, commitLayer, exportArchive, hasImage, withHeartbeat } from './buildah.js'
 
 /** The base image's name, as the Dockerfile's NODE_IMAGE build argument. */
 export const BASE_IMAGE = 'localhost/node:24-bookworm-slim'
@@ -78,18 +78,13 @@ async function makeBaseImage (log: (line: string) => void): Promise<void> {
     // unpacks the tar with its owners and modes (no `buildah mount`: buildah.ts unmounts after each call).
     const layer = join(work, 'rootfs.tar')
     await run('tar', ['-C', join(work, 'rootfs'), '--numeric-owner', '--exclude=./dev/*', '--exclude=./proc/*', '--exclude=./sys/*', '-cf', layer, '.'])
-    const container = (await buildah(['from', 'scratch'])).trim()
-    try {
-      await buildah(['add', container, layer, '/'])
-      await buildah(['config', '--os', 'linux', '--arch', 'amd64', '--cmd', '["node"]', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${version}`, container])
-      await buildah(['commit', '--quiet', '--rm', container, BASE_IMAGE])
-    } catch (err) {
-      await buildah(['rm', container]).catch(() => '')
-      throw err
-    }
-    await rm(`${cache}.partial`, { force: true })
-    await buildah(['push', '--quiet', BASE_IMAGE, `docker-archive:${cache}.partial:${BASE_IMAGE}`])
-    await run('mv', [`${cache}.partial`, cache])
+    const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    const config = [
+      '--os', 'linux', '--arch', 'amd64', '--cmd', '["node"]', '--env', path,
+      '--env', `NODE_VERSION=${version}`
+    ]
+    await commitLayer({ from: 'scratch', adds: [[layer, '/']], config, image: BASE_IMAGE })
+    await exportArchive(BASE_IMAGE, cache, BASE_IMAGE)
     log(`[image] base: ${BASE_IMAGE} (Node ${version}) kept in ${cache}`)
   } finally {
     await rm(work, { recursive: true, force: true })
@@ -108,7 +103,11 @@ export async function ensureBaseImage (log: (line: string) => void): Promise<voi
   await makeBaseImage(log)
 }
 
-/** An npmrc for the build only: the host's registry and CA file (NODE-NOTES.md, the npm CA trap). */
+/**
+ * An npmrc for the build only: the host's registry and CA file. The egress here has a CA of its own,
+ * which the host's npm trusts through `cafile` but Node's built-in roots lack, so a plain `RUN npm
+ * ci` in the image fails with SELF_SIGNED_CERT_IN_CHAIN (control-plane/README.md, Images).
+ */
 export async function buildNpmConfig (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })

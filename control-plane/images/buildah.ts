@@ -2,9 +2,11 @@
  * buildah (Debian's) with the project's own storage under `.lameduck/buildah/`, so nothing lands in
  * /var/lib/containers and nothing is left mounted: containers/storage's overlay driver bind-mounts
  * its directory onto itself and leaves that mount behind when buildah exits, so every call ends by
- * unmounting what is under the storage directory.
+ * unmounting what is under the storage directory. And the steps every image build here shares: a
+ * layer committed onto a base, the export as an OCI image layout for the registry (or a
+ * docker-archive, the bases' cache), the stamp of what an export was built from.
  */
-import { rename, rm, stat } from 'node:fs/promises'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lameduckDir } from '../paths.js'
 import { run, unmountUnder } from '../node/system.js'
@@ -47,12 +49,53 @@ export async function exportLayout (ref: string, dir: string): Promise<void> {
   await rename(`${dir}.partial`, dir)
 }
 
-/** Whether `dir` holds an OCI image layout (exportLayout's). */
-export async function isLayout (dir: string): Promise<boolean> {
-  return await stat(join(dir, 'index.json')).then(() => true, () => false)
-}
-
 /** Whether the storage holds an image named `ref`. */
 export async function hasImage (ref: string): Promise<boolean> {
   return await buildah(['inspect', '--type', 'image', ref]).then(() => true, () => false)
+}
+
+/** What to commit: files added onto `from` (an image, or `scratch`), with `buildah config` flags. */
+export interface LayerCommit {
+  readonly from: string
+  /** Each a tar (unpacked with its owners and modes) or a directory, and where it goes in the image. */
+  readonly adds: ReadonlyArray<readonly [source: string, destination: string]>
+  readonly config: readonly string[]
+  /** The image's name in the storage. */
+  readonly image: string
+}
+
+/** `buildah from`, `add`, `config`, `commit`; the container removed either way. */
+export async function commitLayer (commit: LayerCommit): Promise<void> {
+  const container = (await buildah(['from', '--pull=never', commit.from])).trim()
+  try {
+    for (const [source, destination] of commit.adds) await buildah(['add', container, source, destination])
+    await buildah(['config', ...commit.config, container])
+    await buildah(['commit', '--quiet', '--rm', container, commit.image])
+  } catch (err) {
+    await buildah(['rm', container]).catch(() => '')
+    throw err
+  }
+}
+
+/** Writes `image` as a docker-archive named `ref` to `archive`; a partial file never has that name. */
+export async function exportArchive (image: string, archive: string, ref: string): Promise<void> {
+  await rm(`${archive}.partial`, { force: true })
+  await buildah(['push', '--quiet', image, `docker-archive:${archive}.partial:${ref}`])
+  await run('mv', [`${archive}.partial`, archive])
+}
+
+/**
+ * Whether the exports (archives, or layout folders: both get their name by a rename, once whole)
+ * exist and were built from what `stamp` says (stampFile holds it).
+ */
+export async function upToDate (exports: readonly string[], stampFile: string, stamp: string): Promise<boolean> {
+  const written = await readFile(stampFile, 'utf8').catch(() => '')
+  if (written.trim() !== stamp) return false
+  for (const path of exports) if (!await stat(path).then(() => true, () => false)) return false
+  return true
+}
+
+/** Records that the exports were built from what `stamp` says. */
+export async function writeStamp (stampFile: string, stamp: string): Promise<void> {
+  await writeFile(stampFile, `${stamp}\n`)
 }

@@ -11,7 +11,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { goOutput } from '../go.js'
 import { run } from '../node/system.js'
-import { buildah, hasImage, withHeartbeat } from './buildah.js'
+import { buildah, commitLayer, exportArchive, hasImage, withHeartbeat } from './buildah.js'
 
 /** The toolchain, and the image named after it (the Dockerfile's GO_IMAGE build argument). */
 export const GO_TOOLCHAIN = 'v0.0.1-go1.26.8.linux-amd64'
@@ -44,20 +44,11 @@ async function makeGoImage (log: (line: string) => void): Promise<void> {
     await markExecutable(join(goroot, 'pkg/tool/linux_amd64'))
     await mkdir(join(work, 'tmp'), { mode: 0o1777 })
     await chmod(join(work, 'tmp'), 0o1777)
-    const container = (await buildah(['from', 'scratch'])).trim()
-    try {
-      await buildah(['add', container, goroot, '/usr/local/go'])
-      await buildah(['add', container, join(work, 'tmp'), '/tmp'])
-      const env = ['PATH=/usr/local/go/bin:/usr/bin:/bin', 'GOTOOLCHAIN=local', 'HOME=/root', 'GOCACHE=/tmp/go-build']
-      await buildah(['config', '--os', 'linux', '--arch', 'amd64', ...env.flatMap(e => ['--env', e]), container])
-      await buildah(['commit', '--quiet', '--rm', container, GO_IMAGE])
-    } catch (err) {
-      await buildah(['rm', container]).catch(() => '')
-      throw err
-    }
-    await rm(`${cache}.partial`, { force: true })
-    await buildah(['push', '--quiet', GO_IMAGE, `docker-archive:${cache}.partial:${GO_IMAGE}`])
-    await run('mv', [`${cache}.partial`, cache])
+    const goEnv = ['PATH=/usr/local/go/bin:/usr/bin:/bin', 'GOTOOLCHAIN=local', 'HOME=/root', 'GOCACHE=/tmp/go-build']
+    const config = ['--os', 'linux', '--arch', 'amd64', ...goEnv.flatMap(e => ['--env', e])]
+    const adds: Array<[string, string]> = [[goroot, '/usr/local/go'], [join(work, 'tmp'), '/tmp']]
+    await commitLayer({ from: 'scratch', adds, config, image: GO_IMAGE })
+    await exportArchive(GO_IMAGE, cache, GO_IMAGE)
     log(`[image] Go: ${GO_IMAGE} kept in ${cache}`)
   } finally {
     await rm(work, { recursive: true, force: true })

@@ -10,13 +10,13 @@
  *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.oci/
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah, exportLayout, isLayout, withHeartbeat } from './buildah.js'
+import { buildah, exportLayout, upToDate, withHeartbeat, writeStamp } from './buildah.js'
 import { ensureGoImage, GO_IMAGE } from './go-image.js'
 import { goOutput } from '../go.js'
 
@@ -59,8 +59,7 @@ async function contextHash (): Promise<string> {
  */
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
-  const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === hash && await isLayout(lameduckLayout) && await isLayout(pauseLayout)) {
+  if (await upToDate([lameduckLayout, pauseLayout], stampFile, hash)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
     return lameduckLayout
   }
@@ -88,7 +87,7 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   await mkdir(imagesDir, { recursive: true })
   await exportLayout(BUILT, lameduckLayout)
   await exportLayout(PAUSE_BUILT, pauseLayout)
-  await writeFile(stampFile, `${hash}\n`)
+  await writeStamp(stampFile, hash)
   const seconds = ((Date.now() - started) / 1000).toFixed(0)
   const built = `${lameduckLayout}, ${pauseLayout}`
   log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${built}`)

@@ -3,23 +3,23 @@
  * packages of the machine's apt sources, fetched with `apt-get download`, with `libssl3` and
  * `zlib1g` that the debootstrap base lacks) unpacked onto the same locally made Debian base as
  * lameduck's image (base-image.ts), committed by buildah. No maintainer script runs: the Pod's
- * nginx.conf (demo/nginx-pod.ts) sets every path nginx writes to. Named `nginx:…` so that lameduck
- * recognises it as nginx (PRESET_IMAGES in src/admission/prestop.ts). Like bitnami/nginx, and
- * unlike the official image, it declares no STOPSIGNAL: the kubelet stops it with SIGTERM, nginx's
- * fast shutdown, the case the nginx preset is for (docs/rules.md#nginx-images). Built once,
- * exported as an OCI image layout under .lameduck/images/, pushed to the node's registry (push.ts).
+ * nginx.conf (demo/scenario-objects.ts) sets every path nginx writes to. Named `nginx:…` so that
+ * lameduck recognises it as nginx (PRESET_IMAGES in src/admission/prestop.ts). Like bitnami/nginx,
+ * and unlike the official image, it declares no STOPSIGNAL: the kubelet stops it with SIGTERM,
+ * nginx's fast shutdown, the case the nginx preset is for (docs/rules.md#nginx-images). Built once,
+ * exported as an OCI image layout under .lameduck/images/, pushed to the nodes' registry (push.ts).
  *
  *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.oci/
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js'
-import { buildah, exportLayout, isLayout } from './buildah.js'
+import { commitLayer, exportLayout, upToDate, writeStamp } from './buildah.js'
 
 /** The name Pods use; containerd pulls it as docker.io/library/nginx:…, from the node's registry. */
 export const NGINX_IMAGE = 'nginx:1.22-debian-demo'
@@ -37,8 +37,7 @@ const exec = promisify(execFile)
 
 /** Builds the nginx image unless its layout of this recipe is there; resolves with the layout. */
 export async function ensureNginxImage (log: (line: string) => void): Promise<string> {
-  const stamp = await readFile(stampFile, 'utf8').catch(() => '')
-  if (stamp.trim() === RECIPE && await isLayout(nginxLayout)) {
+  if (await upToDate([nginxLayout], stampFile, RECIPE)) {
     log(`[image] ${NGINX_IMAGE} is built; nothing to do`)
     return nginxLayout
   }
@@ -73,17 +72,10 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     await rm(join(rootfs, 'usr/share/doc'), { recursive: true, force: true })
     const layer = join(work, 'nginx.tar')
     await run('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', layer, '.'])
-    const container = (await buildah(['from', '--pull=never', BASE_IMAGE])).trim()
-    try {
-      await buildah(['add', container, layer, '/'])
-      await buildah(['config', '--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-', container])
-      await buildah(['commit', '--quiet', '--rm', container, BUILT])
-    } catch (err) {
-      await buildah(['rm', container]).catch(() => '')
-      throw err
-    }
+    const config = ['--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-']
+    await commitLayer({ from: BASE_IMAGE, adds: [[layer, '/']], config, image: BUILT })
     await exportLayout(BUILT, nginxLayout)
-    await writeFile(stampFile, `${RECIPE}\n`)
+    await writeStamp(stampFile, RECIPE)
   } finally {
     await rm(work, { recursive: true, force: true })
   }

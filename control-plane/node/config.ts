@@ -1,36 +1,73 @@
 /**
- * A node's addresses and configuration files, as pure functions of its directory: containerd's
- * config, the kubelet's and kube-proxy's configuration, the CNI network and the guard rules.
- * Every address is one the project makes itself: the Pod bridge `lameduck0` and its gateway
- * 10.88.0.1, which is also the node's address, the API server's Pod-facing address and the cluster
- * DNS server's. Nothing uses the machine's own interfaces (NODE-NOTES.md, trap 7).
+ * The nodes' addresses and containerd's configuration, as pure functions of a node's spec and
+ * directory: containerd's config and the CNI template (the kubelet's and kube-proxy's are in
+ * agents.ts, the nftables rules in rules.ts). Every address is one the project makes itself, so that
+ * no packet leaves loopback or the project's own bridge and namespaces: the bridge `lameduck0` with
+ * the machine's address 10.88.0.1 (the API server, the cluster DNS), one address per node on that
+ * bridge (10.88.0.11 upward, each in the node's own network namespace), and the Pod CIDRs the
+ * controller manager gives the nodes out of 10.88.128.0/17.
  */
 import { join } from 'node:path'
 import { registryHostsDir } from './registry-hosts.js'
 
-/** The node's fixed addresses and names. One node per machine: these never vary. */
+/** What every node shares: the machine's bridge and addresses, and the ports each node has in its namespace. */
 export const NODE = Object.freeze({
+  /** The first node's name; the next ones are `lameduck-node-2`, `lameduck-node-3`, … */
   name: 'lameduck-node',
   bridge: 'lameduck0',
-  /** The bridge's own address: node IP, API server and DNS server for Pods. */
+  /** The machine's address on the bridge: the API server's, the DNS server's, the nodes' default route. */
   gateway: '10.88.0.1',
-  podSubnet: '10.88.0.0/24',
-  clusterCidr: '10.88.0.0/16',
+  /** The bridge's network: the machine and the nodes. Outside the cluster CIDR, so kube-proxy masquerades it. */
+  machineCidr: '10.88.0.0/24',
+  /** The first node's address; node i has .(10 + i). */
+  firstNodeHost: 11,
+  /** The most nodes one cluster may have had, lost ones included (addresses .11 to .50). */
+  maxNodes: 40,
+  /** Pod CIDRs, a /24 per node (node-ipam-controller). */
+  clusterCidr: '10.88.128.0/17',
   serviceCidr: '10.0.0.0/24',
   clusterDomain: 'cluster.local',
-  /** containerd's sandbox image, pulled from the node's registry like every other image. */
+  /** Each node's Pod bridge, inside its own network namespace. */
+  podBridge: 'cni0',
+  /** containerd's sandbox image, pulled from the machine's registry like every other image. */
   pauseImage: 'registry.k8s.io/pause:3.10',
-  /** The nftables table of the guard rules; kube-proxy's are `ip kube-proxy` and `ip6 kube-proxy`. */
+  /** The nftables table of the machine's guard rules; kube-proxy's are `ip kube-proxy` and `ip6 kube-proxy`. */
   guardTable: 'lameduck_guard',
-  /** The node's loopback ports; fixed by the kubelet's and kube-proxy's defaults. */
+  /** The ports of each node, the kubelet's and kube-proxy's defaults: every node has them in its own namespace. */
   kubeletPort: 10250,
   kubeletHealthzPort: 10248,
   proxyHealthzPort: 10256,
   proxyMetricsPort: 10249
 })
 
+/** One node: its name, address, network namespace, the host's end of its link, its cgroup root. */
+export interface NodeSpec {
+  readonly index: number
+  readonly name: string
+  readonly address: string
+  /** The network namespace (`/run/netns/NAME`), named as the node. */
+  readonly netns: string
+  /** The machine's end of the node's veth, on the bridge; the node's end is `eth0`. */
+  readonly veth: string
+  /** The kubelet's cgroupRoot: each node's Pods under their own `/lameduck-node…/kubepods`. */
+  readonly cgroupRoot: string
+}
+
+/** Node number `index` (1, 2, …). */
+export function nodeSpec (index: number): NodeSpec {
+  if (!Number.isInteger(index) || index < 1 || index > NODE.maxNodes) {
+    throw new Error(`node index ${index} is not from 1 to ${NODE.maxNodes}`)
+  }
+  const name = index === 1 ? NODE.name : `${NODE.name}-${index}`
+  const address = `10.88.0.${NODE.firstNodeHost - 1 + index}`
+  return { index, name, address, netns: name, veth: `lameduck-n${index}`, cgroupRoot: `/${name}` }
+}
+
+type NodePath = 'containerdConfig' | 'containerdSocket' | 'kubeletConfig' | 'kubeletRoot' | 'proxyConfig' |
+  'cniConfDir' | 'cniTemplate' | 'resolvConf' | 'podLogs'
+
 /** Where a node's files live, under its directory. */
-export function nodePaths (dir: string): Record<'containerdConfig' | 'containerdSocket' | 'kubeletConfig' | 'kubeletRoot' | 'proxyConfig' | 'cniConfDir' | 'resolvConf' | 'podLogs', string> {
+export function nodePaths (dir: string): Record<NodePath, string> {
   return {
     containerdConfig: join(dir, 'containerd.toml'),
     containerdSocket: join(dir, 'containerd', 'containerd.sock'),
@@ -38,6 +75,7 @@ export function nodePaths (dir: string): Record<'containerdConfig' | 'containerd
     kubeletRoot: join(dir, 'kubelet'),
     proxyConfig: join(dir, 'kube-proxy.yaml'),
     cniConfDir: join(dir, 'cni', 'net.d'),
+    cniTemplate: join(dir, 'cni', 'template.json'),
     resolvConf: join(dir, 'resolv.conf'),
     podLogs: join(dir, 'pod-logs')
   }
@@ -45,9 +83,12 @@ export function nodePaths (dir: string): Record<'containerdConfig' | 'containerd
 
 /**
  * containerd 1.6 (Debian's; config version 2) with its own root, state, sockets and runc root, CRI
- * on, cgroupfs, Debian's CNI plugins, images pulled from the node's registry (registry-hosts.ts).
+ * on, cgroupfs, Debian's CNI plugins, images pulled from the machine's registry (registry-hosts.ts).
  * restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
- * the pause container's negative oom_score_adj would make runc fail (NODE-NOTES.md, trap 1).
+ * the pause container's negative oom_score_adj would make runc fail ("can't get final child's PID
+ * from pipe: EOF"). The CNI
+ * network is written from `conf_template` once the kubelet passes on the Pod CIDR the controller
+ * manager gave the node.
  */
 export function containerdConfig (dir: string): string {
   const p = nodePaths(dir)
@@ -78,114 +119,41 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = "${p.cniConfDir}"
+      conf_template = "${p.cniTemplate}"
       max_conf_num = 1
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "${registryHostsDir(dir)}"
 `
 }
 
-/** The Pod network: Debian's bridge plugin on the bridge the node made, host-local IPAM in the node's directory. */
-export function cniConfig (dir: string): string {
+/**
+ * The Pod network, as a template containerd fills in with the node's Pod CIDR: Debian's bridge plugin
+ * on the node's own bridge (in its namespace; the gateway is the CIDR's first address), host-local
+ * IPAM in the node's directory.
+ */
+export function cniTemplate (dir: string): string {
   return JSON.stringify({
     cniVersion: '1.0.0',
     name: 'lameduck',
     plugins: [{
       type: 'bridge',
-      bridge: NODE.bridge,
+      bridge: NODE.podBridge,
       isGateway: true,
       ipMasq: false,
       hairpinMode: true,
-      ipam: { type: 'host-local', ranges: [[{ subnet: NODE.podSubnet, gateway: NODE.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'cni', 'ipam') }
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: '{{.PodCIDR}}' }]],
+        routes: [{ dst: '0.0.0.0/0' }],
+        dataDir: join(dir, 'cni', 'ipam')
+      }
     }]
   }, null, 2) + '\n'
 }
 
 /**
- * The kubelet's configuration (YAML is a superset of JSON). Traps of NODE-NOTES.md: a cgroup v1
- * host needs failCgroupV1: false; oomScoreAdj 0 (no CAP_SYS_RESOURCE); makeIPTablesUtilChains false
- * (else KUBE-FIREWALL chains stay behind); pod logs in the node's directory. It listens on the
- * bridge's address, which the API server dials for logs (--kubelet-preferred-address-types=InternalIP);
- * the guard rules keep Pods away from it.
+ * How fast the control plane gives up on a node that stopped answering: `graceSeconds` is the
+ * controller manager's --node-monitor-grace-period (Kubernetes' default 50 s), `tolerationSeconds`
+ * the API server's default tolerations of the not-ready and unreachable taints (default 300 s).
  */
-export function kubeletConfig (dir: string): string {
-  const p = nodePaths(dir)
-  return JSON.stringify({
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    failCgroupV1: false,
-    cgroupDriver: 'cgroupfs',
-    containerRuntimeEndpoint: `unix://${p.containerdSocket}`,
-    failSwapOn: false,
-    address: NODE.gateway,
-    port: NODE.kubeletPort,
-    readOnlyPort: 0,
-    healthzBindAddress: '127.0.0.1',
-    healthzPort: NODE.kubeletHealthzPort,
-    // The API server has no kubelet client certificate; the guard rules keep Pods off this port.
-    authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
-    resolvConf: p.resolvConf,
-    clusterDNS: [NODE.gateway],
-    clusterDomain: NODE.clusterDomain,
-    staticPodPath: '',
-    syncFrequency: '10s',
-    fileCheckFrequency: '20s',
-    nodeStatusUpdateFrequency: '5s',
-    serializeImagePulls: false,
-    cgroupsPerQOS: true,
-    enforceNodeAllocatable: ['pods'],
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    shutdownGracePeriod: '0s',
-    oomScoreAdj: 0,
-    podLogsDir: p.podLogs,
-    // It still sets a few kernel tunables (vm.overcommit_memory, kernel.panic, …): the node puts
-    // back what they were on stop (system.ts, KUBELET_SYSCTLS).
-    makeIPTablesUtilChains: false
-  }, null, 2) + '\n'
-}
-
-/** kube-proxy in nftables mode: everything in its own tables, no sysctl or conntrack changes. */
-export function kubeProxyConfig (kubeconfigPath: string): string {
-  return JSON.stringify({
-    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-    kind: 'KubeProxyConfiguration',
-    clientConnection: { kubeconfig: kubeconfigPath },
-    mode: 'nftables',
-    clusterCIDR: NODE.clusterCidr,
-    healthzBindAddress: `127.0.0.1:${NODE.proxyHealthzPort}`,
-    metricsBindAddress: `127.0.0.1:${NODE.proxyMetricsPort}`,
-    nodePortAddresses: [`${NODE.gateway}/32`],
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' }
-  }, null, 2) + '\n'
-}
-
-/**
- * The guard rules, in a table of the node's own (removed whole on stop): nothing from the Pod
- * bridge is forwarded off it or reaches the host beyond the gateway address, Pods cannot reach the
- * kubelet's or kube-proxy's ports, and traffic to a Service or Pod address never leaves through
- * another interface (a ClusterIP with no endpoints would otherwise follow the default route).
- */
-export function guardRules (): string {
-  const { bridge, gateway, guardTable, serviceCidr, clusterCidr } = NODE
-  const nodePorts = [NODE.kubeletPort, NODE.kubeletHealthzPort, NODE.proxyHealthzPort, NODE.proxyMetricsPort].join(', ')
-  return `table inet ${guardTable} {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    iifname "${bridge}" oifname != "${bridge}" drop
-    oifname "${bridge}" iifname != "${bridge}" drop
-  }
-  chain input {
-    type filter hook input priority 0; policy accept;
-    iifname "${bridge}" ip daddr != ${gateway} drop
-    iifname "${bridge}" tcp dport { ${nodePorts} } drop
-    iifname "${bridge}" meta nfproto ipv6 drop
-  }
-  chain output {
-    type filter hook output priority 0; policy accept;
-    ip daddr { ${serviceCidr}, ${clusterCidr} } oifname != { "lo", "${bridge}" } drop
-  }
-}
-`
-}
+export interface NodeLifecycle { readonly graceSeconds: number, readonly tolerationSeconds: number }

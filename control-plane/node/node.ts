@@ -1,185 +1,167 @@
 /**
- * A real node next to the control plane: kube-scheduler, the cluster DNS, containerd (Debian's) with
- * runc and the CNI bridge, the kubelet and kube-proxy, as in NODE-NOTES.md, all on addresses the
- * node makes itself (config.ts). `prepareNode` runs before the API server starts (it needs the
- * bridge's address to listen on); `startNode` after the controller manager; `stopNode` stops it all
- * by PID and puts the machine back as it was, from a state that a later process can read
- * (`cluster:down` stops what `cluster:up --node` started).
+ * One real node, in its own network namespace on the machine's bridge (network.ts): Debian's
+ * containerd with runc and the CNI bridge, the kubelet and kube-proxy, each started inside the
+ * namespace with `nsenter --net` (the mount namespace stays the machine's, so the kubelet's volumes
+ * and containerd's snapshots are where both see them), its Pods under its own cgroup root, every
+ * image pulled from the machine's registry (registry-hosts.ts, machine-registry.ts). Started
+ * after the controller manager; stopped by PID; or lost at once, as an instance that is terminated
+ * (`loseNode`). What several nodes share on the machine is nodes.ts'.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { acquireNodeLock, addNodeLockHolders, releaseNodeLock } from '../lock.js'
-import { binaryPath, repoRoot } from '../paths.js'
+import { binaryPath } from '../paths.js'
 import { get, waitUntil } from '../probe.js'
-import { isRunning, startComponent, stopProcesses, tailLog, type Component } from '../processes.js'
-import { pushImage } from '../images/push.js'
-import { REGISTRY_PORT, startRegistry } from '../registry.js'
-import { makeRegistryTls } from '../registry-tls.js'
-import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, NODE, nodePaths } from './config.js'
-import { nodeImages } from './images.js'
-import { checkNodeMachine, ensureDebianPackages, NODE_REQUIREMENTS } from './prereqs.js'
+import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.js'
+import { kubeletConfig, kubeProxyConfig } from './agents.js'
+import { cniTemplate, containerdConfig, NODE, nodePaths, nodeSpec } from './config.js'
+import type { NodeLifecycle, NodeSpec } from './config.js'
+import type { RegistryEndpoint } from '../images/push.js'
+import { netnsPath, removeNodeNetwork, setUpNodeNetwork, silenceNode } from './network.js'
 import { writeRegistryHosts } from './registry-hosts.js'
-import { recordMachine, restoreMachine, run, setUpNetwork, type MachineBefore } from './system.js'
+import { containerPids, killContainers, shimPids } from './containers.js'
+import type { NodeState } from './state.js'
+import { createCgroupRoot, run } from './system.js'
 
-/** What `stopNode` needs, also from another process: JSON-safe. */
-export interface NodeState {
+export type { NodeProcess, NodeState } from './state.js'
+
+/** The API server, as a node's processes reach it. */
+export interface NodeApi { kubeconfigPath: string, server: string, token: string, ca: string }
+
+/** What starting a node needs besides its number. */
+export interface StartNodeOptions {
+  api: NodeApi
   dir: string
-  /** The node's processes, in start order. */
-  pids: Array<{ name: string, pid: number }>
-  before: MachineBefore
+  detached: boolean
+  lifecycle?: NodeLifecycle
+  /** The machine's registry, where containerd pulls every image from (with the CA of its HTTPS). */
+  registry: Required<RegistryEndpoint>
+  log: (line: string) => void
+  /** Called with the node's state each time it starts a process, so that it can be recorded at once. */
+  onProcess: (state: NodeState) => Promise<void>
 }
 
-/** Checks the machine, takes the node lock, records the machine and makes the Pod bridge. */
-export async function prepareNode (dir: string, log: (line: string) => void): Promise<NodeState> {
-  await checkNodeMachine()
-  await ensureDebianPackages(NODE_REQUIREMENTS, log)
-  const release = await acquireNodeLock(log)
-  let before: MachineBefore | undefined
-  try {
-    before = await recordMachine()
-    await mkdir(dir, { recursive: true })
-    await setUpNetwork()
-    return { dir, pids: [], before }
-  } catch (err) {
-    if (before !== undefined) await restoreMachine(before, [dir]).catch((e: unknown) => { log(`[node] ${(e as Error).message}`) })
-    await release()
-    throw err
-  }
-}
-
-/** ctr against the node's containerd. */
+/** ctr against a node's containerd. */
 export function ctr (dir: string, args: string[]): Promise<string> {
   return run('ctr', ['-a', nodePaths(dir).containerdSocket, '-n', 'k8s.io', ...args])
 }
 
-/** The node's registry, `HOST:PORT`: on the bridge's gateway, where containerd and Pods reach it. */
-export const NODE_REGISTRY = `${NODE.gateway}:${REGISTRY_PORT}`
+/** A process to start in a node's namespace, and how to know it is ready. */
+interface Inside { name: string, binary: string, args: string[], ready: () => Promise<boolean>, timeoutMs?: number }
 
-interface StartNodeOptions {
-  state: NodeState
-  kubeconfigPath: string
-  server: string
-  token: string
-  ca: string
-  detached: boolean
-  log: (line: string) => void
+/** Starts a process inside the node's namespace, records it, waits until it is ready; a failure quotes its log. */
+async function startInside (state: NodeState, o: StartNodeOptions, p: Inside): Promise<void> {
+  const nsenter = [`--net=${netnsPath(nodeSpec(state.index))}`, '--', p.binary, ...p.args]
+  const component = startComponent(p.name, '/usr/bin/nsenter', nsenter, { dir: state.dir, detached: o.detached })
+  state.pids.push({ name: p.name, pid: component.pid })
+  await o.onProcess(state)
+  try {
+    await waitUntil(`${state.name}: ${p.name}`, p.ready, { timeoutMs: p.timeoutMs ?? 60_000, exited: component.exited })
+  } catch (err) {
+    const tail = await tailLog(component.logPath)
+    throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${tail}`, { cause: err })
+  }
 }
 
-/** Starts the node's processes in order, each waited for; on failure the error quotes the failing one's log. */
-export async function startNode (o: StartNodeOptions): Promise<void> {
-  const { state, log } = o
-  const started = Date.now()
-  const step = (what: string): void => { log(`[node] ${what} (${Date.now() - started} ms)`) }
-  const dir = state.dir
-  const p = nodePaths(dir)
-  for (const sub of ['containerd', 'cni/net.d', 'cni/ipam', 'kubelet', 'pod-logs', 'runc']) await mkdir(join(dir, sub), { recursive: true })
-  await writeFile(p.containerdConfig, containerdConfig(dir))
-  await writeFile(join(p.cniConfDir, '10-lameduck.conflist'), cniConfig(dir))
-  await writeFile(p.kubeletConfig, kubeletConfig(dir))
-  await writeFile(p.proxyConfig, kubeProxyConfig(o.kubeconfigPath))
+/** Writes the node's configuration files. */
+async function writeConfigs (spec: NodeSpec, o: StartNodeOptions): Promise<void> {
+  const p = nodePaths(o.dir)
+  for (const sub of ['containerd', 'cni/net.d', 'cni/ipam', 'kubelet', 'pod-logs', 'runc']) {
+    await mkdir(join(o.dir, sub), { recursive: true })
+  }
+  await writeFile(p.containerdConfig, containerdConfig(o.dir))
+  await writeFile(p.cniTemplate, cniTemplate(o.dir))
+  await writeFile(p.kubeletConfig, kubeletConfig(o.dir, spec, o.lifecycle))
+  await writeFile(p.proxyConfig, kubeProxyConfig(o.api.kubeconfigPath, spec.address))
   await writeFile(p.resolvConf, `nameserver ${NODE.gateway}\n`)
-  const registryTls = await makeRegistryTls(dir, NODE.gateway)
-  await writeRegistryHosts(dir, NODE_REGISTRY, registryTls.ca)
-  const images = await nodeImages(log)
-  const auth = { token: o.token, ca: o.ca }
-
-  const start = async (name: string, binary: string, args: string[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<Component> => {
-    const component = startComponent(name, binary, args, { dir, detached: o.detached })
-    state.pids.push({ name, pid: component.pid })
-    await addNodeLockHolders(state.pids.map(x => x.pid))
-    try {
-      await waitUntil(name, ready, { timeoutMs, exited: component.exited })
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- last lines of ${component.logPath} ---\n${await tailLog(component.logPath)}`, { cause: err })
-    }
-    return component
-  }
-  await start('kube-scheduler', binaryPath('kube-scheduler'), [`--kubeconfig=${o.kubeconfigPath}`, '--leader-elect=false', '--secure-port=0'], async () => true)
-  // tsx by URL: the process runs in the node's directory, outside the checkout's node_modules.
-  await start('cluster-dns', process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'control-plane/node/dns-server.ts'), '--listen', NODE.gateway, '--kubeconfig', o.kubeconfigPath, '--domain', NODE.clusterDomain],
-    async () => (await readFile(join(dir, 'cluster-dns.log'), 'utf8').catch(() => '')).includes('cluster DNS for'))
-  step('kube-scheduler and cluster DNS started')
-  const registry = await startRegistry({ address: NODE_REGISTRY, dir, detached: o.detached, log, tls: registryTls })
-  state.pids.push({ name: 'registry', pid: registry.pid })
-  await addNodeLockHolders(state.pids.map(x => x.pid))
-  const endpoint = { address: NODE_REGISTRY, ca: registryTls.ca }
-  for (const { archive, ref } of images) await pushImage(archive, ref, endpoint, log)
-  step(`registry serving on ${NODE_REGISTRY}; pause and agnhost pushed`)
-  await start('containerd', '/usr/bin/containerd', ['--config', p.containerdConfig], async () => { await ctr(dir, ['version']); return true })
-  step('containerd serving')
-  await start('kubelet', binaryPath('kubelet'), [`--config=${p.kubeletConfig}`, `--kubeconfig=${o.kubeconfigPath}`, `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,
-    `--hostname-override=${NODE.name}`, `--node-ip=${NODE.gateway}`, '--v=2'], async () => nodeReady(o.server, auth), 90_000)
-  step(`node ${NODE.name} Ready`)
-  await start('kube-proxy', binaryPath('kube-proxy'), [`--config=${p.proxyConfig}`, `--hostname-override=${NODE.name}`, '--v=2'],
-    async () => (await get(`http://127.0.0.1:${NODE.proxyHealthzPort}/healthz`)).status === 200)
-  step('kube-proxy healthy')
-}
-
-async function nodeReady (server: string, auth: { token: string, ca: string }): Promise<boolean> {
-  const res = await get(`${server}/api/v1/nodes/${NODE.name}`, auth)
-  if (res.status !== 200) return false
-  const node = JSON.parse(res.body) as { status?: { conditions?: Array<{ type: string, status: string }> } }
-  return node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
-}
-
-/** PIDs of the processes in the kubelet's cgroups: the containers. */
-async function containerPids (): Promise<number[]> {
-  const pids: number[] = []
-  const walk = async (path: string): Promise<void> => {
-    for (const pid of (await readFile(join(path, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean)) pids.push(Number(pid))
-    for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) if (entry.isDirectory()) await walk(join(path, entry.name))
-  }
-  await walk('/sys/fs/cgroup/pids/kubepods')
-  await walk('/sys/fs/cgroup/unified/kubepods')
-  await walk('/sys/fs/cgroup/kubepods')
-  return [...new Set(pids)]
-}
-
-/** containerd's shims for this node's socket (they outlive containerd: NODE-NOTES.md, trap 5). */
-async function shimPids (dir: string): Promise<number[]> {
-  const socket = nodePaths(dir).containerdSocket
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
-    if (args[0]?.endsWith('containerd-shim-runc-v2') === true && args.includes(socket)) pids.push(Number(entry))
-  }
-  return pids
+  await writeRegistryHosts(o.dir, o.registry.address, o.registry.ca)
 }
 
 /**
- * Stops the node: kube-proxy, the kubelet, DNS and the scheduler by PID; the containers (killed by
- * the PIDs in the kubelet's cgroups, after asking containerd); containerd and any shim left; then
- * the machine is put back (system.ts) and the node lock released. Errors are collected and thrown
- * together at the end, after every step ran.
+ * Starts node number `index` up to Ready: its namespace and link, its cgroup root, containerd (which
+ * pulls from the machine's registry), the kubelet. Its kube-proxy comes later (`startNodeProxy`),
+ * once the routes to every node's Pods are there. On failure the state holds what was started, for `stopNode`.
  */
-export async function stopNode (state: NodeState, log: (line: string) => void = () => {}): Promise<void> {
+export async function startNode (index: number, o: StartNodeOptions): Promise<NodeState> {
+  const spec = nodeSpec(index)
+  const state: NodeState = { index, name: spec.name, address: spec.address, dir: o.dir, pids: [] }
+  const started = Date.now()
+  const step = (what: string): void => { o.log(`[node] ${spec.name}: ${what} (${Date.now() - started} ms)`) }
+  await o.onProcess(state)
+  await setUpNodeNetwork(spec)
+  await createCgroupRoot(spec.cgroupRoot)
+  await writeConfigs(spec, o)
+  const p = nodePaths(o.dir)
+  const serving = async (): Promise<boolean> => { await ctr(o.dir, ['version']); return true }
+  const config = ['--config', p.containerdConfig]
+  await startInside(state, o, { name: 'containerd', binary: '/usr/bin/containerd', args: config, ready: serving })
+  step(`network namespace ${spec.netns} at ${spec.address}; containerd serving, pulling from ${o.registry.address}`)
+  const args = [
+    `--config=${p.kubeletConfig}`, `--kubeconfig=${o.api.kubeconfigPath}`,
+    `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,
+    `--hostname-override=${spec.name}`, `--node-ip=${spec.address}`, '--v=2'
+  ]
+  const ready = async (): Promise<boolean> => (await readNode(o.api, spec.name)).ready
+  await startInside(state, o, { name: 'kubelet', binary: binaryPath('kubelet'), args, ready, timeoutMs: 120_000 })
+  step('Ready')
+  return state
+}
+
+/** Starts the node's kube-proxy in its namespace and waits for its health endpoint on the node's address. */
+export async function startNodeProxy (state: NodeState, o: StartNodeOptions): Promise<void> {
+  const args = [`--config=${nodePaths(state.dir).proxyConfig}`, `--hostname-override=${state.name}`, '--v=2']
+  const health = `http://${state.address}:${NODE.proxyHealthzPort}/healthz`
+  const healthy = async (): Promise<boolean> => (await get(health)).status === 200
+  await startInside(state, o, { name: 'kube-proxy', binary: binaryPath('kube-proxy'), args, ready: healthy })
+}
+
+interface Condition { type: string, status: string }
+
+/** What the API server says of a node: Ready, and the Pod CIDR the controller manager gave it. */
+export async function readNode (api: NodeApi, name: string): Promise<{ ready: boolean, podCidr: string | undefined }> {
+  const res = await get(`${api.server}/api/v1/nodes/${name}`, { token: api.token, ca: api.ca })
+  if (res.status !== 200) return { ready: false, podCidr: undefined }
+  const node = JSON.parse(res.body) as { spec?: { podCIDR?: string }, status?: { conditions?: Condition[] } }
+  const ready = node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
+  return { ready, podCidr: node.spec?.podCIDR }
+}
+
+/**
+ * The node is lost, as when its instance is terminated: its namespace first drops every packet (no
+ * reset or FIN leaves it), then its kubelet, kube-proxy, containerd, shims and every process of its
+ * Pods get SIGKILL at once. No preStop, no endpoint update from the kubelet: the control plane learns
+ * of it only when the node's Lease stops being renewed. Its namespace, mounts and cgroups stay until
+ * the cluster stops (`stopNode`).
+ */
+export async function loseNode (state: NodeState): Promise<void> {
+  await silenceNode(nodeSpec(state.index))
+  const all = [...state.pids.map(x => x.pid).filter(isRunning), ...await shimPids(state), ...await containerPids(state)]
+  for (const pid of all) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+  state.lost = true
+  await stopProcesses(all, 0)
+  await killContainers(state)
+}
+
+/**
+ * Stops the node: kube-proxy and the kubelet by PID; the containers (killed by the PIDs in its
+ * cgroups, after asking containerd); containerd and any shim left; its namespace and link. The
+ * machine-wide leftovers (mounts, cgroups, the Pods' namespaces) are nodes.ts'. Errors are collected
+ * and thrown together, after every step ran.
+ */
+export async function stopNode (state: NodeState): Promise<void> {
   const errors: string[] = []
   const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-    try { await fn() } catch (err) { errors.push(`${what}: ${(err as Error).message}`) }
+    try { await fn() } catch (err) { errors.push(`${state.name}: ${what}: ${(err as Error).message}`) }
   }
   const byName = (name: string): number[] => state.pids.filter(x => x.name === name).map(x => x.pid)
-  for (const name of ['kube-proxy', 'kubelet', 'cluster-dns', 'kube-scheduler']) await step(`stop ${name}`, () => stopProcesses(byName(name)))
+  for (const name of ['kube-proxy', 'kubelet']) await step(`stop ${name}`, () => stopProcesses(byName(name)))
   if (byName('containerd').some(isRunning)) {
     await step('kill the containers', async () => {
       for (const task of (await ctr(state.dir, ['tasks', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean)) await ctr(state.dir, ['tasks', 'kill', '-s', 'SIGKILL', task]).catch(() => '')
     })
   }
-  await step('kill the containers', async () => {
-    for (let i = 0; i < 50; i++) {
-      const pids = await containerPids()
-      if (pids.length === 0) return
-      for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
-      await sleep(100)
-    }
-    throw new Error(`still running in the kubepods cgroups: ${(await containerPids()).join(', ')}`)
-  })
+  await step('kill the containers', () => killContainers(state))
   await step('stop containerd', () => stopProcesses(byName('containerd')))
-  await step('stop the registry', () => stopProcesses(byName('registry')))
-  await step('stop the shims', async () => { await stopProcesses(await shimPids(state.dir), 2000) })
-  await step('restore the machine', () => restoreMachine(state.before, [state.dir]))
-  await releaseNodeLock()
-  log('[node] stopped; the machine is as it was')
-  if (errors.length > 0) throw new Error(`stopping the node: ${errors.join('; ')}`)
+  await step('stop the shims', async () => { await stopProcesses(await shimPids(state), 2000) })
+  await step('remove its network namespace', () => removeNodeNetwork(nodeSpec(state.index)))
+  if (errors.length > 0) throw new Error(errors.join('; '))
 }

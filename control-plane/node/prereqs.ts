@@ -1,7 +1,7 @@
 /**
  * What a node needs from the machine, checked before anything starts, each failure one line that
  * names what is missing: root, cgroups, and the Debian packages that provide containerd, runc, the
- * CNI plugins, nft, ip and gcc. `ensureDebianPackages` installs missing packages when it can (root
+ * CNI plugins, nft, ip, gcc and nsenter. `ensureDebianPackages` installs missing packages when it can (root
  * with apt-get, saying what it installs), and otherwise throws with the one command to run.
  */
 import { execFile } from 'node:child_process'
@@ -24,6 +24,7 @@ export const NODE_REQUIREMENTS: readonly Requirement[] = [
   { path: '/usr/lib/cni/loopback', pkg: 'containernetworking-plugins' },
   { path: '/usr/sbin/nft', pkg: 'nftables' },
   { path: '/usr/bin/gcc', pkg: 'gcc' },
+  { path: '/usr/bin/nsenter', pkg: 'util-linux' },
   { path: '/usr/bin/ldd', pkg: 'libc-bin' }
 ]
 

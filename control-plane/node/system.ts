@@ -1,16 +1,18 @@
 /**
- * What a node changes on the machine outside its directory, recorded before it starts and put back
- * when it stops (NODE-NOTES.md, traps 4 and 5): the Pod bridge, the network namespaces containerd
- * makes, nftables tables (the guard's and kube-proxy's), kernel settings (the CNI bridge plugin sets
- * net.ipv4.ip_forward, the kubelet a few tunables), mounts, the kubelet's cgroups, and the paths the
- * kubelet, containerd and CNI write outside their configured directories.
+ * What the nodes change on the machine outside their directories, recorded before the first starts
+ * and put back when they stop (the kubelet and containerd's shims leave things behind otherwise):
+ * the bridge, the network namespaces (the nodes' and the ones containerd makes for Pods), nftables
+ * tables (the guard's and the machine's kube-proxy's), kernel settings (the kubelet sets a few
+ * tunables; ip_forward is watched too, though the nodes now set it only inside their own
+ * namespaces), mounts, the nodes' cgroups, and the paths the kubelet, containerd and CNI write
+ * outside their configured directories.
  */
 import { execFile } from 'node:child_process'
-import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { guardRules, NODE } from './config.js'
+import { NODE } from './config.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -27,6 +29,10 @@ export interface MachineBefore {
   /** Which of OUTSIDE_PATHS existed. */
   paths: string[]
   nftTables: string[]
+  /** The nodes' cgroups that were there (nodeCgroups). */
+  cgroups?: string[]
+  /** Whether /run/netns was a mount point (`ip netns add` makes it one, shared). */
+  netnsMounted?: boolean
 }
 
 /** Runs a command; throws with its stderr. */
@@ -58,24 +64,13 @@ export async function recordMachine (): Promise<MachineBefore> {
   for (const key of KUBELET_SYSCTLS) sysctls[key] = (await readFile(`/proc/sys/${key}`, 'utf8')).trim()
   const paths: string[] = []
   for (const path of OUTSIDE_PATHS) if (await exists(path)) paths.push(path)
-  return { sysctls, netns: await netnsNames(), paths, nftTables: await nftTables() }
+  const netnsMounted = (await mountsUnder(['/run/netns'])).includes('/run/netns')
+  const netns = await netnsNames()
+  return { sysctls, netns, paths, nftTables: await nftTables(), cgroups: await nodeCgroups(), netnsMounted }
 }
 
-/** Creates the Pod bridge with the gateway address and the route to Services, and loads the guard rules. */
-export async function setUpNetwork (): Promise<void> {
-  await removeBridge()
-  await run('ip', ['link', 'add', NODE.bridge, 'type', 'bridge'])
-  await run('ip', ['addr', 'add', `${NODE.gateway}/24`, 'dev', NODE.bridge])
-  await run('ip', ['link', 'set', NODE.bridge, 'up'])
-  // Service addresses through the bridge, from its address: the host's own clients of a ClusterIP
-  // (nginx, kubectl's checks, the API server calling a webhook) then never use the machine's
-  // interface address, and a ClusterIP with no endpoints never follows the default route.
-  await run('ip', ['route', 'add', NODE.serviceCidr, 'dev', NODE.bridge, 'src', NODE.gateway])
-  await run('nft', ['delete', 'table', 'inet', NODE.guardTable]).catch(() => '')
-  await run('nft', ['-f', '-'], guardRules())
-}
-
-async function removeBridge (): Promise<void> {
+/** Deletes the bridge (its routes go with it); harmless when it is not there. */
+export async function removeBridge (): Promise<void> {
   await run('ip', ['link', 'del', NODE.bridge]).catch(() => '')
 }
 
@@ -95,14 +90,38 @@ export async function unmountUnder (roots: readonly string[]): Promise<void> {
   if (left.length > 0) throw new Error(`still mounted: ${left.join(', ')}`)
 }
 
-/** The kubelet's `kubepods` cgroup in every hierarchy that has one. */
-export async function kubepodsCgroups (): Promise<string[]> {
+/** The cgroup hierarchies: each v1 controller's mount (and the named and unified ones), or the one v2 tree. */
+async function cgroupHierarchies (): Promise<string[]> {
+  if (await exists('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup']
+  const entries = await readdir('/sys/fs/cgroup', { withFileTypes: true }).catch(() => [])
+  return entries.filter(entry => entry.isDirectory()).map(entry => join('/sys/fs/cgroup', entry.name))
+}
+
+/** The nodes' cgroups at the top of every hierarchy: a kubelet's default `kubepods`, and the nodes' own roots. */
+export async function nodeCgroups (): Promise<string[]> {
   const found: string[] = []
-  for (const hierarchy of await readdir('/sys/fs/cgroup').catch(() => [])) {
-    for (const path of [join('/sys/fs/cgroup', hierarchy, 'kubepods'), join('/sys/fs/cgroup', hierarchy, 'kubepods.slice')]) if (await exists(path)) found.push(path)
+  for (const hierarchy of await cgroupHierarchies()) {
+    for (const entry of await readdir(hierarchy, { withFileTypes: true }).catch(() => [])) {
+      const ours = /^(kubepods(\.slice)?|lameduck-node(-\d+)?)$/.test(entry.name)
+      if (entry.isDirectory() && ours) found.push(join(hierarchy, entry.name))
+    }
   }
-  if (await exists('/sys/fs/cgroup/kubepods')) found.push('/sys/fs/cgroup/kubepods')
-  return [...new Set(found)]
+  return found.sort()
+}
+
+/**
+ * Creates a node's cgroup root in every hierarchy, which the kubelet checks before it starts; a v1
+ * cpuset cgroup starts with no CPUs and no memory nodes, so those are copied from the top.
+ */
+export async function createCgroupRoot (root: string): Promise<void> {
+  for (const hierarchy of await cgroupHierarchies()) {
+    const path = join(hierarchy, root)
+    await mkdir(path, { recursive: true })
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const top = await readFile(join(hierarchy, file), 'utf8').catch(() => undefined)
+      if (top !== undefined && hierarchy.endsWith('/cpuset')) await writeFile(join(path, file), top.trim())
+    }
+  }
 }
 
 /** Removes a cgroup tree, children first (rmdir only: a cgroup with a process left fails). */
@@ -132,6 +151,9 @@ export async function restoreMachine (before: MachineBefore, roots: readonly str
   for (const ns of await netnsNames()) {
     if (!before.netns.includes(ns)) await step(() => run('ip', ['netns', 'delete', ns]))
   }
+  if (before.netnsMounted !== true && (await mountsUnder(['/run/netns'])).includes('/run/netns')) {
+    await step(() => run('umount', ['/run/netns']).catch(() => run('umount', ['-l', '/run/netns'])))
+  }
   await step(removeBridge)
   for (const table of await nftTables()) {
     const [family, name] = table.split(' ')
@@ -140,7 +162,9 @@ export async function restoreMachine (before: MachineBefore, roots: readonly str
   }
   // /run/netns holds other namespaces' mounts too: only ours went, with `ip netns delete` above.
   await step(() => unmountUnder([...roots, ...OUTSIDE_PATHS.filter(path => path !== '/run/netns' && !before.paths.includes(path))]))
-  for (const cgroup of await kubepodsCgroups()) await step(() => removeCgroup(cgroup))
+  // A state recorded before the nodes had cgroup roots of their own lacks the list: none were there.
+  const cgroupsBefore = before.cgroups ?? []
+  for (const cgroup of await nodeCgroups()) if (!cgroupsBefore.includes(cgroup)) await step(() => removeCgroup(cgroup))
   for (const [key, value] of Object.entries(before.sysctls)) {
     await step(async () => {
       if ((await readFile(`/proc/sys/${key}`, 'utf8')).trim() !== value) await writeFile(`/proc/sys/${key}`, value)

@@ -3,6 +3,7 @@
  * makes the manifest say something other than what runs. Warnings on the workload only (never on
  * its Pods, whose warnings nobody reads), and off with `--no-advice`.
  */
+import { adviseAvailability } from './availability.js'
 import { isMeshProxy } from './mesh.js'
 import { containersNamed } from './names.js'
 import type { Pod } from './pod.js'
@@ -43,10 +44,16 @@ function rollout (object: Json): string[] {
   return [`maxUnavailable ${String(rolling.maxUnavailable)} lets a rollout take down all ${replicas} replica${replicas === 1 ? '' : 's'} at once, so no Pod is left to serve; use maxUnavailable 0 with maxSurge 1 or more`]
 }
 
-/** A grace period the template sets below what its Pods get (30 is the API server's default: not advice-worthy). */
+/** The template sets a grace period below what its Pods get (30, the API server's default, does not count). */
+export function templateGraceRaised (pod: Pod, decided: number): boolean {
+  const own = pod.spec.terminationGracePeriodSeconds
+  return own !== undefined && own !== DEFAULT_GRACE && own < decided
+}
+
+/** A grace period the template sets below what its Pods get: write what runs in the manifest. */
 function grace (pod: Pod, decided: number): string[] {
   const own = pod.spec.terminationGracePeriodSeconds
-  if (own === undefined || own === DEFAULT_GRACE || own >= decided) return []
+  if (!templateGraceRaised(pod, decided)) return []
   return [`terminationGracePeriodSeconds ${own} in the Pod template is raised to ${decided} in every Pod; write ${decided} in the manifest, so that it says what runs`]
 }
 
@@ -61,6 +68,7 @@ export function adviseWorkload (workload: Workload, pod: Pod, decidedGrace: numb
   if (!SERVING.has(workload.kind)) return []
   return [
     ...readiness(pod),
+    ...adviseAvailability(workload.kind, workload.object, pod),
     ...(workload.kind === 'Deployment' ? rollout(workload.object) : []),
     ...grace(pod, decidedGrace),
     ...meshProxies(pod)

@@ -1,6 +1,6 @@
 /**
  * One Pod, one decision: skipped (and why), or mutated. Shared by the webhook and `preview`.
- * DESIGN.md "The rules": what is skipped, and what is explained.
+ * docs/configuration.md, "The rules": what is skipped, and what is explained.
  */
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_LABEL, MIRROR_ANNOTATION } from './keys.js'
 import { mutatePod } from './mutate.js'

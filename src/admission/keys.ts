@@ -1,5 +1,5 @@
 /**
- * Every label and annotation key lameduck reads or writes, in one place (DESIGN.md, "Contract").
+ * Every label and annotation key lameduck reads or writes, in one place (README.md's contract table).
  */
 export const PREFIX = 'lameduck.dev/'
 

@@ -1,6 +1,6 @@
 /**
  * Applies resolved settings to a Pod: the preStop hooks, the grace period and the marker.
- * Works on a copy; the caller diffs the copy against the original (STYLE.md: diff, don't hand-write).
+ * Works on a copy; the caller diffs the copy against the original (patch.ts) rather than writing patches.
  * The copy is made on write: only the objects on the way to what can change (the Pod, its spec,
  * each regular container, the metadata) are new; everything else (env, volumes, managedFields) is
  * shared with the original and never written. A whole-Pod clone was the largest cost of /mutate.
@@ -15,7 +15,7 @@ import {
 import { sidecarNames, type Container, type Pod } from './pod.js'
 import { adaptiveCommand, adaptiveMarker, bringPause, DEFAULT_PAUSE_IMAGE } from './adaptive.js'
 import { isMeshProxy } from './mesh.js'
-import { containersNamed } from './names.js'
+import { containersNamed, quoteNames } from './names.js'
 
 /** What a mutation did: the mutated copy (when anything is injected) and why. */
 export interface Mutation {
@@ -28,21 +28,28 @@ export interface Mutation {
 }
 
 /**
- * Regular containers the selector picks; names that match none of them are explained. A mesh
- * proxy the list leaves out is picked all the same (mesh.ts), and that is explained too.
+ * Regular containers the selector picks; names that pick none are explained, one warning per kind
+ * (no such container, a native sidecar, an init container) naming them all, so that a long list
+ * does not crowd out the other warnings. A mesh proxy the list leaves out is picked all the same
+ * (mesh.ts), and that is explained too.
  */
 function selectContainers (pod: Pod, selector: PodSettings['containers'], warnings: string[]): Container[] {
   const regular = pod.spec.containers
   if (selector === '*') return regular
   const sidecars = sidecarNames(pod.spec)
   const initNames = new Set((pod.spec.initContainers ?? []).map(c => c.name))
-  for (const name of selector) {
-    if (regular.some(c => c.name === name)) continue
-    const what = sidecars.has(name) ? 'a native sidecar' : initNames.has(name) ? 'an init container' : undefined
-    warnings.push(what === undefined
-      ? `${CONTAINERS_ANNOTATION} names "${name}", which matches no container in this Pod`
-      : `${CONTAINERS_ANNOTATION} names "${name}", which is ${what}; only regular containers get a preStop hook`)
+  const unpicked = selector.filter(name => !regular.some(c => c.name === name))
+  const named = (names: readonly string[], one: string, many: string): void => {
+    if (names.length === 0) return
+    warnings.push(`${CONTAINERS_ANNOTATION} names ${quoteNames(names, true)}, which ${names.length === 1 ? one : many}`)
   }
+  const none = unpicked.filter(name => !initNames.has(name))
+  named(none, 'matches no container in this Pod', 'match no container in this Pod')
+  const regularOnly = 'only regular containers get a preStop hook'
+  const native = unpicked.filter(name => sidecars.has(name))
+  named(native, `is a native sidecar; ${regularOnly}`, `are native sidecars; ${regularOnly}`)
+  const inits = unpicked.filter(name => initNames.has(name) && !sidecars.has(name))
+  named(inits, `is an init container; ${regularOnly}`, `are init containers; ${regularOnly}`)
   const proxies = regular.filter(c => !selector.includes(c.name) && isMeshProxy(c))
   if (proxies.length > 0) {
     warnings.push(`${containersNamed(proxies.map(c => c.name))}: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${CONTAINERS_ANNOTATION} leaves it out`)

@@ -7,9 +7,13 @@
 /** Characters of names a warning may hold before the list is cut with "… and N more". */
 export const MAX_LIST = 80
 
-/** `"web"`, `"web" and "api"`, `"a", "b" and "c"`, or `"a", "b", … and 27 more`. */
-export function quoteNames (names: readonly string[]): string {
-  const quoted = names.map(name => JSON.stringify(name))
+/**
+ * `"web"`, `"web" and "api"`, `"a", "b" and "c"`, or `"a", "b", … and 27 more`. Container names are
+ * DNS labels, which JSON.stringify quotes; names as a user wrote them (an annotation's) are quoted as
+ * they are, which the policy's CEL can do too (`raw`).
+ */
+export function quoteNames (names: readonly string[], raw = false): string {
+  const quoted = names.map(name => raw ? `"${name}"` : JSON.stringify(name))
   const shown: string[] = []
   let length = 0
   for (const name of quoted) {

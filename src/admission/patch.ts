@@ -1,6 +1,6 @@
 /**
  * The JSONPatch between the object the API server sent and the mutated one.
- * STYLE.md: diff, don't hand-write: `compare` creates missing parents and escapes `/` and `~`.
+ * A diff, not hand-written operations: `compare` creates missing parents and escapes `/` and `~`.
  */
 import jsonPatch from 'fast-json-patch'
 import type { Operation } from 'fast-json-patch'

@@ -1,7 +1,7 @@
 /**
  * The policy: from a Pod's and its namespace's annotations and the server's limits, what to inject.
  * Pure functions over plain values; every decision a user might not expect becomes a warning.
- * The rules are DESIGN.md's "Contract" and "The rules".
+ * The rules are README.md's contract and docs/configuration.md's "The rules".
  */
 import {
   ADAPTIVE_MAX_ANNOTATION, ADAPTIVE_QUIET_ANNOTATION, BUDGET_ANNOTATION, CONTAINERS_ANNOTATION, HANDLER_ANNOTATION,
@@ -154,7 +154,8 @@ export function resolveSettings (pod: Annotations, namespace: Annotations, limit
 export const DEFAULT_GRACE = 30
 
 /**
- * `max(current, min(maxGrace, sleep + budget))`, and always above `sleep`: the API server rejects
+ * `max(current, min(maxGrace, sleep + budget), sleep + 1)`, `current` 30 when unset (docs/configuration.md
+ * writes it for users, once): always above `sleep`, since the API server rejects
  * a native sleep that is not shorter than the grace period
  * (https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution).
  * The cap applies to what lameduck adds; a longer grace period its owner set is never lowered.
@@ -164,6 +165,9 @@ export function computeGrace (current: number | undefined, sleep: number, budget
   const wanted = Math.min(maxGrace, sleep + budget)
   return Math.max(current ?? DEFAULT_GRACE, wanted, sleep + 1)
 }
+
+/** How the note on a raised grace period begins (workload.ts finds it by this). */
+export const GRACE_RAISED = 'terminationGracePeriodSeconds raised from'
 
 /**
  * Explains a grace period that is not what the user might expect: raised, or capped by the server.
@@ -177,6 +181,6 @@ export function explainGrace (current: number | undefined, grace: number, sleep:
     notes.push(`${sum} is over the server's limit; terminationGracePeriodSeconds capped at ${maxGrace} (--max-grace)`)
   }
   const before = current ?? DEFAULT_GRACE
-  if (grace > before) notes.push(`terminationGracePeriodSeconds raised from ${before} to ${grace} (${sum})`)
+  if (grace > before) notes.push(`${GRACE_RAISED} ${before} to ${grace} (${sum})`)
   return notes
 }

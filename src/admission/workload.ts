@@ -6,9 +6,9 @@
  * of that person, with advice (advice.ts) on top.
  */
 import { decide } from './decide.js'
-import { adviseWorkload } from './advice.js'
+import { adviseWorkload, templateGraceRaised } from './advice.js'
 import type { Pod } from './pod.js'
-import type { PolicyLimits } from './policy.js'
+import { GRACE_RAISED, type PolicyLimits } from './policy.js'
 import { checkPod } from './review.js'
 import { TEMPLATE_PATHS, templateAt, type Workload } from './template.js'
 import type { NamespaceInfo } from './types.js'
@@ -43,8 +43,14 @@ export function reviewWorkload (input: WorkloadInput): { reason: string, warning
   if (checkPod(template, 'template') !== undefined) return { reason: `${workload.kind} without a usable Pod template`, warnings: [] }
   const pod = template as Pod
   const decision = decide({ pod, namespaceName: input.namespaceName, namespace: input.namespace, limits: input.limits, excludeNamespaces: input.excludeNamespaces, source: 'template' })
-  const warnings = [...decision.warnings]
-  if (decision.action === 'mutate' && input.advice) warnings.push(...adviseWorkload(workload, pod, decision.grace))
+  let warnings = [...decision.warnings]
+  if (decision.action === 'mutate' && input.advice) {
+    // One fact, one warning: the advice on the template's own grace period says that it is raised,
+    // and what to write instead, so the note that it is raised goes.
+    const restated = templateGraceRaised(pod, decision.grace)
+    const kept = warnings.filter(warning => !restated || !warning.startsWith(GRACE_RAISED))
+    warnings = [...kept, ...adviseWorkload(workload, pod, decision.grace)]
+  }
   return {
     reason: `${workload.kind} reviewed: ${decision.action === 'mutate' ? 'its Pods get the hook' : decision.reason}`,
     warnings: warnings.map(warning => `Pods of this ${workload.kind}: ${warning}`)

@@ -3,7 +3,8 @@
  * line, exit code 2).
  */
 import { isIP } from 'node:net'
-import { ConfigError, durationFlag, numberFlag, parseFlags } from '../common/flags.js'
+import { ConfigError, numberFlag, parseFlags } from '../common/flags.js'
+import { durationFlag } from '../options/read.js'
 import { OWN_NAMESPACE } from '../admission/keys.js'
 import type { KubeTarget } from '../kube/access.js'
 import { validityText } from './renewal.js'

@@ -5,7 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
+import { ConfigError, flagTable, numberFlag, parseFlags } from '../common/flags.js'
+import { durationFlag } from '../options/read.js'
 import { runLoad, validateLoadOptions } from '../load/run.js'
 import { formatReport, toJsonReport } from '../load/report.js'
 import { IDENTIFY_FORMS, parseIdentify } from '../load/identify.js'

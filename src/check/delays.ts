@@ -78,9 +78,16 @@ export function seconds (ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`
 }
 
-/** The per-Pod lines: each moment in seconds after the Pod's deletion. */
+/** `at` as an offset from `from`, signed: `+1.20s`, or `-0.06s` for a moment before it. */
+export function offset (from: number, at: number | undefined): string {
+  if (at === undefined) return '-'
+  // A container's finishedAt is to the second, so an exit can read as before the deletion seen.
+  return at < from ? `-${seconds(from - at)}` : `+${seconds(at - from)}`
+}
+
+/** The per-Pod lines: each moment in seconds after (or before) the Pod's deletion. */
 export function formatDelays (delays: readonly PodDelay[]): string[] {
-  const after = (d: PodDelay, at: number | undefined): string => at === undefined ? '-' : `+${seconds(at - d.deletedAt)}`
+  const after = (d: PodDelay, at: number | undefined): string => offset(d.deletedAt, at)
   const rows = [['Pod', 'deleted at', 'endpoint not ready', 'endpoint gone', 'last answer', 'SIGTERM', 'exit', 'delay']]
   for (const d of delays) {
     rows.push([d.pod, new Date(d.deletedAt).toISOString().slice(11, 23), after(d, d.endpointNotReadyAt), after(d, d.endpointRemovedAt), after(d, d.lastAnswerAt), after(d, d.sigtermAt), after(d, d.exitedAt), d.delayMs === undefined ? 'no answer' : seconds(d.delayMs)])

@@ -1,7 +1,7 @@
 /**
  * `lameduck check --measure`'s own change to the Deployment: a long pause for its Pods, set as the
  * Pod-template annotation `lameduck.dev/prestop-sleep` (a Pod's annotation overrides its
- * namespace's, DESIGN.md), and the patch that puts back exactly what was there. Removing the
+ * namespace's: docs/configuration.md), and the patch that puts back exactly what was there. Removing the
  * override is itself the rollout that is measured: its old Pods are the ones with the long pause.
  * Pure.
  */

@@ -1,10 +1,10 @@
 /**
  * Flags, the same way for every command (`serve`, `preview`, `certs`, `load`, `check`, the demo): a
- * table of node:util parseArgs options, parsed strictly, and values read into numbers and durations
- * with one message shape. A bad flag or value is a ConfigError: one line, exit code 2.
+ * table of node:util parseArgs options, parsed strictly, and values read into numbers with one
+ * message shape (durations: options/read.ts). A bad flag or value is a ConfigError: one line, exit
+ * code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { parseDuration } from '../admission/duration.js'
 
 /** A bad flag or value: the CLI prints the message as one line and exits non-zero. */
 export class ConfigError extends Error {}
@@ -30,15 +30,6 @@ export function parseFlags (args: readonly string[], table: FlagTable): FlagValu
   } catch (error) {
     throw new ConfigError((error as Error).message.split('\n')[0])
   }
-}
-
-/** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
-export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined && fallback !== undefined) return fallback
-  if (text === undefined) throw new ConfigError(`--${flag} is required`)
-  const value = parseDuration(text)
-  if (value instanceof Error) throw new ConfigError(`--${flag}: ${value.message}`)
-  return value
 }
 
 /** What a number flag accepts. */

@@ -3,7 +3,8 @@
  * report (and its 100 ms timeline) in a file or, as one line, on stdout for `lameduck check`.
  */
 import { writeFile } from 'node:fs/promises'
-import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../common/flags.js'
+import { ConfigError, flagTable, numberFlag, parseFlags } from '../common/flags.js'
+import { durationFlag } from '../options/read.js'
 import { runLoad } from './run.js'
 import { IDENTIFY_FORMS, parseIdentify } from './identify.js'
 import { formatReport, toJsonReport } from './report.js'

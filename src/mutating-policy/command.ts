@@ -3,10 +3,10 @@
  * their bindings as YAML for `kubectl apply -f -`. The limits are written into the CEL as constants
  * (docs/policy.md says why): change a flag, print again, apply again.
  */
-import { Document } from 'yaml'
 import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
-import { checkLimits, flagOptions, resolveOptions } from '../serve/config.js'
-import { POLICY_OPTIONS } from '../serve/options.js'
+import { writeDocument } from '../common/yaml.js'
+import { checkLimits, POLICY_OPTIONS } from '../options/policy.js'
+import { flagOptions, optionHelp, resolveOptions } from '../options/read.js'
 import type { AutoHandler } from '../admission/types.js'
 import type { Io } from '../common/io.js'
 import { buildPolicyObjects, type KubeObject } from './objects.js'
@@ -28,12 +28,12 @@ export function readPolicySettings (argv: readonly string[], env: Io['env']): Po
 }
 
 /**
- * The objects as multi-document YAML. YAML 1.1 so that strings such as `on` or `no` come out quoted
- * (kubectl reads YAML 1.1); no line folding, so CEL stays on one line as the generator wrote it.
+ * The objects as multi-document YAML, written as preview writes (common/yaml.ts): a string kubectl
+ * would read as something else (`on`, or a namespace named `0o17`, an integer to Go) comes out
+ * quoted; no line folding, so CEL stays on one line as the generator wrote it.
  */
 export function toYaml (objects: readonly KubeObject[], header: string): string {
-  const documents = objects.map(object => new Document(object, { version: '1.1' }).toString({ lineWidth: 0 }))
-  return `${header}${documents.join('---\n')}`
+  return `${header}${objects.map(writeDocument).join('---\n')}`
 }
 
 /** The comment at the top: what made the file, with which settings. */
@@ -54,7 +54,7 @@ a ValidatingAdmissionPolicy in Warn mode that prints lameduck's warnings, and th
 The limits are written into the policy: to change one, print and apply again.
 
   --handler sleep|exec            what lameduck.dev/prestop-handler: auto means (default sleep)
-OPTIONS`
+${optionHelp(POLICY_OPTIONS)}`
 
 /** Runs `lameduck policy`. */
 export async function runPolicyCommand (argv: readonly string[], io: Io): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Per-container CEL, as mutate.ts and prestop.ts decide it: which regular containers are selected,
+ * Per-container CEL, as admission/mutate.ts and admission/prestop.ts decide it: which regular containers are selected,
  * the hook each one gets (taken from buildPreStop itself, so the nginx preset is not restated), and
  * whether a hook already there is lameduck's own (re-invocation) or its owner's (kept).
  * `c` is the comprehension's container.
@@ -16,7 +16,7 @@ const holes = { marker: String(MARK), hole: `string(${v('sleep')})`, markerNumbe
 /** The fields of a preStop handler (core/v1 LifecycleHandler); exactly one may be set. */
 const HANDLER_FIELDS = ['exec', 'httpGet', 'tcpSocket', 'sleep']
 
-/** The image's last path part, without digest or tag, lower-cased (as prestop.ts and mesh.ts read it). */
+/** The image's last path part, without digest or tag, lower-cased (as admission/prestop.ts and mesh.ts do). */
 function imageName (c: string): string {
   const withoutDigest = `${c}.image.split('@')[0]`
   return `${withoutDigest}.substring(${withoutDigest}.lastIndexOf('/') + 1).split(':')[0].lowerAscii()`
@@ -25,7 +25,7 @@ function imageName (c: string): string {
 /** isNginxImage: the image is one of the nginx preset's. */
 export const isNginx = (c: string): string => `(has(${c}.image) && ${imageName(c)} in ${strList([...PRESET_IMAGES])})`
 
-/** isMeshProxy (mesh.ts): a service-mesh proxy by its name or its image. */
+/** isMeshProxy (admission/mesh.ts): a service-mesh proxy by its name or its image. */
 export const isMeshProxy = (c: string): string =>
   `(${c}.name in ${strList([...PROXY_NAMES])} || (has(${c}.image) && ${imageName(c)} in ${strList([...PROXY_IMAGES])}))`
 

@@ -1,7 +1,8 @@
 /**
- * The CEL twin of what decide.ts does between resolving the settings and mutating: a bare Pod's own
- * grace period (own-grace.ts) and Windows Pods (windows.ts). Makes `sleep` and `handler`, the values
- * the hooks, grace period and marker use, of `sleepResolved` and `handlerResolved`.
+ * The CEL twin of what admission/decide.ts does between resolving the settings and mutating: a bare
+ * Pod's own grace period (admission/own-grace.ts) and Windows Pods (admission/windows.ts). Makes
+ * `sleep` and `handler`, the values the hooks, grace period and marker use, of `sleepResolved` and
+ * `handlerResolved`.
  *
  * What CEL cannot read exactly: whether a grace period of 30 (the default) was written in the
  * manifest. The webhook parses kubectl's last-applied JSON and reads server-side apply's
@@ -55,7 +56,10 @@ export const fittedTold = (maxGrace: number): Variable => ({
   expression: `${v('fitted')} && !(${v('graceGiven')} == ${maxGrace} && ${v('sleep')} == ${v('sleepResolved')} && size(${v('hookedNames')}) > 0)`
 })
 
-/** The webhook's warnings for what fitVariables decides (own-grace.ts, windows.ts), and the policy's own for `undecided`. */
+/**
+ * The webhook's warnings for what fitVariables decides (admission/own-grace.ts, admission/windows.ts),
+ * and the policy's own for `undecided`.
+ */
 export function fitValidations (): Validation[] {
   const grace = `string(${v('graceGiven')})`
   const why = text`terminationGracePeriodSeconds ${grace} is set by this Pod's own manifest and no controller owns the Pod, so it is kept (a re-apply must find it unchanged)`

@@ -12,14 +12,13 @@ import { DEFAULT_GRACE } from '../admission/policy.js'
 import { formatDuration, str, strList, text } from './cel.js'
 import { hasPreStop, isMeshProxy, isNginx, isOwnHook, selected } from './containers.js'
 import { fitValidations } from './fit.js'
-import { agree, containersNamed } from './names.js'
+import { agree, containersNamed, quoteNames } from './names.js'
 import { TOO_LONG } from './duration.js'
 import { ANNOTATIONS, HANDLERS, named, SOURCES, v, type PolicySettings, type SourceName, type Validation, type Variable } from './settings.js'
 
-/** Up to this many containers (or names) get a warning each; the rest share one. */
-export const EACH = 8
-
 type Key = keyof typeof ANNOTATIONS
+
+const REGULAR_ONLY = 'only regular containers get a preStop hook'
 
 const where = (source: SourceName): string => SOURCES.find(s => s.name === source)!.where
 
@@ -78,28 +77,31 @@ function annotationWarning (source: SourceName, key: Key, settings: PolicySettin
   return { expression: `!(${present} && !(${isValid(source, key)}) && (${consulted}))`, messageExpression: message }
 }
 
-/** One validation per item of `list` up to EACH, then one for the rest: each warns with `message(item)`. */
-function each (list: string, message: (item: string) => string): Validation[] {
-  const single = Array.from({ length: EACH }, (_, index) => ({
-    expression: `size(${list}) <= ${index}`,
-    messageExpression: message(`${list}[${index}]`)
-  }))
-  const rest = { expression: `size(${list}) <= ${EACH}`, messageExpression: `${list}.slice(${EACH}, size(${list})).map(n, ${message('n')}).join('; ')` }
-  return [...single, rest]
-}
-
 /** One warning naming every container of `list` (names.ts), then `rest`, when the list is not empty. */
 function aboutContainers (list: string, rest: string): Validation {
   return { expression: `size(${list}) == 0`, messageExpression: `${containersNamed(list)} + ${rest}` }
 }
 
+/** One warning naming every name of `list` that lameduck.dev/containers gives, then why it picks nothing. */
+function aboutNames (list: string, one: string, many: string): Validation {
+  const names = `${str(`${CONTAINERS_ANNOTATION} names `)} + ${quoteNames(list)}`
+  const message = `${names} + ', which ' + ${agree(list, one, many)}`
+  return { expression: `size(${list}) == 0`, messageExpression: message }
+}
+
 /** Variables the warnings need besides the settings and the mutation's. */
 export function warningVariables (): Variable[] {
-  const sidecar = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name} && i.?restartPolicy.orValue('') == 'Always')`
-  const init = (name: string) => `object.spec.?initContainers.orValue([]).exists(i, i.name == ${name})`
-  const which = (name: string) => `(${sidecar(name)} ? 'is a native sidecar; only regular containers get a preStop hook' : ${init(name)} ? 'is an init container; only regular containers get a preStop hook' : 'matches no container in this Pod')`
+  const inits = 'object.spec.?initContainers.orValue([])'
+  const sidecar = (name: string) => `${inits}.exists(i, i.name == ${name} && i.?restartPolicy.orValue('') == 'Always')`
+  const init = (name: string) => `${inits}.exists(i, i.name == ${name})`
+  // The names lameduck.dev/containers gives that pick no regular container, by kind (as
+  // src/admission/mutate.ts groups them).
+  const unpicked = (kind: string): string => `${v('selectAll')} || ${v('skip')} ? [] : ` +
+    `${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n) && ${kind})`
   return [
-    { name: 'unmatchedNames', expression: `${v('selectAll')} || ${v('skip')} ? [] : ${unique(v('selectNames'))}.filter(n, !object.spec.containers.exists(c, c.name == n)).map(n, ${text`lameduck.dev/containers names "${'n'}", which ${which('n')}`})` },
+    { name: 'unmatchedNames', expression: unpicked(`!${init('n')}`) },
+    { name: 'sidecarNames', expression: unpicked(sidecar('n')) },
+    { name: 'initNames', expression: unpicked(`${init('n')} && !${sidecar('n')}`) },
     { name: 'proxiesAdded', expression: `${v('selectAll')} || ${v('skip')} ? [] : object.spec.containers.filter(c, !(c.name in ${v('selectNames')}) && ${isMeshProxy('c')}).map(c, c.name)` },
     { name: 'keptHooks', expression: `${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && ${hasPreStop('c')} && !${isOwnHook('c')}).map(c, c.name)` },
     { name: 'nginxSleeps', expression: `${v('handler')} != 'sleep' || ${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && ${isNginx('c')} && ${hasPreStop('c')} && ${isOwnHook('c')}).map(c, c.name)` }
@@ -118,7 +120,9 @@ export function warningValidations (settings: PolicySettings): Validation[] {
       messageExpression: text`preStop sleep ${formatDuration(v('sleepWanted'))} is over the server's limit; clamped to ${str(showSeconds(settings.maxSleep))} (--max-sleep)`
     },
     ...fitValidations(),
-    ...each(v('unmatchedNames'), name => name),
+    aboutNames(v('unmatchedNames'), 'matches no container in this Pod', 'match no container in this Pod'),
+    aboutNames(v('sidecarNames'), `is a native sidecar; ${REGULAR_ONLY}`, `are native sidecars; ${REGULAR_ONLY}`),
+    aboutNames(v('initNames'), `is an init container; ${REGULAR_ONLY}`, `are init containers; ${REGULAR_ONLY}`),
     aboutContainers(v('proxiesAdded'), text`: a service-mesh proxy gets the same pause as the app, so it keeps forwarding while the app drains, though ${str(CONTAINERS_ANNOTATION)} leaves it out`),
     aboutContainers(v('keptHooks'), text` already ${agree(v('keptHooks'), 'has a preStop hook', 'have preStop hooks')}; kept as ${agree(v('keptHooks'), 'it is', 'they are')}`),
     aboutContainers(v('nginxSleeps'), text` ${agree(v('nginxSleeps'), 'runs', 'run')} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set ${str(HANDLER_ANNOTATION)}: exec to drain nginx`),

@@ -1,7 +1,7 @@
 /**
  * The namespace cache in a cluster: an informer (list + watch, list-watch.ts) keeps each Namespace's name,
- * labels and annotations in memory, so admission never waits on the API server (DESIGN.md, "Wire
- * behaviour"). A name the cache lacks (a namespace created just before its first Pod) is read once
+ * labels and annotations in memory, so admission never waits on the API server (docs/configuration.md,
+ * how it behaves on the wire). A name the cache lacks (a namespace created just before its first Pod) is read once
  * directly. A failed watch is restarted with backoff and a silent one is restarted in case its
  * connection is half-open; the stale cache is served meanwhile.
  */

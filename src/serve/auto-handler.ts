@@ -1,5 +1,5 @@
 /**
- * What `prestop-handler: auto` means in this cluster (DESIGN.md, "The rules"): the native `sleep`
+ * What `prestop-handler: auto` means in this cluster (docs/configuration.md): the native `sleep`
  * action when the API server is 1.30 or newer and, where nodes may be listed, no kubelet is older;
  * else `exec`. The sleep action is beta and on by default from 1.30 and GA in 1.34 (KEP-3960); an
  * older API server drops the field and an older kubelet ignores it, leaving no pause at all, so any
@@ -103,11 +103,6 @@ export async function readClusterChoice (kube: KubeClient, logger: Logger): Prom
   const delivery = decidePauseDelivery(`${serverVersion.major}.${serverVersion.minor}`, nodes)
   logger.info({ delivery: delivery.delivery }, `the adaptive pause's program is brought by ${delivery.describe}`)
   return { handler: decision.handler, delivery: delivery.delivery }
-}
-
-/** What `auto` means in this cluster (readClusterChoice). */
-export async function readAutoHandler (kube: KubeClient, logger: Logger): Promise<AutoHandler> {
-  return (await readClusterChoice(kube, logger)).handler
 }
 
 async function readNodeVersions (kube: KubeClient, logger: Logger): Promise<NodeVersions[] | undefined> {

@@ -2,14 +2,14 @@
  * `lameduck serve` configuration: read once from flags and `LAMEDUCK_*` environment variables
  * (a flag wins), validated, frozen and passed down. The only module that reads `process.env`.
  */
-import { ConfigError, parseFlags, type FlagTable } from '../common/flags.js'
-import { parseDuration } from '../admission/duration.js'
-import { SERVE_OPTIONS, type OptionSpec } from './options.js'
-import { HANDLER_SETTINGS, type PolicyLimits } from '../admission/policy.js'
-import type { AutoHandler, HandlerSetting, PauseDelivery } from '../admission/types.js'
+import { ConfigError, parseFlags } from '../common/flags.js'
+import { checkLimits, type HandlerOptions, type PolicyOptions } from '../options/policy.js'
+import { flagOptions, resolveOptions } from '../options/read.js'
+import type { PauseDelivery } from '../admission/types.js'
+import { SERVE_OPTIONS } from './options.js'
 
 /** Everything `serve` needs, validated. Durations are in seconds. */
-export interface ServeConfig {
+export interface ServeConfig extends PolicyOptions, HandlerOptions {
   readonly host: string
   readonly port: number
   readonly metricsPort: number
@@ -22,13 +22,6 @@ export interface ServeConfig {
   readonly namespacesFile: string | undefined
   readonly kubeconfig: string | undefined
   readonly context: string | undefined
-  readonly defaultSleep: number
-  readonly defaultBudget: number
-  readonly maxSleep: number
-  readonly maxGrace: number
-  readonly excludeNamespaces: ReadonlySet<string>
-  readonly defaultHandler: HandlerSetting
-  readonly pauseImage: string
   readonly pauseDelivery: PauseDelivery | 'auto'
   readonly noAdvice: boolean
   readonly drainDelay: number
@@ -44,81 +37,8 @@ export interface ServeConfig {
   readonly certExpiryWarning: number
 }
 
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-const SIZE = /^(\d+)\s*(|B|KiB|Ki|K|KB|MiB|Mi|M|MB)$/
-const SIZE_FACTORS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 1024, KB: 1024, Ki: 1024, KiB: 1024, M: 1024 ** 2, MB: 1024 ** 2, Mi: 1024 ** 2, MiB: 1024 ** 2 }
-
-/** `LAMEDUCK_<NAME>`: `--max-sleep` is `LAMEDUCK_MAX_SLEEP`. */
-export const envName = (flag: string): string => `LAMEDUCK_${flag.toUpperCase().replaceAll('-', '_')}`
-
-export type Value = string | number | boolean | ReadonlySet<string> | undefined
-
-function convert (spec: OptionSpec, text: string): Value {
-  const fail = (why: string): never => { throw new ConfigError(`--${spec.name}: ${JSON.stringify(text)} ${why}`) }
-  switch (spec.kind) {
-    case 'duration': {
-      const seconds = parseDuration(text)
-      return seconds instanceof Error ? fail('is not a duration (use 15, 15s or 1m30s)') : seconds
-    }
-    case 'port': {
-      const port = /^\d+$/.test(text) ? Number(text) : NaN
-      return port >= 0 && port <= 65535 ? port : fail('is not a port (0-65535)')
-    }
-    case 'size': {
-      const match = SIZE.exec(text.trim())
-      return match === null ? fail('is not a size (use bytes, or 512KiB, 4MiB)') : Number(match[1]) * SIZE_FACTORS[match[2]!]!
-    }
-    case 'count':
-      return /^\d+$/.test(text.trim()) ? Number(text.trim()) : fail('is not a whole number')
-    case 'boolean':
-      return ['true', '1', 'yes'].includes(text) ? true : ['false', '0', 'no', ''].includes(text) ? false : fail('is not true or false')
-    case 'list':
-      return new Set(text.split(',').map(item => item.trim()).filter(item => item !== ''))
-    case 'level':
-      return LOG_LEVELS.has(text) ? text : fail(`is not a log level (${[...LOG_LEVELS].join(', ')})`)
-    case 'handler':
-      if ((HANDLER_SETTINGS as readonly string[]).includes(text)) return text
-      return fail(`is not a handler (${HANDLER_SETTINGS.join(', ')})`)
-    case 'delivery':
-      if (['auto', 'init-container', 'image-volume'].includes(text)) return text
-      return fail('is not auto, init-container or image-volume')
-    default:
-      return text === '' ? fail('must not be empty') : text
-  }
-}
-
-/** The flag table (node:util parseArgs declarations) for `specs`. */
-export function flagOptions (specs: readonly OptionSpec[]): FlagTable {
-  return Object.fromEntries(specs.map(spec => [spec.name, { type: spec.kind === 'boolean' ? 'boolean' : 'string' }]))
-}
-
-/**
- * The values of `specs`: from parsed flags, then `LAMEDUCK_*` variables, then defaults; each one
- * converted and checked. Throws ConfigError naming the flag (or variable) and the bad value.
- */
-export function resolveOptions (specs: readonly OptionSpec[], flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): Record<string, Value> {
-  const values: Record<string, Value> = {}
-  for (const spec of specs) {
-    const flag = flags[spec.name]
-    const fromEnv = env[envName(spec.name)]
-    if (typeof flag === 'boolean') values[spec.key] = flag
-    else if (typeof flag === 'string') values[spec.key] = convert(spec, flag)
-    else if (fromEnv !== undefined) values[spec.key] = convert({ ...spec, name: `${spec.name} (${envName(spec.name)})` }, fromEnv)
-    else values[spec.key] = spec.default === undefined ? undefined : convert(spec, spec.default)
-  }
-  return values
-}
-
 function check (condition: boolean, message: string): void {
   if (!condition) throw new ConfigError(message)
-}
-
-/** The limits' own consistency, shared by `serve` and `preview`. */
-export function checkLimits (config: Pick<ServeConfig, 'defaultSleep' | 'maxSleep' | 'maxGrace'>): void {
-  check(config.defaultSleep >= 1, '--default-sleep must be at least 1s')
-  check(config.maxSleep >= 1, '--max-sleep must be at least 1s')
-  check(config.maxGrace > config.maxSleep, `--max-grace (${config.maxGrace}s) must be longer than --max-sleep (${config.maxSleep}s): the grace period must outlast the pause`)
-  check(config.defaultSleep <= config.maxSleep, `--default-sleep (${config.defaultSleep}s) must not exceed --max-sleep (${config.maxSleep}s)`)
 }
 
 function validate (config: ServeConfig): ServeConfig {
@@ -146,26 +66,4 @@ function validate (config: ServeConfig): ServeConfig {
 /** Reads `serve`'s flags and environment; throws ConfigError with one clear line. */
 export function readServeConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
   return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
-}
-
-/** What the cluster decides for the `auto` settings: the handler, and how the pause's program is brought. */
-export interface AutoChoice { readonly handler: AutoHandler, readonly delivery: PauseDelivery }
-
-type LimitsConfig =
-  Pick<ServeConfig, 'defaultSleep' | 'defaultBudget' | 'maxSleep' | 'maxGrace' | 'defaultHandler' | 'pauseImage'>
-  & Partial<Pick<ServeConfig, 'pauseDelivery'>>
-
-/** The policy's share of the configuration, with what `auto` means: plain values, frozen. */
-export function policyLimits (config: LimitsConfig, auto: AutoChoice): PolicyLimits {
-  const forced = config.pauseDelivery
-  const delivery = forced === undefined || forced === 'auto' ? auto.delivery : forced
-  return Object.freeze({
-    defaultSleep: config.defaultSleep,
-    defaultBudget: config.defaultBudget,
-    maxSleep: config.maxSleep,
-    maxGrace: config.maxGrace,
-    autoHandler: auto.handler,
-    defaultHandler: config.defaultHandler,
-    pause: Object.freeze({ image: config.pauseImage, delivery })
-  })
 }

@@ -6,7 +6,8 @@
 import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
-import { policyLimits, type AutoChoice, type ServeConfig } from './config.js'
+import type { ServeConfig } from './config.js'
+import { policyLimits, type AutoChoice } from '../options/policy.js'
 import { buildServer, type ServerState } from './server.js'
 import { buildMetricsServer, createMetrics, type Metrics } from './metrics.js'
 import { createCertificateMetrics, watchCertificateExpiry } from './cert-metrics.js'
@@ -35,7 +36,7 @@ interface NamespaceSetup {
   readonly notReady: () => string[]
 }
 
-/** Offline, `auto` means the native sleep (DESIGN.md); the init container works on every cluster. */
+/** Offline, `auto` means the native sleep (docs/configuration.md); the init container works on every cluster. */
 const OFFLINE: AutoChoice = { handler: 'sleep', delivery: 'init-container' }
 /** Until the cluster is read: exec, which runs on every version, and the init container. */
 const UNREAD: AutoChoice = { handler: 'exec', delivery: 'init-container' }
@@ -51,7 +52,7 @@ async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient
 
 async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
   if (config.namespacesFile !== undefined || kube === undefined) {
-    // No API server to ask: DESIGN.md says `auto` means the native sleep. (Each source is loaded
+    // No API server to ask: `auto` means the native sleep (docs/configuration.md). (Each source is loaded
     // only when used: the file's brings the YAML reader.)
     const { createFileNamespaces } = await import('../namespaces/file.js')
     const namespaces = await createFileNamespaces({ path: config.namespacesFile!, logger })
@@ -149,7 +150,7 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
   }
 }
 
-/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as DESIGN.md describes. */
+/** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as docs/configuration.md describes. */
 export function onClose (running: Running, logger: Logger): (event: { signal?: string, err?: unknown }) => Promise<void> {
   return async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'crashed')

@@ -1,22 +1,14 @@
 /**
  * `lameduck serve`'s options, in one table: the parser, `--help` and the flag table of
- * docs/configuration.md all come from it.
+ * docs/configuration.md all come from it. The policy's own (options/policy.ts) are shared with
+ * `preview` and `policy`.
  */
 import { OWN_NAMESPACE } from '../admission/keys.js'
-import { DEFAULT_PAUSE_IMAGE } from '../admission/adaptive.js'
-
-/** How an option's text is read. */
-export type OptionKind =
-  'string' | 'duration' | 'port' | 'size' | 'count' | 'boolean' | 'list' | 'level' | 'handler' | 'delivery'
-
-/** One option: flag name, the config key it sets, its default (as text) and its help line. */
-export interface OptionSpec {
-  readonly name: string
-  readonly key: string
-  readonly kind: OptionKind
-  readonly default?: string
-  readonly help: string
-}
+import {
+  DEFAULT_BUDGET_OPTION, DEFAULT_HANDLER_OPTION, DEFAULT_SLEEP_OPTION, EXCLUDE_OPTION, MAX_GRACE_OPTION,
+  MAX_SLEEP_OPTION, PAUSE_IMAGE_OPTION
+} from '../options/policy.js'
+import { optionHelp, type OptionSpec } from '../options/read.js'
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'host', key: 'host', kind: 'string', default: '0.0.0.0', help: 'address to listen on (0.0.0.0: reachable through the Pod IP)' },
@@ -43,15 +35,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'namespaces-file', key: 'namespacesFile', kind: 'string', help: 'serve Namespaces from a YAML/JSON file instead of a cluster' },
   { name: 'kubeconfig', key: 'kubeconfig', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the Pod\'s service account)' },
   { name: 'context', key: 'context', kind: 'string', help: 'a context of the kubeconfig other than its current one' },
-  { name: 'default-sleep', key: 'defaultSleep', kind: 'duration', default: '15s', help: 'preStop sleep when no annotation sets one' },
-  { name: 'default-shutdown-budget', key: 'defaultBudget', kind: 'duration', default: '15s', help: 'time the app needs after SIGTERM when no annotation sets it' },
-  { name: 'max-sleep', key: 'maxSleep', kind: 'duration', default: '300s', help: 'no annotation can make the sleep longer' },
-  { name: 'max-grace', key: 'maxGrace', kind: 'duration', default: '600s', help: 'no annotation can make the grace period longer' },
-  { name: 'default-handler', key: 'defaultHandler', kind: 'handler', default: 'auto', help: 'preStop handler when no annotation names one: auto, sleep, exec or adaptive' },
-  { name: 'pause-image', key: 'pauseImage', kind: 'string', default: DEFAULT_PAUSE_IMAGE, help: 'image holding /usr/local/bin/lameduck-pause, the adaptive handler\'s program: lameduck\'s own, or the Dockerfile\'s small `pause` stage' },
+  DEFAULT_SLEEP_OPTION,
+  DEFAULT_BUDGET_OPTION,
+  MAX_SLEEP_OPTION,
+  MAX_GRACE_OPTION,
+  DEFAULT_HANDLER_OPTION,
+  PAUSE_IMAGE_OPTION,
   { name: 'pause-delivery', key: 'pauseDelivery', kind: 'delivery', default: 'auto', help: 'how the adaptive pause\'s program reaches a Pod: init-container, image-volume (Kubernetes 1.35+ and a runtime that has them), or auto' },
-  { name: 'exclude-namespaces', key: 'excludeNamespaces', kind: 'list', default: `${OWN_NAMESPACE},kube-system`, help: 'namespaces never mutated (comma-separated)' },
-  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies)' },
+  EXCLUDE_OPTION,
+  { name: 'no-advice', key: 'noAdvice', kind: 'boolean', default: 'false', help: 'no advice warnings on workloads (readiness probes, rollout strategy, grace period, mesh proxies, replicas and their spread over nodes)' },
   { name: 'drain-delay', key: 'drainDelay', kind: 'duration', default: '5s', help: 'on SIGTERM, keep answering this long after /readyz fails' },
   { name: 'headers-timeout', key: 'headersTimeout', kind: 'duration', default: '100s', help: 'a request\'s headers must arrive within this (408 and close after); over the API server\'s 90 s idle timeout' },
   { name: 'request-timeout', key: 'requestTimeout', kind: 'duration', default: '110s', help: 'a whole request, body included, must arrive within this: 408 and close after' },
@@ -65,11 +57,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'log-level', key: 'logLevel', kind: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }
 ]
 
-/** The options `preview` and `policy` share with `serve`: the policy's defaults and limits. */
-export const POLICY_OPTIONS: readonly OptionSpec[] = SERVE_OPTIONS.filter(spec =>
-  ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'].includes(spec.name))
+export const SERVE_HELP = `Usage: lameduck serve [flags]
 
-/** `preview`'s too, besides those (the policy leaves the adaptive handler to the webhook). */
-export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
-  ...POLICY_OPTIONS, ...SERVE_OPTIONS.filter(spec => ['default-handler', 'pause-image'].includes(spec.name))
-]
+Runs the webhook: POST /mutate, GET /healthz and GET /readyz over HTTPS; /metrics over plain HTTP.
+Every flag can also be set as LAMEDUCK_<NAME> (--max-sleep is LAMEDUCK_MAX_SLEEP); a flag wins.
+
+${optionHelp(SERVE_OPTIONS)}`

@@ -66,6 +66,19 @@ function readiness (deps: ServerDeps): string[] {
   return reasons
 }
 
+/** Every field of AdmissionDeps but the limits, each one named (the optional ones too). */
+type EveryAdmissionDep = Record<keyof Omit<AdmissionDeps, 'limits'>, unknown>
+
+/**
+ * What the server was given for the admission core. Each field is named, so that a new one in
+ * AdmissionDeps fails to compile here rather than being dropped on the way, as `advice`
+ * (--no-advice) once was.
+ */
+function admissionDeps (deps: ServerDeps): Omit<AdmissionDeps, 'limits'> {
+  const named = { namespaces: deps.namespaces, excludeNamespaces: deps.excludeNamespaces, advice: deps.advice }
+  return named satisfies EveryAdmissionDep
+}
+
 function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
   app.post('/mutate', async (request, reply) => {
     const started = process.hrtime.bigint()
@@ -76,7 +89,7 @@ function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
       deps.logger.warn({ error: review.message }, 'bad AdmissionReview')
       return await reply.code(400).send({ error: `not an AdmissionReview: ${review.message}` })
     }
-    const answer = await admit(review, { namespaces: deps.namespaces, excludeNamespaces: deps.excludeNamespaces, limits: deps.limits() })
+    const answer = await admit(review, { ...admissionDeps(deps), limits: deps.limits() })
     const { outcome } = answer
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     deps.metrics.observe(outcome, seconds)

@@ -1,5 +1,5 @@
 /**
- * The serving key pair (DESIGN.md, "Wire behaviour"): what a usable pair is, an in-memory one for
+ * The serving key pair (docs/configuration.md, on the wire): what a usable pair is, an in-memory one for
  * `--self-signed`, and the TLS options the server takes. Pairs read from files and reloaded when they
  * change are watch.ts's concern.
  */
@@ -87,7 +87,7 @@ export function describeCertificate (cert: X509Certificate): CertificateSummary 
   return { subject, subjectAltName, validFrom, validTo, fingerprint256 }
 }
 
-/** Options for `https.createServer` / `setSecureContext`: the pair, TLS 1.2 or newer (DESIGN.md). */
+/** Options for `https.createServer` / `setSecureContext`: the pair, TLS 1.2 or newer. */
 export function tlsOptions (pair: KeyPair): { key: string, cert: string, minVersion: 'TLSv1.2' } {
   return { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.2' }
 }

@@ -5,7 +5,8 @@
  * the hook, the grace period and the marker; 1 when not, with the likeliest reasons; 2 for a bad flag.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, durationFlag, flagTable, parseFlags } from '../common/flags.js'
+import { ConfigError, flagTable, parseFlags } from '../common/flags.js'
+import { durationFlag } from '../options/read.js'
 import type { Io } from '../common/io.js'
 import type { KubeClient } from '../kube/client.js'
 import { connectKube } from '../kube/connect.js'

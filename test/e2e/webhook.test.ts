@@ -114,7 +114,7 @@ t.test('Pods lameduck leaves alone', async t => {
 })
 
 // Last: it replaces the configuration. lameduck checks again what the API server's filters check,
-// in case a configuration lacks them (DESIGN.md, "Skipped").
+// in case a configuration lacks them (docs/configuration.md, "Left alone").
 t.test('without the API server\'s selectors and matchConditions, lameduck\'s own checks leave the same Pods alone', async t => {
   await registerWebhook(cluster, webhook, { failurePolicy: 'Fail', filters: false })
   const notOptedIn = 'lameduck: namespace "plain" is not labeled lameduck.dev/inject=enabled; Pod left unchanged'

@@ -63,7 +63,7 @@ export async function namespace (cluster: Cluster, name: string, labels: Record<
   await waitForDefaultServiceAccount(cluster, name)
 }
 
-/** The opt-in label of DESIGN.md's contract. */
+/** The opt-in label of README.md's contract. */
 export const OPTED_IN = { 'lameduck.dev/inject': 'enabled' }
 
 /** A running `lameduck serve`. */

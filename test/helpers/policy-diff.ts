@@ -11,7 +11,6 @@ import { LAST_APPLIED_ANNOTATION, ownGrace } from '../../src/admission/own-grace
 import { computeGrace, DEFAULT_GRACE, resolveSettings, type PolicyLimits } from '../../src/admission/policy.js'
 import { isNginxImage } from '../../src/admission/prestop.js'
 import type { Pod } from '../../src/admission/pod.js'
-import { EACH } from '../../src/mutating-policy/warnings.js'
 
 const POLICY_PREFIX = /^Validation failed for ValidatingAdmissionPolicy '[^']+' with binding '[^']+': /
 
@@ -68,8 +67,6 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
  * and
  * - a grace period lameduck set (not the default 30, not a bare Pod's own) is told as "set to G";
  * - the nginx advice covers every nginx container with lameduck's sleep, also one that had it already;
- * - names in lameduck.dev/containers that match no container: the first EACH get a warning each,
- *   the rest one joined by "; ";
  * - a Pod the policy cannot decide (`undecided`) gets the annotations' warnings and the policy's own;
  * - so does a Pod it leaves to the webhook (`leftToWebhook`: the adaptive handler).
  */
@@ -84,7 +81,7 @@ export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Recor
   }
   const decision = decide({ pod: stored, namespaceName: 'ns', namespace: { name: 'ns', labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations: namespaceAnnotations }, limits, excludeNamespaces: new Set() })
   const expected = [...decision.warnings]
-  if (decision.action === 'skip') return joinBeyondEach(expected).sort()
+  if (decision.action === 'skip') return expected.sort()
   const grace = decision.grace
   const own = ownGrace(stored, false)
   const fitted = own !== undefined && own >= 2 && (settings.sleep + settings.budget > own || settings.sleep >= own)
@@ -104,16 +101,5 @@ export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Recor
     const runs = nginx.length === 1 ? 'runs' : 'run'
     expected.push(`${containersNamed(nginx)} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev/prestop-handler: exec to drain nginx`)
   }
-  return joinBeyondEach(expected).sort()
-}
-
-/** The kind of warning the policy gives one validation per item, up to EACH. */
-const PER_ITEM = /^lameduck\.dev\/containers names /
-
-function joinBeyondEach (warnings: string[]): string[] {
-  const single = warnings.filter(w => !PER_ITEM.test(w))
-  const items = warnings.filter(w => PER_ITEM.test(w))
-  single.push(...items.slice(0, EACH))
-  if (items.length > EACH) single.push(items.slice(EACH).join('; '))
-  return single
+  return expected.sort()
 }

@@ -24,7 +24,7 @@ const MAX_MS = 20_000
 
 const cluster = await nodeClusterFor(t, 900_000)
 // The Dockerfile's `pause` image, in the node's registry as lameduck's own is (nodeClusterFor).
-await pushImage(pauseLayout, PAUSE_IMAGE, { address: cluster.node!.registry, ca: cluster.node!.registryCa })
+await pushImage(pauseLayout, PAUSE_IMAGE, cluster.registry!)
 const webhook = await startWebhook(t, cluster, { args: ['--default-handler', 'adaptive', '--pause-image', PAUSE_IMAGE] })
 await registerWebhook(cluster, webhook, { failurePolicy: 'Fail' })
 const enforce = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' }

@@ -17,7 +17,7 @@
 // node across its cases.
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NODE } from '../../control-plane/node/config.js'
@@ -28,36 +28,23 @@ import { publishToRegistry, type Published } from '../../release/publish.js'
 import { runHelm } from '../../control-plane/helm.js'
 import { get } from '../../control-plane/probe.js'
 import { ctr } from '../../control-plane/node/node.js'
+import { readNodesState } from '../../control-plane/node/nodes.js'
 import { repoRoot } from '../../control-plane/paths.js'
 import { isRunning } from '../../control-plane/processes.js'
 import { runCerts } from '../../certs-script/main.js'
 import { runCli } from '../../src/cli/main.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
 import { injected, kubectl, until } from '../helpers/e2e.js'
-import { snapshotMachine } from '../helpers/machine.js'
+import { snapshotMachineAlone } from '../helpers/machine.js'
 import { nodeClusterFor, runOnce } from '../helpers/node.js'
-import { nodeLockDir } from '../../control-plane/lock.js'
 
-/** Waits until no node holds the machine's node lock (a node of another checkout may run now). */
-async function waitForNoNode (t: Test): Promise<void> {
-  t.setTimeout(60 * 60_000)
-  for (let waited = 0; await stat(nodeLockDir).then(() => true, () => false); waited += 5) {
-    if (waited % 60 === 0) {
-      t.comment(`another node runs on this machine (${nodeLockDir}); waiting before taking the machine's snapshot (${waited} s)`)
-    }
-    await sleep(5000)
-  }
-}
-
-// Taken while no other node runs (another checkout's node test may hold the machine's node lock
-// now): the machine as this test will leave it.
-await waitForNoNode(t)
-const before = await snapshotMachine()
-// Another node may still take the lock first (then this one waits for it): the file's own budget
-// starts once its node is up.
-const cluster = await nodeClusterFor(t, 60 * 60_000)
-t.setTimeout(900_000)
+// Taken holding the node lock (another checkout's node test may run now): the machine as this test
+// will leave it. The file's own budget starts once its node is up (nodeClusterFor).
+const before = await snapshotMachineAlone([], t)
+const cluster = await nodeClusterFor(t, 900_000)
+const file = t
 const node = cluster.node!
+const registry = cluster.registry!
 
 const web = {
   apiVersion: 'apps/v1',
@@ -90,7 +77,7 @@ t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod brid
   t.equal(pods.items.length, 2)
   for (const pod of pods.items) {
     t.equal(pod.spec.nodeName, node.name, 'scheduled on the node')
-    t.match(pod.status.podIP, /^10\.88\.0\.\d+$/, 'an address on the Pod bridge')
+    t.match(pod.status.podIP, /^10\.88\.128\.\d+$/, 'an address in the node\'s Pod CIDR')
   }
   const addresses = await until('both Pods in the EndpointSlice', async () => {
     const { stdout } = await kubectl(cluster, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[0]}'])
@@ -110,7 +97,7 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
     const https = await import('node:https')
     const version = await new Promise((resolve, reject) => https.get({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path: '/version', ca, servername: 'kubernetes.default.svc', headers: { authorization: 'Bearer ' + token } }, res => { let b = ''; res.on('data', c => { b += c }); res.on('end', () => resolve(res.statusCode + ' ' + b)) }).on('error', reject))
     let kubelet = 'reached'
-    try { await fetch('https://${NODE.gateway}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
+    try { await fetch('https://${node.address}:${NODE.kubeletPort}/healthz', { signal: AbortSignal.timeout(2000) }) } catch (err) { kubelet = String(err.cause?.code ?? err.name) }
     console.log(JSON.stringify({ web, version, kubelet }))`
   const { phase, log } = await runOnce(cluster, 'default', 'probe', 'lameduck:0.1.0', ['node', '--input-type=module', '-e', script])
   t.equal(phase, 'Succeeded', log)
@@ -129,7 +116,7 @@ async function pulledFromRegistry (t: Test, ref: string, repo: string): Promise<
   const escape = (text: string): string => text.replace(/[.:]/g, '\\$&')
   const images = await ctr(node.state.dir, ['images', 'ls', '-q'])
   t.match(images, new RegExp(`^${escape(ref)}$`, 'm'), `containerd has ${ref}`)
-  const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
+  const registryLog = await readFile(join(cluster.dir, 'registry.log'), 'utf8')
   // By tag, or by digest (`repo@sha256:…`).
   const tag = ref.includes('@') ? ref.slice(ref.indexOf('@') + 1) : ref.slice(ref.lastIndexOf(':') + 1)
   const resolved = new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${escape(tag)}(\\?ns=\\S+)? *$`, 'm')
@@ -210,7 +197,7 @@ const installed = 'installed as a user installs it: helm install oci://, both re
 t.test(installed, async t => {
   // The image from the Dockerfile and the chart naming it, pushed to a registry as a release pushes them.
   const started = Date.now()
-  published = await publishToRegistry({ address: node.registry, ca: node.registryCa }, line => { t.comment(line) })
+  published = await publishToRegistry(registry, line => { t.comment(line) })
   t.comment(`image and chart published in ${((Date.now() - started) / 1000).toFixed(1)} s: ${published.chart}`)
   const install = ['install', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system', '--create-namespace']
   await helm(t, [...install, ...values(), '--wait', '--timeout', '4m'])
@@ -220,11 +207,11 @@ t.test(installed, async t => {
   const image = deployment.spec.template.spec.containers[0]!.image
   t.equal(image, published.image, 'the image the packaged chart pins by digest, with no --set image.*')
   await pulledFromRegistry(t, published.image, 'lameduck')
-  const registryLog = await readFile(join(node.state.dir, 'registry.log'), 'utf8')
+  const registryLog = await readFile(join(cluster.dir, 'registry.log'), 'utf8')
   const chartPulled = new RegExp(`GET /v2/charts/lameduck/manifests/${published.version.replace(/\./g, '\\.')} *$`, 'm')
   t.match(registryLog, chartPulled, 'helm pulled the chart from the registry')
   // Over HTTPS, as a public registry: plain HTTP is answered 400, and helm without the CA refuses it.
-  t.equal((await get(`http://${node.registry}/v2/`)).status, 400, 'the registry speaks HTTPS only')
+  t.equal((await get(`http://${registry.address}/v2/`)).status, 400, 'the registry speaks HTTPS only')
   const untrusted = await runHelm(undefined, ['show', 'chart', ...fromRegistry()])
   t.match(untrusted.stderr, /x509: certificate signed by unknown authority/, 'trusted through its CA only')
   const made = await certificates()
@@ -320,7 +307,7 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
 })
 
 t.test('helm upgrade while Pods are created (new values, three replicas, a new image): none refused or unmutated, the certificates kept', async t => {
-  await pushImage(lameduckLayout, `${node.registry}/lameduck:e2e-2`, { address: node.registry, ca: node.registryCa })
+  await pushImage(lameduckLayout, `${registry.address}/lameduck:e2e-2`, registry)
   const before = await certificates()
   const stream = createPods()
   await sleep(2000)
@@ -342,7 +329,7 @@ t.test('helm upgrade while Pods are created (new values, three replicas, a new i
   t.same(counts.refused, [], 'no Pod refused')
   const json = (await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout
   const deployment = JSON.parse(json) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, `${node.registry}/lameduck:e2e-2`, 'the new image')
+  t.equal(deployment.spec.template.spec.containers[0]!.image, `${registry.address}/lameduck:e2e-2`, 'the new image')
   t.same(await certificates(), before, 'the pair, its CA and the caBundle the replicas wrote: untouched by the upgrade')
   const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
   t.match(injected(JSON.parse(stdout) as Parameters<typeof injected>[0]), /handler=exec/, 'the new default handler')
@@ -424,16 +411,17 @@ async function stuckRollout (t: Test, start: () => Promise<void>, message: RegEx
 
 t.test('an upgrade naming a tag the registry lacks: the new Pod cannot pull, the old replicas answer', async t => {
   await stuckRollout(t, async () => {
-    await inLameduck('set', 'image', 'deployment/lameduck', `lameduck=${node.registry}/lameduck:0.0.0-missing`)
+    await inLameduck('set', 'image', 'deployment/lameduck', `lameduck=${registry.address}/lameduck:0.0.0-missing`)
   }, /lameduck:0\.0\.0-missing.*not found/)
 })
 
 t.test('the registry stopped during a rollout that pulls: the same; a Pod of an image the node has starts', async t => {
-  const registry = node.state.pids.find(p => p.name === 'registry')!.pid
-  process.kill(registry, 'SIGTERM')
-  await until('the registry to stop', async () => isRunning(registry) ? undefined : true)
+  const pid = (await readNodesState(cluster.dir))!.pids.find(p => p.name === 'registry')!.pid
+  process.kill(pid, 'SIGTERM')
+  await until('the registry to stop', async () => isRunning(pid) ? undefined : true)
   // IfNotPresent (the default for a tag) is honoured: the node has the image, nothing is pulled.
-  const { phase } = await runOnce(cluster, 'default', 'present', `${node.registry}/lameduck:e2e-2`, ['node', '-e', ''])
+  const present = `${registry.address}/lameduck:e2e-2`
+  const { phase } = await runOnce(cluster, 'default', 'present', present, ['node', '-e', ''])
   t.equal(phase, 'Succeeded', 'a Pod of an image the node has starts without the registry')
   // Always is honoured too: every new Pod asks the registry, which is gone.
   const always = '[{"op":"replace","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Always"}]'
@@ -467,9 +455,9 @@ t.test('helm uninstall while Pods are created: the webhook goes first, none refu
 
 t.test('stopping the cluster leaves the machine as it was', async t => {
   await cluster.stop()
-  // Another checkout's node test, waiting for the lock this one just gave back, may start at once.
-  await waitForNoNode(t)
-  const after = await snapshotMachine([cluster.dir])
+  // Holding the node lock: another checkout's node test, waiting for the lock this one just gave
+  // back, may start at once.
+  const after = await snapshotMachineAlone([cluster.dir], file)
   const { processes, mounts, netns, links, nftRuleset, iptables, cgroups, sysctls, paths } = before
   t.same(after.processes, processes, 'no process of the node')
   t.same(after.mounts, mounts, 'no mount')

@@ -1,9 +1,11 @@
 // The layout's promises, checked on every run: no import cycle anywhere in the product's code
 // (type-only imports count too: they tie the files together for a reader just the same), no cycle
-// between the folders of src/ (what several parts share sits below all of them), and a pure core:
-// src/admission/ imports nothing from the other folders and nothing that does I/O; src/common/, what
-// every command shares, imports only the core; certs-script/, the entry of `lameduck certs`, is
-// imported by nothing in src/ but the CLI's dispatch (what serve's renewal shares is in src/certs/).
+// between the folders of src/, and folders that read downwards: two floors that import no other
+// folder — src/admission/, the pure core (nothing that does I/O either), and src/common/, what every
+// command shares — then src/options/ on them, then the rest; a command's own folder (serve/, preview/,
+// check/, verify/, mutating-policy/) is imported only by the CLI's dispatch, so what two share sits below
+// both; certs-script/, the entry of `lameduck certs`, is imported by nothing in src/ but the CLI's
+// dispatch (what serve's renewal shares is in src/certs/); client-node is loaded only in src/kube/.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -112,9 +114,26 @@ t.test('no cycle between the folders of src/', async t => {
   t.same(findCycles(new Map([...folders].map(([folder, targets]) => [folder, [...targets]]))), [])
 })
 
-t.test('what every command shares, src/common/, sits below them: it imports only the core', async t => {
-  for (const file of files.filter(f => f.startsWith('src/common/'))) {
-    t.same(localImports(file).filter(target => !/^src\/(admission|common)\//.test(target)), [], `${file}: only src/admission/ and src/common/`)
+/** The imports of src/'s files in `folder` that reach outside `allowed` (folder names under src/). */
+function reaching (folder: string, allowed: readonly string[]): string[] {
+  const inside = (target: string): boolean => allowed.some(name => target.startsWith(`src/${name}/`))
+  return files.filter(file => file.startsWith(`src/${folder}/`))
+    .flatMap(file => localImports(file).filter(target => !inside(target)).map(target => `${file} -> ${target}`))
+}
+
+t.test('the floors: src/admission/ and src/common/ import no other folder; src/options/ only them', async t => {
+  t.same(reaching('common', ['common']), [], 'common/ stands below the core too, not on it')
+  t.same(reaching('options', ['options', 'admission', 'common']), [])
+})
+
+t.test('in src/, a command\'s folder is imported only by the CLI\'s dispatch: what two share sits below', async t => {
+  for (const command of ['serve', 'preview', 'check', 'verify', 'mutating-policy']) {
+    const folder = `src/${command}/`
+    const others = [...graph].filter(([file]) => file.startsWith('src/') && !file.startsWith(folder))
+      .filter(([file]) => !file.startsWith('src/cli/'))
+    const into = others.flatMap(([file, imports]) =>
+      imports.filter(target => target.startsWith(folder)).map(target => `${file} -> ${target}`))
+    t.same(into, [], `src/${command}/`)
   }
 })
 

@@ -49,7 +49,26 @@ t.test('a container list picks regular containers and explains the rest', async 
   t.same(result.containers, ['api'])
   t.same(hooks(result.pod), [undefined, { sleep: { seconds: 15 } }])
   t.same(result.pod?.spec.initContainers, original.spec.initContainers, 'init containers and sidecars are never touched')
-  t.match(result.warnings, [/"proxy", which is a native sidecar/, /"migrate", which is an init container/, /"ghost", which matches no container/])
+  t.same(result.warnings, [
+    'lameduck.dev/containers names "ghost", which matches no container in this Pod',
+    'lameduck.dev/containers names "proxy", which is a native sidecar; only regular containers get a preStop hook',
+    'lameduck.dev/containers names "migrate", which is an init container; only regular containers get a preStop hook'
+  ])
+})
+
+t.test('names that pick nothing make one warning per kind, however many there are', async t => {
+  const sidecars = ['s1', 's2'].map(name => ({ name, image: 'p', restartPolicy: 'Always' }))
+  const inits = ['i1', 'i2'].map(name => ({ name, image: 'm' }))
+  const original = pod([{ name: 'web' }], { spec: { initContainers: [...sidecars, ...inits] } })
+  const ghosts = Array.from({ length: 30 }, (_, i) => `ghost-${i}`)
+  const list = ['web', ...ghosts, 's1', 's2', 'i1', 'i2'].join(',')
+  const result = mutatePod(original, settings({ 'lameduck.dev/containers': list }), 600)
+  t.equal(result.warnings.length, 3)
+  t.match(result.warnings[0], /^lameduck\.dev\/containers names "ghost-0", "ghost-1", .* and \d+ more, which match no/)
+  const regularOnly = 'only regular containers get a preStop hook'
+  t.equal(result.warnings[1], `lameduck.dev/containers names "s1" and "s2", which are native sidecars; ${regularOnly}`)
+  t.equal(result.warnings[2], `lameduck.dev/containers names "i1" and "i2", which are init containers; ${regularOnly}`)
+  t.ok(result.warnings.every(warning => warning.length <= 256), 'each under the API server\'s 256 characters')
 })
 
 t.test('exec handler, and the nginx preset', async t => {

@@ -6,6 +6,11 @@ import { LIMITS, mapNamespaces, namespace } from '../../helpers/pods.js'
 
 type Json = Record<string, unknown>
 
+const SPREAD = {
+  maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway',
+  labelSelector: { matchLabels: { app: 'web' } }
+}
+
 const deployment = (spec: Json = {}, template: Json = {}, metadata: Json = {}): Json => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -13,7 +18,17 @@ const deployment = (spec: Json = {}, template: Json = {}, metadata: Json = {}): 
   spec: {
     replicas: 3,
     selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'app:1', readinessProbe: { httpGet: { port: 8080 } }, ports: [{ containerPort: 8080 }] }], terminationGracePeriodSeconds: 30, ...template } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [{
+          name: 'web', image: 'app:1', readinessProbe: { httpGet: { port: 8080 } }, ports: [{ containerPort: 8080 }]
+        }],
+        terminationGracePeriodSeconds: 30,
+        topologySpreadConstraints: [SPREAD],
+        ...template
+      }
+    },
     ...spec
   }
 })
@@ -33,6 +48,15 @@ t.test('a Deployment gets the warnings its Pods would get, saying they are about
     reason: 'Deployment reviewed: its Pods get the hook',
     warnings: ['Pods of this Deployment: terminationGracePeriodSeconds raised from 30 to 45 (preStop sleep 20s + shutdown budget 25s)']
   })
+})
+
+t.test('a template\'s own short grace period: one warning, saying it is raised and what to write', async t => {
+  const short = deployment({}, { terminationGracePeriodSeconds: 10 })
+  const advice = 'terminationGracePeriodSeconds 10 in the Pod template is raised to 45 in every Pod; ' +
+    'write 45 in the manifest, so that it says what runs'
+  t.same(reviewWorkload(input(short)).warnings, [`Pods of this Deployment: ${advice}`])
+  const note = 'terminationGracePeriodSeconds raised from 10 to 45 (preStop sleep 20s + shutdown budget 25s)'
+  t.same(reviewWorkload(input(short, { advice: false })).warnings, [`Pods of this Deployment: ${note}`], 'no advice')
 })
 
 t.test('what is not reviewed, or has nothing to say', async t => {

@@ -1,6 +1,6 @@
 // The certs-script's cluster calls (src/certs/cluster.ts, over the small client: `lameduck certs`
 // and the renewal inside serve) against a loopback HTTPS server that answers as the API server does
-// (paths, verbs, Status bodies); test/e2e/install.test.ts and renew.test.ts run them against a real one.
+// (paths, verbs, Status bodies); test/e2e/install.test.ts and test/e2e/renew.test.ts run them against a real one.
 import t, { type Test } from 'tap'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'

@@ -1,5 +1,8 @@
 import t from 'tap'
-import { annotateCommand, formatDelays, lastAnswers, pauseReached, podDelays, recommend, seconds, sleepWarning, summarizeDelays, type PodDelay } from '../../../src/check/delays.js'
+import {
+  annotateCommand, formatDelays, lastAnswers, offset, pauseReached, podDelays, recommend, seconds, sleepWarning,
+  summarizeDelays, type PodDelay
+} from '../../../src/check/delays.js'
 import { toJsonReport } from '../../../src/load/report.js'
 
 const report = (replicas?: Record<string, { first: number, last: number, answers: number }>, startedAt?: number): ReturnType<typeof toJsonReport> => toJsonReport({
@@ -54,6 +57,15 @@ t.test('the lines: each moment after the Pod\'s deletion', async t => {
     'web-a   06:05:09.929  +0.01s              +9.60s         +4.97s       +8.00s   +8.07s  4.97s',
     'web-bb  06:05:11.929  -                   -              -            -        -       no answer'
   ])
+})
+
+t.test('an offset is signed once: a moment before the deletion reads -0.06s, not +-0.06s', async t => {
+  t.equal(offset(1000, 940), '-0.06s')
+  t.equal(offset(1000, 1000), '+0.00s')
+  t.equal(offset(1000, 2200), '+1.20s')
+  t.equal(offset(1000, undefined), '-')
+  const [, row] = formatDelays([{ pod: 'web-a', deletedAt: 5000, exitedAt: 4940 }])
+  t.match(row, / -0\.06s /, 'in the table, as the exit a Traefik run showed before its deletion')
 })
 
 t.test('the warning of a pass/fail check: a pause not longer than the delay', async t => {

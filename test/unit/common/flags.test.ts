@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, durationFlag, flagTable, numberFlag, parseFlags } from '../../../src/common/flags.js'
+import { ConfigError, flagTable, numberFlag, parseFlags } from '../../../src/common/flags.js'
 
 t.test('flags are parsed strictly; a bad one is one ConfigError line', async t => {
   t.same(parseFlags(['--rate', '5', '--on'], { rate: { type: 'string' }, on: { type: 'boolean' } }), { rate: '5', on: true })
@@ -10,21 +10,18 @@ t.test('flags are parsed strictly; a bad one is one ConfigError line', async t =
   }
 })
 
-t.test('number and duration flags: fallback, required, and messages that name the flag and the value', async t => {
+t.test('number flags: fallback, required, and messages that name the flag and the value', async t => {
   t.equal(numberFlag('rate', '7.5'), 7.5)
   t.equal(numberFlag('rate', undefined, { fallback: 20 }), 20)
   t.equal(numberFlag('days', '30', { whole: { min: 1, max: 365, unit: 'days' } }), 30)
-  t.equal(durationFlag('timeout', '1m30s'), 90)
-  t.equal(durationFlag('timeout', undefined, 10), 10)
   const cases: Array<[() => number, string]> = [
     [() => numberFlag('rate', 'lots'), '--rate must be a number, not "lots"'],
     [() => numberFlag('rate', ' '), '--rate must be a number, not " "'],
     [() => numberFlag('rate', undefined), '--rate must be a number'],
     [() => numberFlag('days', '1.5', { whole: { min: 1, max: 365, unit: 'days' } }), '--days: "1.5" is not a whole number of days (1-365)'],
     [() => numberFlag('days', '0', { whole: { min: 1, max: 365, unit: 'days' } }), '--days: "0" is not a whole number of days (1-365)'],
-    [() => numberFlag('days', undefined, { whole: { min: 1, max: 365, unit: 'days' } }), '--days: "" is not a whole number of days (1-365)'],
-    [() => durationFlag('duration', undefined), '--duration is required'],
-    [() => durationFlag('duration', 'soon'), '--duration: "soon" is not a duration (use seconds like 15 or 15s, or 1m30s)']
+    [() => numberFlag('days', undefined, { whole: { min: 1, max: 365, unit: 'days' } }),
+      '--days: "" is not a whole number of days (1-365)']
   ]
   for (const [read, message] of cases) t.throws(read, new ConfigError(message), message)
 })

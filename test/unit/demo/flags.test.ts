@@ -41,7 +41,7 @@ t.test('a bad flag or value is a ConfigError of one line naming it', async t => 
     [['--json', ''], /^--json must not be empty$/],
     [['--out='], /^--out must not be empty$/],
     [['--rate'], /argument missing/],
-    [['--scenario', 'drain'], /^--scenario: "drain" is not one of rollout, scale-in, evict, nginx, adaptive or all$/]
+    [['--scenario', 'reboot'], /^--scenario: "reboot" is not one of rollout, scale-in, evict, nginx, adaptive, drain, node-loss or all$/]
   ]
   for (const [argv, message] of cases) {
     let thrown: unknown

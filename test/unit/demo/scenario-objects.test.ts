@@ -32,10 +32,13 @@ t.test('rollout and scale-in: the sample app, its Deployment web and Service web
   }
 })
 
-t.test('evict: and the PodDisruptionBudget the app would ship', async t => {
-  const list = objects('evict', input, false)
-  t.same(names(list), ['ConfigMap/sample-app', 'Deployment/web', 'Service/web', 'PodDisruptionBudget/web'])
-  t.same(list[3]!.spec, { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } })
+t.test('evict and drain: and the PodDisruptionBudget the app would ship; a node lost: the app alone', async t => {
+  for (const scenario of ['evict', 'drain'] as const) {
+    const list = objects(scenario, input, false)
+    t.same(names(list), ['ConfigMap/sample-app', 'Deployment/web', 'Service/web', 'PodDisruptionBudget/web'], scenario)
+    t.same(list[3]!.spec, { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } })
+  }
+  t.same(names(objects('node-loss', input, true)), ['ConfigMap/sample-app', 'Deployment/web', 'Service/web'])
 })
 
 t.test('nginx: nginx Pods as web in front of the sample app as backend; a hand-written sleep without lameduck, the exec handler with it', async t => {

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { parseAllDocuments } from 'yaml'
 import { runCli } from '../../../src/cli/main.js'
 import { headerOf, readPolicySettings, toYaml } from '../../../src/mutating-policy/command.js'
-import type { KubeObject } from '../../../src/mutating-policy/objects.js'
+import { buildPolicyObjects, type KubeObject } from '../../../src/mutating-policy/objects.js'
+import { readDocuments } from '../../../src/common/yaml.js'
 import type { Io } from '../../../src/common/io.js'
 
 function io (env: Record<string, string> = {}): Io & { out: string, err: string } {
@@ -41,13 +42,23 @@ t.test('prints four YAML documents for kubectl, with the settings in a header', 
   t.same(documents.map(doc => doc.kind), ['MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'])
 })
 
-t.test('YAML 1.1: strings kubectl would read as booleans are quoted; CEL stays on one line', async t => {
-  const object: KubeObject = { apiVersion: 'v1', kind: 'X', metadata: { name: 'on' }, spec: { values: ['no', 'yes', 'off'], expression: 'a'.repeat(300) } }
+t.test('strings kubectl would read as something else are quoted; CEL stays on one line', async t => {
+  const values = ['no', 'yes', 'off', '0o17']
+  const object: KubeObject = { apiVersion: 'v1', kind: 'X', metadata: { name: 'on' }, spec: { values, expression: 'a'.repeat(300) } }
   const yaml = toYaml([object, object], headerOf({ defaultSleep: 1, defaultBudget: 0, maxSleep: 2, maxGrace: 3, handler: 'sleep', excludeNamespaces: [] }))
   t.match(yaml, /name: "on"/)
-  t.match(yaml, /- "no"\n\s+- "yes"\n\s+- "off"/)
+  t.match(yaml, /- "no"\n\s+- "yes"\n\s+- "off"\n\s+- "0o17"/)
   t.match(yaml, new RegExp(`expression: ${'a'.repeat(300)}\n`))
   t.match(yaml, /\n---\n/)
+})
+
+t.test('what it prints reads back, as kubectl reads YAML, as the objects it built', async t => {
+  // Valid namespace names that kubectl reads plain as an integer, a float, a boolean.
+  const argv = ['--exclude-namespaces', '0o17,0x1f,1e3,012,on,null,lameduck-system', '--handler', 'exec']
+  const out = io()
+  t.equal(await runCli(['policy', ...argv], out), 0)
+  const read = readDocuments(out.out, 'policy').map(document => document.value)
+  t.strictSame(read, buildPolicyObjects(readPolicySettings(argv, {})))
 })
 
 t.test('help', async t => {

@@ -2,7 +2,6 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 import { buildPolicyObjects, type KubeObject } from '../../../src/mutating-policy/objects.js'
-import { EACH } from '../../../src/mutating-policy/warnings.js'
 import type { PolicySettings, Variable } from '../../../src/mutating-policy/settings.js'
 
 const SETTINGS: PolicySettings = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, handler: 'sleep', excludeNamespaces: ['lameduck-system', 'kube-system'] }
@@ -77,9 +76,9 @@ t.test('the mutation: JSONPatch, nothing without a hooked container', async t =>
   t.match(mutation!.jsonPatch.expression, /kill -QUIT \$w/, 'the nginx preset from buildPreStop')
 })
 
-t.test('one validation per webhook warning: 8 annotation ones, the clamp, 4 of the fit and the adaptive one, the unmatched names, 3 naming containers, two grace ones', async t => {
+t.test('a validation per webhook warning: 8 of annotations, a clamp, 5 of the fit, 6 of names, 2 of grace', async t => {
   const validations = spec(warnings).validations as Array<{ expression: string, messageExpression: string }>
-  t.equal(validations.length, 8 + 1 + 5 + (EACH + 1) + 3 + 2)
+  t.equal(validations.length, 8 + 1 + 5 + 3 + 3 + 2)
   for (const validation of validations) t.type(validation.messageExpression, 'string')
   const messages = validations.map(v => v.messageExpression).join('\n')
   t.match(messages, /" already " \+ \(size\(variables\.keptHooks\) == 1 \? "has a preStop hook" : "have preStop hooks"\)/, 'one warning names every container with a hook of its own')

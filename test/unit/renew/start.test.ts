@@ -21,11 +21,18 @@ t.test('the renewal runs lameduck certs --apply with serve\'s names, validities 
     'serve\'s --namespace, --tls-secret and --webhook-configuration')
 })
 
-t.test('off (the default): a renewer that does nothing', async t => {
-  const metrics = { renewed: () => { t.fail('renewed') }, renewalFailed: () => { t.fail('failed') } }
-  const renewer = startRenewal(readServeConfig(['--self-signed'], {}), pino({ level: 'silent' }), metrics, undefined)
+t.test('off (the default): no run, even with a cluster at hand, where an \'on\' one would start at once', async t => {
+  const { url, requests } = await fakeApiServer(t, () => failure(404, 'not found'))
+  const file = await writeKubeconfig(t, url)
+  let counted = 0
+  const metrics = { renewed: () => { counted++ }, renewalFailed: () => { counted++ } }
+  const config = readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--kubeconfig', file], {})
+  const renewer = startRenewal(config, pino({ level: 'silent' }), metrics, await kubeClientFromFile(t, file))
+  // A renewer that is on reads the Lease at once (and fails here, counting it): give it the time to.
+  for (let i = 0; i < 10 && requests.length === 0; i++) await sleep(50)
   await renewer.close()
-  t.pass('closed')
+  t.same(requests, [], 'the API server was asked nothing')
+  t.equal(counted, 0, 'no run, no failure counted')
 })
 
 t.test('on without a cluster client: a bug of the caller, said at once', async t => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import http from 'node:http'
 import { pino } from 'pino'
 import {
-  decideAutoHandler, parseKubeVersion, readAutoHandler, readClusterChoice, type AutoHandlerInput
+  decideAutoHandler, parseKubeVersion, readClusterChoice, type AutoHandlerInput
 } from '../../../src/serve/auto-handler.js'
 import type { Handler } from '../../../src/admission/types.js'
 import { kubeClientFor } from '../../helpers/kube-client.js'
@@ -88,7 +88,7 @@ function recordingLogger () {
 t.test('reads the server and every page of nodes', async t => {
   const { kc, nodeQueries } = await cluster(t, { version: version('v1.33.1', '1', '33'), nodes: [[node('v1.33.1')], [node('v1.29.0'), node()]] })
   const { logger, lines } = recordingLogger()
-  t.equal(await readAutoHandler(kc, logger), 'exec')
+  t.equal((await readClusterChoice(kc, logger)).handler, 'exec')
   t.same(nodeQueries.map(q => [q.get('limit'), q.get('continue')]), [['500', null], ['500', '1']], 'paged')
   t.match(lines.at(-2), { level: 30, msg: /^prestop-handler auto means exec: .*kubelets older than 1\.30: v1\.29\.0$/ })
   t.match(lines.at(-1), { level: 30, msg: /^the adaptive pause's program is brought by init-container: the API server \(1\.33\) is older than 1\.35/ })
@@ -108,7 +108,7 @@ t.test('the adaptive pause comes as an image volume only where every node\'s kub
 
 t.test('an emulated version decides over the binary version', async t => {
   const { kc } = await cluster(t, { version: version('v1.33.0', '1', '33', { emulationMajor: '1', emulationMinor: '29' }), nodes: [[]] })
-  t.equal(await readAutoHandler(kc, pino({ level: 'silent' })), 'exec')
+  t.equal((await readClusterChoice(kc, pino({ level: 'silent' }))).handler, 'exec')
 })
 
 t.test('not being allowed to list nodes is fine and logged at info; other failures at warn', async t => {
@@ -119,7 +119,7 @@ t.test('not being allowed to list nodes is fine and logged at info; other failur
   for (const [code, level, msg] of cases) {
     const { kc } = await cluster(t, { version: version('v1.30.0', '1', '30'), nodes: code })
     const { logger, lines } = recordingLogger()
-    t.equal(await readAutoHandler(kc, logger), 'sleep', `nodes ${code}`)
+    t.equal((await readClusterChoice(kc, logger)).handler, 'sleep', `nodes ${code}`)
     t.match(lines[0], { level, msg }, `nodes ${code}`)
     t.match(lines[1], { msg: /kubelet versions unknown/ })
   }
@@ -127,5 +127,6 @@ t.test('not being allowed to list nodes is fine and logged at info; other failur
 
 t.test('an unreadable /version rejects with a clear message', async t => {
   const { kc } = await cluster(t, { version: 503, nodes: [[]] })
-  await t.rejects(readAutoHandler(kc, pino({ level: 'silent' })), { message: /^cannot read the API server version \(for prestop-handler auto\): / })
+  const message = /^cannot read the API server version \(for prestop-handler auto\): /
+  await t.rejects(readClusterChoice(kc, pino({ level: 'silent' })), { message })
 })

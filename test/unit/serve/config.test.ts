@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ConfigError } from '../../../src/common/flags.js'
-import { envName, policyLimits, readServeConfig } from '../../../src/serve/config.js'
+import { readServeConfig } from '../../../src/serve/config.js'
+import { policyLimits } from '../../../src/options/policy.js'
 
 const SELF = ['--self-signed']
 
@@ -31,7 +32,6 @@ t.test('flags, then LAMEDUCK_* variables, then defaults', async t => {
   t.equal(config.logLevel, 'debug')
   t.equal(readServeConfig([], { LAMEDUCK_SELF_SIGNED: '1', LAMEDUCK_BODY_LIMIT: '2048' }).bodyLimit, 2048)
   t.equal(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k'], { LAMEDUCK_SELF_SIGNED: 'false' }).tlsCert, 'c')
-  t.equal(envName('default-shutdown-budget'), 'LAMEDUCK_DEFAULT_SHUTDOWN_BUDGET')
   t.match(readServeConfig(['--tls-cert', 'c', '--tls-key', 'k', '--renew-validity', '90s', '--renew-ca-validity', '4m'], { LAMEDUCK_RENEW_CERTS: 'true' }),
     { renewCerts: true, renewValidity: 90, renewCaValidity: 240 }, 'the in-cluster renewal, with the pair from a Secret volume')
   const chartFlags = ['--tls-secret', 'lameduck-tls', '--renew-certs', '--default-handler', 'exec']

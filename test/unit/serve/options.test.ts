@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { POLICY_OPTIONS, SERVE_OPTIONS } from '../../../src/serve/options.js'
+import { SERVE_OPTIONS } from '../../../src/serve/options.js'
 
 const readme = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
 
@@ -13,8 +13,4 @@ t.test('docs/configuration.md\'s flag table lists every serve flag with its defa
   }
   const rows = readme.split('\n').filter(line => /^\| `--[a-z-]+` \|/.test(line))
   t.equal(rows.length, SERVE_OPTIONS.length, 'and no row for a flag that does not exist')
-})
-
-t.test('preview shares the policy flags', async t => {
-  t.same(POLICY_OPTIONS.map(spec => spec.name), ['default-sleep', 'default-shutdown-budget', 'max-sleep', 'max-grace', 'exclude-namespaces'])
 })

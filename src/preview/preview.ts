@@ -1,7 +1,8 @@
 /**
  * `lameduck preview`: the webhook's decision, offline, for a Pod or any workload with a Pod
- * template, so a change can be reviewed before it reaches a cluster. What it prints goes back to
- * kubectl unchanged (`lameduck preview -f in.yaml | kubectl apply -f -`).
+ * template, so a change can be reviewed before it reaches a cluster. It reads YAML as kubectl does
+ * and writes what kubectl reads back the same (common/yaml.ts), so that `lameduck preview -f
+ * in.yaml | kubectl apply -f -` sends what the input meant, plus lameduck's changes.
  */
 import { decide } from '../admission/decide.js'
 import type { Pod } from '../admission/pod.js'
@@ -40,10 +41,32 @@ function describe (object: Json, index: number): string {
   return `${String(object.kind)} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`
 }
 
-/** The objects in a YAML or JSON text; a `List` is opened into its items. */
-export function readObjects (text: string, source: string): Json[] {
-  const objects = readDocuments(text, source).flatMap(listItems).map(({ value, where }) => {
+/**
+ * What kubectl refuses in an object's metadata before it sends anything ("unable to decode": it
+ * reads metadata into its typed form): a name, namespace, label or annotation that is not a string,
+ * as `version: 1.10` or `prometheus.io/scrape: true` are.
+ */
+function metadataProblem (object: Json): string | undefined {
+  const meta = isObject(object.metadata) ? object.metadata : {}
+  for (const field of ['name', 'generateName', 'namespace']) {
+    if (meta[field] !== undefined && typeof meta[field] !== 'string') return `metadata.${field}`
+  }
+  for (const field of ['labels', 'annotations']) {
+    const map = meta[field]
+    const bad = isObject(map) ? Object.keys(map).find(key => typeof map[key] !== 'string') : undefined
+    if (bad !== undefined) return `metadata.${field}["${bad}"]`
+  }
+  return undefined
+}
+
+/** The objects in a YAML or JSON text, read as kubectl reads them; a `List` is opened into its items. */
+export function readObjects (text: string, source: string, warn?: (message: string) => void): Json[] {
+  const objects = readDocuments(text, source, warn).flatMap(listItems).map(({ value, where }) => {
     if (!isObject(value) || typeof value.kind !== 'string') throw new Error(`${where} is not a Kubernetes object (no kind)`)
+    const problem = metadataProblem(value)
+    if (problem !== undefined) {
+      throw new Error(`${where}: ${problem} is not a string; kubectl refuses it too (quote it)`)
+    }
     return value
   })
   if (objects.length === 0) throw new Error(`${source}: no objects found`)
@@ -66,7 +89,7 @@ function summarizeUntouched (kinds: readonly string[]): string[] {
 export function preview (text: string, source: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): PreviewResult {
   const warnings: string[] = []
   const untouched: string[] = []
-  const printed = readObjects(text, source).map((object, index) => {
+  const printed = readObjects(text, source, warning => { warnings.push(warning) }).map((object, index) => {
     const kind = String(object.kind)
     const path = TEMPLATE_PATHS[kind]
     if (path === undefined) {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import YAML from 'yaml'
-import { preview, readObjects, type NamespaceSource } from '../../../src/cli/preview.js'
+import { preview, readObjects, type NamespaceSource } from '../../../src/preview/preview.js'
 import { LIMITS, namespace } from '../../helpers/pods.js'
 
 const exclude = new Set(['kube-system'])
@@ -52,6 +52,14 @@ t.test('multi-document input, Lists and JSON', async t => {
   t.equal((result.yaml.match(/preStop/g) ?? []).length, 2)
   const list = JSON.stringify({ kind: 'List', items: [YAML.parse(template('Pod', podSpec('  ')))] })
   t.match(run(list).yaml, /preStop/)
+  for (const [metadata, field] of [['{name: y}', 'metadata.name'], ['{generateName: 1}', 'metadata.generateName'],
+    ['{namespace: 017}', 'metadata.namespace'], ['{labels: {version: 1.10}}', 'metadata.labels["version"]'],
+    ['{annotations: {prometheus.io/scrape: true}}', 'metadata.annotations["prometheus.io/scrape"]']]) {
+    t.throws(() => readObjects(`kind: Service\nmetadata: ${metadata!}\n`, 'x'),
+      { message: `x: document 1: ${field!} is not a string; kubectl refuses it too (quote it)` }, metadata!)
+  }
+  t.same(readObjects('kind: Service\nmetadata: {name: web, labels: {a: "1"}, annotations: {b: "y"}}\n', 'x').length, 1)
+  t.same(readObjects('kind: Service\nmetadata: 3\n', 'x').length, 1, 'metadata no map: the API server refuses it')
   t.throws(() => readObjects('kind: PodList\nitems: [{kind: Pod}, 7]\n', 'x'), /^x: document 1, item 2 is not a Kubernetes object \(no kind\)$/)
   t.throws(() => readObjects('kind: ConfigMapList\nitems: 3\n', 'x'), /^x: document 1: a ConfigMapList without an items list$/)
 })
