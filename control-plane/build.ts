@@ -176,7 +176,7 @@ Promise<{ binDir: string, version: string }> {
   } else {
     log(`[build] binaries for ${versions} are up to date; nothing to build`)
   }
-  // The node's registry (registry.ts) and crane, which pushes to it: a wrapper module of their own (tools.ts).
+  // The nodes' registry (registry.ts) and crane, which pushes to it: a wrapper module of their own (tools.ts).
   if (opts.node === true) {
     await ensureTool('crane', log)
     await ensureTool('registry', log)

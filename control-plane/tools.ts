@@ -1,8 +1,8 @@
 /**
  * Tools built from their Go modules like the cluster's binaries, each from a wrapper module of its
- * own (`control-plane/modules/NAME/`: go.mod with a `tool` line, and go.sum), so that one tool's
+ * own (a folder under `control-plane/modules/`: go.mod with a `tool` line, and go.sum), so that one tool's
  * dependency tree never moves another's versions and `go mod download` fetches only what it needs:
- * crane (pushes images into the node's registry), registry (the node's registry: crane's own
+ * crane (pushes images into the nodes' registry), registry (the nodes' registry: crane's own
  * registry handler served over TLS, `modules/crane/registry/main.go`, in crane's module, so the two
  * share one go-containerregistry), actionlint (checks the release workflow in CI) and syft (the
  * release's SBOM; built only by `npm run release`: its cold build alone costs more than CI can

@@ -3,7 +3,7 @@
  * and exported as OCI image layouts, control-plane/images/lameduck-image.ts: lameduck's, and the
  * Dockerfile's small `pause` stage) each as an OCI archive, a tar of the layout whose index names
  * the version, and the digest of its manifest, which install.yaml and the packaged chart pin. The
- * manifest keeps its bytes wherever the layout is pushed (push.ts; the release workflow), so a
+ * manifest keeps its bytes wherever the layout is pushed (control-plane/images/push.ts; the release workflow), so a
  * registry serves the image under that digest. The tar is reproducible (sorted, dated 0).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'

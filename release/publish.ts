@@ -4,7 +4,7 @@
  * image pushed as `REGISTRY/lameduck:VERSION` (its manifest's bytes kept, so the registry serves the
  * digest the chart pins), the chart packaged with that image in its values (chart.ts) and pushed
  * with `helm push` to `oci://REGISTRY/charts`. The registry serves HTTPS; helm trusts its CA
- * through SSL_CERT_FILE, as crane does (push.ts).
+ * through SSL_CERT_FILE, as crane does (control-plane/images/push.ts).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

@@ -1,6 +1,6 @@
 /**
  * A single-layer image in the docker-archive format (`docker save`: manifest.json, the config JSON
- * and layer.tar), made from a directory, for `crane push` into the node's registry (push.ts).
+ * and layer.tar), made from a directory, for `crane push` into the nodes' registry (push.ts).
  * The layer is a reproducible tar (numeric root owner, mtime 0), so the same directory
  * gives the same image ID.
  */

@@ -3,7 +3,7 @@
  * `docker build` would) on the locally made bases (base-image.ts for Node, go-image.ts for the Go
  * stage that builds lameduck-pause), with the Dockerfile's small `pause` stage beside it
  * (lameduck-pause alone). Both are exported as OCI image layouts under `.lameduck/images/`, which
- * are pushed to the node's registry (push.ts) and written into a release (release/): the same
+ * are pushed to the nodes' registry (push.ts) and written into a release (release/): the same
  * manifest digest everywhere. A stamp of the build context (what .dockerignore lets in, and the
  * Dockerfile) skips the build when nothing changed.
  *

@@ -21,7 +21,7 @@ import { run } from '../node/system.js'
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js'
 import { commitLayer, exportLayout, upToDate, writeStamp } from './buildah.js'
 
-/** The name Pods use; containerd pulls it as docker.io/library/nginx:…, from the node's registry. */
+/** The name Pods use; containerd pulls it as docker.io/library/nginx:…, from the nodes' registry. */
 export const NGINX_IMAGE = 'nginx:1.22-debian-demo'
 /** The image in buildah's storage, and exported. */
 const BUILT = 'localhost/nginx-demo:dev'

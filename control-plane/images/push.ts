@@ -1,5 +1,5 @@
 /**
- * Images into the node's registry, under the path containerd asks it for: a Pod names an image as
+ * Images into the nodes' registry, under the path containerd asks it for: a Pod names an image as
  * users write it (`nginx:1.22`, `registry.k8s.io/pause:3.10`), and the registry serves every host's
  * images as their mirror (node/registry-hosts.ts), so `nginx:1.22` is pushed as
  * `REGISTRY/library/nginx:1.22`. crane pushes them from files: the OCI image layouts buildah's

@@ -1,5 +1,5 @@
 /**
- * Image references as containerd resolves them, and where the node's registry keeps each: it serves
+ * Image references as containerd resolves them, and where the nodes' registry keeps each: it serves
  * every host's images as their mirror (node/registry-hosts.ts), under the path of the reference.
  * Pure: push.ts pushes there.
  */

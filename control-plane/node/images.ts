@@ -3,7 +3,7 @@
  * sandbox image, `gcc -static` of Kubernetes' own build/pause/linux/pause.c from the Go module
  * cache) and agnhost (manifests/loadtest's sample app, built with the node's binaries; cgo, so its
  * image carries the glibc it links). Cached in `.lameduck/images/` and remade when the binaries are
- * newer; each node start pushes them to its registry (node.ts), where containerd pulls them.
+ * newer; each start of nodes pushes them to their registry (machine-registry.ts), where containerd pulls them.
  */
 import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'

@@ -1,10 +1,10 @@
 /**
- * containerd's registry configuration for the node (CRI's `config_path`: a folder with one
- * `hosts.toml` per registry host). The node's own registry (control-plane/registry.ts) is reached
- * over HTTPS, its certificate checked against the node's registry CA (`ca`), and only it: every
+ * containerd's registry configuration, the same for every node (CRI's `config_path`: a folder with
+ * one `hosts.toml` per registry host). The machine's registry (machine-registry.ts) is reached
+ * over HTTPS, its certificate checked against the registry's CA (`ca`), and only it: every
  * other host (`_default`: registry.k8s.io, docker.io, ghcr.io, …) is served by that registry as its
  * mirror, its server included, so that a Pod names an image as users write it
- * (`registry.k8s.io/pause:3.10`, `nginx:1.22`), the pull comes from the node's registry under the
+ * (`registry.k8s.io/pause:3.10`, `nginx:1.22`), the pull comes from the nodes' registry under the
  * same path (`pause:3.10`, `library/nginx:1.22`), and a name the registry lacks fails with its 404:
  * nothing is ever asked of the internet.
  */
@@ -28,8 +28,8 @@ export function registryHostsFiles (registry: string, ca: string): Record<string
   const host = `[host."https://${registry}"]\n  capabilities = ["pull", "resolve"]\n  ${trust}`
   const toml = `server = "https://${registry}"\n${trust}\n${host}`
   return {
-    [registry]: `# The node's registry (control-plane/registry.ts), over HTTPS with the node's registry CA.\n${toml}`,
-    _default: `# Every other registry host: served by the node's registry as its mirror, and nothing else.\n${toml}`
+    [registry]: `# The nodes' registry (control-plane/registry.ts), over HTTPS with the registry's CA.\n${toml}`,
+    _default: `# Every other registry host: served by the nodes' registry as its mirror, and nothing else.\n${toml}`
   }
 }
 

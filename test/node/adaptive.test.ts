@@ -23,7 +23,7 @@ const QUIET_MS = 3000
 const MAX_MS = 20_000
 
 const cluster = await nodeClusterFor(t, 900_000)
-// The Dockerfile's `pause` image, in the node's registry as lameduck's own is (nodeClusterFor).
+// The Dockerfile's `pause` image, in the nodes' registry as lameduck's own is (nodeClusterFor).
 await pushImage(pauseLayout, PAUSE_IMAGE, cluster.registry!)
 const webhook = await startWebhook(t, cluster, { args: ['--default-handler', 'adaptive', '--pause-image', PAUSE_IMAGE] })
 await registerWebhook(cluster, webhook, { failurePolicy: 'Fail' })
