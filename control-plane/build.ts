@@ -1,9 +1,9 @@
 /**
  * Builds etcd, kube-apiserver, kube-controller-manager, kubectl and helm of the pinned releases into
- * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy and agnhost: a
- * stamp records each binary's recipe (a hash of its wrapper module's go.mod and go.sum, the Go
- * version, the flags), and a later call with the same recipes is a no-op that says so; a change to
- * one module rebuilds only the binaries it builds.
+ * `.lameduck/bin/`, once, and for a node also kube-scheduler, kubelet, kube-proxy, agnhost, the
+ * registry and crane (tools.ts): a stamp records each binary's recipe (a hash of its wrapper module's
+ * go.mod and go.sum, the Go version, the flags), and a later call with the same recipes is a no-op
+ * that says so; a change to one module rebuilds only the binaries it builds.
  * Go's build cache is Go's default (`go env GOCACHE`, or $GOCACHE when set), so it outlives clones.
  */
 import { createHash } from 'node:crypto'
@@ -13,6 +13,7 @@ import { goOutput, goStep } from './go.js'
 import { withBuildLock } from './lock.js'
 import { binaryNames, binaryPath, binDir, nodeBinaryNames, stampPath, type BinaryName } from './paths.js'
 import { etcdModuleDir, helmModuleDir, kubernetesModuleDir, majorMinor, readRelease, type Release } from './release.js'
+import { ensureTool } from './tools.js'
 
 /** Bump when the way binaries are built changes, so that old stamps stop matching. */
 const recipeRevision = 3
@@ -152,16 +153,17 @@ async function buildAll (release: Release, goVersion: string, recipe: Record<Bin
 
 /**
  * Makes sure the binaries of the pinned release are in `.lameduck/bin/`, building them when the
- * stamp is missing or stale; `node` adds the node's. Concurrent callers (parallel test files) wait
- * for one build.
+ * stamp is missing or stale; `node` adds the node's, `only` asks for just those (a release needs
+ * helm alone). Concurrent callers (parallel test files) wait for one build.
  */
-export async function ensureBinaries (opts: { log?: (line: string) => void, node?: boolean } = {}): Promise<{ binDir: string, version: string }> {
+export async function ensureBinaries (opts: { log?: (line: string) => void, node?: boolean, only?: BinaryName[] } = {}):
+Promise<{ binDir: string, version: string }> {
   const log = opts.log ?? ((line: string) => { console.error(line) })
   const release = await readRelease()
   const goVersion = (await goOutput(['env', 'GOVERSION'], { cwd: kubernetesModuleDir })).trim()
   const recipe = await recipes(goVersion)
   const versions = `Kubernetes ${release.kubernetes} / etcd ${release.etcd} / Helm ${release.helm}`
-  const wanted: BinaryName[] = [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
+  const wanted: BinaryName[] = opts.only ?? [...binaryNames, ...(opts.node === true ? nodeBinaryNames : [])]
   if ((await missing(recipe, wanted)).length > 0) {
     await withBuildLock(log, async () => {
       const names = await missing(recipe, wanted)
@@ -173,6 +175,11 @@ export async function ensureBinaries (opts: { log?: (line: string) => void, node
     })
   } else {
     log(`[build] binaries for ${versions} are up to date; nothing to build`)
+  }
+  // The nodes' registry (registry.ts) and crane, which pushes to it: a wrapper module of their own (tools.ts).
+  if (opts.node === true) {
+    await ensureTool('crane', log)
+    await ensureTool('registry', log)
   }
   return { binDir, version: release.kubernetes }
 }

@@ -1,14 +1,16 @@
 /**
- * The handle `startCluster` returns: kubectl against the cluster, its nodes (images into all of
- * them, one more node, a node lost at once), and `stop()`, which stops the nodes, then the control
+ * The handle `startCluster` returns: kubectl and helm against the cluster, its nodes (the registry
+ * they all pull from, one more node, a node lost at once), and `stop()`, which stops the nodes, then the control
  * plane, by PID, and removes a temporary directory.
  */
 import { runKubectl, type KubectlOptions, type KubectlResult } from './kubectl.js'
 import { runHelm } from './helm.js'
 import { binaryPath } from './paths.js'
 import { stopInReverse } from './processes.js'
-import { addNode, loseNodeNamed, readNodesState, saveNodesState, stopNodes, type NodesState } from './node/nodes.js'
-import { importImage, type NodeApi, type NodeState } from './node/node.js'
+import { addNode, loseNodeNamed, readNodesState, stopNodes, type NodesState } from './node/nodes.js'
+import type { NodeApi, NodeState } from './node/node.js'
+import { machineRegistry } from './node/machine-registry.js'
+import type { RegistryEndpoint } from './images/push.js'
 import { removeDir } from './dirs.js'
 import type { Component } from './processes.js'
 
@@ -23,15 +25,18 @@ export interface Cluster {
   /** etcd, kube-apiserver, kube-controller-manager. */
   pids: number[]
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>
-  /** The built helm against this cluster (helm.ts). */
+  /** The built helm against this cluster (helm.ts); with nodes, it trusts their registry's CA. */
   helm(args: string[], opts?: KubectlOptions): Promise<KubectlResult>
   /** The first node, when started with nodes. */
   node?: ClusterNode
   /** Every node, in the order they were started, lost ones included; empty without nodes. */
   readonly nodes: readonly ClusterNode[]
-  /** Imports a docker-archive into every node that is not lost, and into every node added later. */
-  importImage(archive: string): Promise<void>
-  /** Starts one more node (named after its number), with the images the others have; Ready and routed. */
+  /**
+   * With nodes: the machine's registry (`10.88.0.1:5000`) and the CA of its HTTPS, where every node
+   * pulls every image from; push to it with images/push.ts.
+   */
+  registry?: Required<RegistryEndpoint>
+  /** Starts one more node (named after its number), pulling from the same registry; Ready and routed. */
   addNode(): Promise<ClusterNode>
   /** Stops a node at once, as a terminated instance: its namespace goes silent, every process of it gets SIGKILL. */
   loseNode(name: string): Promise<void>
@@ -46,8 +51,6 @@ export interface ClusterNode {
   readonly address: string
   /** What stopping it needs; `state.dir` holds its containerd's socket (node.ts, `ctr`). */
   readonly state: NodeState
-  /** Imports a docker-archive into its containerd (Pods then use it without a pull). */
-  importImage(archive: string): Promise<void>
 }
 
 /** Kills this process's non-detached clusters if it exits without stopping them (the janitor puts the machine back). */
@@ -61,8 +64,7 @@ export async function stopAll (pids: number[]): Promise<void> {
 }
 
 function handleOf (node: NodeState): ClusterNode {
-  const into = (archive: string): Promise<void> => importImage(node.dir, archive)
-  return { name: node.name, address: node.address, state: node, importImage: into }
+  return { name: node.name, address: node.address, state: node }
 }
 
 interface HandleInput {
@@ -96,15 +98,12 @@ export function makeCluster (c: HandleInput): Cluster {
     version: c.version,
     pids,
     kubectl: (args, opts) => runKubectl(binaryPath('kubectl'), c.kubeconfigPath, args, opts),
-    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts),
+    // With nodes, helm trusts their registry's CA as a Go program trusts any: SSL_CERT_FILE.
+    helm: (args, opts) => runHelm(c.kubeconfigPath, args, opts,
+      machine === undefined ? {} : { SSL_CERT_FILE: machineRegistry(machine.dir).ca }),
     ...(machine === undefined || machine.nodes.length === 0 ? {} : { node: handleOf(machine.nodes[0]!) }),
+    ...(machine === undefined ? {} : { registry: machineRegistry(machine.dir) }),
     get nodes () { return (machine?.nodes ?? []).map(handleOf) },
-    async importImage (archive) {
-      const state = machineOf(c, 'importImage')
-      if (!state.archives.includes(archive)) state.archives.push(archive)
-      await saveNodesState(state)
-      await Promise.all(state.nodes.filter(node => node.lost !== true).map(node => importImage(node.dir, archive)))
-    },
     async addNode () {
       const state = machineOf(c, 'addNode')
       const node = await addNode(state, nodeOpts)

@@ -11,10 +11,11 @@ import { binaryPath, lameduckDir } from './paths.js'
 
 const home = join(lameduckDir, 'helm')
 
-/** Runs `helm [--kubeconfig <kubeconfigPath>] ...args` (a timeout gives code 124, as kubectl's). */
-export async function runHelm (kubeconfigPath: string | undefined, args: string[], opts: KubectlOptions = {}):
-Promise<KubectlResult> {
+/** Runs `helm [--kubeconfig <kubeconfigPath>] ...args` (a timeout gives code 124, as kubectl's), `extra` in its env. */
+export async function runHelm (kubeconfigPath: string | undefined, args: string[], opts: KubectlOptions = {},
+  extra: Record<string, string> = {}): Promise<KubectlResult> {
   const env = childEnv({
+    ...extra,
     HELM_CACHE_HOME: join(home, 'cache'),
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_DATA_HOME: join(home, 'data'),

@@ -10,8 +10,9 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ensureBinaries, startCluster } from '../control-plane/cluster.js'
-import { ensureLameduckImage } from '../control-plane/images/lameduck-image.js'
-import { ensureNginxImage } from '../control-plane/images/nginx-image.js'
+import { ensureLameduckImage, LAMEDUCK_IMAGE } from '../control-plane/images/lameduck-image.js'
+import { ensureNginxImage, NGINX_IMAGE } from '../control-plane/images/nginx-image.js'
+import { pushImage } from '../control-plane/images/push.js'
 import { checkNodeMachine, DEMO_REQUIREMENTS, ensureDebianPackages, IMAGE_REQUIREMENTS, NODE_REQUIREMENTS } from '../control-plane/node/prereqs.js'
 import { cliClusterDir, cliKubeconfigPath } from '../control-plane/paths.js'
 import { readState, writeState } from '../control-plane/state.js'
@@ -87,8 +88,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
 
   step(1, `binaries and lameduck's image${nginxScenario ? ' and the nginx image' : ''} (built once, then cached)`)
   await ensureBinaries({ log: sub, node: true })
-  const images = [await ensureLameduckImage(sub)]
-  if (nginxScenario) images.push(await ensureNginxImage(sub))
+  // Each built image (an OCI image layout), and the name Pods give it.
+  const images: Array<[string, string]> = [[await ensureLameduckImage(sub), LAMEDUCK_IMAGE]]
+  if (nginxScenario) images.push([await ensureNginxImage(sub), NGINX_IMAGE])
 
   if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
   const nodes = nodesFor(options.scenarios)
@@ -110,11 +112,13 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     await writeState({ dir, server, version, kubeconfigPath, pids, startedAt: new Date().toISOString() })
     await copyFile(cluster.kubeconfigPath, cliKubeconfigPath)
   }
-  for (const image of images) await cluster.importImage(image)
+  const registry = cluster.registry!
+  for (const [layout, ref] of images) await pushImage(layout, ref, registry, sub)
   // One path for the user: with --keep, the copy that npm run cluster:up and cluster:down use too.
   const kubeconfig = options.keep ? cliKubeconfigPath : cluster.kubeconfigPath
-  const imported = images.length === 1 ? 'lameduck\'s image' : 'lameduck\'s and the nginx image'
-  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${kubeconfig}; ${imported} imported`)
+  sub(`API server ${cluster.server} (Kubernetes ${cluster.version}), kubeconfig ${kubeconfig}`)
+  const names = images.map(([, ref]) => ref).join(' and ')
+  sub(`${names} pushed to the nodes' registry ${registry.address}, where their containerd pulls them`)
 
   step(3, 'lameduck installed as a user installs it')
   await installLameduck(cluster, sub)

@@ -99,7 +99,6 @@ function nginxTemplate (i: ScenarioObjectsInput, withLameduck: boolean): object 
       containers: [{
         name: 'nginx',
         image: i.nginxImage,
-        imagePullPolicy: 'Never',
         command: ['nginx', '-c', '/etc/nginx-demo/nginx.conf', '-g', 'daemon off;'],
         ports: [{ name: 'http', containerPort: NGINX_PORT }],
         readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },

@@ -40,7 +40,6 @@ export function podTemplate (app = 'web'): { metadata: object, spec: object } {
       containers: [{
         name: 'web',
         image: LAMEDUCK_IMAGE,
-        imagePullPolicy: 'Never',
         command: ['node', '/sample/sample-app.ts'],
         env: [{ name: 'PORT', value: String(APP_PORT.port) }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
         ports: [{ name: APP_PORT.name, containerPort: APP_PORT.port }],

@@ -1,7 +1,7 @@
 /**
  * A single-layer image in the docker-archive format (`docker save`: manifest.json, the config JSON
- * and layer.tar), made from a directory, for `ctr images import`: how the node gets images with no
- * registry. The layer is a reproducible tar (numeric root owner, mtime 0), so the same directory
+ * and layer.tar), made from a directory, for `crane push` into the nodes' registry (push.ts).
+ * The layer is a reproducible tar (numeric root owner, mtime 0), so the same directory
  * gives the same image ID.
  */
 import { createHash } from 'node:crypto'

@@ -3,10 +3,10 @@
  * /var/lib/containers and nothing is left mounted: containers/storage's overlay driver bind-mounts
  * its directory onto itself and leaves that mount behind when buildah exits, so every call ends by
  * unmounting what is under the storage directory. And the steps every image build here shares: a
- * layer committed onto a base, the export as a docker-archive for containerd, the stamp of what an
- * archive was built from.
+ * layer committed onto a base, the export as an OCI image layout for the registry (or a
+ * docker-archive, the bases' cache), the stamp of what an export was built from.
  */
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lameduckDir } from '../paths.js'
 import { run, unmountUnder } from '../node/system.js'
@@ -34,6 +34,19 @@ export async function withHeartbeat<T> (label: string, log: (line: string) => vo
   } finally {
     clearInterval(timer)
   }
+}
+
+/**
+ * Writes image `ref` of the storage as an OCI image layout in folder `dir` (layers compressed, the
+ * same bytes every time), replacing what was there. Registries get images from such a folder
+ * (push.ts), not from a push out of the storage: that streams each layer from the storage while it
+ * is read, and a registry that reads one upload at a time (crane's) can then wait forever.
+ */
+export async function exportLayout (ref: string, dir: string): Promise<void> {
+  await rm(`${dir}.partial`, { recursive: true, force: true })
+  await buildah(['push', '--quiet', '--format', 'oci', ref, `oci:${dir}.partial`])
+  await rm(dir, { recursive: true, force: true })
+  await rename(`${dir}.partial`, dir)
 }
 
 /** Whether the storage holds an image named `ref`. */
@@ -71,15 +84,18 @@ export async function exportArchive (image: string, archive: string, ref: string
   await run('mv', [`${archive}.partial`, archive])
 }
 
-/** Whether the archives exist and were built from what `stamp` says (stampFile holds it). */
-export async function upToDate (archives: readonly string[], stampFile: string, stamp: string): Promise<boolean> {
+/**
+ * Whether the exports (archives, or layout folders: both get their name by a rename, once whole)
+ * exist and were built from what `stamp` says (stampFile holds it).
+ */
+export async function upToDate (exports: readonly string[], stampFile: string, stamp: string): Promise<boolean> {
   const written = await readFile(stampFile, 'utf8').catch(() => '')
   if (written.trim() !== stamp) return false
-  for (const archive of archives) if (!await stat(archive).then(() => true, () => false)) return false
+  for (const path of exports) if (!await stat(path).then(() => true, () => false)) return false
   return true
 }
 
-/** Records that the archive was built from what `stamp` says. */
+/** Records that the exports were built from what `stamp` says. */
 export async function writeStamp (stampFile: string, stamp: string): Promise<void> {
   await writeFile(stampFile, `${stamp}\n`)
 }

@@ -1,11 +1,13 @@
 /**
  * lameduck's image, from the repository's own Dockerfile, built by buildah (`buildah bud`, as
  * `docker build` would) on the locally made bases (base-image.ts for Node, go-image.ts for the Go
- * stage that builds lameduck-pause), exported as a docker-archive for the node's containerd, and
- * the Dockerfile's small `pause` stage beside it (lameduck-pause alone). A stamp of the build
- * context (what .dockerignore lets in, and the Dockerfile) skips the build when nothing changed.
+ * stage that builds lameduck-pause), with the Dockerfile's small `pause` stage beside it
+ * (lameduck-pause alone). Both are exported as OCI image layouts under `.lameduck/images/`, which
+ * are pushed to the nodes' registry (push.ts) and written into a release (release/): the same
+ * manifest digest everywhere. A stamp of the build context (what .dockerignore lets in, and the
+ * Dockerfile) skips the build when nothing changed.
  *
- *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.tar
+ *   npx tsx control-plane/images/lameduck-image.ts     # builds .lameduck/images/lameduck.oci/
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
@@ -14,20 +16,21 @@ import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { lameduckDir, repoRoot } from '../paths.js'
 import { BASE_IMAGE, buildNpmConfig, ensureBaseImage } from './base-image.js'
-import { buildah, exportArchive, upToDate, withHeartbeat, writeStamp } from './buildah.js'
+import { buildah, exportLayout, upToDate, withHeartbeat, writeStamp } from './buildah.js'
 import { ensureGoImage, GO_IMAGE } from './go-image.js'
 import { goOutput } from '../go.js'
 
 /** The name manifests/ use; containerd knows it as docker.io/library/lameduck:0.1.0. */
 export const LAMEDUCK_IMAGE = 'lameduck:0.1.0'
+/** The image in buildah's storage, and exported. */
 const BUILT = 'localhost/lameduck:dev'
 /** The Dockerfile's `pause` stage: lameduck-pause alone (FROM scratch), for `--pause-image`. */
 export const PAUSE_IMAGE = 'lameduck-pause:0.1.0'
 const PAUSE_BUILT = 'localhost/lameduck-pause:dev'
 
-/** The archives, and the stamp of the context they were built from. */
-export const lameduckArchive = join(imagesDir, 'lameduck.tar')
-export const pauseArchive = join(imagesDir, 'lameduck-pause.tar')
+/** The layouts, and the stamp of the context they were built from. */
+export const lameduckLayout = join(imagesDir, 'lameduck.oci')
+export const pauseLayout = join(imagesDir, 'lameduck-pause.oci')
 const stampFile = join(imagesDir, 'lameduck.stamp')
 
 /** The files of the build context: what .dockerignore's `!` lines let in, and the Dockerfile. */
@@ -51,14 +54,14 @@ async function contextHash (): Promise<string> {
 }
 
 /**
- * Builds lameduck's image if its context changed since the last build, and resolves with the
- * docker-archive (image `lameduck:0.1.0`).
+ * Builds lameduck's image if its context changed since the last build, and resolves with its OCI
+ * image layout.
  */
 export async function ensureLameduckImage (log: (line: string) => void): Promise<string> {
   const hash = await contextHash()
-  if (await upToDate([lameduckArchive, pauseArchive], stampFile, hash)) {
+  if (await upToDate([lameduckLayout, pauseLayout], stampFile, hash)) {
     log(`[image] ${LAMEDUCK_IMAGE} is up to date with the Dockerfile's context; nothing to build`)
-    return lameduckArchive
+    return lameduckLayout
   }
   await ensureDebianPackages(IMAGE_REQUIREMENTS, log)
   const started = Date.now()
@@ -82,12 +85,13 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
   // The same build's `pause` stage: its layers are cached by now.
   await withHeartbeat('buildah bud --target pause', log, bud(['--target', 'pause'], PAUSE_BUILT))
   await mkdir(imagesDir, { recursive: true })
-  await exportArchive(BUILT, lameduckArchive, LAMEDUCK_IMAGE)
-  await exportArchive(PAUSE_BUILT, pauseArchive, PAUSE_IMAGE)
+  await exportLayout(BUILT, lameduckLayout)
+  await exportLayout(PAUSE_BUILT, pauseLayout)
   await writeStamp(stampFile, hash)
   const seconds = ((Date.now() - started) / 1000).toFixed(0)
-  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${lameduckArchive}, ${pauseArchive}`)
-  return lameduckArchive
+  const built = `${lameduckLayout}, ${pauseLayout}`
+  log(`[image] ${LAMEDUCK_IMAGE} and ${PAUSE_IMAGE} built from the Dockerfile in ${seconds} s: ${built}`)
+  return lameduckLayout
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -2,14 +2,14 @@
  * An nginx image for the demo's nginx scenario: Debian's own nginx (the `nginx` and `nginx-common`
  * packages of the machine's apt sources, fetched with `apt-get download`, with `libssl3` and
  * `zlib1g` that the debootstrap base lacks) unpacked onto the same locally made Debian base as
- * lameduck's image (base-image.ts), committed by buildah and exported as a docker-archive for the
- * node's containerd. No maintainer script runs: the Pod's nginx.conf (demo/scenario-objects.ts) sets
- * every path nginx writes to. Named `nginx:…` so that lameduck recognises it as nginx (PRESET_IMAGES in
- * src/admission/prestop.ts). Like bitnami/nginx, and unlike the official image, it declares no
- * STOPSIGNAL: the kubelet stops it with SIGTERM, nginx's fast shutdown, the case the nginx preset is
- * for (docs/rules.md#nginx-images). Built once; the archive is kept under .lameduck/images/.
+ * lameduck's image (base-image.ts), committed by buildah. No maintainer script runs: the Pod's
+ * nginx.conf (demo/scenario-objects.ts) sets every path nginx writes to. Named `nginx:…` so that
+ * lameduck recognises it as nginx (PRESET_IMAGES in src/admission/prestop.ts). Like bitnami/nginx,
+ * and unlike the official image, it declares no STOPSIGNAL: the kubelet stops it with SIGTERM,
+ * nginx's fast shutdown, the case the nginx preset is for (docs/rules.md#nginx-images). Built once,
+ * exported as an OCI image layout under .lameduck/images/, pushed to the nodes' registry (push.ts).
  *
- *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.tar
+ *   npx tsx control-plane/images/nginx-image.ts     # builds .lameduck/images/nginx.oci/
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
@@ -19,26 +19,27 @@ import { ensureDebianPackages, IMAGE_REQUIREMENTS } from '../node/prereqs.js'
 import { imagesDir } from '../node/images.js'
 import { run } from '../node/system.js'
 import { BASE_IMAGE, ensureBaseImage } from './base-image.js'
-import { commitLayer, exportArchive, upToDate, writeStamp } from './buildah.js'
+import { commitLayer, exportLayout, upToDate, writeStamp } from './buildah.js'
 
-/** The name Pods use (imagePullPolicy Never); containerd knows it as docker.io/library/nginx:…. */
+/** The name Pods use; containerd pulls it as docker.io/library/nginx:…, from the nodes' registry. */
 export const NGINX_IMAGE = 'nginx:1.22-debian-demo'
+/** The image in buildah's storage, and exported. */
 const BUILT = 'localhost/nginx-demo:dev'
+export const nginxLayout = join(imagesDir, 'nginx.oci')
 /** Debian's nginx, and what it needs beyond the base image. */
 export const NGINX_PACKAGES = ['nginx', 'nginx-common', 'libssl3', 'zlib1g']
 /** Changed when the recipe changes, so that an archive of an older recipe is rebuilt. */
 const RECIPE = `2 ${NGINX_PACKAGES.join(' ')}`
 
-export const nginxArchive = join(imagesDir, 'nginx.tar')
 const stampFile = join(imagesDir, 'nginx.stamp')
 
 const exec = promisify(execFile)
 
-/** Builds the nginx image unless the archive of this recipe is there; resolves with the archive. */
+/** Builds the nginx image unless its layout of this recipe is there; resolves with the layout. */
 export async function ensureNginxImage (log: (line: string) => void): Promise<string> {
-  if (await upToDate([nginxArchive], stampFile, RECIPE)) {
+  if (await upToDate([nginxLayout], stampFile, RECIPE)) {
     log(`[image] ${NGINX_IMAGE} is built; nothing to do`)
-    return nginxArchive
+    return nginxLayout
   }
   await ensureDebianPackages(IMAGE_REQUIREMENTS, log)
   const started = Date.now()
@@ -73,13 +74,14 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
     await run('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', layer, '.'])
     const config = ['--cmd', '["nginx","-g","daemon off;"]', '--env', 'NODE_VERSION-']
     await commitLayer({ from: BASE_IMAGE, adds: [[layer, '/']], config, image: BUILT })
-    await exportArchive(BUILT, nginxArchive, NGINX_IMAGE)
+    await exportLayout(BUILT, nginxLayout)
     await writeStamp(stampFile, RECIPE)
   } finally {
     await rm(work, { recursive: true, force: true })
   }
-  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${nginxArchive}`)
-  return nginxArchive
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  log(`[image] ${NGINX_IMAGE} (Debian's nginx on ${BASE_IMAGE}) built in ${seconds} s: ${nginxLayout}`)
+  return nginxLayout
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,6 +8,7 @@
  * controller manager gives the nodes out of 10.88.128.0/17.
  */
 import { join } from 'node:path'
+import { registryHostsDir } from './registry-hosts.js'
 
 /** What every node shares: the machine's bridge and addresses, and the ports each node has in its namespace. */
 export const NODE = Object.freeze({
@@ -28,7 +29,7 @@ export const NODE = Object.freeze({
   clusterDomain: 'cluster.local',
   /** Each node's Pod bridge, inside its own network namespace. */
   podBridge: 'cni0',
-  /** Tagged as containerd's sandbox image, so nothing is ever pulled. */
+  /** containerd's sandbox image, pulled from the machine's registry like every other image. */
   pauseImage: 'registry.k8s.io/pause:3.10',
   /** The nftables table of the machine's guard rules; kube-proxy's are `ip kube-proxy` and `ip6 kube-proxy`. */
   guardTable: 'lameduck_guard',
@@ -82,7 +83,8 @@ export function nodePaths (dir: string): Record<NodePath, string> {
 
 /**
  * containerd 1.6 (Debian's; config version 2) with its own root, state, sockets and runc root, CRI
- * on, cgroupfs, Debian's CNI plugins. restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
+ * on, cgroupfs, Debian's CNI plugins, images pulled from the machine's registry (registry-hosts.ts).
+ * restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, and
  * the pause container's negative oom_score_adj would make runc fail ("can't get final child's PID
  * from pipe: EOF"). The CNI
  * network is written from `conf_template` once the kubelet passes on the Pod CIDR the controller
@@ -119,6 +121,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       conf_dir = "${p.cniConfDir}"
       conf_template = "${p.cniTemplate}"
       max_conf_num = 1
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "${registryHostsDir(dir)}"
 `
 }
 

@@ -1,8 +1,9 @@
 /**
- * The node's own images, made on this machine since no registry is reachable: pause (the sandbox
- * image, `gcc -static` of Kubernetes' own build/pause/linux/pause.c from the Go module cache) and
- * agnhost (manifests/loadtest's sample app, built with the node's binaries; cgo, so its image
- * carries the glibc it links). Cached in `.lameduck/images/` and remade when the binaries are newer.
+ * The node's own images, made on this machine since no public registry is reachable: pause (the
+ * sandbox image, `gcc -static` of Kubernetes' own build/pause/linux/pause.c from the Go module
+ * cache) and agnhost (manifests/loadtest's sample app, built with the node's binaries; cgo, so its
+ * image carries the glibc it links). Cached in `.lameduck/images/` and remade when the binaries are
+ * newer; each start of nodes pushes them to their registry (machine-registry.ts), where containerd pulls them.
  */
 import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -62,8 +63,9 @@ async function agnhostArchive (log: (line: string) => void): Promise<string> {
   return out
 }
 
-/** The node's image archives, made if needed. */
-export async function nodeImageArchives (log: (line: string) => void): Promise<string[]> {
+/** The node's image archives, made if needed, with the names Pods and containerd give them. */
+export async function nodeImages (log: (line: string) => void): Promise<Array<{ archive: string, ref: string }>> {
   await mkdir(imagesDir, { recursive: true })
-  return [await pauseArchive(log), await agnhostArchive(log)]
+  const pause = { archive: await pauseArchive(log), ref: NODE.pauseImage }
+  return [pause, { archive: await agnhostArchive(log), ref: AGNHOST_IMAGE }]
 }

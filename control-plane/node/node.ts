@@ -2,7 +2,8 @@
  * One real node, in its own network namespace on the machine's bridge (network.ts): Debian's
  * containerd with runc and the CNI bridge, the kubelet and kube-proxy, each started inside the
  * namespace with `nsenter --net` (the mount namespace stays the machine's, so the kubelet's volumes
- * and containerd's snapshots are where both see them), its Pods under its own cgroup root. Started
+ * and containerd's snapshots are where both see them), its Pods under its own cgroup root, every
+ * image pulled from the machine's registry (registry-hosts.ts, machine-registry.ts). Started
  * after the controller manager; stopped by PID; or lost at once, as an instance that is terminated
  * (`loseNode`). What several nodes share on the machine is nodes.ts'.
  */
@@ -14,7 +15,9 @@ import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.
 import { kubeletConfig, kubeProxyConfig } from './agents.js'
 import { cniTemplate, containerdConfig, NODE, nodePaths, nodeSpec } from './config.js'
 import type { NodeLifecycle, NodeSpec } from './config.js'
+import type { RegistryEndpoint } from '../images/push.js'
 import { netnsPath, removeNodeNetwork, setUpNodeNetwork, silenceNode } from './network.js'
+import { writeRegistryHosts } from './registry-hosts.js'
 import { containerPids, killContainers, shimPids } from './containers.js'
 import type { NodeState } from './state.js'
 import { createCgroupRoot, run } from './system.js'
@@ -30,8 +33,8 @@ export interface StartNodeOptions {
   dir: string
   detached: boolean
   lifecycle?: NodeLifecycle
-  /** Image archives to import before the kubelet starts (pause first). */
-  archives: readonly string[]
+  /** The machine's registry, where containerd pulls every image from (with the CA of its HTTPS). */
+  registry: Required<RegistryEndpoint>
   log: (line: string) => void
   /** Called with the node's state each time it starts a process, so that it can be recorded at once. */
   onProcess: (state: NodeState) => Promise<void>
@@ -40,11 +43,6 @@ export interface StartNodeOptions {
 /** ctr against a node's containerd. */
 export function ctr (dir: string, args: string[]): Promise<string> {
   return run('ctr', ['-a', nodePaths(dir).containerdSocket, '-n', 'k8s.io', ...args])
-}
-
-/** Imports a docker-archive into a node's containerd; Pods then find the image without a pull. */
-export async function importImage (dir: string, archive: string): Promise<void> {
-  await ctr(dir, ['images', 'import', archive])
 }
 
 /** A process to start in a node's namespace, and how to know it is ready. */
@@ -75,12 +73,13 @@ async function writeConfigs (spec: NodeSpec, o: StartNodeOptions): Promise<void>
   await writeFile(p.kubeletConfig, kubeletConfig(o.dir, spec, o.lifecycle))
   await writeFile(p.proxyConfig, kubeProxyConfig(o.api.kubeconfigPath, spec.address))
   await writeFile(p.resolvConf, `nameserver ${NODE.gateway}\n`)
+  await writeRegistryHosts(o.dir, o.registry.address, o.registry.ca)
 }
 
 /**
- * Starts node number `index` up to Ready: its namespace and link, its cgroup root, containerd with
- * the images imported, the kubelet. Its kube-proxy comes later (`startNodeProxy`), once the routes
- * to every node's Pods are there. On failure the state holds what was started, for `stopNode`.
+ * Starts node number `index` up to Ready: its namespace and link, its cgroup root, containerd (which
+ * pulls from the machine's registry), the kubelet. Its kube-proxy comes later (`startNodeProxy`),
+ * once the routes to every node's Pods are there. On failure the state holds what was started, for `stopNode`.
  */
 export async function startNode (index: number, o: StartNodeOptions): Promise<NodeState> {
   const spec = nodeSpec(index)
@@ -95,8 +94,7 @@ export async function startNode (index: number, o: StartNodeOptions): Promise<No
   const serving = async (): Promise<boolean> => { await ctr(o.dir, ['version']); return true }
   const config = ['--config', p.containerdConfig]
   await startInside(state, o, { name: 'containerd', binary: '/usr/bin/containerd', args: config, ready: serving })
-  for (const archive of o.archives) await importImage(o.dir, archive)
-  step(`network namespace ${spec.netns} at ${spec.address}; containerd serving; ${o.archives.length} image(s) imported`)
+  step(`network namespace ${spec.netns} at ${spec.address}; containerd serving, pulling from ${o.registry.address}`)
   const args = [
     `--config=${p.kubeletConfig}`, `--kubeconfig=${o.api.kubeconfigPath}`,
     `--root-dir=${p.kubeletRoot}`, `--cert-dir=${join(p.kubeletRoot, 'pki')}`,

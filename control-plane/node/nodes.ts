@@ -2,8 +2,9 @@
  * The machine's share of a cluster with nodes, and the nodes as a group. `prepareMachine` runs
  * before the API server (which listens on the bridge's gateway): it checks the machine, takes the
  * node lock, records what the nodes will change and makes the bridge. `startNodes` runs after the
- * controller manager: kube-scheduler and the cluster DNS, then the nodes side by side, the routes to
- * their Pod CIDRs, and their kube-proxies. `stopNodes` stops it all by PID and
+ * controller manager: kube-scheduler, the cluster DNS and the registry every node pulls from
+ * (machine-registry.ts), then the nodes side by side, the routes to their Pod CIDRs, and their
+ * kube-proxies. `stopNodes` stops it all by PID and
  * puts the machine back. Everything is recorded in a state file as it starts, so that `cluster:down`,
  * or the janitor when the process that started a cluster dies (janitor.ts), can undo it.
  */
@@ -14,7 +15,7 @@ import { binaryPath, repoRoot } from '../paths.js'
 import { waitUntil } from '../probe.js'
 import { isRunning, startComponent, stopProcesses, tailLog } from '../processes.js'
 import { NODE, nodeSpec, type NodeLifecycle } from './config.js'
-import { nodeImageArchives } from './images.js'
+import { machineRegistry, startMachineRegistry } from './machine-registry.js'
 import { setPodRoutes, setUpMachineNetwork, type PodRoute } from './network.js'
 import { loseNode, readNode, startNode, startNodeProxy, stopNode } from './node.js'
 import type { NodeApi, NodeState, StartNodeOptions } from './node.js'
@@ -42,7 +43,7 @@ export async function prepareMachine (o: PrepareOptions): Promise<NodesState> {
   try {
     state = {
       dir: o.dir, owner: o.owner, owned: o.owned, before: await recordMachine(),
-      pids: [], controlPlane: [], nodes: [], archives: [],
+      pids: [], controlPlane: [], nodes: [],
       ...(o.lifecycle === undefined ? {} : { lifecycle: o.lifecycle })
     }
     await saveNodesState(state)
@@ -92,7 +93,7 @@ function nodeOptions (state: NodesState, o: StartNodesOptions, index: number): S
     dir: join(state.dir, index === 1 ? 'node' : `node-${index}`),
     detached: o.detached,
     ...(state.lifecycle === undefined ? {} : { lifecycle: state.lifecycle }),
-    archives: state.archives,
+    registry: machineRegistry(state.dir),
     log: o.log,
     onProcess: async (node) => {
       if (!state.nodes.includes(node)) state.nodes.push(node)
@@ -112,13 +113,12 @@ async function routeNodes (state: NodesState, api: NodeApi): Promise<void> {
 }
 
 /**
- * Starts kube-scheduler and the cluster DNS, then `count` nodes side by side up to Ready, the routes
- * between them, and their kube-proxies.
+ * Starts kube-scheduler, then the cluster DNS, the registry and `count` nodes side by side (the nodes
+ * up to Ready), the routes between them, and their kube-proxies.
  */
 export async function startNodes (state: NodesState, count: number, o: StartNodesOptions): Promise<void> {
   const started = Date.now()
   const step = (what: string): void => { o.log(`[node] ${what} (${Date.now() - started} ms)`) }
-  state.archives = await nodeImageArchives(o.log)
   const kubeconfig = o.api.kubeconfigPath
   const schedulerArgs = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']
   const scheduler = { name: 'kube-scheduler', binary: binaryPath('kube-scheduler'), args: schedulerArgs }
@@ -133,15 +133,20 @@ export async function startNodes (state: NodesState, count: number, o: StartNode
     return (await readFile(dnsLog, 'utf8').catch(() => '')).includes('cluster DNS for')
   }
   const dns = startOnMachine(state, o, { name: 'cluster-dns', binary: process.execPath, args, ready: listening })
+  const onStart = async (pid: number): Promise<void> => {
+    state.pids.push({ name: 'registry', pid })
+    await saveNodesState(state)
+  }
+  const registry = startMachineRegistry({ dir: state.dir, detached: o.detached, log: o.log, onStart })
   const indices = Array.from({ length: count }, (_, i) => i + 1)
-  await settled([dns, ...indices.map(index => startNode(index, nodeOptions(state, o, index)))])
-  step(`kube-scheduler, cluster DNS, ${count} node(s) Ready`)
+  await settled([dns, registry, ...indices.map(index => startNode(index, nodeOptions(state, o, index)))])
+  step(`kube-scheduler, cluster DNS, registry (pause and agnhost pushed), ${count} node(s) Ready`)
   await routeNodes(state, o.api)
   await settled(state.nodes.map(node => startNodeProxy(node, nodeOptions(state, o, node.index))))
   step('routes to every node\'s Pods; kube-proxies healthy')
 }
 
-/** Starts one more node (the next number; a lost node's is never reused), with the images the others have. */
+/** Starts one more node (the next number; a lost node's is never reused), pulling from the same registry. */
 export async function addNode (state: NodesState, o: StartNodesOptions): Promise<NodeState> {
   const index = Math.max(0, ...state.nodes.map(node => node.index)) + 1
   const node = await startNode(index, nodeOptions(state, o, index))
@@ -171,7 +176,9 @@ export async function stopNodes (state: NodesState, log: (line: string) => void 
   }
   const byName = (name: string): number[] => state.pids.filter(x => x.name === name).map(x => x.pid)
   await Promise.all(state.nodes.map(node => step(`stop ${node.name}`, () => stopNode(node))))
-  for (const name of ['cluster-dns', 'kube-scheduler']) await step(`stop ${name}`, () => stopProcesses(byName(name)))
+  for (const name of ['registry', 'cluster-dns', 'kube-scheduler']) {
+    await step(`stop ${name}`, () => stopProcesses(byName(name)))
+  }
   await step('restore the machine', () => restoreMachine(state.before, state.nodes.map(node => node.dir)))
   await rm(nodesStatePath(state.dir), { force: true })
   const janitor = state.janitor

@@ -33,7 +33,7 @@ export interface NodesState {
   /** Whether `dir` goes when the cluster stops. */
   owned: boolean
   before: MachineBefore
-  /** On the machine: kube-scheduler and the cluster DNS. */
+  /** On the machine: kube-scheduler, the cluster DNS and the registry. */
   pids: NodeProcess[]
   /** etcd, kube-apiserver, kube-controller-manager: stopped by the janitor too. */
   controlPlane: number[]
@@ -41,8 +41,6 @@ export interface NodesState {
   janitor?: number
   nodes: NodeState[]
   lifecycle?: NodeLifecycle
-  /** Image archives every node has, a new one too. */
-  archives: string[]
 }
 
 let saves = 0

@@ -1,20 +1,22 @@
 /**
  * Shared by the node tests (test/node/): one cluster with a real node per test file, with lameduck's
- * image (built from the Dockerfile) imported, and small helpers for Pods that run to completion.
+ * image (built from the Dockerfile) pushed to the nodes' registry, and small helpers for Pods that
+ * run to completion.
  */
 import type { Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ensureBinaries, startCluster, type Cluster, type StartOptions } from '../../control-plane/cluster.js'
-import { ensureLameduckImage } from '../../control-plane/images/lameduck-image.js'
+import { ensureLameduckImage, LAMEDUCK_IMAGE } from '../../control-plane/images/lameduck-image.js'
+import { pushImage } from '../../control-plane/images/push.js'
 import { kubectl, until } from './e2e.js'
 
 /** What a node test may choose of its cluster: how many nodes, their lifecycle, the owner. */
 export type NodeStart = Omit<StartOptions, 'log' | 'node'>
 
 /**
- * The file's cluster with a node (or `start.nodes` of them) and lameduck's image, stopped at
- * teardown. The first build of the binaries and of the image may take a while: that wait gets its
- * own long timeout.
+ * The file's cluster with a node (or `start.nodes` of them), and lameduck's image in their registry
+ * as `lameduck:0.1.0` (the name of manifests/ and the demo's sample app), stopped at teardown. The
+ * first build of the binaries and of the image may take a while: that wait gets its own long timeout.
  */
 export async function nodeClusterFor (t: Test, timeoutMs: number, start: NodeStart = {}): Promise<Cluster> {
   t.setTimeout(60 * 60_000)
@@ -30,8 +32,8 @@ export async function nodeClusterFor (t: Test, timeoutMs: number, start: NodeSta
   const cluster = await startCluster({ log: waitingLog, nodes: 1, ...start })
   t.teardown(() => cluster.stop())
   const started = Date.now()
-  await cluster.importImage(image)
-  t.comment(`lameduck's image imported in ${Date.now() - started} ms`)
+  await pushImage(image, LAMEDUCK_IMAGE, cluster.registry!)
+  t.comment(`lameduck's image pushed to the nodes' registry in ${Date.now() - started} ms`)
   return cluster
 }
 
@@ -47,7 +49,7 @@ export async function runOnce (
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'Never', command }], ...spec }
+    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, command }], ...spec }
   }
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(pod))
   const phase = await until(`Pod ${namespace}/${name} to finish`, async () => {

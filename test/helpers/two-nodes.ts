@@ -36,7 +36,7 @@ export async function lameduckPods (cluster: Cluster): Promise<PodJson[]> {
 export function spreadWeb (): object {
   const labels = { app: 'web' }
   const container = {
-    name: 'web', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'],
+    name: 'web', image: AGNHOST_IMAGE, args: ['netexec', '--http-port=8080'],
     ports: [{ containerPort: 8080, name: 'http' }],
     readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 }
   }

@@ -12,7 +12,8 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node'
 import { Pool } from 'undici'
-import { pauseArchive, PAUSE_IMAGE } from '../../control-plane/images/lameduck-image.js'
+import { pauseLayout, PAUSE_IMAGE } from '../../control-plane/images/lameduck-image.js'
+import { pushImage } from '../../control-plane/images/push.js'
 import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
 import { kubectl, namespace, OPTED_IN, registerWebhook, startWebhook, until } from '../helpers/e2e.js'
 import { nodeClusterFor } from '../helpers/node.js'
@@ -22,7 +23,8 @@ const QUIET_MS = 3000
 const MAX_MS = 20_000
 
 const cluster = await nodeClusterFor(t, 900_000)
-await cluster.node!.importImage(pauseArchive)
+// The Dockerfile's `pause` image, in the nodes' registry as lameduck's own is (nodeClusterFor).
+await pushImage(pauseLayout, PAUSE_IMAGE, cluster.registry!)
 const webhook = await startWebhook(t, cluster, { args: ['--default-handler', 'adaptive', '--pause-image', PAUSE_IMAGE] })
 await registerWebhook(cluster, webhook, { failurePolicy: 'Fail' })
 const enforce = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' }
@@ -49,7 +51,6 @@ function app (name: string, extra: object = {}): object {
       containers: [{
         name: 'app',
         image: AGNHOST_IMAGE,
-        imagePullPolicy: 'Never',
         args: ['netexec', '--http-port=8080'],
         ports: [{ containerPort: 8080 }],
         securityContext: restricted,

@@ -29,7 +29,15 @@ const objects = [
       selector: { matchLabels: { app: 'web' } },
       template: {
         metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
+        spec: {
+          containers: [{
+            name: 'web',
+            image: AGNHOST_IMAGE,
+            args: ['netexec', '--http-port=8080'],
+            ports: [{ containerPort: 8080, name: 'http' }],
+            readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 }
+          }]
+        }
       }
     }
   },

@@ -1,24 +1,36 @@
 // A real node next to the local control plane, as `startCluster({ node: true })` gives it: Pods run
-// on a real kubelet through containerd, runc and the CNI bridge; a Service answers through
+// on a real kubelet through containerd, runc and the CNI bridge, their images (and the sandbox's)
+// pulled from the node's registry under the names users write; a Service answers through
 // kube-proxy's ClusterIP, by its cluster DNS name, from a Pod; a Pod reaches the API server as an
 // in-cluster client with its ServiceAccount; the guard rules keep Pods off the node's own ports.
-// Then lameduck installed as a user installs it, with `helm install` and nothing else (its image
-// from the Dockerfile, the chart with failurePolicy Fail, so that a call that fails shows as a
-// refused Pod): both replicas Ready with the certificates they made, a mutated Pod, `helm test`
-// passing; kept working through a rolling restart of itself, a CA rotation and a lost replica while
-// Pods are created; `lameduck check` against manifests/loadtest, which passes with lameduck and
-// fails without it; `helm upgrade` (new values, three replicas, a new image) and `helm uninstall`
-// while Pods are created, none refused or left unmutated, nothing of lameduck left after. Last,
-// stopping it leaves the machine exactly as it was. One node per machine: the node tests run one
-// file at a time (npm run test:node), and this file shares one node across its cases.
+// Then lameduck installed as a user installs it, with `helm install oci://…` and nothing else (its
+// image from the Dockerfile and its packaged chart pushed to the node's registry as a release
+// publishes them, failurePolicy Fail, so that a call that fails shows as a refused Pod): both
+// replicas Ready with the certificates they made, a mutated Pod, `helm test` passing; kept working
+// through a rolling restart of itself, a CA rotation and a lost replica while Pods are created;
+// `lameduck check` against manifests/loadtest, which passes with lameduck and fails without it;
+// `helm upgrade` (new values, three replicas, a new image) while Pods are created, none refused or
+// left unmutated. Then the faults on the way in: an upgrade naming a tag the registry lacks, and
+// the registry stopped during a rollout that pulls. Then `helm uninstall` while Pods are created,
+// nothing of lameduck left after. Last, stopping it leaves the machine exactly as it was. One node
+// per machine: the node tests run one file at a time (npm run test:node), and this file shares one
+// node across its cases.
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NODE } from '../../control-plane/node/config.js'
 import { AGNHOST_IMAGE } from '../../control-plane/node/images.js'
+import { lameduckLayout } from '../../control-plane/images/lameduck-image.js'
+import { pushImage } from '../../control-plane/images/push.js'
+import { publishToRegistry, type Published } from '../../release/publish.js'
+import { runHelm } from '../../control-plane/helm.js'
+import { get } from '../../control-plane/probe.js'
 import { ctr } from '../../control-plane/node/node.js'
+import { readNodesState } from '../../control-plane/node/nodes.js'
 import { repoRoot } from '../../control-plane/paths.js'
+import { isRunning } from '../../control-plane/processes.js'
 import { runCerts } from '../../certs-script/main.js'
 import { runCli } from '../../src/cli/main.js'
 import { createNamespace } from '../../control-plane/namespaces.js'
@@ -32,6 +44,7 @@ const before = await snapshotMachineAlone([], t)
 const cluster = await nodeClusterFor(t, 900_000)
 const file = t
 const node = cluster.node!
+const registry = cluster.registry!
 
 const web = {
   apiVersion: 'apps/v1',
@@ -42,7 +55,15 @@ const web = {
     selector: { matchLabels: { app: 'web' } },
     template: {
       metadata: { labels: { app: 'web' } },
-      spec: { containers: [{ name: 'web', image: AGNHOST_IMAGE, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] }
+      spec: {
+        containers: [{
+          name: 'web',
+          image: AGNHOST_IMAGE,
+          args: ['netexec', '--http-port=8080'],
+          ports: [{ containerPort: 8080, name: 'http' }],
+          readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 }
+        }]
+      }
     }
   }
 }
@@ -63,6 +84,9 @@ t.test('a Deployment runs on the node: Ready Pods with addresses on the Pod brid
     return stdout.split(' ').filter(Boolean).length === 2 ? stdout : undefined
   })
   t.same(addresses.split(' ').sort(), pods.items.map(p => p.status.podIP).sort())
+  // Named as users write them, pulled from the node's registry as its mirror of registry.k8s.io.
+  await pulledFromRegistry(t, AGNHOST_IMAGE, 'e2e-test-images/agnhost')
+  await pulledFromRegistry(t, NODE.pauseImage, 'pause')
 })
 
 t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the API server with the Pod\'s ServiceAccount', async t => {
@@ -82,6 +106,24 @@ t.test('from a Pod: the Service by its DNS name through the ClusterIP, and the A
   t.match(result.version, /^200 .*"gitVersion": ?"v1\.\d+\.\d+"/s, 'the API server answered the in-cluster client')
   t.not(result.kubelet, 'reached', `the kubelet's port is closed to Pods (${result.kubelet})`)
 })
+
+/**
+ * The node's containerd has `ref` (nothing is imported: it got there by a pull), the registry's log
+ * shows containerd resolving it (`repo`, the path under the registry, and the tag), and containerd
+ * never tried another host (a hosts.toml it cannot read sends it to the upstream host instead).
+ */
+async function pulledFromRegistry (t: Test, ref: string, repo: string): Promise<void> {
+  const escape = (text: string): string => text.replace(/[.:]/g, '\\$&')
+  const images = await ctr(node.state.dir, ['images', 'ls', '-q'])
+  t.match(images, new RegExp(`^${escape(ref)}$`, 'm'), `containerd has ${ref}`)
+  const registryLog = await readFile(join(cluster.dir, 'registry.log'), 'utf8')
+  // By tag, or by digest (`repo@sha256:…`).
+  const tag = ref.includes('@') ? ref.slice(ref.indexOf('@') + 1) : ref.slice(ref.lastIndexOf(':') + 1)
+  const resolved = new RegExp(`(HEAD|GET) /v2/${repo}/manifests/${escape(tag)}(\\?ns=\\S+)? *$`, 'm')
+  t.match(registryLog, resolved, `the registry resolved ${repo} ${tag}`)
+  const containerdLog = await readFile(join(node.state.dir, 'containerd.log'), 'utf8')
+  t.notMatch(containerdLog, /failed to decode hosts\.toml|trying next host/, 'containerd asked no other host')
+}
 
 /** kubectl for the slow waits (`rollout status`): the helper's 30 s limit is too short for them. */
 async function slowKubectl (args: string[]): Promise<string> {
@@ -123,10 +165,12 @@ function createPods (): { stop: () => Promise<{ mutated: number, unmutated: numb
   return { stop: async () => { running = false; await loop; return counts } }
 }
 
-const CHART = join(repoRoot, 'charts/lameduck')
-/** What every helm install and upgrade here sets: the image imported under a name of a user's registry, and Fail. */
-const values = (tag: string, ...more: string[]): string[] =>
-  ['image.repository=localhost/lameduck', `image.tag=${tag}`, 'failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
+/** What every helm install and upgrade here sets: Fail (the image is the packaged chart's). */
+const values = (...more: string[]): string[] => ['failurePolicy=Fail', ...more].flatMap(value => ['--set', value])
+/** The chart and its image, published to the node's registry as a release publishes them (release/publish.ts). */
+let published: Published
+/** `oci://…/lameduck --version X`, from the node's registry (HTTPS; cluster.helm trusts its CA). */
+const fromRegistry = (): string[] => [published.chart, '--version', published.version]
 
 /** helm against the cluster, as a user runs it; throws with what it said on a non-zero exit. */
 async function helm (t: Test, args: string[], timeoutMs = 300_000): Promise<string> {
@@ -149,15 +193,27 @@ async function certificates (): Promise<{ serving: string, ca: string, bundle: s
   return { serving: text(secret.data?.['tls.crt']), ca: text(secret.data?.['ca.crt']), bundle }
 }
 
-t.test('installed as a user installs it: helm install, both replicas Ready with certificates they made, a mutated Pod, helm test', async t => {
-  // The image from the Dockerfile, under the name a user's registry would give it.
-  await ctr(node.state.dir, ['images', 'tag', 'docker.io/library/lameduck:0.1.0', 'localhost/lameduck:e2e'])
-  const install = ['install', 'lameduck', CHART, '--namespace', 'lameduck-system', '--create-namespace']
-  await helm(t, [...install, ...values('e2e'), '--wait', '--timeout', '4m'])
+const installed = 'installed as a user installs it: helm install oci://, both replicas Ready with their certificates, helm test'
+t.test(installed, async t => {
+  // The image from the Dockerfile and the chart naming it, pushed to a registry as a release pushes them.
+  const started = Date.now()
+  published = await publishToRegistry(registry, line => { t.comment(line) })
+  t.comment(`image and chart published in ${((Date.now() - started) / 1000).toFixed(1)} s: ${published.chart}`)
+  const install = ['install', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system', '--create-namespace']
+  await helm(t, [...install, ...values(), '--wait', '--timeout', '4m'])
   const pods = await webhookPods()
   t.equal(pods.filter(p => p.ready).length, 2, 'two replicas Ready: each serves a pair the caBundle trusts')
   const deployment = JSON.parse((await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e', 'the image the values name')
+  const image = deployment.spec.template.spec.containers[0]!.image
+  t.equal(image, published.image, 'the image the packaged chart pins by digest, with no --set image.*')
+  await pulledFromRegistry(t, published.image, 'lameduck')
+  const registryLog = await readFile(join(cluster.dir, 'registry.log'), 'utf8')
+  const chartPulled = new RegExp(`GET /v2/charts/lameduck/manifests/${published.version.replace(/\./g, '\\.')} *$`, 'm')
+  t.match(registryLog, chartPulled, 'helm pulled the chart from the registry')
+  // Over HTTPS, as a public registry: plain HTTP is answered 400, and helm without the CA refuses it.
+  t.equal((await get(`http://${registry.address}/v2/`)).status, 400, 'the registry speaks HTTPS only')
+  const untrusted = await runHelm(undefined, ['show', 'chart', ...fromRegistry()])
+  t.match(untrusted.stderr, /x509: certificate signed by unknown authority/, 'trusted through its CA only')
   const made = await certificates()
   const issued = new X509Certificate(made.serving).checkIssued(new X509Certificate(made.ca))
   t.ok(issued, 'the Secret shipped empty now holds a pair and its CA')
@@ -251,12 +307,14 @@ t.test('lameduck check against manifests/loadtest: passes with lameduck, fails w
 })
 
 t.test('helm upgrade while Pods are created (new values, three replicas, a new image): none refused or unmutated, the certificates kept', async t => {
-  await ctr(node.state.dir, ['images', 'tag', 'docker.io/library/lameduck:0.1.0', 'localhost/lameduck:e2e-2'])
+  await pushImage(lameduckLayout, `${registry.address}/lameduck:e2e-2`, registry)
   const before = await certificates()
   const stream = createPods()
   await sleep(2000)
-  const upgrade = ['upgrade', 'lameduck', CHART, '--namespace', 'lameduck-system']
-  await helm(t, [...upgrade, ...values('e2e-2', 'replicas=3', 'defaults.handler=exec'), '--wait', '--timeout', '5m'])
+  const upgrade = ['upgrade', 'lameduck', ...fromRegistry(), '--namespace', 'lameduck-system']
+  const newImage = ['image.tag=e2e-2', 'image.digest=']
+  const upgraded = values(...newImage, 'replicas=3', 'defaults.handler=exec')
+  await helm(t, [...upgrade, ...upgraded, '--wait', '--timeout', '5m'])
   const threeReady = async (): Promise<true | undefined> => {
     const pods = await webhookPods()
     return pods.length === 3 && pods.every(p => p.ready) ? true : undefined
@@ -271,10 +329,105 @@ t.test('helm upgrade while Pods are created (new values, three replicas, a new i
   t.same(counts.refused, [], 'no Pod refused')
   const json = (await kubectl(cluster, ['get', 'deployment', '-n', 'lameduck-system', 'lameduck', '-o', 'json'])).stdout
   const deployment = JSON.parse(json) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-  t.equal(deployment.spec.template.spec.containers[0]!.image, 'localhost/lameduck:e2e-2', 'the new image')
+  t.equal(deployment.spec.template.spec.containers[0]!.image, `${registry.address}/lameduck:e2e-2`, 'the new image')
   t.same(await certificates(), before, 'the pair, its CA and the caBundle the replicas wrote: untouched by the upgrade')
   const { stdout } = await kubectl(cluster, ['create', '-n', 'shop', '-f', '-', '-o', 'json'], gatedPod)
   t.match(injected(JSON.parse(stdout) as Parameters<typeof injected>[0]), /handler=exec/, 'the new default handler')
+})
+
+/** A Pod of lameduck's Deployment, as the fault tests see it. */
+interface WebhookPod { name: string, image: string, ready: boolean, waiting?: { reason: string, message?: string } }
+interface PodJson {
+  metadata: { name: string, deletionTimestamp?: string }
+  spec: { containers: Array<{ image: string }> }
+  status: {
+    conditions?: Array<{ type: string, status: string }>
+    containerStatuses?: Array<{ state: { waiting?: WebhookPod['waiting'] } }>
+  }
+}
+interface Condition { type: string, status: string, reason: string, message: string }
+
+/** `kubectl -n lameduck-system ARGS`, its output; throws on a non-zero exit. */
+async function inLameduck (...args: string[]): Promise<string> {
+  return (await kubectl(cluster, ['-n', 'lameduck-system', ...args])).stdout
+}
+
+/** lameduck's Deployment: its Progressing condition, and its Pods' images, readiness and waiting states. */
+async function lameduckRollout (): Promise<{ progressing?: Condition, pods: WebhookPod[] }> {
+  const get = async (...args: string[]): Promise<unknown> => JSON.parse(await inLameduck('get', ...args, '-o', 'json'))
+  const deployment = await get('deployment', 'lameduck') as { status: { conditions?: Condition[] } }
+  const items = (await get('pods', '-l', 'app.kubernetes.io/name=lameduck') as { items: PodJson[] }).items
+  const pods = items.filter(pod => pod.metadata.deletionTimestamp === undefined).map(pod => {
+    const waiting = pod.status.containerStatuses?.[0]?.state.waiting
+    const ready = pod.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
+    const image = pod.spec.containers[0]!.image
+    return { name: pod.metadata.name, image, ready, ...(waiting === undefined ? {} : { waiting }) }
+  })
+  const progressing = deployment.status.conditions?.find(c => c.type === 'Progressing')
+  return { ...(progressing === undefined ? {} : { progressing }), pods }
+}
+
+/**
+ * Starts a rollout of lameduck that cannot pull its image, while Pods are created: the new Pod
+ * waits on the pull (its events give the error, matching `message`), the old replicas stay Ready,
+ * the Deployment reports that it stopped progressing, every Pod created meanwhile is mutated and
+ * none refused; then the rollout is undone.
+ */
+async function stuckRollout (t: Test, start: () => Promise<void>, message: RegExp): Promise<void> {
+  const before = (await webhookPods()).map(p => p.name)
+  // The default deadline is 10 minutes: long enough for a slow pull, too long for a test.
+  const deadline = '{"spec":{"progressDeadlineSeconds":10}}'
+  await inLameduck('patch', 'deployment', 'lameduck', '--type', 'merge', '-p', deadline)
+  const stream = createPods()
+  await start()
+  const stuck = await until('the Deployment to stop progressing', async () => {
+    const rollout = await lameduckRollout()
+    const waiting = rollout.pods.some(p => p.waiting !== undefined)
+    return rollout.progressing?.reason === 'ProgressDeadlineExceeded' && waiting ? rollout : undefined
+  }, 120_000)
+  const counts = await stream.stop()
+  const pod = stuck.pods.find(p => p.waiting !== undefined)!
+  t.comment(`${pod.name} (${pod.image}): ${pod.waiting!.reason}: ${pod.waiting!.message ?? ''}`)
+  t.match(pod.waiting!.reason, /^(ErrImagePull|ImagePullBackOff)$/, 'the new Pod waits on its image')
+  // As kubectl describe shows it (a back-off's waiting message need not carry the error).
+  const selector = `involvedObject.name=${pod.name},reason=Failed`
+  const events = await inLameduck('get', 'events', '--field-selector', selector, '-o', 'jsonpath={.items[*].message}')
+  t.match(events, message, 'the Pod\'s events give the pull\'s error')
+  const exceeded = { status: 'False', reason: 'ProgressDeadlineExceeded', message: /has timed out progressing/ }
+  t.match(stuck.progressing, exceeded, 'the Deployment reports it stopped progressing')
+  const rolloutStatus = ['-n', 'lameduck-system', 'rollout', 'status', 'deployment/lameduck', '--timeout=5s']
+  const status = await cluster.kubectl(rolloutStatus)
+  t.match(status.stderr, /exceeded its progress deadline/, 'and kubectl rollout status says so')
+  t.same(stuck.pods.filter(p => p.ready).map(p => p.name).sort(), before.sort(), 'the old replicas stay, Ready')
+  t.ok(counts.mutated >= 5, `${counts.mutated} Pods created meanwhile`)
+  t.equal(counts.unmutated, 0, 'none unmutated')
+  t.same(counts.refused, [], 'none refused')
+  await inLameduck('rollout', 'undo', 'deployment/lameduck')
+  await until('the stuck Pod to go', async () => {
+    const pods = await webhookPods()
+    return pods.length === before.length && pods.every(p => p.ready) ? true : undefined
+  }, 120_000)
+}
+
+t.test('an upgrade naming a tag the registry lacks: the new Pod cannot pull, the old replicas answer', async t => {
+  await stuckRollout(t, async () => {
+    await inLameduck('set', 'image', 'deployment/lameduck', `lameduck=${registry.address}/lameduck:0.0.0-missing`)
+  }, /lameduck:0\.0\.0-missing.*not found/)
+})
+
+t.test('the registry stopped during a rollout that pulls: the same; a Pod of an image the node has starts', async t => {
+  const pid = (await readNodesState(cluster.dir))!.pids.find(p => p.name === 'registry')!.pid
+  process.kill(pid, 'SIGTERM')
+  await until('the registry to stop', async () => isRunning(pid) ? undefined : true)
+  // IfNotPresent (the default for a tag) is honoured: the node has the image, nothing is pulled.
+  const present = `${registry.address}/lameduck:e2e-2`
+  const { phase } = await runOnce(cluster, 'default', 'present', present, ['node', '-e', ''])
+  t.equal(phase, 'Succeeded', 'a Pod of an image the node has starts without the registry')
+  // Always is honoured too: every new Pod asks the registry, which is gone.
+  const always = '[{"op":"replace","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Always"}]'
+  await stuckRollout(t, async () => {
+    await inLameduck('patch', 'deployment', 'lameduck', '--type', 'json', '-p', always)
+  }, /10\.88\.0\.1:5000.*connection refused/)
 })
 
 t.test('helm uninstall while Pods are created: the webhook goes first, none refused, nothing of lameduck left', async t => {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const FOLDERS = ['src', 'certs-script', 'control-plane', 'charts', 'demo', 'bench', 'test/helpers']
+const FOLDERS = ['src', 'certs-script', 'control-plane', 'charts', 'demo', 'bench', 'release', 'test/helpers']
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster)$/
 
 function sourceFiles (dir: string): string[] {
