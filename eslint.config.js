@@ -11,7 +11,13 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/consistent-type-imports': 'error'
+      '@typescript-eslint/consistent-type-imports': 'error',
+      // Lines a reader takes in at a glance: 120 columns fit two panes of a review side by side.
+      // Strings, template literals, URLs and regular expressions may run longer: a message or a
+      // pattern split in pieces is harder to find with grep than a long line is to read.
+      'max-len': ['error', {
+        code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true
+      }]
     }
   }
 )

@@ -39,7 +39,15 @@ export interface ApiServerResult {
 
 /** The fixture's Pod, made creatable here: the default ServiceAccount, no owner, no server-set fields. */
 function creatablePod (review: { request: { object: Record<string, unknown> } }): string {
-  const pod = structuredClone(review.request.object) as { metadata: Record<string, unknown>, spec: { serviceAccount?: string, serviceAccountName: string, volumes: Array<{ name: string }>, containers: Array<{ volumeMounts: Array<{ name: string }> }> } }
+  const pod = structuredClone(review.request.object) as {
+    metadata: Record<string, unknown>
+    spec: {
+      serviceAccount?: string
+      serviceAccountName: string
+      volumes: Array<{ name: string }>
+      containers: Array<{ volumeMounts: Array<{ name: string }> }>
+    }
+  }
   delete pod.metadata.namespace
   delete pod.metadata.ownerReferences
   delete pod.metadata.managedFields
@@ -76,7 +84,10 @@ function webhookConfiguration (peer: 'lameduck' | 'go', port: number, caPem: str
 
 /** Median minus median, and p99 minus p99, of sorted samples with and without a webhook. */
 function added (withMs: Float64Array, withoutMs: Float64Array): { median: number, p99: number } {
-  return { median: quantile(withMs, 0.5) - quantile(withoutMs, 0.5), p99: quantile(withMs, 0.99) - quantile(withoutMs, 0.99) }
+  return {
+    median: quantile(withMs, 0.5) - quantile(withoutMs, 0.5),
+    p99: quantile(withMs, 0.99) - quantile(withoutMs, 0.99)
+  }
 }
 
 const sorted = (values: number[]): Float64Array => Float64Array.from(values).sort()
@@ -86,7 +97,13 @@ const sorted = (values: number[]): Float64Array => Float64Array.from(values).sor
  * registered for, one the Go peer (`goBinary`) is registered for, and one with no webhook, in a
  * rotating order; `log` reports progress. Both webhooks run with the same key pair.
  */
-export async function benchApiServer (fixture: string, rounds: number, perRound: number, goBinary: string, log: (line: string) => void): Promise<ApiServerResult> {
+export async function benchApiServer (
+  fixture: string,
+  rounds: number,
+  perRound: number,
+  goBinary: string,
+  log: (line: string) => void
+): Promise<ApiServerResult> {
   const cluster = await startCluster({ log })
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-bench-'))
   let webhook: Awaited<ReturnType<typeof startServeProcess>> | undefined
@@ -97,23 +114,54 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
     await writeFile(join(dir, 'tls.crt'), pair.cert)
     await writeFile(join(dir, 'tls.key'), pair.key)
     const goLabels = { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': 'go' }
-    await createNamespace(cluster, 'hooked', { 'lameduck.dev/inject': 'enabled', 'bench.lameduck.dev/peer': 'lameduck' })
+    await createNamespace(cluster, 'hooked', {
+      'lameduck.dev/inject': 'enabled',
+      'bench.lameduck.dev/peer': 'lameduck'
+    })
     await createNamespace(cluster, 'hooked-go', goLabels)
     await createNamespace(cluster, 'plain')
-    webhook = await startServeProcess({ entry: await compiledEntry(), args: ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', cluster.kubeconfigPath] })
-    peer = await startGoPeer({ binary: goBinary, dir: await mkdtemp(join(dir, 'go-')), pair, namespaces: [{ name: 'hooked-go', labels: goLabels, annotations: {} }] })
-    for (const [name, port] of [['lameduck', webhook.port], ['go', peer.port]] as const) {
-      const applied = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfiguration(name, port, pair.cert) })
+    webhook = await startServeProcess({
+      entry: await compiledEntry(),
+      args: [
+        '--tls-cert',
+        join(dir, 'tls.crt'),
+        '--tls-key',
+        join(dir, 'tls.key'),
+        '--kubeconfig',
+        cluster.kubeconfigPath
+      ]
+    })
+    peer = await startGoPeer({
+      binary: goBinary,
+      dir: await mkdtemp(join(dir, 'go-')),
+      pair,
+      namespaces: [{ name: 'hooked-go', labels: goLabels, annotations: {} }]
+    })
+    for (const [name, port] of [
+      ['lameduck', webhook.port],
+      ['go', peer.port]
+    ] as const) {
+      const applied = await cluster.kubectl(['apply', '-f', '-'], {
+        input: webhookConfiguration(name, port, pair.cert)
+      })
       if (applied.code !== 0) throw new Error(applied.stderr)
     }
-    const config = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as { users: Array<{ user: { token: string } }>, clusters: Array<{ cluster: { 'certificate-authority-data': string } }> }
+    const config = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as {
+      users: Array<{ user: { token: string } }>
+      clusters: Array<{ cluster: { 'certificate-authority-data': string } }>
+    }
     const ca = Buffer.from(config.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString('utf8')
     pool = new Pool(cluster.server, { connections: 1, connect: { ca } })
     const headers = { authorization: `Bearer ${config.users[0]!.user.token}`, 'content-type': 'application/json' }
     const body = creatablePod(JSON.parse(fixture))
     const create = async (namespace: string): Promise<{ ms: number, mutated: boolean }> => {
       const started = performance.now()
-      const response = await pool!.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/pods?dryRun=All`, headers, body })
+      const response = await pool!.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${namespace}/pods?dryRun=All`,
+        headers,
+        body
+      })
       const text = await response.body.text()
       const ms = performance.now() - started
       if (response.statusCode !== 201) throw new Error(`create in ${namespace}: HTTP ${response.statusCode} ${text}`)
@@ -128,22 +176,27 @@ export async function benchApiServer (fixture: string, rounds: number, perRound:
     if ((await create('plain')).mutated) throw new Error('the plain namespace was mutated')
     const sides = ['hooked', 'hooked-go', 'plain'] as const
     for (let i = 0; i < 50; i++) for (const side of sides) await create(side) // warm-up
-    const samples: Record<typeof sides[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
+    const samples: Record<(typeof sides)[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
     const perRoundAdded: number[] = []
     const perRoundGoAdded: number[] = []
     for (let round = 0; round < rounds; round++) {
-      const these: Record<typeof sides[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
+      const these: Record<(typeof sides)[number], number[]> = { hooked: [], 'hooked-go': [], plain: [] }
       for (let i = 0; i < perRound; i++) {
         // Rotate which side goes first, so none always follows another.
-        for (let j = 0; j < sides.length; j++) { const side = sides[(i + j) % sides.length]!; these[side].push((await create(side)).ms) }
+        for (let j = 0; j < sides.length; j++) {
+          const side = sides[(i + j) % sides.length]!
+          these[side].push((await create(side)).ms)
+        }
       }
       perRoundAdded.push(median(these.hooked) - median(these.plain))
       perRoundGoAdded.push(median(these['hooked-go']) - median(these.plain))
       for (const side of sides) samples[side].push(...these[side])
-      log(`api server round ${round + 1}: lameduck ${median(these.hooked).toFixed(2)} ms, Go peer ${median(these['hooked-go']).toFixed(2)} ms, no webhook ${median(these.plain).toFixed(2)} ms (median)`)
+      log(
+        `api server round ${round + 1}: lameduck ${median(these.hooked).toFixed(2)} ms, Go peer ${median(these['hooked-go']).toFixed(2)} ms, no webhook ${median(these.plain).toFixed(2)} ms (median)`
+      )
     }
-    const rssMb = await rssBytes(webhook.pid) / 2 ** 20
-    const goRssMb = await rssBytes(peer.pid) / 2 ** 20
+    const rssMb = (await rssBytes(webhook.pid)) / 2 ** 20
+    const goRssMb = (await rssBytes(peer.pid)) / 2 ** 20
     const withMs = sorted(samples.hooked)
     const goMs = sorted(samples['hooked-go'])
     const withoutMs = sorted(samples.plain)

@@ -4,7 +4,8 @@
  * 1,000 reviews/s, and /mutate throughput (8 connections, 5 s) as the price in CPU. A flag set is
  * one argument; `ENV:NAME=VALUE` in it sets an environment variable (MALLOC_ARENA_MAX).
  *
- *   . .ci/node.sh && npx tsx bench/heap-flags.ts "--max-old-space-size=128 --max-semi-space-size=8" "--max-semi-space-size=1"
+ *   . .ci/node.sh && npx tsx bench/heap-flags.ts "--max-old-space-size=128 --max-semi-space-size=8"
+ * "--max-semi-space-size=1"
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

@@ -34,24 +34,35 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = []
   let failures = 0
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: o.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: o.body,
-      duration: o.seconds,
-      connections: o.connections,
-      pipelining: 1,
-      timeout: 10,
-      ...(o.rate === undefined ? {} : { overallRate: o.rate })
-    }, (err: unknown, done: autocannon.Result) => { if (err === null || err === undefined) resolve(done); else reject(err as Error) })
+    const instance = autocannon(
+      {
+        url: o.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: o.body,
+        duration: o.seconds,
+        connections: o.connections,
+        pipelining: 1,
+        timeout: 10,
+        ...(o.rate === undefined ? {} : { overallRate: o.rate })
+      },
+      (err: unknown, done: autocannon.Result) => {
+        if (err === null || err === undefined) resolve(done)
+        else reject(err as Error)
+      }
+    )
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
       if (statusCode === 200) latencies.push(ms)
       else failures++
     })
   })
   const sorted = Float64Array.from(latencies).sort()
-  return { requests: latencies.length + failures, rps: latencies.length / o.seconds, failures: failures + result.errors + result.timeouts, latencies: sorted }
+  return {
+    requests: latencies.length + failures,
+    rps: latencies.length / o.seconds,
+    failures: failures + result.errors + result.timeouts,
+    latencies: sorted
+  }
 }
 
 /**
@@ -59,15 +70,28 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
  * session resumption, as the API server's Go client does by default). undici, not autocannon: its
  * reconnect option does not count the answer a connection closes on.
  */
-export async function runHandshakes (url: string, body: string, seconds: number, workers: number): Promise<{ rps: number, failures: number }> {
+export async function runHandshakes (
+  url: string,
+  body: string,
+  seconds: number,
+  workers: number
+): Promise<{ rps: number, failures: number }> {
   const deadline = performance.now() + seconds * 1000
   let ok = 0
   let failures = 0
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const client = new Client(new URL(url).origin, { connect: { rejectUnauthorized: false, maxCachedSessions: 0 }, pipelining: 0 })
+      const client = new Client(new URL(url).origin, {
+        connect: { rejectUnauthorized: false, maxCachedSessions: 0 },
+        pipelining: 0
+      })
       try {
-        const response = await client.request({ method: 'POST', path: new URL(url).pathname, headers: { 'content-type': 'application/json' }, body })
+        const response = await client.request({
+          method: 'POST',
+          path: new URL(url).pathname,
+          headers: { 'content-type': 'application/json' },
+          body
+        })
         await response.body.dump()
         if (response.statusCode === 200) ok++
         else failures++
@@ -88,13 +112,31 @@ export async function runHandshakes (url: string, body: string, seconds: number,
  * busy generating load, would measure how fast it drains pipes.
  * `stop` closes it (and writes its CPU profile, if any).
  */
-export async function startBenchServer (o: { cpuProfDir?: string, nodeOptions?: readonly string[] } = {}): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
-  const execArgv = [...o.nodeOptions ?? [], '--import', 'tsx', ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir])]
-  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-  const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
+export async function startBenchServer (
+  o: { cpuProfDir?: string, nodeOptions?: readonly string[] } = {}
+): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
+  const execArgv = [
+    ...(o.nodeOptions ?? []),
+    '--import',
+    'tsx',
+    ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir])
+  ]
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [], {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+  })
+  const exited = new Promise<void>(resolve =>
+    child.on('exit', () => {
+      resolve()
+    })
+  )
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', message => { resolve((message as { port: number }).port) })
-    child.once('exit', code => { reject(new Error(`bench server exited with ${String(code)}`)) })
+    child.once('message', message => {
+      resolve((message as { port: number }).port)
+    })
+    child.once('exit', code => {
+      reject(new Error(`bench server exited with ${String(code)}`))
+    })
   })
   return {
     url: `https://127.0.0.1:${port}`,

@@ -68,11 +68,13 @@ interface Urls { lameduck: string, go: string }
  */
 async function throughput (urls: Urls, body: string, rounds: number, seconds: number) {
   const paths = ['mutate', 'echo', 'minimal', 'go'] as const
-  const target = (path: typeof paths[number]): string => path === 'go' ? `${urls.go}/mutate` : `${urls.lameduck}/${path}`
+  const target = (path: (typeof paths)[number]): string =>
+    path === 'go' ? `${urls.go}/mutate` : `${urls.lameduck}/${path}`
   const rates: Record<string, number[]> = { mutate: [], echo: [], minimal: [], go: [] }
   const vsEcho: number[] = []
   const vsMinimal: number[] = []
-  for (const path of paths) await runLoad({ url: target(path), body, seconds: 2, connections: 8 }) // warm-up: JIT, TLS sessions
+  // warm-up: JIT, TLS sessions
+  for (const path of paths) await runLoad({ url: target(path), body, seconds: 2, connections: 8 })
   for (let i = 0; i < rounds; i++) {
     const rps: Record<string, number> = {}
     for (let j = 0; j < paths.length; j++) {
@@ -84,7 +86,9 @@ async function throughput (urls: Urls, body: string, rounds: number, seconds: nu
     }
     vsEcho.push(rps.mutate! / rps.echo!)
     vsMinimal.push(rps.mutate! / rps.minimal!)
-    log(`throughput round ${i + 1}: /mutate ${rps.mutate!.toFixed(0)}/s, /echo ${rps.echo!.toFixed(0)}/s, /minimal ${rps.minimal!.toFixed(0)}/s, Go peer ${rps.go!.toFixed(0)}/s; vs echo ${vsEcho.at(-1)!.toFixed(3)}, vs minimal ${vsMinimal.at(-1)!.toFixed(3)}, vs Go ${(rps.mutate! / rps.go!).toFixed(3)}`)
+    log(
+      `throughput round ${i + 1}: /mutate ${rps.mutate!.toFixed(0)}/s, /echo ${rps.echo!.toFixed(0)}/s, /minimal ${rps.minimal!.toFixed(0)}/s, Go peer ${rps.go!.toFixed(0)}/s; vs echo ${vsEcho.at(-1)!.toFixed(3)}, vs minimal ${vsMinimal.at(-1)!.toFixed(3)}, vs Go ${(rps.mutate! / rps.go!).toFixed(3)}`
+    )
   }
   return {
     mutateVsEcho: round3(median(vsEcho)),
@@ -113,7 +117,15 @@ async function fixedRate (urls: Urls, body: string, seconds: number, runs: numbe
     }
   }
   const show = (ts: Tail[]): number[] => ts.map(t => round2(t.p99))
-  return { tails, keys: { p99MsAt1000Runs: show(tails.lameduck), goP99MsAt1000Runs: show(tails.go), failedAt1000: failed, fixedSeconds: seconds } }
+  return {
+    tails,
+    keys: {
+      p99MsAt1000Runs: show(tails.lameduck),
+      goP99MsAt1000Runs: show(tails.go),
+      failedAt1000: failed,
+      fixedSeconds: seconds
+    }
+  }
 }
 
 async function handshakes (url: string, body: string, rounds: number, seconds: number) {
@@ -155,15 +167,30 @@ async function checkSameWork (urls: Urls, body: string): Promise<void> {
 }
 
 /** The direct comparisons: both webhooks up (on the webhooks' CPU), the same body to each. */
-async function direct (flags: ReturnType<typeof readFlags>, body: string, goBinary: string, side: SideBySide, results: Record<string, unknown>): Promise<void> {
+async function direct (
+  flags: ReturnType<typeof readFlags>,
+  body: string,
+  goBinary: string,
+  side: SideBySide,
+  results: Record<string, unknown>
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-bench-'))
   const server = await startBenchServer({ nodeOptions: await deploymentNodeOptions() })
-  const peer = await startGoPeer({ binary: goBinary, dir, pair: await createSelfSignedKeyPair(), namespaces: [SHOP], cpu: CPUS?.webhooks }).catch(async (err: unknown) => { await server.stop(); throw err })
+  const peer = await startGoPeer({
+    binary: goBinary,
+    dir,
+    pair: await createSelfSignedKeyPair(),
+    namespaces: [SHOP],
+    cpu: CPUS?.webhooks
+  }).catch(async (err: unknown) => {
+    await server.stop()
+    throw err
+  })
   try {
     if (CPUS !== undefined) await pin(server.pid, CPUS.webhooks)
     const urls = { lameduck: server.url, go: peer.url }
     await checkSameWork(urls, body)
-    log('the Go peer and lameduck give the fixture\'s Pod the same hooks, grace period and marker')
+    log("the Go peer and lameduck give the fixture's Pod the same hooks, grace period and marker")
     if (!flags.skip.has('throughput')) {
       const t = await throughput(urls, body, flags.rounds, flags.seconds)
       Object.assign(results, t)
@@ -174,7 +201,8 @@ async function direct (flags: ReturnType<typeof readFlags>, body: string, goBina
       Object.assign(results, f.keys)
       side.fixed = f.tails
     }
-    if (!flags.skip.has('handshake')) Object.assign(results, await handshakes(server.url, body, flags.rounds, flags.seconds))
+    if (!flags.skip.has('handshake'))
+      Object.assign(results, await handshakes(server.url, body, flags.rounds, flags.seconds))
   } finally {
     await server.stop()
     await peer.stop()
@@ -183,26 +211,56 @@ async function direct (flags: ReturnType<typeof readFlags>, body: string, goBina
 }
 
 /** Idle RSS, then a soak at 1,000/s, of one started target (on the webhooks' CPU); the target is stopped after. */
-async function footprint (name: string, target: Target, body: string, seconds: number): Promise<{ idle: number, soak: SoakResult }> {
+async function footprint (
+  name: string,
+  target: Target,
+  body: string,
+  seconds: number
+): Promise<{ idle: number, soak: SoakResult }> {
   try {
     if (CPUS !== undefined) await pin(target.pid, CPUS.webhooks)
     const idle = await idleRssMb(target.pid, 3)
     const memory = await soak(target, body, seconds, 1000)
-    log(`${name}: idle RSS ${idle.toFixed(1)} MB; soak ${memory.seconds} s at 1000/s: RSS ${memory.rssMbStart.toFixed(1)} -> ${memory.rssMbEnd.toFixed(1)} MB (max ${memory.rssMbMax.toFixed(1)}), drift ${memory.rssDriftPct.toFixed(1)}%, ${memory.failures} failed`)
+    log(
+      `${name}: idle RSS ${idle.toFixed(1)} MB; soak ${memory.seconds} s at 1000/s: RSS ${memory.rssMbStart.toFixed(1)} -> ${memory.rssMbEnd.toFixed(1)} MB (max ${memory.rssMbMax.toFixed(1)}), drift ${memory.rssDriftPct.toFixed(1)}%, ${memory.failures} failed`
+    )
     return { idle, soak: memory }
   } finally {
     await target.stop()
   }
 }
 
-async function memory (flags: ReturnType<typeof readFlags>, body: string, goBinary: string, side: SideBySide, results: Record<string, unknown>): Promise<void> {
+async function memory (
+  flags: ReturnType<typeof readFlags>,
+  body: string,
+  goBinary: string,
+  side: SideBySide,
+  results: Record<string, unknown>
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-bench-'))
   try {
     const ours = await footprint('lameduck', await startCompiledServe(dir), body, flags.soakSeconds)
-    const peer = await startGoPeer({ binary: goBinary, dir, pair: await createSelfSignedKeyPair(), namespaces: [SHOP], cpu: CPUS?.webhooks })
+    const peer = await startGoPeer({
+      binary: goBinary,
+      dir,
+      pair: await createSelfSignedKeyPair(),
+      namespaces: [SHOP],
+      cpu: CPUS?.webhooks
+    })
     const theirs = await footprint('Go peer', peer, body, flags.soakSeconds)
     const m = ours.soak
-    Object.assign(results, { rssMb: round2(m.rssMbEnd), rssMbMax: round2(m.rssMbMax), rssDriftPct: round2(m.rssDriftPct), soakSeconds: m.seconds, soakRequests: m.requests, soakFailed: m.failures, soakP99Ms: round2(m.p99Ms), goRssMbMax: round2(theirs.soak.rssMbMax), goSoakFailed: theirs.soak.failures, goSoakP99Ms: round2(theirs.soak.p99Ms) })
+    Object.assign(results, {
+      rssMb: round2(m.rssMbEnd),
+      rssMbMax: round2(m.rssMbMax),
+      rssDriftPct: round2(m.rssDriftPct),
+      soakSeconds: m.seconds,
+      soakRequests: m.requests,
+      soakFailed: m.failures,
+      soakP99Ms: round2(m.p99Ms),
+      goRssMbMax: round2(theirs.soak.rssMbMax),
+      goSoakFailed: theirs.soak.failures,
+      goSoakP99Ms: round2(theirs.soak.p99Ms)
+    })
     side.rss = { lameduckIdle: ours.idle, goIdle: theirs.idle, lameduck: m.rssMbEnd, go: theirs.soak.rssMbEnd }
   } finally {
     await rm(dir, { recursive: true, force: true })
@@ -213,7 +271,13 @@ async function run (argv: string[]): Promise<number> {
   const flags = readFlags(argv)
   const body = (await readFile(FIXTURE, 'utf8')).trim()
   if (flags.cpuProf !== undefined) { await profile(flags.cpuProf, body, flags.seconds * flags.rounds); return 0 }
-  const results: Record<string, unknown> = { fixtureBytes: Buffer.byteLength(body), rounds: flags.rounds, roundSeconds: flags.seconds, loadAverage1mAtStart: round2(loadavg()[0]!), pinned: CPUS !== undefined }
+  const results: Record<string, unknown> = {
+    fixtureBytes: Buffer.byteLength(body),
+    rounds: flags.rounds,
+    roundSeconds: flags.seconds,
+    loadAverage1mAtStart: round2(loadavg()[0]!),
+    pinned: CPUS !== undefined
+  }
   const goBinary = await buildGoPeer(log)
   const side: SideBySide = {}
   // The webhooks' children inherit nothing from this: each is pinned on its own.
@@ -224,7 +288,20 @@ async function run (argv: string[]): Promise<number> {
     // The API server, etcd and both webhooks share both CPUs, as in a cluster's control plane.
     if (CPUS !== undefined) await pin(process.pid, '0-1')
     const api = await benchApiServer(body, flags.rounds, 100, goBinary, log)
-    Object.assign(results, { apiserverAddedMsMedian: round2(api.addedMsMedian), apiserverAddedMsP99: round2(api.addedMsP99), apiserverWithMsMedian: round2(api.withMsMedian), apiserverWithoutMsMedian: round2(api.withoutMsMedian), apiserverWithMsP99: round2(api.withMsP99), apiserverWithoutMsP99: round2(api.withoutMsP99), apiserverSamplesPerSide: api.samplesPerSide, goAddedMsP99: round2(api.goAddedMsP99), goWithMsMedian: round2(api.goWithMsMedian), goWithMsP99: round2(api.goWithMsP99), rssMbWithInformer: round2(api.rssMb), goRssMbApiserver: round2(api.goRssMb) })
+    Object.assign(results, {
+      apiserverAddedMsMedian: round2(api.addedMsMedian),
+      apiserverAddedMsP99: round2(api.addedMsP99),
+      apiserverWithMsMedian: round2(api.withMsMedian),
+      apiserverWithoutMsMedian: round2(api.withoutMsMedian),
+      apiserverWithMsP99: round2(api.withMsP99),
+      apiserverWithoutMsP99: round2(api.withoutMsP99),
+      apiserverSamplesPerSide: api.samplesPerSide,
+      goAddedMsP99: round2(api.goAddedMsP99),
+      goWithMsMedian: round2(api.goWithMsMedian),
+      goWithMsP99: round2(api.goWithMsP99),
+      rssMbWithInformer: round2(api.rssMb),
+      goRssMbApiserver: round2(api.goRssMb)
+    })
     side.apiserver = { lameduckAdded: api.addedMsMedian, goAdded: api.goAddedMsMedian }
   }
   Object.assign(results, sideBySideKeys(side), { loadAverage1mAtEnd: round2(loadavg()[0]!) })

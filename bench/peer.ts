@@ -57,19 +57,32 @@ export interface GoPeer { url: string, port: number, pid: number, stop: () => Pr
  * `dir`, not to a pipe: the bench's own process, busy generating load, drains pipes slowly, and zap's
  * blocking writes then held the Go peer to half its rate (lameduck's log is asynchronous).
  */
-export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPair, namespaces: readonly NamespaceInfo[], cpu?: number }): Promise<GoPeer> {
+export async function startGoPeer (o: {
+  binary: string
+  dir: string
+  pair: KeyPair
+  namespaces: readonly NamespaceInfo[]
+  cpu?: number
+}): Promise<GoPeer> {
   await writeFile(join(o.dir, 'tls.crt'), o.pair.cert)
   await writeFile(join(o.dir, 'tls.key'), o.pair.key)
   await writeFile(join(o.dir, 'namespaces.json'), namespacesJson(o.namespaces))
-  const [port] = await freePorts(1) as [number]
+  const [port] = (await freePorts(1)) as [number]
   const args = ['--port', String(port), '--cert-dir', o.dir, '--namespaces-file', join(o.dir, 'namespaces.json')]
   const logFile = join(o.dir, 'go-peer.log')
   const log = await open(logFile, 'w')
   const stdio: ['ignore', 'ignore', number] = ['ignore', 'ignore', log.fd]
-  const child = o.cpu === undefined ? spawn(o.binary, args, { env: childEnv(), stdio }) : spawn('taskset', ['-c', String(o.cpu), o.binary, ...args], { env: childEnv(), stdio })
+  const child =
+    o.cpu === undefined
+      ? spawn(o.binary, args, { env: childEnv(), stdio })
+      : spawn('taskset', ['-c', String(o.cpu), o.binary, ...args], { env: childEnv(), stdio })
   await log.close()
   const tail = async (): Promise<string> => (await readFile(logFile, 'utf8').catch(() => '')).slice(-4000)
-  const exited = new Promise<void>(resolve => child.on('exit', () => { resolve() }))
+  const exited = new Promise<void>(resolve =>
+    child.on('exit', () => {
+      resolve()
+    })
+  )
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
@@ -78,8 +91,11 @@ export async function startGoPeer (o: { binary: string, dir: string, pair: KeyPa
   }
   const url = `https://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
-  while (!await healthy(url)) {
-    if (child.exitCode !== null || Date.now() > deadline) { await stop(); throw new Error(`the Go peer did not start: ${await tail()}`) }
+  while (!(await healthy(url))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`the Go peer did not start: ${await tail()}`)
+    }
     await sleep(100)
   }
   return { url, port, pid: child.pid!, stop }

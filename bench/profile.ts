@@ -5,7 +5,11 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
-interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string, url: string, lineNumber: number }
+  hitCount?: number
+}
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[] }
 
 /** One line of the summary: a function, where it is, and its share of the samples. */

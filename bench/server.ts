@@ -1,7 +1,8 @@
 /**
  * The benchmark's webhook, run as a child process so that the load generator does not share its
  * event loop: the real `buildServer` (src/serve/server.ts) with its real logger (createLogger: one JSON
- * line per admission to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the body
+ * line per admission to stdout), plus two baselines registered here for the benchmark only: `POST /echo` parses the
+ * body
  * and sends it back (a bare echo route, what `mutateVsEcho` divides by), and `POST /minimal` parses it
  * and answers the smallest valid AdmissionReview (allowed, uid echoed; `mutateVsMinimal`): the cost
  * of HTTPS, Fastify and JSON alone, with a smaller answer than /mutate's.

@@ -52,7 +52,8 @@ export interface SideBySide {
 /** The JSON keys of the comparison (BENCHMARKS.md explains each); keys of a skipped part are left out. */
 export function sideBySideKeys (m: SideBySide): Record<string, number | undefined> {
   const keys: Record<string, number | undefined> = {}
-  if (m.rps !== undefined) Object.assign(keys, { goRps: Math.round(m.rps.go), throughputVsGo: ratio(m.rps.lameduck, m.rps.go) })
+  if (m.rps !== undefined)
+    Object.assign(keys, { goRps: Math.round(m.rps.go), throughputVsGo: ratio(m.rps.lameduck, m.rps.go) })
   if (m.fixed !== undefined) {
     const ours = medianTail(m.fixed.lameduck)
     const theirs = medianTail(m.fixed.go)
@@ -68,6 +69,10 @@ export function sideBySideKeys (m: SideBySide): Record<string, number | undefine
       rssMbVsGo: ratio(m.rss.lameduck, m.rss.go), rssMbIdleVsGo: ratio(m.rss.lameduckIdle, m.rss.goIdle)
     })
   }
-  if (m.apiserver !== undefined) Object.assign(keys, { goAddedMsMedian: round2(m.apiserver.goAdded), addedVsGo: ratio(m.apiserver.lameduckAdded, m.apiserver.goAdded) })
+  if (m.apiserver !== undefined)
+    Object.assign(keys, {
+      goAddedMsMedian: round2(m.apiserver.goAdded),
+      addedVsGo: ratio(m.apiserver.lameduckAdded, m.apiserver.goAdded)
+    })
   return keys
 }

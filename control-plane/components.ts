@@ -10,7 +10,10 @@ import type { NodeLifecycle } from './node/config.js'
 /** The ports a cluster listens on, all on 127.0.0.1 (with a node, the API server's on the Pod bridge's gateway). */
 export interface Ports { etcdClient: number, etcdPeer: number, apiserver: number }
 
-/** With a node, what the controller manager adds: endpoints and EndpointSlices, the node's lifecycle and Pod CIDR, Pod GC, PDBs, finished Jobs' TTL. */
+/**
+ * With a node, what the controller manager adds: endpoints and EndpointSlices, the node's lifecycle and Pod CIDR, Pod
+ * GC, PDBs, finished Jobs' TTL.
+ */
 export const nodeControllers = [
   'endpoints-controller',
   'endpointslice-controller',

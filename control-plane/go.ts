@@ -26,19 +26,33 @@ export async function goOutput (args: string[], opts: GoOptions): Promise<string
 }
 
 /** Runs a long `go` command, logging a heartbeat every `heartbeatMs` with the elapsed time. */
-export async function goStep (label: string, args: string[], opts: GoOptions & { log: (line: string) => void, heartbeatMs?: number }): Promise<number> {
+export async function goStep (
+  label: string,
+  args: string[],
+  opts: GoOptions & { log: (line: string) => void, heartbeatMs?: number }
+): Promise<number> {
   const started = Date.now()
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`
-  const child = spawn('go', args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('go', args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let output = ''
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8000) }
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-8000)
+  }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
-  const timer = setInterval(() => { opts.log(`  … ${label}: still building, ${elapsed()}`) }, opts.heartbeatMs ?? 15_000)
+  const timer = setInterval(() => {
+    opts.log(`  … ${label}: still building, ${elapsed()}`)
+  }, opts.heartbeatMs ?? 15_000)
   try {
     const code = await new Promise<number>((resolve, reject) => {
       child.on('error', reject)
-      child.on('close', (c) => { resolve(c ?? 1) })
+      child.on('close', c => {
+        resolve(c ?? 1)
+      })
     })
     if (code !== 0) {
       const tail = output.trim().split('\n').slice(-30).join('\n')

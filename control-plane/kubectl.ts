@@ -17,7 +17,12 @@ const running = new Set<ChildProcess>()
 process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
 
 /** Runs `kubectl --kubeconfig <kubeconfigPath> ...args`. */
-export function runKubectl (binary: string, kubeconfigPath: string, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+export function runKubectl (
+  binary: string,
+  kubeconfigPath: string,
+  args: string[],
+  opts: KubectlOptions = {}
+): Promise<KubectlResult> {
   return runTool(binary, ['--kubeconfig', kubeconfigPath, ...args], childEnv({ KUBECONFIG: kubeconfigPath }), opts)
 }
 

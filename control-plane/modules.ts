@@ -19,7 +19,10 @@ import { join } from 'node:path'
 import { goOutput } from './go.js'
 import { etcdModuleDir, helmModuleDir, kubernetesModuleDir, readRelease, requiredVersion } from './release.js'
 
-/** The commands the wrappers build, as Go 1.24+ `tool` directives (tidy then keeps their deps): the control plane's, then a node's. */
+/**
+ * The commands the wrappers build, as Go 1.24+ `tool` directives (tidy then keeps their deps): the control plane's,
+ * then a node's.
+ */
 const kubernetesTools = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kubectl',
   'k8s.io/kubernetes/cmd/kube-proxy', 'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubelet', 'k8s.io/kubernetes/test/images/agnhost']
 const etcdTool = 'go.etcd.io/etcd/server/v3'
@@ -103,7 +106,10 @@ async function main (argv: string[]): Promise<void> {
   const releaseGoMod = await moduleFile('k8s.io/kubernetes', version, 'go.mod')
   const etcdFlag = argv.indexOf('--etcd')
   const etcd = etcdFlag >= 0 ? argv[etcdFlag + 1]! : requiredVersion(releaseGoMod, 'go.etcd.io/etcd/server/v3', 'the release go.mod')
-  await writeModule(kubernetesModuleDir, kubernetesGoMod(version, goDirectiveOf(releaseGoMod), stagingReplaces(releaseGoMod)))
+  await writeModule(
+    kubernetesModuleDir,
+    kubernetesGoMod(version, goDirectiveOf(releaseGoMod), stagingReplaces(releaseGoMod))
+  )
   const etcdServerGoMod = await moduleFile('go.etcd.io/etcd/server/v3', etcd, 'go.mod')
   await writeModule(etcdModuleDir, etcdGoMod(etcd, goDirectiveOf(etcdServerGoMod), etcdSiblings(etcdServerGoMod)))
   const helmFlag = argv.indexOf('--helm')
@@ -113,5 +119,8 @@ async function main (argv: string[]): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).catch((err: unknown) => { console.error(err instanceof Error ? err.message : err); process.exit(1) })
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
 }

@@ -31,10 +31,16 @@ export function get (url: string, auth: ProbeAuth = {}): Promise<{ status: numbe
  * Calls `check` every `intervalMs` until it returns true. Fails when `timeoutMs` passes or
  * `exited` settles first, with the last error `check` threw.
  */
-export async function waitUntil (what: string, check: () => Promise<boolean>, opts: { timeoutMs: number, intervalMs?: number, exited?: Promise<string> }): Promise<void> {
+export async function waitUntil (
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number, intervalMs?: number, exited?: Promise<string> }
+): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs
   let exitedWith: string | undefined
-  void opts.exited?.then((how) => { exitedWith = how })
+  void opts.exited?.then(how => {
+    exitedWith = how
+  })
   let lastError = ''
   for (;;) {
     try {
@@ -43,7 +49,10 @@ export async function waitUntil (what: string, check: () => Promise<boolean>, op
       lastError = err instanceof Error ? err.message : String(err)
     }
     if (exitedWith !== undefined) throw new Error(`${what}: the process exited (${exitedWith})`)
-    if (Date.now() >= deadline) throw new Error(`${what}: not ready after ${opts.timeoutMs / 1000} s${lastError === '' ? '' : ` (last error: ${lastError})`}`)
+    if (Date.now() >= deadline)
+      throw new Error(
+        `${what}: not ready after ${opts.timeoutMs / 1000} s${lastError === '' ? '' : ` (last error: ${lastError})`}`
+      )
     await sleep(opts.intervalMs ?? 100)
   }
 }

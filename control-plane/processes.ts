@@ -24,15 +24,27 @@ export interface Component {
  * Starts `binary` with `args`, its stdout and stderr appended to `<dir>/<name>.log`. `detached`
  * puts it in its own process group, so it outlives the parent (and the parent's Ctrl-C).
  */
-export function startComponent (name: string, binary: string, args: string[], opts: { dir: string, detached: boolean }): Component {
+export function startComponent (
+  name: string,
+  binary: string,
+  args: string[],
+  opts: { dir: string, detached: boolean }
+): Component {
   const logPath = join(opts.dir, `${name}.log`)
   const fd = openSync(logPath, 'a')
   try {
-    const child = spawn(binary, args, { cwd: opts.dir, env: childEnv(), stdio: ['ignore', fd, fd], detached: opts.detached })
+    const child = spawn(binary, args, {
+      cwd: opts.dir,
+      env: childEnv(),
+      stdio: ['ignore', fd, fd],
+      detached: opts.detached
+    })
     if (child.pid === undefined) throw new Error(`${name}: could not start ${binary}`)
     if (opts.detached) child.unref()
-    const exited = new Promise<string>((resolve) => {
-      child.on('exit', (code, signal) => { resolve(signal ?? `code ${code}`) })
+    const exited = new Promise<string>(resolve => {
+      child.on('exit', (code, signal) => {
+        resolve(signal ?? `code ${code}`)
+      })
     })
     return { name, pid: child.pid, logPath, child, exited }
   } finally {

@@ -21,18 +21,33 @@ const EVICTION_RETRY_MS = 500
 const statusOf = (err: unknown): number | undefined => (err as { code?: unknown }).code as number | undefined
 
 /** Evicts `pod` through the Eviction API, retrying while its budget says 429; false if it was already gone. */
-export async function evict (core: CoreV1Api, namespace: string, pod: string, log: (line: string) => void, deadlineMs = Date.now() + 180_000): Promise<boolean> {
+export async function evict (
+  core: CoreV1Api,
+  namespace: string,
+  pod: string,
+  log: (line: string) => void,
+  deadlineMs = Date.now() + 180_000
+): Promise<boolean> {
   let waited = false
   for (;;) {
     try {
-      await core.createNamespacedPodEviction({ name: pod, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace } } })
+      await core.createNamespacedPodEviction({
+        name: pod,
+        namespace,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace } }
+      })
       return true
     } catch (err) {
       const status = statusOf(err)
       if (status === 404) return false
-      if (status !== 429) throw new Error(`evicting ${namespace}/${pod}: ${err instanceof Error ? err.message : String(err)}`)
-      if (Date.now() > deadlineMs) throw new Error(`evicting ${namespace}/${pod}: the PodDisruptionBudget still refused it (429) after 180 s`)
-      if (!waited) log(`eviction of ${pod}: 429, the PodDisruptionBudget allows no disruption now; trying again every ${EVICTION_RETRY_MS} ms`)
+      if (status !== 429)
+        throw new Error(`evicting ${namespace}/${pod}: ${err instanceof Error ? err.message : String(err)}`)
+      if (Date.now() > deadlineMs)
+        throw new Error(`evicting ${namespace}/${pod}: the PodDisruptionBudget still refused it (429) after 180 s`)
+      if (!waited)
+        log(
+          `eviction of ${pod}: 429, the PodDisruptionBudget allows no disruption now; trying again every ${EVICTION_RETRY_MS} ms`
+        )
       waited = true
       await sleep(EVICTION_RETRY_MS)
     }

@@ -76,11 +76,18 @@ const FLAGS = {
 type Flags = Partial<{ scenario: string, rate: string, replicas: string, 'propagation-delay': string, retries: boolean, keep: boolean, json: string, out: string, help: boolean }>
 
 /** A number from `text` within [min, max], whole if asked; `fallback` when the flag is absent. */
-function numberFlag (name: string, text: string | undefined, fallback: number, { min, max, whole }: { min: number, max: number, whole: boolean }): number {
+function numberFlag (
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  { min, max, whole }: { min: number, max: number, whole: boolean }
+): number {
   if (text === undefined) return fallback
   const value = text.trim() === '' ? NaN : Number(text)
   if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
-    throw new ConfigError(`--${name}: ${JSON.stringify(text)} is not ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`)
+    throw new ConfigError(
+      `--${name}: ${JSON.stringify(text)} is not ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`
+    )
   }
   return value
 }

@@ -48,19 +48,37 @@ async function until (what: string, ok: () => Promise<boolean>, ms = 10_000): Pr
 }
 
 /** Starts nginx in `prefix` listening on `port`, in front of `upstreams` (`IP:PORT`). */
-export async function startNginx (children: Children, opts: { prefix: string, port: number, upstreams: readonly string[], retries: boolean, readTimeoutSeconds?: number }): Promise<Nginx> {
+export async function startNginx (
+  children: Children,
+  opts: { prefix: string, port: number, upstreams: readonly string[], retries: boolean, readTimeoutSeconds?: number }
+): Promise<Nginx> {
   await checkNginx()
   const prefix = resolve(opts.prefix)
   await mkdir(join(prefix, 'tmp'), { recursive: true })
   const conf = join(prefix, 'nginx.conf')
   const errorLog = join(prefix, 'error.log')
   const write = (upstreams: readonly string[]): Promise<void> =>
-    writeFile(conf, renderNginxConfig({ prefix, listenPort: opts.port, upstreams, retries: opts.retries, ...(opts.readTimeoutSeconds === undefined ? {} : { readTimeoutSeconds: opts.readTimeoutSeconds }) }))
+    writeFile(
+      conf,
+      renderNginxConfig({
+        prefix,
+        listenPort: opts.port,
+        upstreams,
+        retries: opts.retries,
+        ...(opts.readTimeoutSeconds === undefined ? {} : { readTimeoutSeconds: opts.readTimeoutSeconds })
+      })
+    )
   await write(opts.upstreams)
   // -e: the error log before the config is read, so nothing goes to /var/log/nginx.
-  const child = children.start({ name: 'nginx', command: NGINX, args: ['-p', prefix, '-c', conf, '-e', errorLog], logFile: join(prefix, 'stdout.log') })
+  const child = children.start({
+    name: 'nginx',
+    command: NGINX,
+    args: ['-p', prefix, '-c', conf, '-e', errorLog],
+    logFile: join(prefix, 'stdout.log')
+  })
   await until('nginx to start', async () => {
-    if (!child.alive()) throw new Error(`nginx exited: ${(await readLog(errorLog)).trim().split('\n').slice(-3).join(' | ')}`)
+    if (!child.alive())
+      throw new Error(`nginx exited: ${(await readLog(errorLog)).trim().split('\n').slice(-3).join(' | ')}`)
     return workerStarts(await readLog(errorLog)) >= 1
   })
   // One reload at a time: each waits for its own new worker.

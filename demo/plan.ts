@@ -44,7 +44,9 @@ export const DEFAULT_GRACE_SECONDS = 30
  */
 export const HOOK_OVERRUN_EXTENSION_SECONDS = 2
 
-/** The seconds an exec hook sleeps: `["sleep","5"]` or a shell line that runs `sleep 5`; undefined for anything else. */
+/**
+ * The seconds an exec hook sleeps: `["sleep","5"]` or a shell line that runs `sleep 5`; undefined for anything else.
+ */
 function execSleepSeconds (command: readonly string[]): number | undefined {
   const [program, ...args] = command
   if (program !== undefined && /(^|\/)sleep$/.test(program) && args.length === 1 && /^\d+$/.test(args[0]!)) return Number(args[0])

@@ -8,7 +8,10 @@ import { stringify } from 'yaml'
 /** The parts of a Pod the view reads. */
 export interface PodLike {
   metadata?: { name?: string, generateName?: string, namespace?: string, annotations?: Record<string, string> }
-  spec?: { terminationGracePeriodSeconds?: number, containers?: Array<{ name?: string, image?: string, lifecycle?: unknown }> }
+  spec?: {
+    terminationGracePeriodSeconds?: number
+    containers?: Array<{ name?: string, image?: string, lifecycle?: unknown }>
+  }
 }
 
 /** The trimmed Pod as YAML. */

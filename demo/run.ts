@@ -74,16 +74,26 @@ export interface DemoResult {
 
 
 /** Runs the demo; `log` gets the progress, one line at a time. */
-export async function runDemo (options: DemoOptions, children: Children, log: (line: string) => void): Promise<DemoResult> {
+export async function runDemo (
+  options: DemoOptions,
+  children: Children,
+  log: (line: string) => void
+): Promise<DemoResult> {
   const steps = 3 + options.scenarios.length
-  const step = (n: number, what: string): void => { log(''); log(`== ${n}/${steps} ${what}`) }
-  const sub = (line: string): void => { log(`  ${line}`) }
+  const step = (n: number, what: string): void => {
+    log('')
+    log(`== ${n}/${steps} ${what}`)
+  }
+  const sub = (line: string): void => {
+    log(`  ${line}`)
+  }
   const nginxScenario = options.scenarios.includes('nginx')
   // Packages first: without root, the one command to run is the most useful thing to print.
   await ensureDebianPackages([...DEMO_REQUIREMENTS, ...NODE_REQUIREMENTS, ...IMAGE_REQUIREMENTS], sub)
   await checkNodeMachine()
   const out = resolve(options.out)
-  for (const entry of await readdir(out).catch(() => [])) if (entry.startsWith('run-')) await rm(join(out, entry), { recursive: true, force: true })
+  for (const entry of await readdir(out).catch(() => []))
+    if (entry.startsWith('run-')) await rm(join(out, entry), { recursive: true, force: true })
   await mkdir(out, { recursive: true })
 
   step(1, `binaries and lameduck's image${nginxScenario ? ' and the nginx image' : ''} (built once, then cached)`)
@@ -92,16 +102,24 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
   const images: Array<[string, string]> = [[await ensureLameduckImage(sub), LAMEDUCK_IMAGE]]
   if (nginxScenario) images.push([await ensureNginxImage(sub), NGINX_IMAGE])
 
-  if (options.keep && await readState() !== undefined) throw new Error('--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down')
+  if (options.keep && (await readState()) !== undefined)
+    throw new Error(
+      '--keep starts the cluster where npm run cluster:up keeps its own, and one is recorded there: stop it first with npm run cluster:down'
+    )
   const nodes = nodesFor(options.scenarios)
   const lifecycle = options.scenarios.includes('node-loss') ? DEMO_NODE_LIFECYCLE : undefined
   const some = nodes === 1 ? 'a node' : `${nodes} nodes`
-  step(2, `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${some} ` +
-    '(kubelet, containerd, kube-proxy)')
+  step(
+    2,
+    `a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and ${some} ` +
+      '(kubelet, containerd, kube-proxy)'
+  )
   if (lifecycle !== undefined) {
     const { graceSeconds, tolerationSeconds } = lifecycle
-    sub(`a lost node is marked unready after ${graceSeconds} s and its Pods evicted ${tolerationSeconds} s later ` +
-      '(Kubernetes\' defaults: 50 s and 300 s)')
+    sub(
+      `a lost node is marked unready after ${graceSeconds} s and its Pods evicted ${tolerationSeconds} s later ` +
+        "(Kubernetes' defaults: 50 s and 300 s)"
+    )
   }
   const kept = options.keep ? { dir: cliClusterDir, detached: true } : {}
   const shortened = lifecycle === undefined ? {} : { nodeLifecycle: lifecycle }
@@ -138,21 +156,41 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
       if (i > 0) for (const namespace of [PLAIN, SHOP]) await removeScenario(cluster, namespace)
       const { rate, propagationDelay, retries } = options
       const lost = await runNodeLoss(cluster, children, {
-        rate, propagationDelay, retries, sleepSeconds, budgetSeconds: BUDGET_SECONDS, lifecycle: lifecycle!, out,
+        rate,
+        propagationDelay,
+        retries,
+        sleepSeconds,
+        budgetSeconds: BUDGET_SECONDS,
+        lifecycle: lifecycle!,
+        out,
         log: sub
       })
       results['node-loss'] = lost.results
       columns.push({ title: SCENARIO_TITLES[scenario], runs: lost.timelines })
       log('')
-      log(`${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), ` +
-        'requests failed and when, in seconds after the loss:')
+      log(
+        `${SCENARIO_TITLES[scenario]}, in ${SHOP} (lameduck cannot help: no kubelet is left to run a preStop), ` +
+          'requests failed and when, in seconds after the loss:'
+      )
       for (const line of formatNodeLossTable(Object.values(lost.results)).trimEnd().split('\n')) log(line)
       continue
     }
     const runOne = async (key: string, title: string, delaySeconds: number): Promise<ScenarioResult> => {
       const fresh = i > 0 || rows.length > 0
       const result = await runScenario({
-        cluster, children, options, scenario, key, title, delaySeconds, sleepSeconds, fresh, out, log, sub, columns
+        cluster,
+        children,
+        options,
+        scenario,
+        key,
+        title,
+        delaySeconds,
+        sleepSeconds,
+        fresh,
+        out,
+        log,
+        sub,
+        columns
       })
       rows.push({ title, result })
       return result
@@ -168,7 +206,9 @@ export async function runDemo (options: DemoOptions, children: Children, log: (l
     }
     results.adaptive = adaptive as Record<Speed, ScenarioResult>
     log('')
-    log('the adaptive pause against a fixed sleep sized for the slow case (median pause; the rollout until every old Pod was gone):')
+    log(
+      'the adaptive pause against a fixed sleep sized for the slow case (median pause; the rollout until every old Pod was gone):'
+    )
     const seconds = (ms: number, digits: number): string => `${(ms / 1000).toFixed(digits)}s`
     for (const speed of ['fast', 'slow'] as const) {
       const { with: adaptiveRun, without: fixedRun } = results.adaptive[speed]
@@ -249,9 +289,16 @@ async function runScenario (r: ScenarioRun): Promise<ScenarioResult> {
     sub(`${r.title} under load, the Pods as stored in ${namespace} (${RUN_TITLES[id]})`)
     const drained = drainFrom(namespace)
     const run = await runUnderLoad(cluster, r.children, {
-      namespace, scenario, rate: options.rate, durationSeconds, propagationDelayMs: r.delaySeconds * 1000, retries: options.retries,
+      namespace,
+      scenario,
+      rate: options.rate,
+      durationSeconds,
+      propagationDelayMs: r.delaySeconds * 1000,
+      retries: options.retries,
       ...(drained === undefined ? {} : { node: drained }),
-      ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }), dir: join(r.out, `run-${r.key}-${id}`), log: sub
+      ...(slow === undefined ? {} : { slow: { ms: slow.ms, rate: SLOW_RATE } }),
+      dir: join(r.out, `run-${r.key}-${id}`),
+      log: sub
     })
     if (!(run.rolloutDoneMs < durationSeconds * 1000)) sub(`note: the ${scenario} took ${(run.rolloutDoneMs / 1000).toFixed(0)} s, longer than the load (${durationSeconds} s); its end is not measured`)
     sub('the kubelet\'s events, from the API server (seconds from the start of the load):')

@@ -78,8 +78,15 @@ ${temps}
 /** A Deployment `name` of `replicas` with `template`. */
 function deployment (namespace: string, name: string, replicas: number, template: object): object {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace },
-    spec: { replicas, selector: { matchLabels: { app: name } }, strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, template }
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template
+    }
   }
 }
 

@@ -100,8 +100,19 @@ export function drawColumns (columns: readonly TimelineColumn[]): string {
 
 /** The legend and the panels of `runs`, on one time axis and one count axis. */
 function timelineBody (runs: readonly TimelineRun[]): string[] {
-  const endMs = Math.max(1000, ...runs.map(run => run.timeline.length * run.bucketMs), ...runs.flatMap(run => run.events.map(e => e.tMs)))
+  const endMs = Math.max(
+    1000,
+    ...runs.map(run => run.timeline.length * run.bucketMs),
+    ...runs.flatMap(run => run.events.map(e => e.tMs))
+  )
   const yMax = Math.max(1, ...runs.flatMap(run => run.timeline.map(b => b.requests)))
   const xOf = (ms: number): number => LEFT + ms / endMs * (WIDTH - LEFT - RIGHT)
-  return [...legend(LEGEND.map(([kind, label]) => [COLORS[kind], label]), LEFT, 10), ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs))]
+  return [
+    ...legend(
+      LEGEND.map(([kind, label]) => [COLORS[kind], label]),
+      LEFT,
+      10
+    ),
+    ...runs.map((run, i) => panel(run, TOP + GAP / 2 + i * (PANEL + GAP), xOf, yMax, endMs))
+  ]
 }

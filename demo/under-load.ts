@@ -98,7 +98,11 @@ interface CoreEvent extends WarningEventSource {
 }
 
 /** Runs the rollout under load on both paths; everything it starts is registered with `children` or stopped here. */
-export async function runUnderLoad (cluster: Cluster, children: Children, o: UnderLoadOptions): Promise<UnderLoadResult> {
+export async function runUnderLoad (
+  cluster: Cluster,
+  children: Children,
+  o: UnderLoadOptions
+): Promise<UnderLoadResult> {
   const { log, namespace } = o
   await mkdir(o.dir, { recursive: true })
   const kubeConfig = new KubeConfig()
@@ -106,21 +110,44 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const core = kubeConfig.makeApiClient(CoreV1Api)
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api)
   const selector = 'kubernetes.io/service-name=web'
-  const pods = makeInformer(kubeConfig, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: 'app=web' }), 'app=web')
-  const slices = makeInformer(kubeConfig, `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: selector }), selector)
+  const pods = makeInformer(
+    kubeConfig,
+    `/api/v1/namespaces/${namespace}/pods`,
+    () => core.listNamespacedPod({ namespace, labelSelector: 'app=web' }),
+    'app=web'
+  )
+  const slices = makeInformer(
+    kubeConfig,
+    `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+    () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: selector }),
+    selector
+  )
   let watching = true
-  for (const informer of [pods, slices] as const) informer.on('error', (err: unknown) => { if (watching) log(`watch failed: ${String(err)}`) })
+  for (const informer of [pods, slices] as const)
+    informer.on('error', (err: unknown) => {
+      if (watching) log(`watch failed: ${String(err)}`)
+    })
   await Promise.all([pods.start(), slices.start()])
 
-  const marks: Array<{ at: number, kind: RunEvent['kind'], pod: string }> = []
+  const marks: Array<{ at: number; kind: RunEvent['kind']; pod: string }> = []
   let t0 = performance.now()
   const at = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`
-  const mark = (kind: RunEvent['kind'], pod: string, when = performance.now()): void => { marks.push({ at: when, kind, pod }) }
+  const mark = (kind: RunEvent['kind'], pod: string, when = performance.now()): void => {
+    marks.push({ at: when, kind, pod })
+  }
 
   const initial = endpointsOf(slices.list(), APP_PORT.name)
-  const [port] = await freePorts(1) as [number]
-  const nginx = await startNginx(children, { prefix: join(o.dir, 'nginx'), port, upstreams: readyAddresses(initial), retries: o.retries, ...(o.slow === undefined ? {} : { readTimeoutSeconds: Math.ceil(o.slow.ms / 1000) + 10 }) })
-  log(`nginx on ${nginx.url} in front of ${readyAddresses(initial).join(', ')}; it follows the EndpointSlices ${o.propagationDelayMs / 1000}s late`)
+  const [port] = (await freePorts(1)) as [number]
+  const nginx = await startNginx(children, {
+    prefix: join(o.dir, 'nginx'),
+    port,
+    upstreams: readyAddresses(initial),
+    retries: o.retries,
+    ...(o.slow === undefined ? {} : { readTimeoutSeconds: Math.ceil(o.slow.ms / 1000) + 10 })
+  })
+  log(
+    `nginx on ${nginx.url} in front of ${readyAddresses(initial).join(', ')}; it follows the EndpointSlices ${o.propagationDelayMs / 1000}s late`
+  )
 
   // The load balancer: every EndpointSlice change reaches nginx after the propagation delay.
   // Only a Pod that was ready counts as turning not ready (a new Pod is not ready until its probe passes).
@@ -132,18 +159,31 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     const endpoints = endpointsOf(slices.list(), APP_PORT.name)
     for (const e of endpoints) {
       if (e.ready) wasReady.add(e.pod)
-      else if (wasReady.has(e.pod) && !notReady.has(e.pod)) { notReady.add(e.pod); mark('endpoint-not-ready', e.pod); log(`${at()}  EndpointSlice: ${e.pod} not ready`) }
+      else if (wasReady.has(e.pod) && !notReady.has(e.pod)) {
+        notReady.add(e.pod)
+        mark('endpoint-not-ready', e.pod)
+        log(`${at()}  EndpointSlice: ${e.pod} not ready`)
+      }
     }
     const next = new Map(endpoints.filter(e => e.ready).map(e => [e.address, e.pod]))
     const timer = setTimeout(() => {
       timers.delete(timer)
       if (next.size === 0) return
       // Caught: a reload that fails (nginx stopped by Ctrl-C meanwhile) must not crash the cleanup.
-      nginx.setUpstreams([...next.keys()]).then(() => {
-        for (const [address, pod] of routed) if (!next.has(address)) { mark('endpoint-removed', pod); log(`${at()}  nginx no longer routes to ${pod}`) }
-        for (const [address, pod] of next) if (!routed.has(address)) log(`${at()}  nginx routes to ${pod} too`)
-        routed = next
-      }, (err: unknown) => { log(`nginx reload failed: ${(err as Error).message}`) })
+      nginx.setUpstreams([...next.keys()]).then(
+        () => {
+          for (const [address, pod] of routed)
+            if (!next.has(address)) {
+              mark('endpoint-removed', pod)
+              log(`${at()}  nginx no longer routes to ${pod}`)
+            }
+          for (const [address, pod] of next) if (!routed.has(address)) log(`${at()}  nginx routes to ${pod} too`)
+          routed = next
+        },
+        (err: unknown) => {
+          log(`nginx reload failed: ${(err as Error).message}`)
+        }
+      )
     }, o.propagationDelayMs)
     timers.add(timer)
   }
@@ -174,36 +214,72 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
     deleted.set(name, { at: now, pauseMs: plan.sigtermAtMs, reported: false })
     mark('pod-deleted', name, now)
     mark('sigterm', name, now + plan.sigtermAtMs)
-    log(`${at()}  Pod ${name} deleted: the kubelet runs preStop (${plan.preStop}), SIGTERM at +${plan.sigtermAtMs / 1000}s${plan.preStop.startsWith('adaptive') ? ' at the latest' : ''}, grace ${plan.graceSeconds}s`)
+    log(
+      `${at()}  Pod ${name} deleted: the kubelet runs preStop (${plan.preStop}), SIGTERM at +${plan.sigtermAtMs / 1000}s${plan.preStop.startsWith('adaptive') ? ' at the latest' : ''}, grace ${plan.graceSeconds}s`
+    )
   }
   pods.on('update', onPod)
   pods.on('delete', onPod)
 
   const url = `http://web.${namespace}.svc/`
-  log(`load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`)
+  log(
+    `load: ${o.rate} requests/s for ${o.durationSeconds}s on each path: a Pod to ${url} (ClusterIP), and this machine to nginx`
+  )
   const avoid = o.node === undefined ? {} : { avoidNode: o.node }
   const { durationSeconds } = o
   const podLoad = await startPodLoad(cluster, { namespace, url, rate: o.rate, durationSeconds, ...avoid })
   t0 = performance.now()
   const wallStart = Date.now()
-  const hostLoad = runLoad({ url: nginx.url, rate: o.rate, durationMs: o.durationSeconds * 1000, onProgress: p => { if (Math.round(performance.now() - t0) % 5000 < 1000) log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`) } })
+  const hostLoad = runLoad({
+    url: nginx.url,
+    rate: o.rate,
+    durationMs: o.durationSeconds * 1000,
+    onProgress: p => {
+      if (Math.round(performance.now() - t0) % 5000 < 1000)
+        log(`${at()}  load through nginx: sent ${p.sent}, failed ${p.failed}`)
+    }
+  })
   // The slow requests start with the load, at a low rate, so that some are in flight at every deletion.
   const slowPath = o.slow === undefined ? undefined : `slow?ms=${o.slow.ms}`
   const slowTimeoutSeconds = o.slow === undefined ? 0 : Math.ceil(o.slow.ms / 1000) + 10
-  const slowPod = o.slow === undefined
-    ? undefined
-    : await startPodLoad(cluster, {
-      namespace, url: `${url}${slowPath!}`, rate: o.slow.rate, durationSeconds, timeoutSeconds: slowTimeoutSeconds,
-      name: 'demo-slow', ...avoid
-    })
-  const slowHost = o.slow === undefined ? undefined : runLoad({ url: `${nginx.url}${slowPath!}`, rate: o.slow.rate, durationMs: o.durationSeconds * 1000, timeoutMs: slowTimeoutSeconds * 1000 })
-  if (o.slow !== undefined) log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
+  const slowPod =
+    o.slow === undefined
+      ? undefined
+      : await startPodLoad(cluster, {
+          namespace,
+          url: `${url}${slowPath!}`,
+          rate: o.slow.rate,
+          durationSeconds,
+          timeoutSeconds: slowTimeoutSeconds,
+          name: 'demo-slow',
+          ...avoid
+        })
+  const slowHost =
+    o.slow === undefined
+      ? undefined
+      : runLoad({
+          url: `${nginx.url}${slowPath!}`,
+          rate: o.slow.rate,
+          durationMs: o.durationSeconds * 1000,
+          timeoutMs: slowTimeoutSeconds * 1000
+        })
+  if (o.slow !== undefined)
+    log(`${at()}  slow requests: ${o.slow.rate}/s of ${o.slow.ms / 1000}s each (/${slowPath!}) on each path too`)
   await sleep(WARMUP_MS)
   const disrupted = performance.now()
   const disruptedAt = Date.now()
   // A lost node's Pods die at once, with no termination to mark but the SIGKILL.
   for (const pod of pods.list()) if (lost(pod)) mark('sigkill', pod.metadata?.name ?? '')
-  await disrupt(cluster, core, o.scenario, namespace, line => { log(`${at()}  ${line}`) }, o.node)
+  await disrupt(
+    cluster,
+    core,
+    o.scenario,
+    namespace,
+    line => {
+      log(`${at()}  ${line}`)
+    },
+    o.node
+  )
   // `rollout status` returns before the last old Pod has finished its pause: wait until none is left
   // (a lost node's Pods stay until someone deletes the node: nothing is left running in them).
   while (pods.list().some(p => p.metadata?.deletionTimestamp !== undefined && !lost(p))) await sleep(200)
@@ -212,9 +288,10 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   const firstDeletion = marks.find(m => m.kind === 'pod-deleted')?.at
   // On the wall clock, as each load's report states its own start.
   const { timeOrigin } = performance
-  const disruption = firstDeletion === undefined
-    ? undefined
-    : { fromAt: timeOrigin + firstDeletion, toAt: timeOrigin + t0 + rolloutDoneMs }
+  const disruption =
+    firstDeletion === undefined
+      ? undefined
+      : { fromAt: timeOrigin + firstDeletion, toAt: timeOrigin + t0 + rolloutDoneMs }
   log(`${at()}  ${o.scenario} done: every old Pod is gone`)
   const lb = toJsonReport(await hostLoad)
   log(`${at()}  load through nginx done: ${lb.requests} requests, ${lb.failed} failed`)
@@ -222,23 +299,39 @@ export async function runUnderLoad (cluster: Cluster, children: Children, o: Und
   log(`${at()}  load through the ClusterIP done: ${podReport.requests} requests, ${podReport.failed} failed`)
   const slowLb = slowHost === undefined ? undefined : toJsonReport(await slowHost)
   const slowReport = await slowPod?.report()
-  if (slowLb !== undefined && slowReport !== undefined) log(`${at()}  slow requests: ${slowLb.failed} of ${slowLb.requests} failed through nginx, ${slowReport.failed} of ${slowReport.requests} through the ClusterIP`)
+  if (slowLb !== undefined && slowReport !== undefined)
+    log(
+      `${at()}  slow requests: ${slowLb.failed} of ${slowLb.requests} failed through nginx, ${slowReport.failed} of ${slowReport.requests} through the ClusterIP`
+    )
   for (const timer of timers) clearTimeout(timer)
   watching = false
   await Promise.all([pods.stop(), slices.stop()])
   const accessLog = await nginx.accessLog()
   await nginx.stop()
 
-  const events = (JSON.parse(await kubectl(cluster, ['get', 'events', '-n', namespace, '-o', 'json'])) as { items: CoreEvent[] }).items
+  const events = (
+    JSON.parse(await kubectl(cluster, ['get', 'events', '-n', namespace, '-o', 'json'])) as { items: CoreEvent[] }
+  ).items
   const kubeletEvents = events
-    .filter(e => (e.source?.component ?? e.reportingComponent) === 'kubelet' && (e.involvedObject?.name ?? '').startsWith('web-'))
-    .map(e => ({ t: Date.parse(e.lastTimestamp ?? e.eventTime ?? '') - wallStart, line: `${e.reason ?? ''} ${e.involvedObject?.name ?? ''}: ${e.message ?? ''}` }))
+    .filter(
+      e =>
+        (e.source?.component ?? e.reportingComponent) === 'kubelet' && (e.involvedObject?.name ?? '').startsWith('web-')
+    )
+    .map(e => ({
+      t: Date.parse(e.lastTimestamp ?? e.eventTime ?? '') - wallStart,
+      line: `${e.reason ?? ''} ${e.involvedObject?.name ?? ''}: ${e.message ?? ''}`
+    }))
     .filter(e => e.t >= -1000)
     .sort((a, b) => a.t - b.t)
     .map(e => `${`+${(e.t / 1000).toFixed(0)}s`.padStart(5)}  kubelet  ${e.line}`)
   const eventsFrom = (start: number): RunEvent[] => marks.map(m => ({ tMs: m.at - start, kind: m.kind, pod: m.pod }))
   return {
-    clusterIP: { report: podReport, accessLog: '', events: eventsFrom(podLoad.startedAt), ...(slowReport === undefined ? {} : { slow: slowReport }) },
+    clusterIP: {
+      report: podReport,
+      accessLog: '',
+      events: eventsFrom(podLoad.startedAt),
+      ...(slowReport === undefined ? {} : { slow: slowReport })
+    },
     loadBalancer: { report: lb, accessLog, events: eventsFrom(t0), ...(slowLb === undefined ? {} : { slow: slowLb }) },
     kubeletEvents,
     warningEvents: countWarningEvents(events, new Set(deleted.keys())),

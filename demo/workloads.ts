@@ -57,12 +57,25 @@ export function podTemplate (app = 'web'): { metadata: object, spec: object } {
 }
 
 /** Creates `plain` and `shop`; `shop` opts in with the given pause and budget, in seconds. */
-export async function createNamespaces (cluster: Cluster, sleepSeconds: number, budgetSeconds: number, log: (line: string) => void): Promise<void> {
+export async function createNamespaces (
+  cluster: Cluster,
+  sleepSeconds: number,
+  budgetSeconds: number,
+  log: (line: string) => void
+): Promise<void> {
   await createNamespace(cluster, PLAIN)
   await createNamespace(cluster, SHOP, { [INJECT_LABEL]: INJECT_ENABLED })
-  await kubectl(cluster, ['annotate', 'namespace', SHOP, `${SLEEP_ANNOTATION}=${sleepSeconds}s`, `${BUDGET_ANNOTATION}=${budgetSeconds}s`])
+  await kubectl(cluster, [
+    'annotate',
+    'namespace',
+    SHOP,
+    `${SLEEP_ANNOTATION}=${sleepSeconds}s`,
+    `${BUDGET_ANNOTATION}=${budgetSeconds}s`
+  ])
   log(`namespace ${PLAIN}: no label`)
-  log(`namespace ${SHOP}: label ${INJECT_LABEL}=${INJECT_ENABLED}, annotations ${SLEEP_ANNOTATION}=${sleepSeconds}s ${BUDGET_ANNOTATION}=${budgetSeconds}s`)
+  log(
+    `namespace ${SHOP}: label ${INJECT_LABEL}=${INJECT_ENABLED}, annotations ${SLEEP_ANNOTATION}=${sleepSeconds}s ${BUDGET_ANNOTATION}=${budgetSeconds}s`
+  )
 }
 
 /**
@@ -77,14 +90,20 @@ export async function dryRunInShop (cluster: Cluster): Promise<{ view: string, w
   for (;;) {
     const result = await cluster.kubectl(['create', '--dry-run=server', '-o', 'json', '-n', SHOP, '-f', '-'], { input: pod })
     const created = result.code === 0 ? JSON.parse(result.stdout) as PodLike : undefined
-    if (created?.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined) return { view: podView(created), warnings: result.stderr.trim() }
+    if (created?.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined)
+      return { view: podView(created), warnings: result.stderr.trim() }
     if (Date.now() > deadline) throw new Error(`the webhook did not mutate a dry-run Pod in ${SHOP} within 60 s: ${result.stderr.trim()}`)
     await sleep(250)
   }
 }
 
 /** What `deployAndReadPods` deploys besides the namespace: see scenario-objects.ts. */
-export interface DeployOptions { scenario: Scenario, replicas: number, sleepSeconds: number, nginxBudgetSeconds: number }
+export interface DeployOptions {
+  scenario: Scenario
+  replicas: number
+  sleepSeconds: number
+  nginxBudgetSeconds: number
+}
 
 /**
  * The scenario's objects in `namespace` (the Deployment `web` and its Service, and what the scenario
@@ -92,7 +111,19 @@ export interface DeployOptions { scenario: Scenario, replicas: number, sleepSeco
  */
 export async function deployAndReadPods (cluster: Cluster, namespace: string, o: DeployOptions): Promise<StoredPod[]> {
   const script = await readFile(join(repoRoot, 'demo/sample-app.ts'), 'utf8')
-  const objects = scenarioObjects(o.scenario, { namespace, replicas: o.replicas, script, appTemplate: podTemplate, nginxImage: NGINX_IMAGE, sleepSeconds: o.sleepSeconds, nginxBudgetSeconds: o.nginxBudgetSeconds }, namespace === SHOP)
+  const objects = scenarioObjects(
+    o.scenario,
+    {
+      namespace,
+      replicas: o.replicas,
+      script,
+      appTemplate: podTemplate,
+      nginxImage: NGINX_IMAGE,
+      sleepSeconds: o.sleepSeconds,
+      nginxBudgetSeconds: o.nginxBudgetSeconds
+    },
+    namespace === SHOP
+  )
   await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }))
   for (const name of o.scenario === 'nginx' ? ['backend', 'web'] : ['web']) await kubectl(cluster, ['rollout', 'status', '-n', namespace, `deployment/${name}`, '--timeout=180s'])
   const list = JSON.parse(await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app=web', '-o', 'json'])) as { items: StoredPod[] }

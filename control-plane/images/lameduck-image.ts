@@ -95,5 +95,10 @@ export async function ensureLameduckImage (log: (line: string) => void): Promise
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  ensureLameduckImage(line => { console.log(line) }).catch((err: unknown) => { console.error(err instanceof Error ? err.message : err); process.exit(1) })
+  ensureLameduckImage(line => {
+    console.log(line)
+  }).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
 }

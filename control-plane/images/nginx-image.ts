@@ -85,5 +85,10 @@ export async function ensureNginxImage (log: (line: string) => void): Promise<st
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  ensureNginxImage(line => { console.log(line) }).catch((err: unknown) => { console.error(err instanceof Error ? err.message : err); process.exit(1) })
+  ensureNginxImage(line => {
+    console.log(line)
+  }).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
 }

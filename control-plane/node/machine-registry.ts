@@ -31,7 +31,14 @@ export interface MachineRegistryOptions {
 export async function startMachineRegistry (o: MachineRegistryOptions): Promise<Required<RegistryEndpoint>> {
   const tls = await makeRegistryTls(o.dir, NODE.gateway)
   const images = await nodeImages(o.log)
-  await startRegistry({ address: MACHINE_REGISTRY, dir: o.dir, detached: o.detached, log: o.log, tls, onStart: o.onStart })
+  await startRegistry({
+    address: MACHINE_REGISTRY,
+    dir: o.dir,
+    detached: o.detached,
+    log: o.log,
+    tls,
+    onStart: o.onStart
+  })
   const endpoint = machineRegistry(o.dir)
   for (const { archive, ref } of images) await pushImage(archive, ref, endpoint, o.log)
   return endpoint

@@ -57,11 +57,17 @@ export function installCommand (packages: readonly string[], root: boolean): str
  * Installs the packages of `requirements` that are missing: as root with apt-get, saying what;
  * otherwise throws with the command to run.
  */
-export async function ensureDebianPackages (requirements: readonly Requirement[], log: (line: string) => void): Promise<void> {
+export async function ensureDebianPackages (
+  requirements: readonly Requirement[],
+  log: (line: string) => void
+): Promise<void> {
   const missing = await missingPackages(requirements)
   if (missing.length === 0) return
   const root = process.getuid?.() === 0
-  if (!root || !await present('/usr/bin/apt-get')) throw new Error(`missing Debian packages: ${missing.join(' ')}; install them with: ${installCommand(missing, root)}`)
+  if (!root || !(await present('/usr/bin/apt-get')))
+    throw new Error(
+      `missing Debian packages: ${missing.join(' ')}; install them with: ${installCommand(missing, root)}`
+    )
   log(`[node] installing Debian packages: ${missing.join(' ')} (apt-get update && ${installCommand(missing, true)})`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   try {

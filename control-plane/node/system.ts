@@ -147,7 +147,13 @@ async function removeCgroup (path: string): Promise<void> {
  */
 export async function restoreMachine (before: MachineBefore, roots: readonly string[]): Promise<void> {
   const errors: string[] = []
-  const step = async (fn: () => Promise<unknown>): Promise<void> => { try { await fn() } catch (err) { errors.push((err as Error).message) } }
+  const step = async (fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn()
+    } catch (err) {
+      errors.push((err as Error).message)
+    }
+  }
   for (const ns of await netnsNames()) {
     if (!before.netns.includes(ns)) await step(() => run('ip', ['netns', 'delete', ns]))
   }
@@ -170,6 +176,7 @@ export async function restoreMachine (before: MachineBefore, roots: readonly str
       if ((await readFile(`/proc/sys/${key}`, 'utf8')).trim() !== value) await writeFile(`/proc/sys/${key}`, value)
     })
   }
-  for (const path of OUTSIDE_PATHS) if (!before.paths.includes(path)) await step(() => rm(path, { recursive: true, force: true }))
+  for (const path of OUTSIDE_PATHS)
+    if (!before.paths.includes(path)) await step(() => rm(path, { recursive: true, force: true }))
   if (errors.length > 0) throw new Error(`the node left something behind: ${errors.join('; ')}`)
 }

@@ -116,11 +116,24 @@ async function decideReview (review: ParsedReview, deps: AdmissionDeps): Promise
     }
   }
   if (review.workload !== undefined) {
-    const { reason, warnings } = reviewWorkload({ workload: review.workload, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces, advice: deps.advice !== false })
+    const { reason, warnings } = reviewWorkload({
+      workload: review.workload,
+      namespaceName: review.namespace,
+      namespace,
+      limits: deps.limits,
+      excludeNamespaces: deps.excludeNamespaces,
+      advice: deps.advice !== false
+    })
     return skipped(reason, warnings)
   }
   const pod = review.pod!
-  const decision = decide({ pod, namespaceName: review.namespace, namespace, limits: deps.limits, excludeNamespaces: deps.excludeNamespaces })
+  const decision = decide({
+    pod,
+    namespaceName: review.namespace,
+    namespace,
+    limits: deps.limits,
+    excludeNamespaces: deps.excludeNamespaces
+  })
   if (decision.action === 'skip') return skipped(decision.reason, decision.warnings)
   const operations = diff(pod, decision.pod)
   if (operations.length === 0) return skipped('already injected', decision.warnings)

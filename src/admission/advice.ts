@@ -18,7 +18,9 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const SERVING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'])
 
 function readiness (pod: Pod): string[] {
-  const missing = pod.spec.containers.filter(c => Array.isArray(c.ports) && c.ports.length > 0 && c.readinessProbe === undefined && !isMeshProxy(c))
+  const missing = pod.spec.containers.filter(
+    c => Array.isArray(c.ports) && c.ports.length > 0 && c.readinessProbe === undefined && !isMeshProxy(c)
+  )
   if (missing.length === 0) return []
   return [`${containersNamed(missing.map(c => c.name))} ${missing.length === 1 ? 'has' : 'have'} ports but no readinessProbe: a new Pod gets traffic before it is ready, so a rollout drops requests even with lameduck`]
 }

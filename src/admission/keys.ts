@@ -3,7 +3,10 @@
  */
 export const PREFIX = 'lameduck.dev/'
 
-/** The webhook's own namespace (the manifests'): never mutated by default, so it never depends on itself; its Secrets' too. */
+/**
+ * The webhook's own namespace (the manifests'): never mutated by default, so it never depends on itself; its Secrets'
+ * too.
+ */
 export const OWN_NAMESPACE = 'lameduck-system'
 
 /** Namespace label that opts a namespace in; Pod label that opts one Pod out. */
@@ -23,7 +26,10 @@ export const ADAPTIVE_QUIET_ANNOTATION = `${PREFIX}adaptive-quiet`
 /** Pod annotation lameduck writes: what it injected, for audit and idempotency. */
 export const INJECTED_ANNOTATION = `${PREFIX}injected`
 
-/** Set by `lameduck check` on its load Job: the Deployment it was started against (a name can be longer than a label value may). */
+/**
+ * Set by `lameduck check` on its load Job: the Deployment it was started against (a name can be longer than a label
+ * value may).
+ */
 export const CHECK_TARGET_ANNOTATION = `${PREFIX}check-target`
 
 /** Set by the kubelet on static (mirror) Pods, which the API server never lets us change. */

@@ -98,7 +98,10 @@ export function formatMarker (settings: PodSettings, grace: number, containers: 
 
 /** The Pod, its spec and its regular containers copied one level deep: the objects the mutation writes to. */
 function copyOnWrite (original: Pod): Pod {
-  return { ...original, spec: { ...original.spec, containers: original.spec.containers.map(container => ({ ...container })) } }
+  return {
+    ...original,
+    spec: { ...original.spec, containers: original.spec.containers.map(container => ({ ...container })) }
+  }
 }
 
 /** Mutates a copy of `original` by `settings` (sharing what it does not change). Never changes `original`. */
@@ -108,7 +111,8 @@ export function mutatePod (original: Pod, settings: PodSettings, maxGrace: numbe
   const pod = copyOnWrite(original)
   const results = selectContainers(pod, settings.containers, warnings)
     .map(container => ({ container, result: hookContainer(pod, container, settings, pause) }))
-  const having = (...wanted: HookResult[]): Container[] => results.filter(r => wanted.includes(r.result)).map(r => r.container)
+  const having = (...wanted: HookResult[]): Container[] =>
+    results.filter(r => wanted.includes(r.result)).map(r => r.container)
   warnings.push(...explainContainers(settings, having('kept'), having('added')))
   const hooked = having('added', 'ours').map(container => container.name)
   if (hooked.length === 0) return { pod: undefined, containers: [], grace: undefined, warnings }
@@ -121,6 +125,9 @@ export function mutatePod (original: Pod, settings: PodSettings, maxGrace: numbe
   }
   pod.spec.terminationGracePeriodSeconds = grace
   pod.metadata = { ...pod.metadata }
-  pod.metadata.annotations = { ...pod.metadata.annotations, [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked) }
+  pod.metadata.annotations = {
+    ...pod.metadata.annotations,
+    [INJECTED_ANNOTATION]: formatMarker(settings, grace, hooked)
+  }
   return { pod, containers: hooked, grace, warnings }
 }

@@ -17,13 +17,17 @@ interface OwnerReference { controller?: boolean }
 interface ManagedFields { operation?: string, fieldsV1?: { 'f:spec'?: Record<string, unknown> } }
 
 const hasController = (pod: Pod): boolean =>
-  Array.isArray(pod.metadata?.ownerReferences) && (pod.metadata.ownerReferences as OwnerReference[]).some(owner => owner?.controller === true)
+  Array.isArray(pod.metadata?.ownerReferences) &&
+  (pod.metadata.ownerReferences as OwnerReference[]).some(owner => owner?.controller === true)
 
 function lastAppliedSetsGrace (pod: Pod): boolean {
   const text = pod.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]
   if (text === undefined) return false
   try {
-    return (JSON.parse(text) as { spec?: { terminationGracePeriodSeconds?: unknown } } | null)?.spec?.terminationGracePeriodSeconds !== undefined
+    return (
+      (JSON.parse(text) as { spec?: { terminationGracePeriodSeconds?: unknown } } | null)?.spec
+        ?.terminationGracePeriodSeconds !== undefined
+    )
   } catch {
     return false
   }

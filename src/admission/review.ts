@@ -98,7 +98,8 @@ export function parseReview (body: unknown): ParsedReview | Error {
   const workload = readWorkload(request, operation)
   if (workload instanceof Error) return workload
   if (workload !== undefined && namespace === '') return new Error(`request.namespace must be a non-empty string for a ${workload.kind}`)
-  if (workload !== undefined) return { uid, operation, namespace, dryRun, notForUs: undefined, pod: undefined, workload }
+  if (workload !== undefined)
+    return { uid, operation, namespace, dryRun, notForUs: undefined, pod: undefined, workload }
   if (skip !== undefined) return { uid, operation, namespace, dryRun, notForUs: skip, pod: undefined }
   if (namespace === '') return new Error('request.namespace must be a non-empty string for a Pod')
   const problem = checkPod(request.object, 'request.object')

@@ -29,7 +29,9 @@ export interface BundleOptions {
   readonly now: Date
 }
 
-/** The distinct certificates of every webhook's bundle, in order of first appearance; unparsable blocks are reported. */
+/**
+ * The distinct certificates of every webhook's bundle, in order of first appearance; unparsable blocks are reported.
+ */
 function union (bundles: readonly string[], dropped: string[]): CertificateInfo[] {
   const seen = new Map<string, CertificateInfo>()
   for (const block of bundles.flatMap(splitPem)) {

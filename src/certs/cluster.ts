@@ -11,7 +11,11 @@ import type { KubeTarget } from '../kube/access.js'
 import { explain, statusOf } from '../kube/errors.js'
 import type { ClusterApi, SecretContent, WebhookConfiguration } from './cluster-api.js'
 
-interface Secret { type?: string, data?: Record<string, string>, metadata?: Record<string, unknown> & { annotations?: Record<string, string> } }
+interface Secret {
+  type?: string
+  data?: Record<string, string>
+  metadata?: Record<string, unknown> & { annotations?: Record<string, string> }
+}
 interface MutatingWebhookConfiguration { webhooks?: Array<{ name: string, clientConfig: { caBundle?: string } }> }
 
 const decode = (value: string): string => Buffer.from(value, 'base64').toString('utf8')
@@ -46,7 +50,13 @@ export function clusterApiOver (kube: KubeClient): ClusterApi {
     const what = `writing Secret ${namespace}/${name}`
     const existing = await call<Secret | undefined>(what, async () => await kube.request<Secret>('GET', secretPath(namespace, name)), () => undefined)
     // Kept: labels, owner references, resourceVersion (optimistic concurrency); managedFields are the server's to keep.
-    const metadata = { ...existing?.metadata, managedFields: undefined, name, namespace, annotations: { ...existing?.metadata?.annotations, ...content.annotations } }
+    const metadata = {
+      ...existing?.metadata,
+      managedFields: undefined,
+      name,
+      namespace,
+      annotations: { ...existing?.metadata?.annotations, ...content.annotations }
+    }
     // A type cannot change: an existing Secret keeps its own (the chart ships them empty, as Opaque).
     const type = existing === undefined ? content.type : existing.type ?? 'Opaque'
     if (!WRITABLE_TYPES.has(type)) {

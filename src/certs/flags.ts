@@ -132,10 +132,16 @@ const days = (flag: string, value: string): number => numberFlag(flag, value, { 
 const millis = (flag: string, value: string): number => durationFlag(flag, value) * 1000
 
 /** A validity from `--<daysFlag> N` or `--<durationFlag> DURATION` (one of them), else `defaultDays`. */
-function validity (values: Readonly<Record<string, unknown>>, daysFlag: string, durationFlag: string, defaultDays: number): number {
+function validity (
+  values: Readonly<Record<string, unknown>>,
+  daysFlag: string,
+  durationFlag: string,
+  defaultDays: number
+): number {
   const inDays = values[daysFlag]
   const asDuration = values[durationFlag]
-  if (inDays !== undefined && asDuration !== undefined) throw new ConfigError(`--${daysFlag} and --${durationFlag} exclude each other`)
+  if (inDays !== undefined && asDuration !== undefined)
+    throw new ConfigError(`--${daysFlag} and --${durationFlag} exclude each other`)
   if (typeof asDuration === 'string') {
     const ms = millis(durationFlag, asDuration)
     if (ms < 10_000) throw new ConfigError(`--${durationFlag}: ${JSON.stringify(asDuration)} is shorter than 10s`)

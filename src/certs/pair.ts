@@ -47,7 +47,13 @@ export async function decidePairs (stored: StoredPairs, wanted: Wanted, opts: De
     : { keep: false, reason: 'the CA is new' }
   const serving = servingVerdict.keep
     ? stored.serving!
-    : await issueServing(ca, { commonName: opts.commonName, dnsNames: wanted.dnsNames, ipAddresses: wanted.ipAddresses, validityMs: wanted.validityMs, now })
+    : await issueServing(ca, {
+        commonName: opts.commonName,
+        dnsNames: wanted.dnsNames,
+        ipAddresses: wanted.ipAddresses,
+        validityMs: wanted.validityMs,
+        now
+      })
   const servingInfo = servingVerdict.keep ? servingVerdict.cert : info(serving)
   say(describe('serving certificate', servingVerdict, servingInfo))
   return { ca, caInfo, caNew: !caVerdict.keep, serving, servingInfo, servingNew: !servingVerdict.keep }

@@ -45,7 +45,16 @@ export async function createCa (opts: { validityMs: number, now: Date }): Promis
 }
 
 /** A serving certificate for `dnsNames` and `ipAddresses`, signed by `ca`; the common name is for people reading it. */
-export async function issueServing (ca: KeyPair, opts: { commonName: string, dnsNames: readonly string[], ipAddresses?: readonly string[], validityMs: number, now: Date }): Promise<KeyPair> {
+export async function issueServing (
+  ca: KeyPair,
+  opts: {
+    commonName: string
+    dnsNames: readonly string[]
+    ipAddresses?: readonly string[]
+    validityMs: number
+    now: Date
+  }
+): Promise<KeyPair> {
   const pems = await generate([{ name: 'commonName', value: opts.commonName }], {
     keyType: 'ec',
     curve: 'P-256',
@@ -56,7 +65,13 @@ export async function issueServing (ca: KeyPair, opts: { commonName: string, dns
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [...opts.dnsNames.map(value => ({ type: 2 as const, value })), ...(opts.ipAddresses ?? []).map(ip => ({ type: 7 as const, ip }))] }
+      {
+        name: 'subjectAltName',
+        altNames: [
+          ...opts.dnsNames.map(value => ({ type: 2 as const, value })),
+          ...(opts.ipAddresses ?? []).map(ip => ({ type: 7 as const, ip }))
+        ]
+      }
     ]
   })
   return { cert: withNewline(pems.cert), key: withNewline(pems.private) }

@@ -52,9 +52,21 @@ function caSinceFor (stored: StoredSecrets, ca: CertificateInfo): Date | undefin
   return stored.caSince ?? previous.notBefore
 }
 
-async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets, pairs: DecidedPairs, opts: CertsOptions, deps: Deps, now: Date): Promise<Written> {
+async function updateCluster (
+  api: ClusterApi,
+  webhook: WebhookConfiguration,
+  stored: StoredSecrets,
+  pairs: DecidedPairs,
+  opts: CertsOptions,
+  deps: Deps,
+  now: Date
+): Promise<Written> {
   const since = caSinceFor(stored, pairs.caInfo)
-  const plan = planBundle(webhook.webhooks.map(hook => hook.caBundle), pairs.caInfo, { caSince: since ?? now, overlapMs: opts.overlapMs, now })
+  const plan = planBundle(
+    webhook.webhooks.map(hook => hook.caBundle),
+    pairs.caInfo,
+    { caSince: since ?? now, overlapMs: opts.overlapMs, now }
+  )
   const where = `caBundle of MutatingWebhookConfiguration ${webhook.name}`
   const writeBundle = async (): Promise<void> => {
     await api.writeCaBundle(webhook, joinPem(plan.certificates))
@@ -87,7 +99,14 @@ async function updateCluster (api: ClusterApi, webhook: WebhookConfiguration, st
 
 /** Reads, decides, writes; says each step. Throws an Error with one clear line on failure. */
 export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunResult> {
-  const wanted = { dnsNames: [...serviceDnsNames(opts.service, opts.namespace), ...opts.extraDnsNames], ipAddresses: opts.ipAddresses, validityMs: opts.validityMs, caValidityMs: opts.caValidityMs, force: opts.force, rotateCa: opts.rotateCa }
+  const wanted = {
+    dnsNames: [...serviceDnsNames(opts.service, opts.namespace), ...opts.extraDnsNames],
+    ipAddresses: opts.ipAddresses,
+    validityMs: opts.validityMs,
+    caValidityMs: opts.caValidityMs,
+    force: opts.force,
+    rotateCa: opts.rotateCa
+  }
   let cluster: { api: ClusterApi, webhook: WebhookConfiguration, stored: StoredSecrets } | undefined
   if (opts.cluster !== undefined) {
     const api = await deps.connect(opts.cluster)
@@ -99,7 +118,8 @@ export async function renewOnce (opts: CertsOptions, deps: Deps): Promise<RunRes
   const now = deps.now()
   const pairs = await decidePairs(stored, wanted, { commonName: `${opts.service}.${opts.namespace}.svc`, now, say: deps.say })
   let written: Written = { changed: pairs.caNew || pairs.servingNew, pendingUntil: undefined }
-  if (cluster !== undefined) written = await updateCluster(cluster.api, cluster.webhook, cluster.stored, pairs, opts, deps, now)
+  if (cluster !== undefined)
+    written = await updateCluster(cluster.api, cluster.webhook, cluster.stored, pairs, opts, deps, now)
   let result: RunResult = {
     ...written,
     ca: pairs.caInfo,

@@ -127,7 +127,16 @@ export function readCheckOptions (argv: readonly string[]): CheckOptions & Check
   const scenario = flags.scenario === undefined ? undefined : parseCheckScenario(flags.scenario)
   if (measureSleep !== undefined && scenario !== undefined && scenario !== 'restart') throw new ConfigError(`--measure measures a rollout: it goes with --scenario restart, not ${scenario}`)
   return {
-    namespace, deployment, service, port: flags.port, path, rate, durationSeconds, image, timeoutMs: timeoutSeconds * 1000, identify,
+    namespace,
+    deployment,
+    service,
+    port: flags.port,
+    path,
+    rate,
+    durationSeconds,
+    image,
+    timeoutMs: timeoutSeconds * 1000,
+    identify,
     ...(flags.url === undefined ? {} : { url: flags.url }),
     ...(cpu === undefined ? {} : { loadCpu: cpu }),
     ...(measureSleep === undefined ? {} : { measureSleepSeconds: measureSleep }),
@@ -154,8 +163,11 @@ async function readWarningEvents (
 /** The real clock and the real load; tests pass their own. */
 export const realClock: Omit<CheckEnv, 'log'> = {
   now: () => Date.now(),
-  sleep: async (ms: number) => { await sleep(ms) },
-  runLocalLoad: async ({ identify, ...load }) => toJsonReport(await runLoad({ ...load, keepAlive: false, identify: parseIdentify(identify) }))
+  sleep: async (ms: number) => {
+    await sleep(ms)
+  },
+  runLocalLoad: async ({ identify, ...load }) =>
+    toJsonReport(await runLoad({ ...load, keepAlive: false, identify: parseIdentify(identify) }))
 }
 
 /** The exit code after Ctrl-C (128 + SIGINT), once what was changed is put back. */
@@ -196,7 +208,17 @@ async function checkWith ({ json, svg, ...options }: CheckOptions & Omit<CheckOu
   const release = io.onInterrupt?.(() => { interrupted = true; release?.(); log('interrupted: putting back what was changed (Ctrl-C again to leave it as it is)') })
   let result
   try {
-    result = await withRestore(() => hook.restore(), async () => await runCheck({ ...options, ...(hook.disrupt === undefined ? {} : { disrupt: hook.disrupt }) }, cluster, { ...clock, log, interrupted: () => interrupted }), log, signals ?? (release === undefined ? process : IO_OWNS_SIGNALS))
+    result = await withRestore(
+      () => hook.restore(),
+      async () =>
+        await runCheck({ ...options, ...(hook.disrupt === undefined ? {} : { disrupt: hook.disrupt }) }, cluster, {
+          ...clock,
+          log,
+          interrupted: () => interrupted
+        }),
+      log,
+      signals ?? (release === undefined ? process : IO_OWNS_SIGNALS)
+    )
   } catch (err) {
     if (!interrupted) throw err
     io.stderr(`lameduck check: ${(err as Error).message}\n`)

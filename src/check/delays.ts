@@ -45,7 +45,9 @@ export function lastAnswers (report: JsonReport): Map<string, number> {
 export function podDelays (pods: Iterable<PodTimes>, answers: ReadonlyMap<string, number>): PodDelay[] {
   return [...pods].sort((a, b) => a.deletedAt - b.deletedAt).map(times => {
     const last = answers.get(times.pod)
-    return last === undefined ? { ...times } : { ...times, lastAnswerAt: last, delayMs: Math.max(0, last - times.deletedAt) }
+    return last === undefined
+      ? { ...times }
+      : { ...times, lastAnswerAt: last, delayMs: Math.max(0, last - times.deletedAt) }
   })
 }
 
@@ -58,7 +60,11 @@ export function summarizeDelays (delays: readonly PodDelay[]): DelaySummary | un
 
 /** Pods whose last answer came so close to their SIGTERM that their delay may be longer than seen. */
 export function pauseReached (delays: readonly PodDelay[]): string[] {
-  return delays.filter(d => d.lastAnswerAt !== undefined && d.sigtermAt !== undefined && d.lastAnswerAt >= d.sigtermAt - PAUSE_REACHED_MS).map(d => d.pod)
+  return delays
+    .filter(
+      d => d.lastAnswerAt !== undefined && d.sigtermAt !== undefined && d.lastAnswerAt >= d.sigtermAt - PAUSE_REACHED_MS
+    )
+    .map(d => d.pod)
 }
 
 /** The line that sets the sleep for every Pod created in the namespace from then on. */

@@ -71,7 +71,8 @@ export function observeSlices (o: Observation, slices: readonly V1EndpointSlice[
     listed.add(name)
     const times = o.pods.get(name)
     // ready is unset for an endpoint that is ready as far as anyone knows (EndpointSlice API).
-    if (times !== undefined && endpoint.conditions?.ready === false && times.endpointNotReadyAt === undefined) times.endpointNotReadyAt = now
+    if (times !== undefined && endpoint.conditions?.ready === false && times.endpointNotReadyAt === undefined)
+      times.endpointNotReadyAt = now
   }
   for (const [name, times] of o.pods) {
     if (times.endpointRemovedAt === undefined && o.inSlices.has(name) && !listed.has(name)) {

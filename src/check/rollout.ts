@@ -89,7 +89,9 @@ export function loadStarted (pods: readonly V1Pod[]): WaitState {
   const name = pod.metadata?.name ?? ''
   const phase = pod.status?.phase ?? 'Pending'
   if (phase !== 'Pending') return { done: true, message: `load Pod ${name} is ${phase}` }
-  const waiting = [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find(s => s.state?.waiting?.reason !== undefined)?.state?.waiting
+  const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    s => s.state?.waiting?.reason !== undefined
+  )?.state?.waiting
   const unscheduled = pod.status?.conditions?.find(c => c.type === 'PodScheduled' && c.status === 'False')
   const why = waiting !== undefined
     ? `${waiting.reason!}${waiting.message === undefined ? '' : `: ${waiting.message}`}`

@@ -22,15 +22,15 @@ import type { WarningEventSource } from './warning-events.js'
 /** The cluster calls `runCheck` makes; each failure is an Error whose message says what was being done. */
 export interface CheckCluster {
   readonly server: string
-  readDeployment (namespace: string, name: string): Promise<V1Deployment>
-  readService (namespace: string, name: string): Promise<V1Service>
+  readDeployment(namespace: string, name: string): Promise<V1Deployment>
+  readService(namespace: string, name: string): Promise<V1Service>
   /** Creates the Job; resolves with the name the API server gave it. */
-  createJob (namespace: string, job: V1Job): Promise<string>
-  readJob (namespace: string, name: string): Promise<V1Job>
-  listPods (namespace: string, labelSelector: string): Promise<V1Pod[]>
+  createJob(namespace: string, job: V1Job): Promise<string>
+  readJob(namespace: string, name: string): Promise<V1Job>
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>
   /** Sends a merge patch; resolves with the patched Deployment. */
-  patchDeployment (namespace: string, name: string, patch: object): Promise<V1Deployment>
-  readLog (namespace: string, pod: string, container: string): Promise<string>
+  patchDeployment(namespace: string, name: string, patch: object): Promise<V1Deployment>
+  readLog(namespace: string, pod: string, container: string): Promise<string>
   /** The namespace's Events (for the kubelet's Warning events about the old Pods); optional. */
   listEvents?: (namespace: string) => Promise<WarningEventSource[]>
   /**
@@ -38,7 +38,12 @@ export interface CheckCluster {
    * exist come first, as ADDED) goes to `onEvent`; `onEnd` is called if the watch ends unasked (with
    * the error, if any). Resolves with the function that stops it.
    */
-  watch (path: string, labelSelector: string, onEvent: (type: string, object: unknown) => void, onEnd: (err: Error | undefined) => void): Promise<() => void>
+  watch(
+    path: string,
+    labelSelector: string,
+    onEvent: (type: string, object: unknown) => void,
+    onEnd: (err: Error | undefined) => void
+  ): Promise<() => void>
 }
 
 /** The load run from this process (`--url`): what it is asked. */
@@ -114,7 +119,12 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
     await wait(`the old Pods of deployment ${o.deployment} to exit`, async () => oldPodsGone(await cluster.listPods(namespace, podSelector)))
     for (const stop of watches.splice(0)) stop()
     if (await load.ended()) throw new Error(`the load ${load.jobName === undefined ? 'from here' : `Job ${load.jobName}`} ended before the old Pods were gone, so it did not see the whole rollout: use a longer --duration`)
-    result = { ...(load.jobName === undefined ? {} : { jobName: load.jobName }), url, report: await load.report(), pods: [...seen.pods.values()] }
+    result = {
+      ...(load.jobName === undefined ? {} : { jobName: load.jobName }),
+      url,
+      report: await load.report(),
+      pods: [...seen.pods.values()]
+    }
   } catch (err) {
     await stopping.undo()
     throw err
@@ -129,30 +139,70 @@ export async function runCheck (o: CheckOptions, cluster: CheckCluster, env: Che
  * Watches the Deployment's Pods and the Service's EndpointSlices, noting each old Pod's moments as
  * the events arrive (within tens of ms; a poll would add its interval). Resolves with the stops.
  */
-async function watchOldPods (o: CheckOptions, podSelector: string, seen: Observation, cluster: CheckCluster, env: CheckEnv): Promise<Array<() => void>> {
+async function watchOldPods (
+  o: CheckOptions,
+  podSelector: string,
+  seen: Observation,
+  cluster: CheckCluster,
+  env: CheckEnv
+): Promise<Array<() => void>> {
   let watching = true
-  const ended = (what: string) => (err: Error | undefined): void => {
-    if (watching) env.log(`the watch of ${what} ended${err === undefined ? '' : ` (${err.message})`}: later moments of the old Pods are missed`)
-  }
+  const ended =
+    (what: string) =>
+    (err: Error | undefined): void => {
+      if (watching)
+        env.log(
+          `the watch of ${what} ended${err === undefined ? '' : ` (${err.message})`}: later moments of the old Pods are missed`
+        )
+    }
   const slices = new Map<string, V1EndpointSlice>()
   const stops = [
-    await cluster.watch(`/api/v1/namespaces/${o.namespace}/pods`, podSelector, (_type, pod) => { observePods(seen, [pod as V1Pod], env.now()) }, ended('the Pods')),
-    await cluster.watch(`/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`, `kubernetes.io/service-name=${o.service}`, (type, object) => {
-      const slice = object as V1EndpointSlice
-      if (type === 'DELETED') slices.delete(slice.metadata?.name ?? '')
-      else slices.set(slice.metadata?.name ?? '', slice)
-      observeSlices(seen, [...slices.values()], env.now())
-    }, ended('the EndpointSlices'))
+    await cluster.watch(
+      `/api/v1/namespaces/${o.namespace}/pods`,
+      podSelector,
+      (_type, pod) => {
+        observePods(seen, [pod as V1Pod], env.now())
+      },
+      ended('the Pods')
+    ),
+    await cluster.watch(
+      `/apis/discovery.k8s.io/v1/namespaces/${o.namespace}/endpointslices`,
+      `kubernetes.io/service-name=${o.service}`,
+      (type, object) => {
+        const slice = object as V1EndpointSlice
+        if (type === 'DELETED') slices.delete(slice.metadata?.name ?? '')
+        else slices.set(slice.metadata?.name ?? '', slice)
+        observeSlices(seen, [...slices.values()], env.now())
+      },
+      ended('the EndpointSlices')
+    )
   ]
-  return [() => { watching = false }, ...stops]
+  return [
+    () => {
+      watching = false
+    },
+    ...stops
+  ]
 }
 
 /** The load Job against the Service, once its Pod runs. */
-async function startJobLoad (o: CheckOptions, url: string, cluster: CheckCluster, env: CheckEnv, wait: Wait): Promise<StartedLoad> {
+async function startJobLoad (
+  o: CheckOptions,
+  url: string,
+  cluster: CheckCluster,
+  env: CheckEnv,
+  wait: Wait
+): Promise<StartedLoad> {
   const { namespace } = o
   const job = buildLoadJob({
-    namespace, deployment: o.deployment, url, rate: o.rate, durationSeconds: o.durationSeconds, image: o.image,
-    identify: o.identify, ...(o.loadCpu === undefined ? {} : { cpu: o.loadCpu })
+    namespace,
+    deployment: o.deployment,
+    url,
+    rate: o.rate,
+    durationSeconds: o.durationSeconds,
+    image: o.image,
+    identify: o.identify,
+    ...(o.loadCpu === undefined ? {} : { cpu: o.loadCpu })
   })
   const jobName = await cluster.createJob(namespace, job)
   env.log(`started load Job ${namespace}/${jobName}: ${o.rate} requests/s for ${o.durationSeconds}s to ${url}`)
@@ -176,7 +226,13 @@ async function startJobLoad (o: CheckOptions, url: string, cluster: CheckCluster
 async function startLocalLoad (o: CheckOptions, env: CheckEnv): Promise<StartedLoad> {
   const controller = new AbortController()
   let ended = false
-  const running = env.runLocalLoad!({ url: o.url!, rate: o.rate, durationMs: o.durationSeconds * 1000, identify: o.identify, signal: controller.signal })
+  const running = env.runLocalLoad!({
+    url: o.url!,
+    rate: o.rate,
+    durationMs: o.durationSeconds * 1000,
+    identify: o.identify,
+    signal: controller.signal
+  })
   // Its failure is read by report(); until then, it must not count as unhandled.
   running.then(() => { ended = true }, () => { ended = true })
   env.log(`load from here: ${o.rate} requests/s for ${o.durationSeconds}s to ${o.url!}`)

@@ -85,7 +85,10 @@ export async function runCli (argv: readonly string[], io: Io): Promise<number> 
   }
 }
 
-/** Io's onInterrupt for the real process: while `handler` is registered, SIGINT and SIGTERM call it instead of ending the process. */
+/**
+ * Io's onInterrupt for the real process: while `handler` is registered, SIGINT and SIGTERM call it instead of ending
+ * the process.
+ */
 export function onProcessInterrupt (handler: () => void): () => void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, handler)
   return () => { for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, handler) }

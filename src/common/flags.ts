@@ -40,7 +40,10 @@ export interface NumberRule {
   readonly whole?: { readonly min: number, readonly max: number, readonly unit: string }
 }
 
-/** A number flag: `rule.fallback` when absent; a ConfigError naming the flag and the value when it is not a number (or not a whole one in range). */
+/**
+ * A number flag: `rule.fallback` when absent; a ConfigError naming the flag and the value when it is not a number (or
+ * not a whole one in range).
+ */
 export function numberFlag (flag: string, text: string | undefined, rule: NumberRule = {}): number {
   if (text === undefined && rule.fallback !== undefined) return rule.fallback
   const { whole } = rule

@@ -24,7 +24,11 @@ export function timeTicks (endMs: number, xOf: (ms: number) => number, y: number
 }
 
 /** A legend in one line from (`x`, `y`): a square of each colour, then its label; about 6.5 px a character at 12 px. */
-export function legend (entries: ReadonlyArray<readonly [color: string, label: string]>, x: number, y: number): string[] {
+export function legend (
+  entries: ReadonlyArray<readonly [color: string, label: string]>,
+  x: number,
+  y: number
+): string[] {
   return entries.map(([color, label]) => {
     const entry = `<rect x="${x}" y="${y}" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="${y + 11}" font-size="12">${label}</text>`
     x += 16 + label.length * 6.5 + 14

@@ -37,7 +37,11 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export const TOKEN_REREAD_MS = 60_000
 
 /** A bearer token read from `file`, re-read when the last read is `maxAgeMs` old (and retried after a failed read). */
-export function tokenFile (file: string, now: () => number = Date.now, maxAgeMs = TOKEN_REREAD_MS): () => Promise<Record<string, string>> {
+export function tokenFile (
+  file: string,
+  now: () => number = Date.now,
+  maxAgeMs = TOKEN_REREAD_MS
+): () => Promise<Record<string, string>> {
   let cached: { token: string, at: number } | undefined
   return async () => {
     if (cached !== undefined && now() - cached.at < maxAgeMs) return { authorization: `Bearer ${cached.token}` }
@@ -56,7 +60,11 @@ export function tokenFile (file: string, now: () => number = Date.now, maxAgeMs 
  * The Pod's own access, as client-go's rest.InClusterConfig: `KUBERNETES_SERVICE_HOST` and `_PORT`
  * (an IPv6 address in brackets), the service account's CA and token. Throws when not in a Pod.
  */
-export async function inClusterAccess (env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR, now: () => number = Date.now): Promise<KubeAccess> {
+export async function inClusterAccess (
+  env: NodeJS.ProcessEnv = process.env,
+  dir = SERVICE_ACCOUNT_DIR,
+  now: () => number = Date.now
+): Promise<KubeAccess> {
   const host = env.KUBERNETES_SERVICE_HOST
   const port = env.KUBERNETES_SERVICE_PORT
   if (host === undefined || host === '' || port === undefined || port === '') {
@@ -71,5 +79,9 @@ export async function inClusterAccess (env: NodeJS.ProcessEnv = process.env, dir
   }
   const headers = tokenFile(join(dir, 'token'), now)
   await headers() // fails now, with its reason, rather than on the first call
-  return { server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`, tls: { ca, rejectUnauthorized: true }, headers }
+  return {
+    server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+    tls: { ca, rejectUnauthorized: true },
+    headers
+  }
 }

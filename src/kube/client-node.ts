@@ -33,7 +33,13 @@ export async function clientNodeAccess (target: KubeTarget): Promise<KubeAccess>
     return opts
   }
   const first = await options()
-  const tls = { ca: first.ca as Buffer | undefined, cert: first.cert as Buffer | undefined, key: first.key as Buffer | undefined, rejectUnauthorized: first.rejectUnauthorized !== false, servername: first.servername }
+  const tls = {
+    ca: first.ca as Buffer | undefined,
+    cert: first.cert as Buffer | undefined,
+    key: first.key as Buffer | undefined,
+    rejectUnauthorized: first.rejectUnauthorized !== false,
+    servername: first.servername
+  }
   return {
     server: server.replace(/\/+$/, ''),
     tls,

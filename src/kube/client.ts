@@ -58,13 +58,37 @@ export function createKubeClient (access: KubeAccess, timeoutMs = REQUEST_TIMEOU
   const agent = secure ? new https.Agent({ ca, cert, key, rejectUnauthorized, servername }) : new http.Agent()
 
   /** Sends one request; resolves with the response once its headers are in. */
-  async function send (method: string, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
-    const headers = { ...await access.headers(), accept: 'application/json', ...contentType === undefined ? {} : { 'content-type': contentType } }
+  async function send (
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+    signal?: AbortSignal
+  ): Promise<http.IncomingMessage> {
+    const headers = {
+      ...(await access.headers()),
+      accept: 'application/json',
+      ...(contentType === undefined ? {} : { 'content-type': contentType })
+    }
     return await new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request({ protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method, path: prefix + path, headers, agent, signal }, resolve)
+      const req = (secure ? https : http).request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port,
+          method,
+          path: prefix + path,
+          headers,
+          agent,
+          signal
+        },
+        resolve
+      )
       req.on('error', reject)
       // Until the answer's headers: an API server that does not answer is a failure, not a wait.
-      req.setTimeout(timeoutMs, () => { req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)) })
+      req.setTimeout(timeoutMs, () => {
+        req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`))
+      })
       req.end(body)
     })
   }
@@ -72,7 +96,12 @@ export function createKubeClient (access: KubeAccess, timeoutMs = REQUEST_TIMEOU
   return {
     server: access.server,
     async request<T> (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-      const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? undefined : contentType)
+      const res = await send(
+        method,
+        path,
+        body === undefined ? undefined : JSON.stringify(body),
+        body === undefined ? undefined : contentType
+      )
       const text = await readAll(res)
       if (res.statusCode! >= 300) throw new KubeApiError(res.statusCode!, text, `${method} ${path}`)
       return JSON.parse(text) as T

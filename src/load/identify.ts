@@ -47,14 +47,22 @@ function clean (value: unknown): string | undefined {
  * The replica's name in an answer, or undefined when it does not say. `headers` as undici gives
  * them (lower-case names; a repeated header is a list, of which the first counts).
  */
-export function identifyReplica (identify: Identify, headers: Readonly<Record<string, string | string[] | undefined>>, body: string): string | undefined {
+export function identifyReplica (
+  identify: Identify,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  body: string
+): string | undefined {
   if (identify.kind === 'header') {
     const value = headers[identify.name]
     return clean(Array.isArray(value) ? value[0] : value)
   }
   if (identify.kind === 'body') return clean(body.split('\n')[0])
   let value: unknown
-  try { value = JSON.parse(body) } catch { return undefined }
+  try {
+    value = JSON.parse(body)
+  } catch {
+    return undefined
+  }
   for (const key of identify.path) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
     value = (value as Record<string, unknown>)[key]

@@ -10,7 +10,15 @@ export const BUCKET_MS = 100
 export const LATE_MS = 100
 
 /** Latency summary in ms, percentiles by nearest rank over every request, failed ones included. */
-export interface LatencySummary { min: number, mean: number, p50: number, p90: number, p95: number, p99: number, max: number }
+export interface LatencySummary {
+  min: number
+  mean: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  max: number
+}
 
 /**
  * Requests due in `[t, t + bucketMs)` ms, with their outcomes (`{ "200": 18, "reset": 2 }`) and the
@@ -83,7 +91,10 @@ function bump (counts: Record<string, number>, key: string): void { counts[key] 
 
 /** Buckets of `bucketMs` by when each request was due (`i * 1000 / rate`). */
 export function buildTimeline (result: LoadResult, bucketMs = BUCKET_MS): TimelineBucket[] {
-  const last = Math.max(Math.ceil(result.durationMs / bucketMs), Math.floor((result.count - 1) * 1000 / result.rate / bucketMs) + 1)
+  const last = Math.max(
+    Math.ceil(result.durationMs / bucketMs),
+    Math.floor(((result.count - 1) * 1000) / result.rate / bucketMs) + 1
+  )
   const lagMs = result.lag?.handOffMs
   const timeline = Array.from({ length: last }, (_, b): TimelineBucket =>
     ({ t: b * bucketMs, requests: 0, failed: 0, statuses: {}, ...(lagMs === undefined ? {} : { lagMs: 0 }) }))

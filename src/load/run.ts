@@ -129,7 +129,15 @@ export function validateLoadOptions (opts: LoadOptions): ValidLoadOptions {
   if (!(Number.isSafeInteger(connections) && connections >= 1)) throw new Error(`connections must be a whole number of at least 1, got ${connections}`)
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new Error(`timeout must be above 0, got ${timeoutMs} ms`)
   if (plannedCount(rate, durationMs) > MAX_REQUESTS) throw new Error(`rate × duration plans more than ${MAX_REQUESTS} requests; lower one of them`)
-  return { url: url.href, rate, durationMs, connections, timeoutMs, keepAlive, progressIntervalMs: opts.progressIntervalMs ?? 1000 }
+  return {
+    url: url.href,
+    rate,
+    durationMs,
+    connections,
+    timeoutMs,
+    keepAlive,
+    progressIntervalMs: opts.progressIntervalMs ?? 1000
+  }
 }
 
 /** Requests due before the end of the schedule: 200 rps for 1 s is 200 (at 0, 5, …, 995 ms). */
@@ -216,14 +224,28 @@ class Recorder {
 interface Shot { outcome: Outcome, code?: string, bytes: number, replica?: string }
 
 /** One GET, read to the end; never rejects. */
-async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boolean, identify?: Identify): Promise<Shot> {
+async function fire (
+  pool: Pool,
+  path: string,
+  timeoutMs: number,
+  keepAlive: boolean,
+  identify?: Identify
+): Promise<Shot> {
   const controller = new AbortController()
-  const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, timeoutMs)
+  const timer = setTimeout(() => {
+    controller.abort(TIMED_OUT)
+  }, timeoutMs)
   let bytes = 0
   let shot: Shot
   try {
     // `reset: true` is undici's Connection: close, and the socket is closed after the answer.
-    const res = await pool.request({ path, method: 'GET', signal: controller.signal, reset: !keepAlive, headers: { 'user-agent': 'lameduck-load' } })
+    const res = await pool.request({
+      path,
+      method: 'GET',
+      signal: controller.signal,
+      reset: !keepAlive,
+      headers: { 'user-agent': 'lameduck-load' }
+    })
     // Read the whole body: a reset half-way through is a failure, and the socket stays reusable.
     const keep = identify !== undefined && needsBody(identify) ? IDENTIFY_BODY_LIMIT : 0
     const kept: Buffer[] = []
@@ -232,7 +254,10 @@ async function fire (pool: Pool, path: string, timeoutMs: number, keepAlive: boo
       bytes += (chunk as Buffer).length
     }
     const ok = res.statusCode < 400
-    const replica = ok && identify !== undefined ? identifyReplica(identify, res.headers, Buffer.concat(kept).toString('utf8')) : undefined
+    const replica =
+      ok && identify !== undefined
+        ? identifyReplica(identify, res.headers, Buffer.concat(kept).toString('utf8'))
+        : undefined
     shot = { outcome: { label: String(res.statusCode), ok }, bytes, ...(replica === undefined ? {} : { replica }) }
   } catch (err) {
     const { kind, code } = classifyError(err)
@@ -294,8 +319,14 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
 function round3 (n: number): number { return Math.round(n * 1000) / 1000 }
 
 /** Sends every request that is due, then sleeps until the next one is, until all are sent or aborted. */
-async function schedule (planned: number, rate: number, start: number, send: (i: number, dueAt: number) => void, signal?: AbortSignal): Promise<void> {
-  const dueAt = (i: number): number => start + i * 1000 / rate
+async function schedule (
+  planned: number,
+  rate: number,
+  start: number,
+  send: (i: number, dueAt: number) => void,
+  signal?: AbortSignal
+): Promise<void> {
+  const dueAt = (i: number): number => start + (i * 1000) / rate
   let next = 0
   while (next < planned && signal?.aborted !== true) {
     // A late timer sends the whole backlog at once, each request still timed from when it was due.

@@ -59,12 +59,18 @@ export function fromSample (sample: string, marker: string, hole: string): strin
  * A JSON value as a CEL literal; strings containing `marker` become concatenations around `hole`
  * (a CEL string), and numbers equal to `markerNumber` become `numberHole` (a CEL int).
  */
-export function jsonToCel (value: unknown, holes: { marker: string, hole: string, markerNumber: number, numberHole: string }): string {
-  if (typeof value === 'string') return value.includes(holes.marker) ? fromSample(value, holes.marker, holes.hole) : str(value)
+export function jsonToCel (
+  value: unknown,
+  holes: { marker: string, hole: string, markerNumber: number, numberHole: string }
+): string {
+  if (typeof value === 'string')
+    return value.includes(holes.marker) ? fromSample(value, holes.marker, holes.hole) : str(value)
   if (typeof value === 'number') return value === holes.markerNumber ? holes.numberHole : String(value)
   if (Array.isArray(value)) return `[${value.map(item => jsonToCel(item, holes)).join(', ')}]`
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([key, item]) => `${str(key)}: ${jsonToCel(item, holes)}`).join(', ')}}`
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${str(key)}: ${jsonToCel(item, holes)}`)
+      .join(', ')}}`
   }
   throw new Error(`cannot write ${JSON.stringify(value)} as CEL`)
 }

@@ -70,6 +70,9 @@ export function isOwnHook (c: string): string {
   return `(${v('handler')} == 'sleep' ? ${isHook(preStop, SLEEP_HOOK)} : ${exec})`
 }
 
-/** Selected containers that carry lameduck's hook after the mutation: no hook yet, or ours already (none when fit.ts skips). */
+/**
+ * Selected containers that carry lameduck's hook after the mutation: no hook yet, or ours already (none when fit.ts
+ * skips).
+ */
 export const hookedNames = `${v('skip')} ? [] : object.spec.containers.filter(c, ${selected('c')} && (!${hasPreStop('c')} || ${isOwnHook('c')})).map(c, c.name)`
 

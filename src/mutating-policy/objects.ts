@@ -16,7 +16,11 @@ export const WARNINGS_NAME = 'lameduck-warnings'
 const LABELS = { 'app.kubernetes.io/name': 'lameduck' }
 
 /** A Kubernetes object as plain JSON. */
-export type KubeObject = { apiVersion: string, kind: string, metadata: { name: string, labels?: Record<string, string> } } & Record<string, unknown>
+export type KubeObject = {
+  apiVersion: string
+  kind: string
+  metadata: { name: string, labels?: Record<string, string> }
+} & Record<string, unknown>
 
 const matchConstraints = {
   resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }]

@@ -84,7 +84,11 @@ function sourceVariables (source: typeof SOURCES[number]): Variable[] {
 }
 
 /** The first valid of the Pod's and the namespace's values, else `fallback`. */
-function firstValid (valid: (source: SourceName) => string, value: (source: SourceName) => string, fallback: string): string {
+function firstValid (
+  valid: (source: SourceName) => string,
+  value: (source: SourceName) => string,
+  fallback: string
+): string {
   return `${valid('pod')} ? ${value('pod')} : ${valid('namespace')} ? ${value('namespace')} : ${fallback}`
 }
 

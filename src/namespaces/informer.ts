@@ -90,7 +90,10 @@ interface MissReaderOptions {
 }
 
 /** Reads names the cache lacks: one request for all concurrent callers, and a 404 remembered for `absentMs`. */
-function createMissReader (o: MissReaderOptions): { read: (name: string) => Promise<NamespaceInfo | undefined>, forget: (name: string) => void } {
+function createMissReader (o: MissReaderOptions): {
+  read: (name: string) => Promise<NamespaceInfo | undefined>
+  forget: (name: string) => void
+} {
   const { cache, absentMs = ABSENT_MS, now } = o
   const absentUntil = new Map<string, number>()
   const inflight = new Map<string, Promise<NamespaceInfo | undefined>>()
@@ -131,7 +134,9 @@ function createMissReader (o: MissReaderOptions): { read: (name: string) => Prom
       }
       return await pending
     },
-    forget: name => { absentUntil.delete(name) }
+    forget: name => {
+      absentUntil.delete(name)
+    }
   }
 }
 
@@ -150,7 +155,11 @@ function toNamespaceInfo (ns: NamespaceObject): NamespaceInfo | undefined {
 export type ClusterNamespacesOptions = Pick<InformerNamespacesOptions, 'onEvent' | 'backoff' | 'silenceMs' | 'absentMs'>
 
 /** The namespace lookup for a real cluster: list-watch.ts's informer and direct reads, over `kube`. */
-export function createClusterNamespaces (kube: KubeClient, logger: Logger, options: ClusterNamespacesOptions = {}): NamespaceLookup {
+export function createClusterNamespaces (
+  kube: KubeClient,
+  logger: Logger,
+  options: ClusterNamespacesOptions = {}
+): NamespaceLookup {
   async function readNamespace (name: string): Promise<NamespaceObject | undefined> {
     try {
       return await kube.request<NamespaceObject>('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`)

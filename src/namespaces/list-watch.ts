@@ -16,8 +16,16 @@ type Verb = 'add' | 'update' | 'delete' | 'error' | 'connect'
 
 /** A NamespaceInformer for every Namespace of `kube`'s cluster. */
 export function createNamespaceListWatch (kube: KubeClient, now: () => number = Date.now): NamespaceInformer {
-  const callbacks: Record<Verb, Array<(arg: never) => void>> = { add: [], update: [], delete: [], error: [], connect: [] }
-  const emit = (verb: Verb, arg?: unknown): void => { for (const cb of callbacks[verb]) (cb as (arg: unknown) => void)(arg) }
+  const callbacks: Record<Verb, Array<(arg: never) => void>> = {
+    add: [],
+    update: [],
+    delete: [],
+    error: [],
+    connect: []
+  }
+  const emit = (verb: Verb, arg?: unknown): void => {
+    for (const cb of callbacks[verb]) (cb as (arg: unknown) => void)(arg)
+  }
   let objects = new Map<string, NamespaceObject>()
   let resourceVersion = ''
   let stopped = true

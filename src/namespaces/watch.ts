@@ -7,7 +7,12 @@ import type { Logger } from 'pino'
 
 /** The part of a Namespace the cache reads. */
 export interface NamespaceObject {
-  metadata?: { name?: string, resourceVersion?: string, labels?: Record<string, string>, annotations?: Record<string, string> }
+  metadata?: {
+    name?: string
+    resourceVersion?: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
 }
 
 /** What an informer offers (list-watch.ts's, shaped as client-node's ListWatch was); tests pass a double. */
@@ -19,7 +24,10 @@ export interface NamespaceInformer {
   list(): ReadonlyArray<NamespaceObject>
 }
 
-/** Restart delays after watch errors: `initialMs` doubling up to `maxMs`, back to `initialMs` after `healthyMs` without error. */
+/**
+ * Restart delays after watch errors: `initialMs` doubling up to `maxMs`, back to `initialMs` after `healthyMs` without
+ * error.
+ */
 export interface Backoff {
   initialMs: number
   maxMs: number
@@ -61,7 +69,11 @@ export interface Supervision {
  * Keeps the informer running. It stops for good after an `error` event, so: an error while starting or running restarts
  * it after a backoff; an error while stopped is ignored; `silenceMs` without any event restarts it too.
  */
-export function superviseWatch (o: Supervision): { ready: () => boolean, closed: () => boolean, close: () => Promise<void> } {
+export function superviseWatch (o: Supervision): {
+  ready: () => boolean
+  closed: () => boolean
+  close: () => Promise<void>
+} {
   let state: 'starting' | 'running' | 'waiting' | 'closed' = 'starting'
   let generation = 0
   let attempt = 0
@@ -76,15 +88,24 @@ export function superviseWatch (o: Supervision): { ready: () => boolean, closed:
     const current = ++generation
     const started = o.informer.start()
     pendingStart = started
-    started.then(() => {
-      // An error while starting has already scheduled the retry (or close() came first).
-      if (current !== generation || state !== 'starting') return
-      state = 'running'
-      healthySince = lastEventAt = o.timers.now()
-      synced = true
-      o.onSynced()
-      arm(o.silenceMs)
-    }, (err: unknown) => { if (current === generation) fail(err) }).finally(() => { if (pendingStart === started) pendingStart = undefined })
+    started
+      .then(
+        () => {
+          // An error while starting has already scheduled the retry (or close() came first).
+          if (current !== generation || state !== 'starting') return
+          state = 'running'
+          healthySince = lastEventAt = o.timers.now()
+          synced = true
+          o.onSynced()
+          arm(o.silenceMs)
+        },
+        (err: unknown) => {
+          if (current === generation) fail(err)
+        }
+      )
+      .finally(() => {
+        if (pendingStart === started) pendingStart = undefined
+      })
   }
 
   function fail (err: unknown): void {
@@ -108,18 +129,30 @@ export function superviseWatch (o: Supervision): { ready: () => boolean, closed:
 
   function watchdog (): void {
     const quiet = o.timers.now() - lastEventAt
-    if (quiet < o.silenceMs) { arm(o.silenceMs - quiet); return }
+    if (quiet < o.silenceMs) {
+      arm(o.silenceMs - quiet)
+      return
+    }
     o.logger.debug({ silentForMs: quiet }, 'namespace watch silent; restarting it in case its connection is half-open')
     // The delay lets the AbortError of the stopped watch arrive (and be ignored) before the new one starts.
     restart(o.backoff.initialMs)
   }
 
-  function arm (ms: number): void { timer = o.timers.setTimeout(watchdog, ms) }
-  function disarm (): void { if (timer !== undefined) o.timers.clearTimeout(timer); timer = undefined }
-  function stopInformer (): void {
-    o.informer.stop().catch((err: unknown) => { o.logger.debug({ err }, 'namespace watch: stop failed') })
+  function arm (ms: number): void {
+    timer = o.timers.setTimeout(watchdog, ms)
   }
-  const noteEvent = (): void => { lastEventAt = o.timers.now() }
+  function disarm (): void {
+    if (timer !== undefined) o.timers.clearTimeout(timer)
+    timer = undefined
+  }
+  function stopInformer (): void {
+    o.informer.stop().catch((err: unknown) => {
+      o.logger.debug({ err }, 'namespace watch: stop failed')
+    })
+  }
+  const noteEvent = (): void => {
+    lastEventAt = o.timers.now()
+  }
 
   for (const verb of ['add', 'update', 'delete'] as const) o.informer.on(verb, noteEvent)
   o.informer.on('connect', noteEvent)

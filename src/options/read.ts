@@ -77,14 +77,19 @@ export function flagOptions (specs: readonly OptionSpec[]): FlagTable {
  * The values of `specs`: from parsed flags, then `LAMEDUCK_*` variables, then defaults; each one
  * converted and checked. Throws ConfigError naming the flag (or variable) and the bad value.
  */
-export function resolveOptions (specs: readonly OptionSpec[], flags: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): Record<string, Value> {
+export function resolveOptions (
+  specs: readonly OptionSpec[],
+  flags: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>
+): Record<string, Value> {
   const values: Record<string, Value> = {}
   for (const spec of specs) {
     const flag = flags[spec.name]
     const fromEnv = env[envName(spec.name)]
     if (typeof flag === 'boolean') values[spec.key] = flag
     else if (typeof flag === 'string') values[spec.key] = convert(spec, flag)
-    else if (fromEnv !== undefined) values[spec.key] = convert({ ...spec, name: `${spec.name} (${envName(spec.name)})` }, fromEnv)
+    else if (fromEnv !== undefined)
+      values[spec.key] = convert({ ...spec, name: `${spec.name} (${envName(spec.name)})` }, fromEnv)
     else values[spec.key] = spec.default === undefined ? undefined : convert(spec, spec.default)
   }
   return values
@@ -97,7 +102,10 @@ export function optionHelp (specs: readonly OptionSpec[]): string {
   return specs.map(line).join('\n')
 }
 
-/** A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when it does not parse. */
+/**
+ * A duration flag in seconds: `fallback` when absent (required when there is none); a ConfigError naming the flag when
+ * it does not parse.
+ */
 export function durationFlag (flag: string, text: string | undefined, fallback?: number): number {
   if (text === undefined && fallback !== undefined) return fallback
   if (text === undefined) throw new ConfigError(`--${flag} is required`)

@@ -86,10 +86,18 @@ function summarizeUntouched (kinds: readonly string[]): string[] {
 }
 
 /** Previews every object in `text`: the mutated ones as YAML, the rest unchanged. */
-export function preview (text: string, source: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): PreviewResult {
+export function preview (
+  text: string,
+  source: string,
+  namespaces: NamespaceSource,
+  limits: PolicyLimits,
+  exclude: ReadonlySet<string>
+): PreviewResult {
   const warnings: string[] = []
   const untouched: string[] = []
-  const printed = readObjects(text, source, warning => { warnings.push(warning) }).map((object, index) => {
+  const printed = readObjects(text, source, warning => {
+    warnings.push(warning)
+  }).map((object, index) => {
     const kind = String(object.kind)
     const path = TEMPLATE_PATHS[kind]
     if (path === undefined) {

@@ -8,7 +8,13 @@ import type { LeaseApi, LeaseRecord } from './lease.js'
 
 interface Lease {
   metadata?: Record<string, unknown> & { resourceVersion?: string }
-  spec?: { holderIdentity?: string, renewTime?: string, acquireTime?: string, leaseDurationSeconds?: number, leaseTransitions?: number }
+  spec?: {
+    holderIdentity?: string
+    renewTime?: string
+    acquireTime?: string
+    leaseDurationSeconds?: number
+    leaseTransitions?: number
+  }
 }
 
 const time = (value: string | undefined): Date | undefined => value === undefined ? undefined : new Date(value)
@@ -39,7 +45,13 @@ export function connectLease (kube: KubeClient, namespace: string, name: string)
     const body = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { ...lease?.metadata, managedFields: undefined, name, namespace, resourceVersion: current.resourceVersion },
+      metadata: {
+        ...lease?.metadata,
+        managedFields: undefined,
+        name,
+        namespace,
+        resourceVersion: current.resourceVersion
+      },
       spec: {
         holderIdentity: next.holder,
         renewTime: microTime(next.renewTime),

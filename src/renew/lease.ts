@@ -60,13 +60,23 @@ export function createLeaseLock (api: LeaseApi, opts: LeaseLockOptions): LeaseLo
       const now = opts.now()
       if (!isFree(lease, opts.identity, now)) return false
       const transitions = lease.holder === opts.identity ? lease.transitions : lease.transitions + 1
-      return await api.write(lease, { holder: opts.identity, renewTime: now, durationSeconds: opts.durationSeconds, transitions })
+      return await api.write(lease, {
+        holder: opts.identity,
+        renewTime: now,
+        durationSeconds: opts.durationSeconds,
+        transitions
+      })
     },
     async release () {
       const lease = await api.read()
       if (lease.holder !== opts.identity) return
       // A conflict means someone else wrote it since: it is not ours to clear any more.
-      await api.write(lease, { holder: undefined, renewTime: undefined, durationSeconds: lease.durationSeconds, transitions: lease.transitions })
+      await api.write(lease, {
+        holder: undefined,
+        renewTime: undefined,
+        durationSeconds: lease.durationSeconds,
+        transitions: lease.transitions
+      })
     }
   }
 }

@@ -53,7 +53,12 @@ async function attempt (deps: RenewerDeps, failures: number): Promise<Attempt> {
     }
     if (result.servingNew) deps.metrics.renewed('serving')
     if (result.caNew) deps.metrics.renewed('ca')
-    const fields = { steps: lines, servingExpires: result.serving.notAfter.toISOString(), caExpires: result.ca.notAfter.toISOString(), next: result.nextRenewal.toISOString() }
+    const fields = {
+      steps: lines,
+      servingExpires: result.serving.notAfter.toISOString(),
+      caExpires: result.ca.notAfter.toISOString(),
+      next: result.nextRenewal.toISOString()
+    }
     if (result.changed) deps.logger.info(fields, 'certificate renewal: done')
     else deps.logger.debug(fields, 'certificate renewal: nothing to do')
     return { kind: 'done', result }

@@ -26,7 +26,12 @@ export interface Timing {
   readonly maxRetryMs: number
 }
 
-export const DEFAULT_TIMING: Timing = { maxIntervalMs: 3_600_000, busyRetryMs: 5000, firstRetryMs: 5000, maxRetryMs: 300_000 }
+export const DEFAULT_TIMING: Timing = {
+  maxIntervalMs: 3_600_000,
+  busyRetryMs: 5000,
+  firstRetryMs: 5000,
+  maxRetryMs: 300_000
+}
 
 /** Wakes a little after the due time, so that the run finds the certificate due rather than just short of it. */
 export const MARGIN_MS = 1000

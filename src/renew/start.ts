@@ -34,7 +34,10 @@ export interface RenewConfig {
   readonly renewOverlap: number
 }
 
-/** The certificate code's options for `config`: its defaults (the manifests' names) with the serve flags' validities and overlap. */
+/**
+ * The certificate code's options for `config`: its defaults (the manifests' names) with the serve flags' validities and
+ * overlap.
+ */
 export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): CertsOptions {
   return readCertsOptions([
     ...config.kubeconfig === undefined ? ['--apply'] : ['--kubeconfig', config.kubeconfig],
@@ -44,22 +47,46 @@ export function certsOptionsFor (config: Omit<RenewConfig, 'renewCerts'>): Certs
   ])
 }
 
-/** The renewal loop when `--renew-certs` is on (over `kube`, serve's client for `config.kubeconfig`), else a renewer that does nothing. */
-export function startRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics, kube: KubeClient | undefined): Renewer {
+/**
+ * The renewal loop when `--renew-certs` is on (over `kube`, serve's client for `config.kubeconfig`), else a renewer
+ * that does nothing.
+ */
+export function startRenewal (
+  config: RenewConfig,
+  logger: Logger,
+  metrics: RenewalMetrics,
+  kube: KubeClient | undefined
+): Renewer {
   if (!config.renewCerts) return { wake: () => undefined, close: async () => undefined }
   if (kube === undefined) throw new Error('--renew-certs needs a cluster')
   return startClusterRenewal(config, logger, metrics, kube)
 }
 
 /** Starts the renewal loop of this replica (test/e2e/renew.test.ts runs two against a real kube-apiserver). */
-export function startClusterRenewal (config: RenewConfig, logger: Logger, metrics: RenewalMetrics, kube: KubeClient): Renewer {
+export function startClusterRenewal (
+  config: RenewConfig,
+  logger: Logger,
+  metrics: RenewalMetrics,
+  kube: KubeClient
+): Renewer {
   const options = certsOptionsFor(config)
   const now = (): Date => new Date()
   // The Pod's name in a cluster; host and PID tell apart two replicas on one machine.
-  const lock = createLeaseLock(connectLease(kube, options.namespace, LEASE_NAME), { identity: `${hostname()}_${process.pid}`, durationSeconds: LEASE_SECONDS, now })
+  const lock = createLeaseLock(connectLease(kube, options.namespace, LEASE_NAME), {
+    identity: `${hostname()}_${process.pid}`,
+    durationSeconds: LEASE_SECONDS,
+    now
+  })
   const cluster = clusterApiOver(kube)
   const log = logger.child({ component: 'renew' })
-  log.info({ secret: `${options.namespace}/${options.secret}`, webhook: options.webhook, lease: `${options.namespace}/${LEASE_NAME}` }, 'certificate renewal in the cluster: on')
+  log.info(
+    {
+      secret: `${options.namespace}/${options.secret}`,
+      webhook: options.webhook,
+      lease: `${options.namespace}/${LEASE_NAME}`
+    },
+    'certificate renewal in the cluster: on'
+  )
   return startRenewer({
     lock,
     renew: async say => {

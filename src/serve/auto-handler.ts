@@ -35,7 +35,8 @@ export interface ClusterChoice {
 
 interface Version { major: number, minor: number }
 const SLEEP_SINCE: Version = { major: 1, minor: 30 }
-const atLeast = (v: Version, min: Version): boolean => v.major > min.major || (v.major === min.major && v.minor >= min.minor)
+const atLeast = (v: Version, min: Version): boolean =>
+  v.major > min.major || (v.major === min.major && v.minor >= min.minor)
 const show = (v: Version): string => `${v.major}.${v.minor}`
 
 /** Major and minor of `v1.34.2`, `1.29+`, `v1.30.0-eks-123`; undefined when there are none. */
@@ -65,7 +66,10 @@ export function decideAutoHandler (input: AutoHandlerInput): AutoDecision {
   // A node with no kubelet version has not reported in yet; it says nothing either way.
   const reported = input.kubeletVersions.filter(v => v !== '')
   const unreadable = reported.filter(v => parseKubeVersion(v) === undefined)
-  const older = reported.filter(v => { const p = parseKubeVersion(v); return p !== undefined && !atLeast(p, SLEEP_SINCE) })
+  const older = reported.filter(v => {
+    const p = parseKubeVersion(v)
+    return p !== undefined && !atLeast(p, SLEEP_SINCE)
+  })
   if (unreadable.length > 0) return { handler: 'exec', describe: `exec: ${onServer}, but kubelet versions ${distinct(unreadable)} cannot be read` }
   if (older.length > 0) return { handler: 'exec', describe: `exec: ${onServer}, but ${older.length} node(s) run kubelets older than ${show(SLEEP_SINCE)}: ${distinct(older)}` }
   return { handler: 'sleep', describe: `sleep: ${onServer} and every kubelet (${reported.length} node(s)) is ${show(SLEEP_SINCE)} or newer` }
@@ -77,7 +81,13 @@ function distinct (versions: readonly string[]): string {
 }
 
 /** What `/version` answers (the fields read here). */
-interface VersionInfo { major: string, minor: string, gitVersion?: string, emulationMajor?: string, emulationMinor?: string }
+interface VersionInfo {
+  major: string
+  minor: string
+  gitVersion?: string
+  emulationMajor?: string
+  emulationMinor?: string
+}
 /** One page of the Node list (the fields read here). */
 interface NodeInfo { kubeletVersion?: string, containerRuntimeVersion?: string }
 interface NodePage { items: Array<{ status?: { nodeInfo?: NodeInfo } }>, metadata?: { continue?: string } }
@@ -95,7 +105,11 @@ export async function readClusterChoice (kube: KubeClient, logger: Logger): Prom
     throw new Error(`cannot read the API server version (for prestop-handler auto): ${String(err)}`, { cause: err })
   }
   // Features follow the emulated version when a newer binary emulates an older release (1.31+).
-  const serverVersion = { major: info.emulationMajor ?? info.major, minor: info.emulationMinor ?? info.minor, gitVersion: info.gitVersion }
+  const serverVersion = {
+    major: info.emulationMajor ?? info.major,
+    minor: info.emulationMinor ?? info.minor,
+    gitVersion: info.gitVersion
+  }
   const nodes = await readNodeVersions(kube, logger)
   const kubeletVersions = nodes?.map(node => node.kubelet)
   const decision = decideAutoHandler({ serverVersion, ...(kubeletVersions === undefined ? {} : { kubeletVersions }) })

@@ -64,6 +64,11 @@ function validate (config: ServeConfig): ServeConfig {
 }
 
 /** Reads `serve`'s flags and environment; throws ConfigError with one clear line. */
-export function readServeConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
-  return Object.freeze(validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig))
+export function readServeConfig (
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>
+): ServeConfig {
+  return Object.freeze(
+    validate(resolveOptions(SERVE_OPTIONS, parseFlags(argv, flagOptions(SERVE_OPTIONS)), env) as unknown as ServeConfig)
+  )
 }

@@ -50,7 +50,12 @@ async function connect (config: ServeConfig, logger: Logger): Promise<KubeClient
   })
 }
 
-async function loadNamespaces (config: ServeConfig, kube: KubeClient | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceSetup> {
+async function loadNamespaces (
+  config: ServeConfig,
+  kube: KubeClient | undefined,
+  logger: Logger,
+  metrics: Metrics
+): Promise<NamespaceSetup> {
   if (config.namespacesFile !== undefined || kube === undefined) {
     // No API server to ask: `auto` means the native sleep (docs/configuration.md). (Each source is loaded
     // only when used: the file's brings the YAML reader.)
@@ -82,8 +87,13 @@ const wait = (ms: number): Promise<void> => new Promise(resolve => setTimeout(re
 export const CLOSE_WAIT_MS = 1000
 
 /** Closes a Fastify app; whatever connections are left after `CLOSE_WAIT_MS` are cut. */
-async function closeApp (app: { close: () => PromiseLike<undefined>, server: { closeAllConnections: () => void } }): Promise<void> {
-  const cut = setTimeout(() => { app.server.closeAllConnections() }, CLOSE_WAIT_MS)
+async function closeApp (app: {
+  close: () => PromiseLike<undefined>
+  server: { closeAllConnections: () => void }
+}): Promise<void> {
+  const cut = setTimeout(() => {
+    app.server.closeAllConnections()
+  }, CLOSE_WAIT_MS)
   try {
     await app.close()
   } finally {
@@ -109,7 +119,20 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
     if (found === undefined) limitsFor.set(choice, found = policyLimits(config, choice))
     return found
   }
-  const app = buildServer({ tls, namespaces, limits, excludeNamespaces: config.excludeNamespaces, advice: !config.noAdvice, bodyLimit: config.bodyLimit, timeouts: { headers: config.headersTimeout, request: config.requestTimeout }, maxConnections: config.maxConnections, logger, metrics, state, notReady })
+  const app = buildServer({
+    tls,
+    namespaces,
+    limits,
+    excludeNamespaces: config.excludeNamespaces,
+    advice: !config.noAdvice,
+    bodyLimit: config.bodyLimit,
+    timeouts: { headers: config.headersTimeout, request: config.requestTimeout },
+    maxConnections: config.maxConnections,
+    logger,
+    metrics,
+    state,
+    notReady
+  })
   const certMetrics = createCertificateMetrics(metrics.registry)
   const expiry = watchCertificateExpiry({
     tls,
@@ -151,7 +174,10 @@ export async function startServe (config: ServeConfig, logger: Logger): Promise<
 }
 
 /** What to do on SIGTERM, SIGINT or a crash: log why, then shut down as docs/configuration.md describes. */
-export function onClose (running: Running, logger: Logger): (event: { signal?: string, err?: unknown }) => Promise<void> {
+export function onClose (
+  running: Running,
+  logger: Logger
+): (event: { signal?: string, err?: unknown }) => Promise<void> {
   return async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'crashed')
     else logger.info({ signal }, 'signal received')

@@ -55,7 +55,10 @@ function applyTimeouts (server: Server, timeouts: ServerDeps['timeouts']): void 
   server.headersTimeout = timeouts.headers * 1000
   server.requestTimeout = timeouts.request * 1000
   // Read when the server starts listening.
-  ;(server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(5000, timeouts.headers * 250)
+  ;(server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    5000,
+    timeouts.headers * 250
+  )
 }
 
 function readiness (deps: ServerDeps): string[] {
@@ -93,8 +96,19 @@ function registerMutate (app: FastifyInstance, deps: ServerDeps): void {
     const { outcome } = answer
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     deps.metrics.observe(outcome, seconds)
-    const meta = (review.pod ?? review.workload?.object)?.metadata as { name?: string, generateName?: string } | undefined
-    const fields = { uid: review.uid, namespace: review.namespace, name: meta?.name || meta?.generateName, decision: outcome.decision, reason: outcome.reason, patchBytes: outcome.patchBytes, warnings: outcome.warnings, dryRun: review.dryRun, ms: Math.round(seconds * 1e5) / 100 }
+    const meta = (review.pod ?? review.workload?.object)?.metadata as
+      { name?: string, generateName?: string } | undefined
+    const fields = {
+      uid: review.uid,
+      namespace: review.namespace,
+      name: meta?.name || meta?.generateName,
+      decision: outcome.decision,
+      reason: outcome.reason,
+      patchBytes: outcome.patchBytes,
+      warnings: outcome.warnings,
+      dryRun: review.dryRun,
+      ms: Math.round(seconds * 1e5) / 100
+    }
     if (outcome.error === undefined) deps.logger.info(fields, 'admission')
     else if (answer.status === 500) deps.logger.error({ ...fields, err: outcome.error }, 'admission not decided: answered 500, the API server applies failurePolicy')
     else deps.logger.error({ ...fields, err: outcome.error }, 'admission failed open')

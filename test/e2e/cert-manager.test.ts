@@ -18,7 +18,8 @@ const CERT_MANAGER = 'github.com/cert-manager/cert-manager@v1.21.2'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const cluster = await clusterFor(t, 300_000)
 
-const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
+const kubectl = async (args: string[], input?: string): Promise<string> =>
+  (await kubectlOf(cluster, args, input)).stdout
 
 /** The directory of cert-manager's CRDs in the module cache, downloaded on first use. */
 async function crdDirectory (): Promise<string> {

@@ -23,16 +23,41 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const LOADTEST = join(ROOT, 'manifests/loadtest')
 const cluster = await clusterFor(t, 300_000)
 
-const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
+const kubectl = async (args: string[], input?: string): Promise<string> =>
+  (await kubectlOf(cluster, args, input)).stdout
 
 async function getJson<T> (namespace: string, ...what: string[]): Promise<T> {
   return JSON.parse(await kubectl(['get', '-n', namespace, ...what, '-o', 'json'])) as T
 }
 
-interface Meta { name: string, labels?: Record<string, string>, annotations?: Record<string, string>, deletionTimestamp?: string, ownerReferences?: Array<{ kind: string, name: string }>, generateName?: string }
+interface Meta {
+  name: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  deletionTimestamp?: string
+  ownerReferences?: Array<{ kind: string, name: string }>
+  generateName?: string
+}
 interface Pod { metadata: Meta, status?: { phase?: string } }
-interface Job { metadata: Meta, spec: { backoffLimit: number, ttlSecondsAfterFinished: number, activeDeadlineSeconds: number, template: { spec: { restartPolicy: string, containers: Array<{ name: string, image: string, args: string[] }> } } } }
-interface Deployment { metadata: Meta, spec: { replicas: number, template: { metadata: Meta, spec: { containers: Array<{ image: string, args?: string[], readinessProbe?: unknown, lifecycle?: unknown }> } } } }
+interface Job {
+  metadata: Meta
+  spec: {
+    backoffLimit: number
+    ttlSecondsAfterFinished: number
+    activeDeadlineSeconds: number
+    template: { spec: { restartPolicy: string; containers: Array<{ name: string, image: string, args: string[] }> } }
+  }
+}
+interface Deployment {
+  metadata: Meta
+  spec: {
+    replicas: number
+    template: {
+      metadata: Meta
+      spec: { containers: Array<{ image: string, args?: string[], readinessProbe?: unknown, lifecycle?: unknown }> }
+    }
+  }
+}
 interface List<T> { items: T[] }
 
 /** Writes a Pod's status as a kubelet would report it. */

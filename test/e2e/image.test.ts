@@ -43,14 +43,26 @@ async function unpack (archive: string, rootfs: string): Promise<ImageConfig> {
 }
 
 /** An HTTPS request to the server (its certificate is self-signed). */
-function request (port: number, method: string, path: string, body?: string): Promise<{ status: number, body: string }> {
+function request (
+  port: number,
+  method: string,
+  path: string,
+  body?: string
+): Promise<{ status: number, body: string }> {
   return new Promise((resolve, reject) => {
     const headers = { 'content-type': 'application/json' }
-    const req = https.request({ host: '127.0.0.1', port, method, path, rejectUnauthorized: false, headers }, res => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => { text += chunk })
-      res.on('end', () => { resolve({ status: res.statusCode!, body: text }) })
-    })
+    const req = https.request(
+      { host: '127.0.0.1', port, method, path, rejectUnauthorized: false, headers },
+      res => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk
+        })
+        res.on('end', () => {
+          resolve({ status: res.statusCode!, body: text })
+        })
+      }
+    )
     req.on('error', reject).end(body)
   })
 }

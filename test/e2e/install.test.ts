@@ -38,7 +38,8 @@ const cluster = await clusterFor(t, 420_000)
 const [port, ...replicaPorts] = await freePorts(3) as [number, number, number]
 const kc = cluster.kubeconfigPath
 
-const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
+const kubectl = async (args: string[], input?: string): Promise<string> =>
+  (await kubectlOf(cluster, args, input)).stdout
 const info = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 
 /** Secret lameduck-system/NAME: its type and data, decoded. */
@@ -59,7 +60,13 @@ const servingFingerprint = async (): Promise<string> =>
 const servedByAll = async (): Promise<string[]> =>
   await Promise.all(replicas.map(serve => servedFingerprint(serve.port)))
 
-interface Pod { metadata: { name: string, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }> } }
+interface Pod {
+  metadata: { name: string, annotations?: Record<string, string> }
+  spec: {
+    terminationGracePeriodSeconds: number
+    containers: Array<{ lifecycle?: { preStop?: { sleep?: { seconds: number } } } }>
+  }
+}
 
 function podManifest (labels: Record<string, string> = {}, restartPolicy = 'Always'): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'web-', labels }, spec: { restartPolicy, containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } })
@@ -71,7 +78,9 @@ async function createPod (namespace: string, manifest = podManifest(), dryRun = 
 
 const injected = (pod: Pod): string | undefined => pod.metadata.annotations?.['lameduck.dev/injected']
 
-/** Creates Pods in `shop` one after another until stopped: what each came back with (its marker, or why it was refused). */
+/**
+ * Creates Pods in `shop` one after another until stopped: what each came back with (its marker, or why it was refused).
+ */
 function createPods (): { stop: () => Promise<string[]> } {
   const outcomes: string[] = []
   let running = true

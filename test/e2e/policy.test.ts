@@ -43,7 +43,11 @@ await kubectl(cluster, ['patch', 'mutatingwebhookconfiguration', 'lameduck', '--
 // Namespace annotation sets: none, examples/namespaces.yaml's two, some arbitrary ones.
 const examples = parseAllDocuments(await readFile(new URL('../../examples/namespaces.yaml', import.meta.url), 'utf8'))
   .map(doc => (doc.toJS() as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {})
-const sets = [{}, ...examples.filter(a => Object.keys(a).length > 0), ...fc.sample(namespaceAnnotations, { numRuns: 5, seed })]
+const sets = [
+  {},
+  ...examples.filter(a => Object.keys(a).length > 0),
+  ...fc.sample(namespaceAnnotations, { numRuns: 5, seed })
+]
 const nsName = (mode: Mode, set: number): string => `${mode}-${set}`
 await Promise.all(sets.flatMap((annotations, set) => MODES.map(mode =>
   namespace(cluster, nsName(mode, set), mode === 'plain' ? {} : { 'lameduck.dev/inject': 'enabled', [MODE]: mode }, annotations))))
@@ -58,8 +62,12 @@ const fromPolicy = (w: string) => w.startsWith('Validation failed for Validating
 const fromWebhook = (w: string) => w.startsWith('lameduck: ')
 const settled = (mode: Mode, policyWarns: boolean, webhookWarns: boolean) => async () => {
   const result = await client.create(nsName(mode, 0), probe)
-  return result.accepted && result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined &&
-    result.warnings.some(fromPolicy) === policyWarns && result.warnings.some(fromWebhook) === webhookWarns ? true : undefined
+  return result.accepted &&
+    result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined &&
+    result.warnings.some(fromPolicy) === policyWarns &&
+    result.warnings.some(fromWebhook) === webhookWarns
+    ? true
+    : undefined
 }
 await until('the policies to be in force in their namespaces only', settled('policy', true, false))
 await until('the webhook to be in force in its namespaces only', settled('webhook', false, true))
@@ -110,7 +118,9 @@ const counts = { pods: corpus.length, invalid: 0, mutated: 0, unchanged: 0, unde
 /** One Pod through all four namespaces of its annotation set, and the policy's result once more. */
 async function run (subject: Pod, index: number): Promise<string[]> {
   const set = index % sets.length
-  const [plain, policy, webhookResult, both] = await Promise.all(MODES.map(mode => client.create(nsName(mode, set), subject))) as [DryRunResult, DryRunResult, DryRunResult, DryRunResult]
+  const [plain, policy, webhookResult, both] = (await Promise.all(
+    MODES.map(mode => client.create(nsName(mode, set), subject))
+  )) as [DryRunResult, DryRunResult, DryRunResult, DryRunResult]
   // A Pod the API server refuses without lameduck may pass with it (a grace period raised above a
   // native sleep of its own): then the policy and the webhook must still agree.
   if (!plain.accepted) counts.invalid++
@@ -131,9 +141,11 @@ async function run (subject: Pod, index: number): Promise<string[]> {
   counts[marker(policy.pod) === marker(subject) ? 'unchanged' : 'mutated']++
   const left = leftToWebhook(policy.pod, sets[set]!, LIMITS)
   if (left || undecided(policy.pod, sets[set]!, LIMITS)) {
-    // The intended differences: the adaptive handler, and a grace period of 30 the policy cannot tell is the manifest's own.
+    // The intended differences: the adaptive handler, and a grace period of 30 the policy cannot tell is the manifest's
+    // own.
     counts[left ? 'leftToWebhook' : 'undecided']++
-    if (!plain.accepted || JSON.stringify(stored) !== JSON.stringify(comparable(plain.pod))) problems.push(`undecided, but the policy changed the Pod: ${JSON.stringify(stored)}`)
+    if (!plain.accepted || JSON.stringify(stored) !== JSON.stringify(comparable(plain.pod)))
+      problems.push(`undecided, but the policy changed the Pod: ${JSON.stringify(stored)}`)
   } else if (JSON.stringify(stored) !== JSON.stringify(comparable(webhookResult.pod))) {
     problems.push(`stored Pods differ:\n policy  ${JSON.stringify(stored)}\n webhook ${JSON.stringify(comparable(webhookResult.pod))}`)
   }
@@ -199,5 +211,8 @@ t.test('re-invocation: a container another policy adds after lameduck\'s gets th
     return result.accepted && result.pod.spec.containers.length === 2 && result.pod.metadata?.annotations?.['lameduck.dev/injected'] !== undefined ? result.pod : undefined
   })
   t.equal(stored.metadata?.annotations?.['lameduck.dev/injected'], 'sleep=15s grace=30s handler=sleep containers=web,late')
-  t.same(stored.spec.containers.map(c => c.lifecycle?.preStop), [{ sleep: { seconds: 15 } }, { sleep: { seconds: 15 } }])
+  t.same(
+    stored.spec.containers.map(c => c.lifecycle?.preStop),
+    [{ sleep: { seconds: 15 } }, { sleep: { seconds: 15 } }]
+  )
 })

@@ -36,7 +36,8 @@ const OVERLAP = '20s'
 const LAGS = [1000, 5000]
 
 const cluster = await clusterFor(t, 900_000)
-const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOf(cluster, args, input)).stdout
+const kubectl = async (args: string[], input?: string): Promise<string> =>
+  (await kubectlOf(cluster, args, input)).stdout
 const dir = t.testdir({})
 const [relayPort, ...replicaPorts] = await freePorts(3) as [number, number, number]
 
@@ -70,13 +71,22 @@ const served = (port: number): Promise<string> => servedFingerprint(port)
  * The API server's own connections live on (keep-alive) and are made anew when the caBundle
  * changes; this checks every moment in between, for both replicas.
  */
-function startProbe (bundle: () => Promise<string>): { stop: () => Promise<Array<{ at: string, replica: number, error: string }>>, handshakes: () => number } {
+function startProbe (bundle: () => Promise<string>): {
+  stop: () => Promise<Array<{ at: string, replica: number, error: string }>>
+  handshakes: () => number
+} {
   const failures: Array<{ at: string, replica: number, error: string }> = []
   let handshakes = 0
   let running = true
-  const handshake = (port: number, ca: string): Promise<void> => new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'lameduck.lameduck-system.svc', ca }, () => { socket.destroy(); resolve() }).on('error', reject)
-  })
+  const handshake = (port: number, ca: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = tls
+        .connect({ host: '127.0.0.1', port, servername: 'lameduck.lameduck-system.svc', ca }, () => {
+          socket.destroy()
+          resolve()
+        })
+        .on('error', reject)
+    })
   const loop = (async () => {
     while (running) {
       const ca = await bundle()
@@ -91,7 +101,14 @@ function startProbe (bundle: () => Promise<string>): { stop: () => Promise<Array
       await sleep(250)
     }
   })()
-  return { handshakes: () => handshakes, stop: async () => { running = false; await loop; return failures } }
+  return {
+    handshakes: () => handshakes,
+    stop: async () => {
+      running = false
+      await loop
+      return failures
+    }
+  }
 }
 
 /** A counter or gauge of a replica, summed over the series that match `labels`. */
@@ -164,21 +181,31 @@ t.test('two replicas renew the serving certificate three times and rotate the CA
   let reported = ''
   const renewals = async (certificate: string): Promise<number> => (await Promise.all(replicas.map(async serve => await metric(serve, 'lameduck_certificate_renewals_total', `certificate="${certificate}"`)))).reduce((a, b) => a + b, 0)
   try {
-    // At least three serving renewals besides the one a CA rotation makes, then the rotation done: the old CA gone from the caBundle.
-    await until('three serving renewals and a CA rotation, finished', async () => {
-      const [serving, ca] = [await renewals('serving'), await renewals('ca')]
-      const progress = `${serving} serving renewals, ${ca} CA rotations`
-      if (progress !== reported) t.comment(`${since()}: ${progress}, ${outcomes.length} Pods`)
-      reported = progress
-      await sleep(1000)
-      if (serving < 4 || ca < 1) return undefined
-      const bundle = await caBundle()
-      return bundle.length === 1 && info(bundle[0]!).fingerprint !== firstCa.fingerprint ? true : undefined
-    }, 420_000)
+    // At least three serving renewals besides the one a CA rotation makes, then the rotation done: the old CA gone from
+    // the caBundle.
+    await until(
+      'three serving renewals and a CA rotation, finished',
+      async () => {
+        const [serving, ca] = [await renewals('serving'), await renewals('ca')]
+        const progress = `${serving} serving renewals, ${ca} CA rotations`
+        if (progress !== reported) t.comment(`${since()}: ${progress}, ${outcomes.length} Pods`)
+        reported = progress
+        await sleep(1000)
+        if (serving < 4 || ca < 1) return undefined
+        const bundle = await caBundle()
+        return bundle.length === 1 && info(bundle[0]!).fingerprint !== firstCa.fingerprint ? true : undefined
+      },
+      420_000
+    )
     // Both replicas serve what the Secret holds (the slower volume is 5 s behind).
     const final = (await secret('lameduck-tls'))!
     const finalFingerprint = new X509Certificate(final['tls.crt']!).fingerprint256
-    await until('both replicas to serve the Secret\'s pair', async () => (await Promise.all(replicaPorts.map(served))).every(fp => fp === finalFingerprint) ? true : undefined, 30_000)
+    await until(
+      "both replicas to serve the Secret's pair",
+      async () =>
+        (await Promise.all(replicaPorts.map(served))).every(fp => fp === finalFingerprint) ? true : undefined,
+      30_000
+    )
     await sleep(2000)
   } finally {
     creating = false

@@ -11,7 +11,18 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import {
-  OPTED_IN, clusterFor, createPod, injected, kubectl, metric, namespace, podOf, registerWebhook, startWebhook, until, untilMutated
+  OPTED_IN,
+  clusterFor,
+  createPod,
+  injected,
+  kubectl,
+  metric,
+  namespace,
+  podOf,
+  registerWebhook,
+  startWebhook,
+  until,
+  untilMutated
 } from '../helpers/e2e.js'
 import { createTcpProxy, writeKubeconfigThrough } from '../helpers/tcp-proxy.js'
 

@@ -11,7 +11,19 @@ import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import {
-  OPTED_IN, clusterFor, createPod, injected, kubectl, metric, namespace, podOf, registerWebhook, sleepOf, startWebhook, untilMutated, type Pod
+  OPTED_IN,
+  clusterFor,
+  createPod,
+  injected,
+  kubectl,
+  metric,
+  namespace,
+  podOf,
+  registerWebhook,
+  sleepOf,
+  startWebhook,
+  untilMutated,
+  type Pod
 } from '../helpers/e2e.js'
 
 const cluster = await clusterFor(t, 240_000)

@@ -6,7 +6,20 @@
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import {
-  OPTED_IN, clusterFor, createPod, injected, kubectl, namespace, podOf, registerWebhook, sleepOf, startWebhook, until, untilMutated, warningsIn, type Pod
+  OPTED_IN,
+  clusterFor,
+  createPod,
+  injected,
+  kubectl,
+  namespace,
+  podOf,
+  registerWebhook,
+  sleepOf,
+  startWebhook,
+  until,
+  untilMutated,
+  warningsIn,
+  type Pod
 } from '../helpers/e2e.js'
 
 const cluster = await clusterFor(t, 240_000)

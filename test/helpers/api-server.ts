@@ -16,7 +16,13 @@ import { createSelfSignedKeyPair } from '../../src/tls/key-pair.js'
 export const pair = await createSelfSignedKeyPair()
 
 /** One request as the fake API server saw it. */
-export interface ApiRequest { method: string, url: string, contentType: string | undefined, authorization: string | undefined, body: unknown }
+export interface ApiRequest {
+  method: string
+  url: string
+  contentType: string | undefined
+  authorization: string | undefined
+  body: unknown
+}
 /**
  * What it answers: a status, a body (JSON unless `type` says otherwise; none for 204); with `hold`,
  * the body is sent and the response is left open, as a watch's is, until the client closes it.
@@ -26,7 +32,9 @@ export interface ApiAnswer { status: number, body?: unknown, type?: string, hold
 /** The fake API server: its URL, the requests it saw, and those whose client closed a held answer. */
 export interface FakeApiServer { url: string, requests: ApiRequest[], closedByClient: ApiRequest[] }
 
-/** A loopback server (HTTPS, or plain HTTP) that answers with `handler` and records each request; closed at teardown. */
+/**
+ * A loopback server (HTTPS, or plain HTTP) that answers with `handler` and records each request; closed at teardown.
+ */
 export async function fakeApiServer (t: Test, handler: (r: ApiRequest) => ApiAnswer, plain = false):
 Promise<FakeApiServer> {
   const requests: ApiRequest[] = []

@@ -16,28 +16,77 @@ const annotationValue = fc.oneof(
 )
 export const annotations = fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.constantFrom('a/b', 'x~y', '~1/~0', 'app.kubernetes.io/name'), fc.string({ maxLength: 8 })), annotationValue, { maxKeys: 6 })
 const hook = fc.constantFrom({ sleep: { seconds: 5 } }, { exec: { command: ['/drain'] } }, { httpGet: { path: '/stop', port: 8080 } })
-const env = fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }), value: fc.string({ maxLength: 10 }) }), { maxLength: 300 })
+const env = fc.array(
+  fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }), value: fc.string({ maxLength: 10 }) }),
+  { maxLength: 300 }
+)
 
-const container = (name: string): fc.Arbitrary<Container> => fc.record({
-  name: fc.constant(name),
-  image: fc.constantFrom('example/app:1', 'nginx:1.27', 'openresty/openresty', 'registry.local:5000/team/api@sha256:00'),
-  env,
-  lifecycle: fc.option(fc.record({ preStop: fc.option(hook, { nil: undefined }), postStart: fc.option(hook, { nil: undefined }) }, { requiredKeys: [] }), { nil: undefined })
-}, { requiredKeys: ['name', 'image'] })
+const container = (name: string): fc.Arbitrary<Container> =>
+  fc.record(
+    {
+      name: fc.constant(name),
+      image: fc.constantFrom(
+        'example/app:1',
+        'nginx:1.27',
+        'openresty/openresty',
+        'registry.local:5000/team/api@sha256:00'
+      ),
+      env,
+      lifecycle: fc.option(
+        fc.record(
+          { preStop: fc.option(hook, { nil: undefined }), postStart: fc.option(hook, { nil: undefined }) },
+          { requiredKeys: [] }
+        ),
+        { nil: undefined }
+      )
+    },
+    { requiredKeys: ['name', 'image'] }
+  )
 
-export const podArbitrary: fc.Arbitrary<Pod> = fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 2, maxLength: 6 }).chain(names => {
-  const split = Math.max(1, Math.ceil(names.length / 2))
-  const regular = names.slice(0, split)
-  const init = names.slice(split)
-  return fc.record({
-    metadata: fc.option(fc.record({ generateName: fc.constant('web-'), annotations: fc.option(annotations, { nil: undefined }), labels: fc.option(fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })), { nil: undefined }) }, { requiredKeys: ['generateName'] }), { nil: undefined }),
-    spec: fc.record({
-      containers: fc.tuple(...regular.map(container)),
-      initContainers: fc.tuple(...init.map(name => fc.record({ name: fc.constant(name), image: fc.constant('init:1'), restartPolicy: fc.option(fc.constant('Always'), { nil: undefined }) }, { requiredKeys: ['name', 'image'] }))),
-      terminationGracePeriodSeconds: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })
-    }, { requiredKeys: ['containers'] })
-  }, { requiredKeys: ['spec'] }) as fc.Arbitrary<Pod>
-})
+export const podArbitrary: fc.Arbitrary<Pod> = fc
+  .uniqueArray(fc.constantFrom(...NAMES), { minLength: 2, maxLength: 6 })
+  .chain(names => {
+    const split = Math.max(1, Math.ceil(names.length / 2))
+    const regular = names.slice(0, split)
+    const init = names.slice(split)
+    return fc.record(
+      {
+        metadata: fc.option(
+          fc.record(
+            {
+              generateName: fc.constant('web-'),
+              annotations: fc.option(annotations, { nil: undefined }),
+              labels: fc.option(fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })), {
+                nil: undefined
+              })
+            },
+            { requiredKeys: ['generateName'] }
+          ),
+          { nil: undefined }
+        ),
+        spec: fc.record(
+          {
+            containers: fc.tuple(...regular.map(container)),
+            initContainers: fc.tuple(
+              ...init.map(name =>
+                fc.record(
+                  {
+                    name: fc.constant(name),
+                    image: fc.constant('init:1'),
+                    restartPolicy: fc.option(fc.constant('Always'), { nil: undefined })
+                  },
+                  { requiredKeys: ['name', 'image'] }
+                )
+              )
+            ),
+            terminationGracePeriodSeconds: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })
+          },
+          { requiredKeys: ['containers'] }
+        )
+      },
+      { requiredKeys: ['spec'] }
+    ) as fc.Arbitrary<Pod>
+  })
 
 /** The only places a patch may touch. */
 export const ALLOWED_PATHS: readonly RegExp[] = [

@@ -42,7 +42,9 @@ export async function dryRunClient (kubeconfigPath: string): Promise<DryRunClien
       const body = await response.body.json() as Pod & { message?: string }
       const header = response.headers.warning
       const warnings = (header === undefined ? [] : Array.isArray(header) ? header : [header]).map(warningText)
-      return response.statusCode === 201 ? { accepted: true, pod: body, warnings } : { accepted: false, message: body.message ?? String(response.statusCode), warnings }
+      return response.statusCode === 201
+        ? { accepted: true, pod: body, warnings }
+        : { accepted: false, message: body.message ?? String(response.statusCode), warnings }
     },
     close: async () => { await dispatcher.close() }
   }

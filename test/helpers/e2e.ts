@@ -47,7 +47,11 @@ export async function clusterFor (t: Test, timeoutMs: number): Promise<Cluster> 
 }
 
 /** kubectl that throws with its stderr on a non-zero exit; warnings are on stderr too. */
-export async function kubectl (cluster: Cluster, args: string[], input?: string): Promise<{ stdout: string, stderr: string }> {
+export async function kubectl (
+  cluster: Cluster,
+  args: string[],
+  input?: string
+): Promise<{ stdout: string, stderr: string }> {
   const result = await cluster.kubectl(args, input === undefined ? {} : { input })
   if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`)
   return result
@@ -58,8 +62,17 @@ export const warningsIn = (stderr: string): string[] =>
   stderr.split('\n').filter(line => line.startsWith('Warning: ')).map(line => line.slice('Warning: '.length))
 
 /** Creates a namespace with labels and annotations in one step, and waits until it takes Pods. */
-export async function namespace (cluster: Cluster, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): Promise<void> {
-  await kubectl(cluster, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } }))
+export async function namespace (
+  cluster: Cluster,
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {}
+): Promise<void> {
+  await kubectl(
+    cluster,
+    ['create', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } })
+  )
   await waitForDefaultServiceAccount(cluster, name)
 }
 
@@ -94,28 +107,59 @@ function httpsGet (url: string, ca: string): Promise<number> {
  * synced and the API server's version read, so `auto` already means the native sleep.
  * Stopped by PID at teardown (SIGTERM, then SIGKILL after 10 s).
  */
-export async function startWebhook (t: Test, cluster: Cluster, opts: {
-  drainDelay?: string, port?: number, pair?: { cert: string, key: string }, kubeconfigPath?: string, args?: readonly string[]
-} = {}): Promise<Webhook> {
+export async function startWebhook (
+  t: Test,
+  cluster: Cluster,
+  opts: {
+    drainDelay?: string
+    port?: number
+    pair?: { cert: string, key: string }
+    kubeconfigPath?: string
+    args?: readonly string[]
+  } = {}
+): Promise<Webhook> {
   const dir = await mkdtemp(join(tmpdir(), 'lameduck-e2e-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const pair = opts.pair ?? await createSelfSignedKeyPair()
+  const pair = opts.pair ?? (await createSelfSignedKeyPair())
   await writeFile(join(dir, 'tls.crt'), pair.cert)
   await writeFile(join(dir, 'tls.key'), pair.key, { mode: 0o600 })
   const serve = await startServeProcess({
     args: [
-      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', opts.kubeconfigPath ?? cluster.kubeconfigPath,
-      '--drain-delay', opts.drainDelay ?? '0s', ...opts.args ?? []
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+      '--kubeconfig',
+      opts.kubeconfigPath ?? cluster.kubeconfigPath,
+      '--drain-delay',
+      opts.drainDelay ?? '0s',
+      ...(opts.args ?? [])
     ],
     ...(opts.port === undefined ? {} : { port: opts.port })
   })
-  t.teardown(async () => { await serve.stop(10_000) })
-  const serving = await until('lameduck serve\'s start line', async () => {
-    const line = serve.log().split('\n').find(l => l.includes('lameduck is serving'))
-    return line === undefined ? undefined : JSON.parse(line) as { limits: Webhook['limits'] }
+  t.teardown(async () => {
+    await serve.stop(10_000)
   })
-  await until('lameduck /readyz', async () => await httpsGet(`https://127.0.0.1:${serve.port}/readyz`, pair.cert) === 200 ? true : undefined)
-  return { pid: serve.pid, port: serve.port, metricsPort: serve.metricsPort, cert: pair.cert, key: pair.key, limits: serving.limits, log: serve.log, exited: serve.exited }
+  const serving = await until("lameduck serve's start line", async () => {
+    const line = serve
+      .log()
+      .split('\n')
+      .find(l => l.includes('lameduck is serving'))
+    return line === undefined ? undefined : (JSON.parse(line) as { limits: Webhook['limits'] })
+  })
+  await until('lameduck /readyz', async () =>
+    (await httpsGet(`https://127.0.0.1:${serve.port}/readyz`, pair.cert)) === 200 ? true : undefined
+  )
+  return {
+    pid: serve.pid,
+    port: serve.port,
+    metricsPort: serve.metricsPort,
+    cert: pair.cert,
+    key: pair.key,
+    limits: serving.limits,
+    log: serve.log,
+    exited: serve.exited
+  }
 }
 
 /**
@@ -141,11 +185,24 @@ export async function registerWebhook (cluster: Cluster, webhook: Pick<Webhook, 
 }
 
 /** A Pod of one `web` container (or those given) with restartPolicy Always, named by generateName. */
-export function podOf (opts: { labels?: Record<string, string>, annotations?: Record<string, string>, containers?: Container[], initContainers?: Container[], restartPolicy?: string, name?: string } = {}): Pod {
+export function podOf (
+  opts: {
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+    containers?: Container[]
+    initContainers?: Container[]
+    restartPolicy?: string
+    name?: string
+  } = {}
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...(opts.name === undefined ? { generateName: 'web-' } : { name: opts.name }), labels: opts.labels ?? {}, annotations: opts.annotations ?? {} },
+    metadata: {
+      ...(opts.name === undefined ? { generateName: 'web-' } : { name: opts.name }),
+      labels: opts.labels ?? {},
+      annotations: opts.annotations ?? {}
+    },
     spec: {
       restartPolicy: opts.restartPolicy ?? 'Always',
       containers: opts.containers ?? [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }],
@@ -155,8 +212,17 @@ export function podOf (opts: { labels?: Record<string, string>, annotations?: Re
 }
 
 /** `kubectl create -o json` (with `--dry-run=server` when asked): the Pod as stored, and the warnings. */
-export async function createPod (cluster: Cluster, ns: string, pod: Pod, opts: { dryRun?: boolean } = {}): Promise<{ pod: Pod, warnings: string[] }> {
-  const { stdout, stderr } = await kubectl(cluster, ['create', '-n', ns, '-f', '-', '-o', 'json', ...(opts.dryRun === true ? ['--dry-run=server'] : [])], JSON.stringify(pod))
+export async function createPod (
+  cluster: Cluster,
+  ns: string,
+  pod: Pod,
+  opts: { dryRun?: boolean } = {}
+): Promise<{ pod: Pod, warnings: string[] }> {
+  const { stdout, stderr } = await kubectl(
+    cluster,
+    ['create', '-n', ns, '-f', '-', '-o', 'json', ...(opts.dryRun === true ? ['--dry-run=server'] : [])],
+    JSON.stringify(pod)
+  )
   return { pod: JSON.parse(stdout) as Pod, warnings: warningsIn(stderr) }
 }
 
@@ -167,7 +233,10 @@ export const injected = (pod: Pod): string | undefined => pod.metadata?.annotati
 export const sleepOf = (container: Container | undefined): number | undefined =>
   (container?.lifecycle?.preStop as { sleep?: { seconds: number } } | undefined)?.sleep?.seconds
 
-/** Polls with dry-run creates in `ns` until lameduck's marker matches `marker`: the API server has loaded the configuration and lameduck sees the namespace. */
+/**
+ * Polls with dry-run creates in `ns` until lameduck's marker matches `marker`: the API server has loaded the
+ * configuration and lameduck sees the namespace.
+ */
 export async function untilMutated (cluster: Cluster, ns: string, marker: RegExp, timeoutMs = 60_000): Promise<Pod> {
   return await until(`a dry run in ${ns} to be mutated as ${String(marker)}`, async () => {
     const { pod } = await createPod(cluster, ns, podOf(), { dryRun: true })

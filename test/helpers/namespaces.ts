@@ -11,7 +11,11 @@ export const logger = pino({ level: 'silent' })
 export const flush = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
 /** A Namespace object as the API server would send it. */
-export function ns (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): V1Namespace {
+export function ns (
+  name: string,
+  labels: Record<string, string> = {},
+  annotations: Record<string, string> = {}
+): V1Namespace {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } }
 }
 
@@ -94,7 +98,10 @@ export function setup (overrides: Partial<InformerNamespacesOptions> = {}) {
     informer, readNamespace, logger, timers, onEvent: e => { events.push(e) }, ...overrides
   })
   t.teardown(() => lookup.close())
-  const sync = async (index = informer.starts.length - 1): Promise<void> => { informer.starts[index]!.resolve(); await flush() }
+  const sync = async (index = informer.starts.length - 1): Promise<void> => {
+    informer.starts[index]!.resolve()
+    await flush()
+  }
   const count = (e: NamespaceEvent): number => events.filter(x => x === e).length
   return { informer, timers, lookup, reads, api, sync, count }
 }

@@ -38,13 +38,21 @@ const handlerValue = fc.constantFrom('auto', 'sleep', 'exec', 'adaptive', 'Exec'
 const anyValue = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 4 }))
 
 /** lameduck's four annotations (each maybe absent, valid or not), and sometimes an old marker. */
-export const lameduckAnnotations: fc.Arbitrary<Record<string, string>> = fc.tuple(
-  maybe(fc.oneof(durationValue, anyValue), 1, 1),
-  maybe(fc.oneof(durationValue, anyValue), 1, 1),
-  maybe(fc.oneof({ arbitrary: containersValue, weight: 4 }, { arbitrary: anyValue, weight: 1 }), 2, 1),
-  maybe(fc.oneof(handlerValue, anyValue), 1, 1),
-  maybe(fc.constant('sleep=1s grace=2s handler=exec containers=old'), 4, 1)
-).map(values => Object.fromEntries([SLEEP, BUDGET, CONTAINERS, HANDLER, INJECTED].flatMap((key, index) => values[index] === undefined ? [] : [[key, values[index]!]])))
+export const lameduckAnnotations: fc.Arbitrary<Record<string, string>> = fc
+  .tuple(
+    maybe(fc.oneof(durationValue, anyValue), 1, 1),
+    maybe(fc.oneof(durationValue, anyValue), 1, 1),
+    maybe(fc.oneof({ arbitrary: containersValue, weight: 4 }, { arbitrary: anyValue, weight: 1 }), 2, 1),
+    maybe(fc.oneof(handlerValue, anyValue), 1, 1),
+    maybe(fc.constant('sleep=1s grace=2s handler=exec containers=old'), 4, 1)
+  )
+  .map(values =>
+    Object.fromEntries(
+      [SLEEP, BUDGET, CONTAINERS, HANDLER, INJECTED].flatMap((key, index) =>
+        values[index] === undefined ? [] : [[key, values[index]!]]
+      )
+    )
+  )
 
 const HOOKS = [
   { sleep: { seconds: 5 } }, { sleep: { seconds: 15 } }, { sleep: { seconds: 20 } },
@@ -70,7 +78,10 @@ const initContainer = (name: string): fc.Arbitrary<Container> => fc.record({
 }, { requiredKeys: ['name', 'image'] })
 
 const labels = fc.option(fc.oneof({ arbitrary: fc.constantFrom<Record<string, string>>({ 'lameduck.dev/inject': 'enabled' }, { app: 'web' }), weight: 8 }, { arbitrary: fc.constant({ 'lameduck.dev/inject': 'disabled' }), weight: 1 }), { nil: undefined, freq: 2 })
-const grace = fc.option(fc.oneof(fc.constantFrom(0, 1, 29, 30, 31, 35, 45, 300, 600, 601, 1000), fc.integer({ min: 0, max: 700 })), { nil: undefined, freq: 2 })
+const grace = fc.option(
+  fc.oneof(fc.constantFrom(0, 1, 29, 30, 31, 35, 45, 300, 600, 601, 1000), fc.integer({ min: 0, max: 700 })),
+  { nil: undefined, freq: 2 }
+)
 const restartPolicy = fc.option(fc.oneof({ arbitrary: fc.constant('Always'), weight: 8 }, { arbitrary: fc.constantFrom('Never', 'OnFailure'), weight: 1 }), { nil: undefined })
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
 const applied = (spec: Record<string, unknown>, annotations: Record<string, string> = {}): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { annotations, name: 'web' }, spec })
@@ -94,37 +105,48 @@ export const corpusPod: fc.Arbitrary<Pod> = fc.tuple(
 ).chain(([names, inits]) => {
   const initCount = Math.min(inits, names.length - 1)
   const regular = names.slice(initCount).slice(0, 12)
-  return fc.record({
-    annotations: fc.tuple(lameduckAnnotations, extraAnnotations).map(([a, b]) => ({ ...a, ...b })),
-    labels,
-    containers: fc.tuple(...regular.map(container)),
-    initContainers: fc.tuple(...names.slice(0, initCount).map(name => fc.oneof(initContainer(name), initContainer(name).map(c => ({ name: c.name, image: c.image }))))),
-    grace,
-    restartPolicy,
-    managedFields,
-    owners,
-    os
-  }).map(p => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'corpus-',
-      annotations: p.annotations,
-      ...(p.labels === undefined ? {} : { labels: p.labels }),
-      ...(p.managedFields === undefined ? {} : { managedFields: p.managedFields }),
-      ...(p.owners === undefined ? {} : { ownerReferences: p.owners })
-    },
-    spec: {
-      containers: p.containers,
-      ...(p.initContainers.length === 0 ? {} : { initContainers: p.initContainers }),
-      ...(p.grace === undefined ? {} : { terminationGracePeriodSeconds: p.grace }),
-      ...(p.restartPolicy === undefined ? {} : { restartPolicy: p.restartPolicy }),
-      ...(p.os === undefined ? {} : { os: p.os }),
-      // The API server refuses a mirror Pod without a node.
-      ...(p.annotations[MIRROR] === undefined ? {} : { nodeName: 'node-1' })
-    }
-  }))
+  return fc
+    .record({
+      annotations: fc.tuple(lameduckAnnotations, extraAnnotations).map(([a, b]) => ({ ...a, ...b })),
+      labels,
+      containers: fc.tuple(...regular.map(container)),
+      initContainers: fc.tuple(
+        ...names.slice(0, initCount).map(name =>
+          fc.oneof(
+            initContainer(name),
+            initContainer(name).map(c => ({ name: c.name, image: c.image }))
+          )
+        )
+      ),
+      grace,
+      restartPolicy,
+      managedFields,
+      owners,
+      os
+    })
+    .map(p => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: 'corpus-',
+        annotations: p.annotations,
+        ...(p.labels === undefined ? {} : { labels: p.labels }),
+        ...(p.managedFields === undefined ? {} : { managedFields: p.managedFields }),
+        ...(p.owners === undefined ? {} : { ownerReferences: p.owners })
+      },
+      spec: {
+        containers: p.containers,
+        ...(p.initContainers.length === 0 ? {} : { initContainers: p.initContainers }),
+        ...(p.grace === undefined ? {} : { terminationGracePeriodSeconds: p.grace }),
+        ...(p.restartPolicy === undefined ? {} : { restartPolicy: p.restartPolicy }),
+        ...(p.os === undefined ? {} : { os: p.os }),
+        // The API server refuses a mirror Pod without a node.
+        ...(p.annotations[MIRROR] === undefined ? {} : { nodeName: 'node-1' })
+      }
+    }))
 })
 
 /** Namespace annotations: lameduck's four, each maybe absent, valid or not. */
-export const namespaceAnnotations: fc.Arbitrary<Record<string, string>> = lameduckAnnotations.map(annotations => Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== INJECTED)))
+export const namespaceAnnotations: fc.Arbitrary<Record<string, string>> = lameduckAnnotations.map(annotations =>
+  Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== INJECTED))
+)

@@ -12,12 +12,24 @@ import type { NamespaceInfo, NamespaceLookup } from '../../src/admission/types.j
 export const LIMITS: PolicyLimits = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, autoHandler: 'sleep' }
 
 /** A Pod as the API server sends it: grace already defaulted to 30. */
-export function pod (containers: Array<Partial<Container> & { name: string }>, extra: { annotations?: Record<string, string>, labels?: Record<string, string>, spec?: Record<string, unknown> } = {}): Pod {
+export function pod (
+  containers: Array<Partial<Container> & { name: string }>,
+  extra: { annotations?: Record<string, string>, labels?: Record<string, string>, spec?: Record<string, unknown> } = {}
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { generateName: 'web-', ...(extra.annotations && { annotations: extra.annotations }), ...(extra.labels && { labels: extra.labels }) },
-    spec: { containers: containers.map(c => ({ image: 'example/app:1', ...c })), restartPolicy: 'Always', terminationGracePeriodSeconds: 30, ...extra.spec }
+    metadata: {
+      generateName: 'web-',
+      ...(extra.annotations && { annotations: extra.annotations }),
+      ...(extra.labels && { labels: extra.labels })
+    },
+    spec: {
+      containers: containers.map(c => ({ image: 'example/app:1', ...c })),
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      ...extra.spec
+    }
   }
 }
 
@@ -26,8 +38,14 @@ export function namespace (annotations: Record<string, string> = {}, name = 'sho
   return { name, labels: { 'lameduck.dev/inject': 'enabled' }, annotations }
 }
 
-/** examples/pod-review.json: a Deployment-created Pod (generateName, two containers, an init container, a native sidecar). */
-export function exampleReview (): { request: { uid: string, object: Pod, namespace: string } } & Record<string, unknown> {
+/**
+ * examples/pod-review.json: a Deployment-created Pod (generateName, two containers, an init container, a native
+ * sidecar).
+ */
+export function exampleReview (): { request: { uid: string, object: Pod, namespace: string } } & Record<
+  string,
+  unknown
+> {
   return JSON.parse(readFileSync(new URL('../../examples/pod-review.json', import.meta.url), 'utf8'))
 }
 

@@ -23,7 +23,10 @@ export function recreate (pod: Pod): Pod {
   return { ...pod, metadata }
 }
 
-/** The stored Pod without what two creates of the same Pod never share (also the service-account volume's random suffix). */
+/**
+ * The stored Pod without what two creates of the same Pod never share (also the service-account volume's random
+ * suffix).
+ */
 export function comparable (pod: Pod): Pod {
   return recreate(JSON.parse(JSON.stringify(pod).replace(/"kube-api-access-[a-z0-9]{5}"/g, '"kube-api-access"')) as Pod)
 }
@@ -35,12 +38,21 @@ export const policyWarnings = (warnings: readonly string[]): string[] => warning
 const MAY_NAME_GRACE = /terminationGracePeriodSeconds|\\u00[4-7][0-9A-Fa-f]/
 
 /** What the bindings and match conditions leave out never reaches the policies. */
-const matched = (stored: Pod): boolean => [undefined, 'Always'].includes(stored.spec.restartPolicy) &&
-  stored.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined && stored.metadata?.labels?.[INJECT_LABEL] !== INJECT_DISABLED
+const matched = (stored: Pod): boolean =>
+  [undefined, 'Always'].includes(stored.spec.restartPolicy) &&
+  stored.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined &&
+  stored.metadata?.labels?.[INJECT_LABEL] !== INJECT_DISABLED
 
 /** True when the Pod's handler is `adaptive`: the policy leaves it to the webhook, unchanged (docs/policy.md). */
-export function leftToWebhook (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): boolean {
-  return matched(stored) && resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits).handler === 'adaptive'
+export function leftToWebhook (
+  stored: Pod,
+  namespaceAnnotations: Record<string, string>,
+  limits: PolicyLimits
+): boolean {
+  return (
+    matched(stored) &&
+    resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits).handler === 'adaptive'
+  )
 }
 
 /** The policy's own warning for such a Pod. */
@@ -53,7 +65,10 @@ export const ADAPTIVE_LEFT = 'lameduck.dev/prestop-handler adaptive needs lamedu
  */
 export function undecided (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): boolean {
   const settings = resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits)
-  const controlled = (stored.metadata?.ownerReferences as Array<{ controller?: boolean }> | undefined)?.some(o => o.controller === true) === true
+  const controlled =
+    (stored.metadata?.ownerReferences as Array<{ controller?: boolean }> | undefined)?.some(
+      o => o.controller === true
+    ) === true
   const lastApplied = stored.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] ?? ''
   const applied = (stored.metadata?.managedFields as Array<{ operation?: string }> | undefined)?.some(e => e.operation === 'Apply') === true
   return matched(stored) && !controlled && stored.spec.terminationGracePeriodSeconds === DEFAULT_GRACE &&
@@ -70,16 +85,32 @@ export function undecided (stored: Pod, namespaceAnnotations: Record<string, str
  * - a Pod the policy cannot decide (`undecided`) gets the annotations' warnings and the policy's own;
  * - so does a Pod it leaves to the webhook (`leftToWebhook`: the adaptive handler).
  */
-export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Record<string, string>, limits: PolicyLimits): string[] {
+export function expectedPolicyWarnings (
+  stored: Pod,
+  namespaceAnnotations: Record<string, string>,
+  limits: PolicyLimits
+): string[] {
   const settings = resolveSettings(stored.metadata?.annotations, namespaceAnnotations, limits)
   if (leftToWebhook(stored, namespaceAnnotations, limits)) {
     // The policy reads neither the adaptive pause's annotations nor its limits.
-    return [...settings.warnings.filter(w => !/^adaptive pause maximum |lameduck\.dev\/adaptive-/.test(w)), ADAPTIVE_LEFT].sort()
+    return [
+      ...settings.warnings.filter(w => !/^adaptive pause maximum |lameduck\.dev\/adaptive-/.test(w)),
+      ADAPTIVE_LEFT
+    ].sort()
   }
   if (undecided(stored, namespaceAnnotations, limits)) {
-    return [...settings.warnings, `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} does not fit under terminationGracePeriodSeconds 30, which this Pod's own manifest may set (its ${LAST_APPLIED_ANNOTATION} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`].sort()
+    return [
+      ...settings.warnings,
+      `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} does not fit under terminationGracePeriodSeconds 30, which this Pod's own manifest may set (its ${LAST_APPLIED_ANNOTATION} or server-side apply); the policy cannot read which, so the Pod is left unchanged (the webhook can)`
+    ].sort()
   }
-  const decision = decide({ pod: stored, namespaceName: 'ns', namespace: { name: 'ns', labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations: namespaceAnnotations }, limits, excludeNamespaces: new Set() })
+  const decision = decide({
+    pod: stored,
+    namespaceName: 'ns',
+    namespace: { name: 'ns', labels: { [INJECT_LABEL]: INJECT_ENABLED }, annotations: namespaceAnnotations },
+    limits,
+    excludeNamespaces: new Set()
+  })
   const expected = [...decision.warnings]
   if (decision.action === 'skip') return expected.sort()
   const grace = decision.grace
@@ -89,17 +120,26 @@ export function expectedPolicyWarnings (stored: Pod, namespaceAnnotations: Recor
   // Hooked, at --max-grace with the sleep as resolved: maybe lameduck's raise, told as capped.
   const told = fitted && !(own === limits.maxGrace && settings.sleep < own)
   if (fitted && !told) {
-    expected.splice(expected.findIndex(w => w.startsWith(`terminationGracePeriodSeconds ${own} is set by`)), 1,
-      `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} is over the server's limit; terminationGracePeriodSeconds capped at ${limits.maxGrace} (--max-grace)`)
+    expected.splice(
+      expected.findIndex(w => w.startsWith(`terminationGracePeriodSeconds ${own} is set by`)),
+      1,
+      `preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)} is over the server's limit; terminationGracePeriodSeconds capped at ${limits.maxGrace} (--max-grace)`
+    )
   }
   if (!told && grace === floor && grace !== DEFAULT_GRACE) {
-    expected.push(`terminationGracePeriodSeconds set to ${grace} (preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)})`)
+    expected.push(
+      `terminationGracePeriodSeconds set to ${grace} (preStop sleep ${formatDuration(settings.sleep)} + shutdown budget ${formatDuration(settings.budget)})`
+    )
   }
   const marker = decision.pod.metadata!.annotations![INJECTED_ANNOTATION]!
-  const nginx = decision.pod.spec.containers.filter(c => decision.containers.includes(c.name) && isNginxImage(c.image)).map(c => c.name)
+  const nginx = decision.pod.spec.containers
+    .filter(c => decision.containers.includes(c.name) && isNginxImage(c.image))
+    .map(c => c.name)
   if (marker.includes(' handler=sleep ') && nginx.length > 0) {
     const runs = nginx.length === 1 ? 'runs' : 'run'
-    expected.push(`${containersNamed(nginx)} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev/prestop-handler: exec to drain nginx`)
+    expected.push(
+      `${containersNamed(nginx)} ${runs} nginx: unless its image's STOPSIGNAL is SIGQUIT, SIGTERM cuts requests in flight; set lameduck.dev/prestop-handler: exec to drain nginx`
+    )
   }
   return expected.sort()
 }

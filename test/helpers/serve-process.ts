@@ -31,7 +31,9 @@ export interface ServeProcess {
   stop(graceMs?: number): Promise<number | string>
 }
 
-/** Options of `startServeProcess`: its flags besides host and ports, and what it must print before it counts as started. */
+/**
+ * Options of `startServeProcess`: its flags besides host and ports, and what it must print before it counts as started.
+ */
 export interface ServeProcessOptions {
   args: readonly string[]
   /** A fixed HTTPS port (e.g. to restart on the same one); default a free one. */
@@ -48,7 +50,10 @@ export interface ServeProcessOptions {
   bare?: boolean
 }
 
-/** True once GET BASE/healthz answers 200 (whatever the log level, so no log line is waited for); lameduck and the bench's Go peer alike. */
+/**
+ * True once GET BASE/healthz answers 200 (whatever the log level, so no log line is waited for); lameduck and the
+ * bench's Go peer alike.
+ */
 export async function healthy (base: string): Promise<boolean> {
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
   try {
@@ -100,7 +105,18 @@ export async function rssBytes (pid: number): Promise<number> {
   return Number(match[1]) * 1024
 }
 
-type Deployment = { spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string, value?: string }>, resources?: { limits?: { memory?: string } } }> } } } }
+type Deployment = {
+  spec: {
+    template: {
+      spec: {
+        containers: Array<{
+          env?: Array<{ name: string, value?: string }>
+          resources?: { limits?: { memory?: string } }
+        }>
+      }
+    }
+  }
+}
 
 async function shippedContainer (): Promise<Deployment['spec']['template']['spec']['containers'][number]> {
   const deployment = parse(await readFile(`${ROOT}manifests/base/deployment.yaml`, 'utf8')) as Deployment

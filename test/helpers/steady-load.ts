@@ -32,9 +32,23 @@ export function startSteadyLoad (o: SteadyLoadOptions): { sent: Sent[], stop: ()
   const sent: Sent[] = []
   const inflight = new Set<Promise<void>>()
   const timeoutMs = o.timeoutMs ?? 10_000
-  const pool = o.newConnections === true ? undefined : new Pool(o.origin, { connections: 8, connect: { ...o.tls, maxCachedSessions: 0 }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+  const pool =
+    o.newConnections === true
+      ? undefined
+      : new Pool(o.origin, {
+          connections: 8,
+          connect: { ...o.tls, maxCachedSessions: 0 },
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs
+        })
   const one = async (record: Sent): Promise<void> => {
-    const dispatcher: Dispatcher = pool ?? new Client(o.origin, { connect: { ...o.tls, maxCachedSessions: 0 }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    const dispatcher: Dispatcher =
+      pool ??
+      new Client(o.origin, {
+        connect: { ...o.tls, maxCachedSessions: 0 },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
+      })
     try {
       const response = await dispatcher.request({ method: 'POST', path: '/mutate', headers: { 'content-type': 'application/json' }, body: o.body })
       await response.body.text()

@@ -32,7 +32,11 @@ export interface TcpProxy {
  * A proxy to the server listening on `target` on 127.0.0.1, or to each of several in turn (a
  * connection each, as a Service spreads them); call `open()` to let connections through.
  */
-export async function createTcpProxy (t: Test, target: number | readonly number[], opts: { port?: number } = {}): Promise<TcpProxy> {
+export async function createTcpProxy (
+  t: Test,
+  target: number | readonly number[],
+  opts: { port?: number } = {}
+): Promise<TcpProxy> {
   const port = opts.port ?? (await freePorts(1))[0]!
   const targets = typeof target === 'number' ? [target] : target
   let accepted = 0
@@ -40,17 +44,34 @@ export async function createTcpProxy (t: Test, target: number | readonly number[
   const server = net.createServer(client => {
     const pair = { client, upstream: net.connect(targets[accepted++ % targets.length]!, '127.0.0.1') }
     pairs.add(pair)
-    const close = (): void => { client.destroy(); pair.upstream.destroy(); pairs.delete(pair) }
+    const close = (): void => {
+      client.destroy()
+      pair.upstream.destroy()
+      pairs.delete(pair)
+    }
     for (const socket of [client, pair.upstream]) socket.on('error', close).on('close', close)
     client.pipe(pair.upstream)
     pair.upstream.pipe(client)
   })
-  const cut = (): void => { for (const pair of pairs) { pair.client.resetAndDestroy(); pair.upstream.destroy() } }
-  t.teardown(() => { for (const pair of pairs) { pair.client.destroy(); pair.upstream.destroy() } server.close() })
+  const cut = (): void => {
+    for (const pair of pairs) {
+      pair.client.resetAndDestroy()
+      pair.upstream.destroy()
+    }
+  }
+  t.teardown(() => {
+    for (const pair of pairs) {
+      pair.client.destroy()
+      pair.upstream.destroy()
+    }
+    server.close()
+  })
   return {
     port,
     connections: () => accepted,
-    open: async () => { await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve)) },
+    open: async () => {
+      await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
+    },
     cut,
     freeze: () => {
       for (const pair of [...pairs]) {
@@ -59,11 +80,18 @@ export async function createTcpProxy (t: Test, target: number | readonly number[
         pair.client.pause()
         pair.upstream.pause()
         pairs.delete(pair) // left hanging: neither end hears anything again
-        t.teardown(() => { pair.client.destroy(); pair.upstream.destroy() })
+        t.teardown(() => {
+          pair.client.destroy()
+          pair.upstream.destroy()
+        })
       }
     },
     close: async () => {
-      const closed = new Promise<void>(resolve => server.close(() => { resolve() }))
+      const closed = new Promise<void>(resolve =>
+        server.close(() => {
+          resolve()
+        })
+      )
       cut()
       await closed
     }

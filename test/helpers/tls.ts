@@ -15,9 +15,22 @@ export const fingerprint = (pair: KeyPair): string => new X509Certificate(pair.c
 export const silent = pino({ level: 'silent' })
 
 /** A logger whose lines the test can read. */
-export function capture (): { logger: Logger, lines: Array<{ level: number, msg: string, err?: { message: string } }> } {
-  const lines: Array<{ level: number, msg: string, err?: { message: string } }> = []
-  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line)) } }) }
+export function capture (): {
+  logger: Logger
+  lines: Array<{ level: number; msg: string; err?: { message: string } }>
+} {
+  const lines: Array<{ level: number; msg: string; err?: { message: string } }> = []
+  return {
+    lines,
+    logger: pino(
+      { level: 'info' },
+      {
+        write: (line: string) => {
+          lines.push(JSON.parse(line))
+        }
+      }
+    )
+  }
 }
 
 /** Polls `ok` every 10 ms until it holds, or fails after `ms`. */

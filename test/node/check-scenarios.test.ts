@@ -136,7 +136,12 @@ t.test('a load stopped for 5 s while the old Pods leave: no verdict, with the la
 })
 
 t.test('Ctrl-C during a scale-in: the replicas are put back before the exit', async t => {
-  const signals = Object.assign(new EventEmitter(), { exits: [] as number[], exit (code: number) { signals.exits.push(code) } }) satisfies SignalTarget
+  const signals = Object.assign(new EventEmitter(), {
+    exits: [] as number[],
+    exit (code: number) {
+      signals.exits.push(code)
+    }
+  }) satisfies SignalTarget
   let err = ''
   const io = { stdout: () => {}, stderr: (s: string) => { err += s }, env: {} }
   const running = runCheckCommand([...FLAGS.slice(0, 8), '--duration', '60s', '--scenario', 'scale-in'], io, undefined, realClock, signals)

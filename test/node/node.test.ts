@@ -135,7 +135,17 @@ async function slowKubectl (args: string[]): Promise<string> {
 /** `lameduck certs ARGS` against the cluster, as a user would run it by hand; its lines go to the TAP comments. */
 async function certs (t: Test, ...args: string[]): Promise<string> {
   let out = ''
-  const io = { stdout: (text: string) => { out += text; t.comment(text.trimEnd()) }, stderr: (text: string) => { out += text; t.comment(text.trimEnd()) }, env: {} }
+  const io = {
+    stdout: (text: string) => {
+      out += text
+      t.comment(text.trimEnd())
+    },
+    stderr: (text: string) => {
+      out += text
+      t.comment(text.trimEnd())
+    },
+    env: {}
+  }
   t.equal(await runCerts(['--kubeconfig', cluster.kubeconfigPath, ...args], io), 0, `lameduck certs ${args.join(' ')}`)
   return out
 }
@@ -143,7 +153,14 @@ async function certs (t: Test, ...args: string[]): Promise<string> {
 /** lameduck's Pods, by name, with whether they are Ready and not leaving. */
 async function webhookPods (): Promise<Array<{ name: string, ready: boolean }>> {
   const { stdout } = await kubectl(cluster, ['get', 'pods', '-n', 'lameduck-system', '-l', 'app.kubernetes.io/name=lameduck', '-o', 'json'])
-  const pods = (JSON.parse(stdout) as { items: Array<{ metadata: { name: string, deletionTimestamp?: string }, status: { conditions?: Array<{ type: string, status: string }> } }> }).items
+  const pods = (
+    JSON.parse(stdout) as {
+      items: Array<{
+        metadata: { name: string, deletionTimestamp?: string }
+        status: { conditions?: Array<{ type: string, status: string }> }
+      }>
+    }
+  ).items
   return pods.map(pod => ({ name: pod.metadata.name, ready: pod.metadata.deletionTimestamp === undefined && pod.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true }))
 }
 

@@ -99,7 +99,10 @@ t.test('nginx: slow requests in flight are cut by SIGTERM after a plain sleep ho
     'with lameduck: the nginx preset (pause, SIGQUIT to the workers, wait for them)')
   const slow = (id: 'without' | 'with'): { requests: number, failed: number } => {
     const { clusterIP, loadBalancer } = result[id]
-    return { requests: (clusterIP.slow?.requests ?? 0) + (loadBalancer.slow?.requests ?? 0), failed: (clusterIP.slow?.failed ?? 0) + (loadBalancer.slow?.failed ?? 0) }
+    return {
+      requests: (clusterIP.slow?.requests ?? 0) + (loadBalancer.slow?.requests ?? 0),
+      failed: (clusterIP.slow?.failed ?? 0) + (loadBalancer.slow?.failed ?? 0)
+    }
   }
   // A slow request takes 7 s (the 4 s pause + 3 s), sent twice a second on each path from the start:
   // several are in flight on each Pod when its pause ends, and nginx's SIGTERM (a fast shutdown)

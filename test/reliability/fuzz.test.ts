@@ -64,18 +64,27 @@ const structureMutation: fc.Arbitrary<Case> = fc.record({
 })
 
 /** Valid reviews with arbitrary lameduck annotations and labels on the Pod: the 200s with patches. */
-const annotated: fc.Arbitrary<Case> = fc.record({
-  source: fc.constantFrom(...FIXTURES),
-  annotations: fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 })), fc.oneof(fc.constantFrom(...VALUES), fc.string({ maxLength: 10 })), { maxKeys: 5 }),
-  grace: fc.option(fc.integer({ min: 0, max: 2000 }), { nil: undefined }),
-  namespace: fc.constantFrom('shop', 'shop', 'kube-system', 'unknown')
-}).map(({ source, annotations, grace, namespace }) => {
-  const review = JSON.parse(source) as { request: Json & { object: { metadata: Json, spec: Json } } }
-  review.request.namespace = namespace
-  review.request.object.metadata.annotations = { ...review.request.object.metadata.annotations as Json, ...annotations }
-  if (grace !== undefined) review.request.object.spec.terminationGracePeriodSeconds = grace
-  return { body: Buffer.from(JSON.stringify(review)), contentType: 'application/json' }
-})
+const annotated: fc.Arbitrary<Case> = fc
+  .record({
+    source: fc.constantFrom(...FIXTURES),
+    annotations: fc.dictionary(
+      fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 })),
+      fc.oneof(fc.constantFrom(...VALUES), fc.string({ maxLength: 10 })),
+      { maxKeys: 5 }
+    ),
+    grace: fc.option(fc.integer({ min: 0, max: 2000 }), { nil: undefined }),
+    namespace: fc.constantFrom('shop', 'shop', 'kube-system', 'unknown')
+  })
+  .map(({ source, annotations, grace, namespace }) => {
+    const review = JSON.parse(source) as { request: Json & { object: { metadata: Json, spec: Json } } }
+    review.request.namespace = namespace
+    review.request.object.metadata.annotations = {
+      ...(review.request.object.metadata.annotations as Json),
+      ...annotations
+    }
+    if (grace !== undefined) review.request.object.spec.terminationGracePeriodSeconds = grace
+    return { body: Buffer.from(JSON.stringify(review)), contentType: 'application/json' }
+  })
 
 /** Wrong or odd content types, and bodies over the limit. */
 const envelope: fc.Arbitrary<Case> = fc.oneof(
@@ -85,7 +94,12 @@ const envelope: fc.Arbitrary<Case> = fc.oneof(
   fc.jsonValue().map(value => ({ body: Buffer.from(JSON.stringify(value)), contentType: 'application/json' }))
 )
 
-const anyCase = fc.oneof({ arbitrary: byteMutation, weight: 3 }, { arbitrary: structureMutation, weight: 3 }, { arbitrary: annotated, weight: 3 }, { arbitrary: envelope, weight: 1 })
+const anyCase = fc.oneof(
+  { arbitrary: byteMutation, weight: 3 },
+  { arbitrary: structureMutation, weight: 3 },
+  { arbitrary: annotated, weight: 3 },
+  { arbitrary: envelope, weight: 1 }
+)
 
 type Send = (c: Case) => Promise<{ status: number, text: string }>
 
@@ -95,7 +109,11 @@ async function judge (c: Case, send: Send): Promise<string | undefined> {
   if (![200, 400, 413, 415].includes(status)) return `HTTP ${status}: ${text.slice(0, 200)}`
   if (status !== 200) return undefined
   const review = JSON.parse(c.body.toString('utf8')) as { request: Json & { uid: string, object: object } }
-  const answer = JSON.parse(text) as { apiVersion?: string, kind?: string, response?: { uid?: string, allowed?: boolean, patch?: string, patchType?: string } }
+  const answer = JSON.parse(text) as {
+    apiVersion?: string
+    kind?: string
+    response?: { uid?: string, allowed?: boolean, patch?: string, patchType?: string }
+  }
   if (answer.apiVersion !== 'admission.k8s.io/v1' || answer.kind !== 'AdmissionReview' || answer.response?.allowed !== true) return `malformed 200: ${text.slice(0, 200)}`
   if (answer.response.uid !== review.request.uid) return `uid ${String(answer.response.uid)} for ${review.request.uid}`
   if (answer.response.patch === undefined) return answer.response.patchType === undefined ? undefined : 'patchType without patch'
@@ -111,13 +129,22 @@ async function judge (c: Case, send: Send): Promise<string | undefined> {
 }
 
 /** Sends `count` generated cases through `send`, in batches; returns how many were sent and what went wrong. */
-async function fuzz (count: number, seed: number, send: Send, concurrency: number): Promise<{ sent: number, bad: string[] }> {
+async function fuzz (
+  count: number,
+  seed: number,
+  send: Send,
+  concurrency: number
+): Promise<{ sent: number, bad: string[] }> {
   const bad: string[] = []
   let sent = 0
   for (let batch = 0; sent < count; batch++) {
     const cases = fc.sample(anyCase, { numRuns: Math.min(1000, count - sent), seed: seed + batch })
     for (let i = 0; i < cases.length; i += concurrency) {
-      const verdicts = await Promise.all(cases.slice(i, i + concurrency).map(async c => await judge(c, send).catch((err: unknown) => `request failed: ${String(err)}`)))
+      const verdicts = await Promise.all(
+        cases
+          .slice(i, i + concurrency)
+          .map(async c => await judge(c, send).catch((err: unknown) => `request failed: ${String(err)}`))
+      )
       for (const verdict of verdicts) if (verdict !== undefined) bad.push(verdict)
     }
     sent += cases.length

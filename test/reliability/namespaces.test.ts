@@ -7,7 +7,8 @@
 // Bounds: after a cut the watch restarts after its backoff (1 s doubling to 30 s, back to 1 s only
 // after 60 s without error), so a change is seen within the longest backoff plus a relist:
 // CUT_BOUND_MS. Here the cuts follow the start-up outage within a minute, so the backoff is already
-// up (8 s, then 16 s, then 30 s): the worst case, on purpose. A half-open watch is only noticed by its silence: 5 minutes in
+// up (8 s, then 16 s, then 30 s): the worst case, on purpose. A half-open watch is only noticed by its silence: 5
+// minutes in
 // production (SILENCE_MS in src/namespaces/watch.ts), too long for CI, so the half-open case runs the
 // same cache (createClusterNamespaces over the small client, same proxy) in this process with a 3 s
 // silence; the bound is the silence plus the backoff plus a relist.

@@ -65,7 +65,8 @@ t.test(`the key pair rotated every 2 s under load, ${ROTATIONS} times: nothing f
     await sleep(EVERY_MS)
     const swappedAt = performance.now()
     await publish(dir, pairs[version]!, version)
-    while (await served(webhook.port) !== fingerprint(pairs[version]!) && performance.now() - swappedAt < 10_000) await sleep(20)
+    while ((await served(webhook.port)) !== fingerprint(pairs[version]!) && performance.now() - swappedAt < 10_000)
+      await sleep(20)
     lags.push(performance.now() - swappedAt)
   }
   await sleep(500)

@@ -16,7 +16,11 @@ const RUNS = scaled(20, 100)
 const DRAIN_MS = 1000
 
 /** Polls /readyz every 10 ms; `flippedAt` is when it first answered anything but 200 after being ready. */
-function watchReadiness (origin: string): { ready: () => boolean, flippedAt: () => number | undefined, stop: () => Promise<void> } {
+function watchReadiness (origin: string): {
+  ready: () => boolean
+  flippedAt: () => number | undefined
+  stop: () => Promise<void>
+} {
   const pool = new Pool(origin, { connections: 1, connect: { rejectUnauthorized: false } })
   let ready = false
   let flippedAt: number | undefined
@@ -24,13 +28,27 @@ function watchReadiness (origin: string): { ready: () => boolean, flippedAt: () 
   const loop = (async () => {
     while (running && flippedAt === undefined) {
       const at = performance.now()
-      const ok = await pool.request({ method: 'GET', path: '/readyz' }).then(async r => { await r.body.text(); return r.statusCode === 200 }, () => false)
+      const ok = await pool.request({ method: 'GET', path: '/readyz' }).then(
+        async r => {
+          await r.body.text()
+          return r.statusCode === 200
+        },
+        () => false
+      )
       if (ok) ready = true
       else if (ready) flippedAt = at
       await sleep(10)
     }
   })()
-  return { ready: () => ready, flippedAt: () => flippedAt, stop: async () => { running = false; await loop; await pool.destroy() } }
+  return {
+    ready: () => ready,
+    flippedAt: () => flippedAt,
+    stop: async () => {
+      running = false
+      await loop
+      await pool.destroy()
+    }
+  }
 }
 
 t.test(`SIGTERM under load, ${RUNS} times: nothing sent before readiness flipped fails, and the process exits 0`, async t => {

@@ -51,7 +51,12 @@ t.test(`${CLIENTS} slow clients: RSS under the Deployment's limit, /mutate answe
   t.teardown(() => { clearInterval(sampler) })
 
   // A kept-alive connection used once, then idle through both timeouts, as the API server's pool keeps them.
-  const kept = new Pool(origin, { connections: 1, connect: { rejectUnauthorized: false }, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 })
+  const kept = new Pool(origin, {
+    connections: 1,
+    connect: { rejectUnauthorized: false },
+    keepAliveTimeout: 600_000,
+    keepAliveMaxTimeout: 600_000
+  })
   t.teardown(() => kept.destroy())
   let keptConnects = 0
   kept.on('connect', () => { keptConnects++ })
@@ -61,7 +66,13 @@ t.test(`${CLIENTS} slow clients: RSS under the Deployment's limit, /mutate answe
   const openedFrom = performance.now()
   const slow: Slow[] = []
   for (let i = 0; i < CLIENTS; i += 100) {
-    slow.push(...await Promise.all(Array.from({ length: Math.min(100, CLIENTS - i) }, (_, j) => openSlow(webhook.port, STALLS[(i + j) % STALLS.length]!))))
+    slow.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(100, CLIENTS - i) }, (_, j) =>
+          openSlow(webhook.port, STALLS[(i + j) % STALLS.length]!)
+        )
+      ))
+    )
   }
   const openedMs = performance.now() - openedFrom
   const accepted = slow.filter(s => s.accepted)

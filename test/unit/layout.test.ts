@@ -73,7 +73,10 @@ function findCycles (graph: ReadonlyMap<string, readonly string[]>): string[][] 
     stack.push(node)
     onStack.add(node)
     for (const next of graph.get(node) ?? []) {
-      if (!index.has(next)) { visit(next); low.set(node, Math.min(low.get(node)!, low.get(next)!)) } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!))
+      if (!index.has(next)) {
+        visit(next)
+        low.set(node, Math.min(low.get(node)!, low.get(next)!))
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!))
     }
     if (low.get(node) !== index.get(node)) return
     const component: string[] = []

@@ -21,7 +21,13 @@ const review = (pod: Pod) => ({
 async function patchOf (pod: Pod, nsAnnotations: Record<string, string>): Promise<Operation[]> {
   const parsed = parseReview(review(pod))
   if (parsed instanceof Error) throw parsed
-  const { body } = answered(await admit(parsed, { namespaces: mapNamespaces([namespace(nsAnnotations)]), limits: LIMITS, excludeNamespaces: new Set() }))
+  const { body } = answered(
+    await admit(parsed, {
+      namespaces: mapNamespaces([namespace(nsAnnotations)]),
+      limits: LIMITS,
+      excludeNamespaces: new Set()
+    })
+  )
   if (body.response.patch === undefined) return []
   if (body.response.patchType !== 'JSONPatch') throw new Error('a patch without patchType')
   return JSON.parse(Buffer.from(body.response.patch, 'base64').toString())
@@ -29,12 +35,16 @@ async function patchOf (pod: Pod, nsAnnotations: Record<string, string>): Promis
 
 /** The sleeps lameduck added (a container's own hook may be invalid already; the API server judges it). */
 function injectedSleeps (pod: Pod, original: Pod): number[] {
-  return pod.spec.containers.filter((_, i) => original.spec.containers[i]?.lifecycle?.preStop === undefined).flatMap(c => {
-    const preStop = c.lifecycle?.preStop as { sleep?: { seconds: number }, exec?: { command: string[] } } | undefined
-    if (preStop?.sleep !== undefined) return [preStop.sleep.seconds]
-    const match = /^sleep (\d+);/.exec(preStop?.exec?.command[2] ?? '') ?? /^(\d+)$/.exec(preStop?.exec?.command[0] === 'sleep' ? preStop.exec.command[1]! : '')
-    return match === null ? [] : [Number(match[1])]
-  })
+  return pod.spec.containers
+    .filter((_, i) => original.spec.containers[i]?.lifecycle?.preStop === undefined)
+    .flatMap(c => {
+      const preStop = c.lifecycle?.preStop as { sleep?: { seconds: number }; exec?: { command: string[] } } | undefined
+      if (preStop?.sleep !== undefined) return [preStop.sleep.seconds]
+      const match =
+        /^sleep (\d+);/.exec(preStop?.exec?.command[2] ?? '') ??
+        /^(\d+)$/.exec(preStop?.exec?.command[0] === 'sleep' ? preStop.exec.command[1]! : '')
+      return match === null ? [] : [Number(match[1])]
+    })
 }
 
 t.test('over arbitrary Pods and annotations', async t => {

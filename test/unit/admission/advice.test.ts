@@ -7,7 +7,8 @@ type Json = Record<string, unknown>
 const ready = { httpGet: { port: 8080 } }
 const template = (containers: Container[], spec: Json = {}): Pod => ({ spec: { containers, ...spec } })
 const web: Container = { name: 'web', ports: [{ containerPort: 8080 }], readinessProbe: ready }
-const advise = (kind: string, pod: Pod, spec: Json = {}, grace = 30): string[] => adviseWorkload({ kind, object: { kind, spec } }, pod, grace)
+const advise = (kind: string, pod: Pod, spec: Json = {}, grace = 30): string[] =>
+  adviseWorkload({ kind, object: { kind, spec } }, pod, grace)
 
 t.test('a container with ports and no readinessProbe; one line for all of them', async t => {
   t.same(advise('Deployment', template([web])), [], 'probed: nothing to say')
@@ -18,8 +19,13 @@ t.test('a container with ports and no readinessProbe; one line for all of them',
 })
 
 t.test('a Deployment whose rollout may take every replica down at once', async t => {
-  const rolling = (replicas: number | undefined, maxUnavailable: unknown, type?: string): Json =>
-    ({ ...(replicas === undefined ? {} : { replicas }), strategy: { ...(type === undefined ? {} : { type }), ...(maxUnavailable === undefined ? {} : { rollingUpdate: { maxUnavailable } }) } })
+  const rolling = (replicas: number | undefined, maxUnavailable: unknown, type?: string): Json => ({
+    ...(replicas === undefined ? {} : { replicas }),
+    strategy: {
+      ...(type === undefined ? {} : { type }),
+      ...(maxUnavailable === undefined ? {} : { rollingUpdate: { maxUnavailable } })
+    }
+  })
   const cases: Array<[string, Json, boolean]> = [
     ['1 replica, maxUnavailable 1', rolling(1, 1), true],
     ['replicas unset (1), maxUnavailable 1', rolling(undefined, 1), true],

@@ -21,7 +21,10 @@ t.test('a proxy the containers annotation leaves out gets the same pause all the
   const settings = resolveSettings({ 'lameduck.dev/containers': 'web' }, undefined, LIMITS)
   const result = mutatePod(pod([{ name: 'web' }, { name: 'istio-proxy', image: 'istio/proxyv2:1.24' }, { name: 'metrics' }]), settings, 600)
   t.same(result.containers, ['web', 'istio-proxy'])
-  t.same(result.pod?.spec.containers.map(c => c.lifecycle?.preStop), [{ sleep: { seconds: 15 } }, { sleep: { seconds: 15 } }, undefined])
+  t.same(
+    result.pod?.spec.containers.map(c => c.lifecycle?.preStop),
+    [{ sleep: { seconds: 15 } }, { sleep: { seconds: 15 } }, undefined]
+  )
   t.match(result.warnings, [/^container "istio-proxy": a service-mesh proxy gets the same pause as the app/])
   const again = mutatePod(result.pod!, settings, 600)
   t.same(again.pod, result.pod, 'a second pass changes nothing')

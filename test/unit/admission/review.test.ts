@@ -48,8 +48,13 @@ t.test('a workload\'s CREATE or UPDATE is read as a workload, with its object un
   for (const [group, kind] of kinds) {
     for (const operation of ['CREATE', 'UPDATE']) {
       const parsed = parseReview(withRequest(r => { r.kind = { group, version: 'v1', kind }; r.operation = operation; r.object = { spec: 'anything' } }))
-      t.same(parsed instanceof Error ? parsed.message : { workload: parsed.workload, pod: parsed.pod, notForUs: parsed.notForUs },
-        { workload: { kind, object: { spec: 'anything' } }, pod: undefined, notForUs: undefined }, `${kind} ${operation}`)
+      t.same(
+        parsed instanceof Error
+          ? parsed.message
+          : { workload: parsed.workload, pod: parsed.pod, notForUs: parsed.notForUs },
+        { workload: { kind, object: { spec: 'anything' } }, pod: undefined, notForUs: undefined },
+        `${kind} ${operation}`
+      )
     }
   }
   const deployment = (change: (r: Record<string, unknown>) => void): unknown => withRequest(r => { r.kind = { group: 'apps', version: 'v1', kind: 'Deployment' }; change(r) })

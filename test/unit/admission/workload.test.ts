@@ -83,7 +83,12 @@ t.test('through admit: allowed, never a patch, the warnings prefixed; advice off
     if (parsed instanceof Error) throw parsed
     return parsed
   }
-  const deps = (overrides: Partial<AdmissionDeps> = {}): AdmissionDeps => ({ namespaces: mapNamespaces([namespace()]), limits: LIMITS, excludeNamespaces: new Set(), ...overrides })
+  const deps = (overrides: Partial<AdmissionDeps> = {}): AdmissionDeps => ({
+    namespaces: mapNamespaces([namespace()]),
+    limits: LIMITS,
+    excludeNamespaces: new Set(),
+    ...overrides
+  })
   const noProbe = deployment({}, { containers: [{ name: 'web', image: 'app:1', ports: [{ containerPort: 8080 }] }] })
   for (const operation of ['CREATE', 'UPDATE']) {
     const { body, outcome } = await admit(review(noProbe, operation), deps())

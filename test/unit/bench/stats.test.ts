@@ -33,7 +33,14 @@ t.test('the side-by-side keys', async t => {
   const fast = { p50: 1, p99: 3, p999: 9 }
   const keys = sideBySideKeys({
     rps: { lameduck: 9000, go: 3000.4 },
-    fixed: { lameduck: [fast, fast, { p50: 2, p99: 30, p999: 90 }], go: [{ p50: 1, p99: 2, p999: 6 }, { p50: 1, p99: 2, p999: 6 }, { p50: 1, p99: 2, p999: 6 }] },
+    fixed: {
+      lameduck: [fast, fast, { p50: 2, p99: 30, p999: 90 }],
+      go: [
+        { p50: 1, p99: 2, p999: 6 },
+        { p50: 1, p99: 2, p999: 6 },
+        { p50: 1, p99: 2, p999: 6 }
+      ]
+    },
     rss: { lameduckIdle: 80, goIdle: 20, lameduck: 90, go: 30 },
     apiserver: { lameduckAdded: 1.1, goAdded: 1 }
   })

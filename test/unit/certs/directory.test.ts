@@ -18,7 +18,12 @@ t.test('writes the four files, keys 0600, and reads them back', async t => {
   t.same(written, ['ca.key', 'ca.crt', 'tls.key', 'tls.crt'].map(name => join(dir, name)), 'each key before its certificate')
   t.same(await readDirectory(dir), { ca, serving })
   t.same((await readdir(dir)).sort(), ['ca.crt', 'ca.key', 'tls.crt', 'tls.key'], 'no temporary file is left')
-  for (const [name, mode] of [[FILES.caKey, 0o600], [FILES.key, 0o600], [FILES.caCert, 0o644], [FILES.cert, 0o644]] as const) {
+  for (const [name, mode] of [
+    [FILES.caKey, 0o600],
+    [FILES.key, 0o600],
+    [FILES.caCert, 0o644],
+    [FILES.cert, 0o644]
+  ] as const) {
     t.equal((await stat(join(dir, name))).mode & 0o777, mode, name)
   }
 })

@@ -7,14 +7,35 @@ import type { Wanted } from '../../../src/certs/renewal.js'
 const DAY = 86_400_000
 const t0 = new Date('2030-01-01T00:00:00Z')
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const wanted: Wanted = { dnsNames: names, ipAddresses: [], validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
+const wanted: Wanted = {
+  dnsNames: names,
+  ipAddresses: [],
+  validityMs: 30 * 86_400_000,
+  caValidityMs: 300 * 86_400_000,
+  force: false,
+  rotateCa: false
+}
 const ca = await createCa({ validityMs: 300 * 86_400_000, now: t0 })
 const serving = await issueServing(ca, { commonName: 'lameduck.lameduck-system.svc', dnsNames: names, validityMs: 30 * 86_400_000, now: t0 })
 const info = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 
-async function decide (stored: Parameters<typeof decidePairs>[0], overrides: Partial<Wanted>, now: Date): Promise<{ result: Awaited<ReturnType<typeof decidePairs>>, lines: string[] }> {
+async function decide (
+  stored: Parameters<typeof decidePairs>[0],
+  overrides: Partial<Wanted>,
+  now: Date
+): Promise<{ result: Awaited<ReturnType<typeof decidePairs>>, lines: string[] }> {
   const lines: string[] = []
-  const result = await decidePairs(stored, { ...wanted, ...overrides }, { commonName: 'lameduck.lameduck-system.svc', now, say: line => { lines.push(line) } })
+  const result = await decidePairs(
+    stored,
+    { ...wanted, ...overrides },
+    {
+      commonName: 'lameduck.lameduck-system.svc',
+      now,
+      say: line => {
+        lines.push(line)
+      }
+    }
+  )
   return { result, lines }
 }
 

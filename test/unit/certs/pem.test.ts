@@ -4,7 +4,10 @@ import { day, isSignedBy, joinPem, parseCertificate, renewalTime, splitPem, type
 import { createCa, issueServing, serviceDnsNames } from '../../../src/certs/pki.js'
 
 const now = new Date('2030-06-01T12:00:00Z')
-const [ca, other] = await Promise.all([createCa({ validityMs: 30 * 86_400_000, now }), createCa({ validityMs: 30 * 86_400_000, now: new Date(now.getTime() + 1000) })])
+const [ca, other] = await Promise.all([
+  createCa({ validityMs: 30 * 86_400_000, now }),
+  createCa({ validityMs: 30 * 86_400_000, now: new Date(now.getTime() + 1000) })
+])
 const serving = await issueServing(ca!, { commonName: 'x', dnsNames: serviceDnsNames('x', 'y'), validityMs: 3 * 86_400_000, now })
 const parse = (pem: string): CertificateInfo => parseCertificate(pem) as CertificateInfo
 

@@ -7,7 +7,14 @@ const DAY = 86_400_000
 const issued = new Date('2030-01-01T00:00:00Z')
 const at = (days: number): Date => new Date(issued.getTime() + days * DAY)
 const names = serviceDnsNames('lameduck', 'lameduck-system')
-const wanted: Wanted = { dnsNames: names, ipAddresses: [], validityMs: 30 * 86_400_000, caValidityMs: 300 * 86_400_000, force: false, rotateCa: false }
+const wanted: Wanted = {
+  dnsNames: names,
+  ipAddresses: [],
+  validityMs: 30 * 86_400_000,
+  caValidityMs: 300 * 86_400_000,
+  force: false,
+  rotateCa: false
+}
 
 const ca = await createCa({ validityMs: 300 * 86_400_000, now: issued })
 const caInfo = parseCertificate(ca.cert) as CertificateInfo

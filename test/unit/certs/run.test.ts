@@ -65,15 +65,23 @@ class FakeCluster implements ClusterApi {
 }
 
 /** Deps around a fake cluster and a clock that sleeping moves forward. */
-function harness (cluster = new FakeCluster(), start = t0): { cluster: FakeCluster, deps: Deps, lines: string[], clock: { now: Date }, sleeps: number[] } {
+function harness (
+  cluster = new FakeCluster(),
+  start = t0
+): { cluster: FakeCluster; deps: Deps; lines: string[]; clock: { now: Date }; sleeps: number[] } {
   const clock = { now: start }
   const lines: string[] = []
   const sleeps: number[] = []
   const deps: Deps = {
     connect: async () => cluster,
     now: () => clock.now,
-    sleep: async ms => { sleeps.push(ms); clock.now = new Date(clock.now.getTime() + ms) },
-    say: line => { lines.push(line) }
+    sleep: async ms => {
+      sleeps.push(ms)
+      clock.now = new Date(clock.now.getTime() + ms)
+    },
+    say: line => {
+      lines.push(line)
+    }
   }
   return { cluster, deps, lines, clock, sleeps }
 }
@@ -166,7 +174,10 @@ t.test('a CA Secret written but not the serving Secret (a run that stopped halfw
   const oldBundle = cluster.webhook!.webhooks[0]!.caBundle
   const newCa = await createCa({ validityMs: 300 * 86_400_000, now: t0 })
   cluster.secrets.set('lameduck-system/lameduck-ca', { type: 'kubernetes.io/tls', data: { 'tls.crt': newCa.cert, 'tls.key': newCa.key }, annotations: {} })
-  cluster.webhook = { ...cluster.webhook!, webhooks: cluster.webhook!.webhooks.map(hook => ({ ...hook, caBundle: oldBundle + newCa.cert })) }
+  cluster.webhook = {
+    ...cluster.webhook!,
+    webhooks: cluster.webhook!.webhooks.map(hook => ({ ...hook, caBundle: oldBundle + newCa.cert }))
+  }
   cluster.log.length = 0
   clock.now = new Date(t0.getTime() + DAY)
   const result = await renewOnce(options, deps)
@@ -184,7 +195,10 @@ t.test('a serving Secret from elsewhere: its ca.crt without a key is replaced; w
   const { cluster, deps, clock } = harness()
   cluster.secrets.set('lameduck-system/lameduck-tls', { type: 'kubernetes.io/tls', data: { 'tls.crt': foreign.cert, 'tls.key': foreign.key, 'ca.crt': foreignCa.cert }, annotations: {} })
   cluster.secrets.set('lameduck-system/lameduck-ca', { type: 'kubernetes.io/tls', data: { 'tls.crt': foreignCa.cert, 'tls.key': foreignCa.key }, annotations: {} })
-  cluster.webhook = { ...cluster.webhook!, webhooks: cluster.webhook!.webhooks.map(hook => ({ ...hook, caBundle: foreignCa.cert })) }
+  cluster.webhook = {
+    ...cluster.webhook!,
+    webhooks: cluster.webhook!.webhooks.map(hook => ({ ...hook, caBundle: foreignCa.cert }))
+  }
   clock.now = new Date(t0.getTime() + DAY)
   await renewOnce(options, deps)
   t.same(cluster.log, ['Secret lameduck-tls'], 'the pair is good: only the annotation is added')

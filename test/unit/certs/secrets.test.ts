@@ -42,7 +42,13 @@ t.test('reads back what it writes', async t => {
 })
 
 t.test('no Secrets: no pairs', async t => {
-  t.same(await readSecrets(apiWith({}), names), { serving: undefined, ca: undefined, caSince: undefined, servingSecret: undefined, caSecretContent: undefined })
+  t.same(await readSecrets(apiWith({}), names), {
+    serving: undefined,
+    ca: undefined,
+    caSince: undefined,
+    servingSecret: undefined,
+    caSecretContent: undefined
+  })
 })
 
 t.test('Secrets shipped empty (the chart\'s: Opaque, no data, or keys with empty values) hold no pair', async t => {

@@ -13,7 +13,15 @@ import {
 
 function io (): Io & { out: string, err: string } {
   const captured = { out: '', err: '' }
-  return Object.assign(captured, { stdout: (s: string) => { captured.out += s }, stderr: (s: string) => { captured.err += s }, env: {} })
+  return Object.assign(captured, {
+    stdout: (s: string) => {
+      captured.out += s
+    },
+    stderr: (s: string) => {
+      captured.err += s
+    },
+    env: {}
+  })
 }
 
 const REQUIRED = ['--namespace', 'shop', '--deployment', 'web', '--service', 'web']
@@ -157,7 +165,13 @@ t.test('--measure: the delay, the sleep to set and the kubectl line on stdout; -
 
 t.test('a pass/fail check also reports the delay, and warns when the pause was not longer', async t => {
   const out = io()
-  t.equal(await runCheckCommand(REQUIRED, out, () => measuredCluster(1).cluster, { now: () => 1_000_000, sleep: async () => {} }), 0)
+  t.equal(
+    await runCheckCommand(REQUIRED, out, () => measuredCluster(1).cluster, {
+      now: () => 1_000_000,
+      sleep: async () => {}
+    }),
+    0
+  )
   t.match(out.out, /propagation delay: max 1\.50s.*\nWARNING: the old Pods' prestop-sleep \(1s\) is not longer than the measured propagation delay \(1\.50s\).*\nPASS: all 2 requests succeeded during the rollout\n$/s)
 })
 
@@ -167,7 +181,14 @@ t.test('Ctrl-C: the run stops waiting and puts back what it changed; the handler
   const { cluster, patches } = measuredCluster(30, { deployments: [rolling] })
   let handler: (() => void) | undefined
   let released = 0
-  const interruptible = Object.assign(out, { onInterrupt: (h: () => void) => { handler = h; return () => { released++ } } })
+  const interruptible = Object.assign(out, {
+    onInterrupt: (h: () => void) => {
+      handler = h
+      return () => {
+        released++
+      }
+    }
+  })
   const code = await runCheckCommand([...REQUIRED, '--measure'], interruptible, () => cluster, { now: () => 0, sleep: async () => { handler?.() } })
   t.equal(code, 130, 'the exit code of an interrupted command')
   t.match(out.err, /interrupted: putting back what was changed \(Ctrl-C again to leave it as it is\)\n/)
@@ -220,7 +241,8 @@ t.test('--load-cpu: read, checked, and only for the Job', async t => {
 })
 
 t.test('the Job\'s CPU request: sized from --rate, or --load-cpu', async t => {
-  const cpu = (fake: FakeCheckCluster): unknown => fake.created[0]!.spec!.template.spec!.containers[0]!.resources!.requests!.cpu
+  const cpu = (fake: FakeCheckCluster): unknown =>
+    fake.created[0]!.spec!.template.spec!.containers[0]!.resources!.requests!.cpu
   const sized = fakeCheckCluster(doneScript(reportLine(['200'])))
   t.equal(await runCheckCommand([...REQUIRED, '--rate', '150'], io(), () => sized.cluster, clock), 0)
   t.equal(cpu(sized), '300m')
@@ -300,7 +322,11 @@ t.test('--measure with a load that fell behind: NO MEASUREMENT, exit 3, no sleep
   t.equal(json.recommendation, null)
   t.match(json.warnings, [/^NO MEASUREMENT: /])
   const close = io()
-  const behindLittle = { ...JSON.parse(laggingLine(0, 900)) as object, startedAt: 1_000_000, replicas: answered.replicas }
+  const behindLittle = {
+    ...(JSON.parse(laggingLine(0, 900)) as object),
+    startedAt: 1_000_000,
+    replicas: answered.replicas
+  }
   const judged = measuredCluster(30, doneScript(JSON.stringify(behindLittle))).cluster
   t.equal(await runCheckCommand(argv, close, () => judged, { now: () => 1_000_000, sleep: async () => {} }), 0)
   t.match(close.out, /recommended prestop-sleep: 4s/, 'under a second behind: measured')

@@ -5,10 +5,25 @@ import {
 } from '../../../src/check/delays.js'
 import { toJsonReport } from '../../../src/load/report.js'
 
-const report = (replicas?: Record<string, { first: number, last: number, answers: number }>, startedAt?: number): ReturnType<typeof toJsonReport> => toJsonReport({
-  url: 'http://lb/', rate: 10, durationMs: 100, elapsedMs: 100, aborted: false, count: 1, latencyMs: Float32Array.of(1), outcome: Uint16Array.of(0), outcomes: [{ label: '200', ok: true }], errorCodes: {}, bytesIn: 1,
-  ...(startedAt === undefined ? {} : { startedAt }), ...(replicas === undefined ? {} : { replicas })
-})
+const report = (
+  replicas?: Record<string, { first: number, last: number, answers: number }>,
+  startedAt?: number
+): ReturnType<typeof toJsonReport> =>
+  toJsonReport({
+    url: 'http://lb/',
+    rate: 10,
+    durationMs: 100,
+    elapsedMs: 100,
+    aborted: false,
+    count: 1,
+    latencyMs: Float32Array.of(1),
+    outcome: Uint16Array.of(0),
+    outcomes: [{ label: '200', ok: true }],
+    errorCodes: {},
+    bytesIn: 1,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(replicas === undefined ? {} : { replicas })
+  })
 
 t.test('the last answers, on the wall clock: the load\'s start plus its own times', async t => {
   t.same(lastAnswers(report({ 'web-a': { first: 10, last: 5000, answers: 3 } }, 1_000_000)), new Map([['web-a', 1_005_000]]))

@@ -2,7 +2,9 @@ import t from 'tap'
 import type { V1Deployment } from '@kubernetes/client-node'
 import { checkOverrideApplied, overridePatch, restorePatch, templateSleep } from '../../../src/check/measure.js'
 
-const deployment = (annotations?: Record<string, string>): V1Deployment => ({ spec: { selector: {}, template: { metadata: { ...(annotations === undefined ? {} : { annotations }) } } } })
+const deployment = (annotations?: Record<string, string>): V1Deployment => ({
+  spec: { selector: {}, template: { metadata: { ...(annotations === undefined ? {} : { annotations }) } } }
+})
 
 t.test('the override, and the patch that puts back what the template had', async t => {
   t.equal(templateSleep(deployment()), undefined)

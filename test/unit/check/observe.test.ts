@@ -2,10 +2,30 @@ import t from 'tap'
 import type { V1EndpointSlice, V1Pod } from '@kubernetes/client-node'
 import { createObservation, observePods, observeSlices, preStopSleepSeconds } from '../../../src/check/observe.js'
 
-const pod = (name: string, extra: { deleting?: string | Date, preStop?: object, finishedAt?: string | Date } = {}): V1Pod => ({
+const pod = (
+  name: string,
+  extra: { deleting?: string | Date, preStop?: object, finishedAt?: string | Date } = {}
+): V1Pod => ({
   metadata: { name, ...(extra.deleting === undefined ? {} : { deletionTimestamp: extra.deleting as Date }) },
-  spec: { containers: [{ name: 'web', ...(extra.preStop === undefined ? {} : { lifecycle: { preStop: extra.preStop } }) }] },
-  ...(extra.finishedAt === undefined ? {} : { status: { containerStatuses: [{ name: 'web', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, finishedAt: extra.finishedAt as Date } } }] } })
+  spec: {
+    containers: [{ name: 'web', ...(extra.preStop === undefined ? {} : { lifecycle: { preStop: extra.preStop } }) }]
+  },
+  ...(extra.finishedAt === undefined
+    ? {}
+    : {
+        status: {
+          containerStatuses: [
+            {
+              name: 'web',
+              image: 'i',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, finishedAt: extra.finishedAt as Date } }
+            }
+          ]
+        }
+      })
 })
 
 const slice = (name: string, endpoints: Array<[string | undefined, boolean | undefined]>): V1EndpointSlice => ({

@@ -22,14 +22,22 @@ const slice = (ready: boolean): V1EndpointSlice => ({ addressType: 'IPv4', metad
 
 function happy (): Script {
   return {
-    deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }, { metadata: { generation: 2 }, status: { observedGeneration: 2, replicas: 4, updatedReplicas: 1 } }, ready(2)],
+    deployments: [
+      ready(1),
+      { metadata: { generation: 2 }, status: { observedGeneration: 1 } },
+      { metadata: { generation: 2 }, status: { observedGeneration: 2, replicas: 4, updatedReplicas: 1 } },
+      ready(2)
+    ],
     loadPods: [[], [{ metadata: { name: 'lameduck-check-abcde-x1' }, status: { phase: 'Pending' } }], [running]],
     appPods: [[oldPod], []],
     jobs: [active, active, complete],
     log: `sent 3\n${JSON.stringify(REPORT)}\n`,
     events: [
-      ['endpointslices', 'ADDED', slice(true)], ['pods', 'MODIFIED', oldPod], ['endpointslices', 'MODIFIED', slice(false)],
-      ['endpointslices', 'ADDED', { metadata: { name: 'other' } }], ['endpointslices', 'DELETED', { metadata: { name: 'other' } }]
+      ['endpointslices', 'ADDED', slice(true)],
+      ['pods', 'MODIFIED', oldPod],
+      ['endpointslices', 'MODIFIED', slice(false)],
+      ['endpointslices', 'ADDED', { metadata: { name: 'other' } }],
+      ['endpointslices', 'DELETED', { metadata: { name: 'other' } }]
     ]
   }
 }
@@ -63,7 +71,13 @@ t.test('the whole run: Job, then the restart once the load runs, rollout, old Po
 })
 
 t.test('a timeout names what it was waiting for, and the last state seen', async t => {
-  const stuck = { ...happy(), deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 2, replicas: 4, updatedReplicas: 1 } }] }
+  const stuck = {
+    ...happy(),
+    deployments: [
+      ready(1),
+      { metadata: { generation: 2 }, status: { observedGeneration: 2, replicas: 4, updatedReplicas: 1 } }
+    ]
+  }
   const f = fake(stuck)
   await t.rejects(runCheck({ ...OPTIONS, timeoutMs: 5500, pollMs: 2000 }, f.cluster, f.env),
     { message: 'timed out after 5.5s waiting for deployment web to roll out: Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...' })
@@ -144,7 +158,10 @@ t.test('--measure puts the template back when it fails or is interrupted', async
   t.equal(unmutated.lines.at(-1), 'put back the template\'s lameduck.dev/prestop-sleep (none) of deployment shop/web')
   t.notOk(unmutated.calls.includes('createJob shop'), 'no load')
 
-  const stuck = fake({ ...measuring(), deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }] })
+  const stuck = fake({
+    ...measuring(),
+    deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }]
+  })
   let reads = 0
   await t.rejects(runCheck({ ...OPTIONS, measureSleepSeconds: 30 }, stuck.cluster, { ...stuck.env, interrupted: () => ++reads > 2 }), { message: 'interrupted while waiting for deployment web to roll out' })
   t.equal(stuck.patches.length, 2, 'put back')
@@ -207,7 +224,10 @@ t.test('odd answers: a restore without a generation, slices without names, a fai
 })
 
 t.test('on a failure while the old Pods leave, the watches stop and the load from here is stopped', async t => {
-  const f = fake({ ...happy(), deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }] })
+  const f = fake({
+    ...happy(),
+    deployments: [ready(1), { metadata: { generation: 2 }, status: { observedGeneration: 1 } }]
+  })
   let signal: AbortSignal | undefined
   const runLocalLoad: NonNullable<Parameters<typeof runCheck>[2]['runLocalLoad']> = async load => { signal = load.signal; return await new Promise(() => undefined) }
   await t.rejects(runCheck({ ...OPTIONS, url: 'http://127.0.0.1:1/', timeoutMs: 3000 }, f.cluster, { ...f.env, runLocalLoad }), { message: /^timed out after 3s waiting for deployment web to roll out/ })

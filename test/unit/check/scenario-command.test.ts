@@ -22,8 +22,20 @@ function cluster (): FakeCheckCluster {
   return fakeCheckCluster({ ...doneScript(reportLine(['200'])), appPods: [[{ metadata: { name: 'web-1' } }]] })
 }
 const clock = { now: () => 0, sleep: async () => {} }
-const io = (): { stdout: (s: string) => void, stderr: (s: string) => void, env: Record<string, string>, err: string } => {
-  const out = { err: '', env: {}, stdout: () => {}, stderr: (s: string) => { out.err += s } }
+const io = (): {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+  env: Record<string, string>
+  err: string
+} => {
+  const out = {
+    err: '',
+    env: {},
+    stdout: () => {},
+    stderr: (s: string) => {
+      out.err += s
+    }
+  }
   return out
 }
 const quiet = (): SignalTarget => Object.assign(new EventEmitter(), { exit: () => {} })

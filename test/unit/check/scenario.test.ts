@@ -107,7 +107,18 @@ t.test('withRestore: restores after the work, after a failure, and on a signal (
   t.equal(p.listenerCount('SIGINT') + p.listenerCount('SIGTERM'), 0, 'no handler left behind')
   const lines: string[] = []
   let finish!: () => void
-  const work = withRestore(restore, async () => { await new Promise<void>(resolve => { finish = resolve }) }, line => { lines.push(line) }, p)
+  const work = withRestore(
+    restore,
+    async () => {
+      await new Promise<void>(resolve => {
+        finish = resolve
+      })
+    },
+    line => {
+      lines.push(line)
+    },
+    p
+  )
   p.emit('SIGINT')
   await new Promise(resolve => setImmediate(resolve))
   t.same(p.exits, [130])

@@ -8,9 +8,17 @@ import type { PodTimes } from '../../../src/check/observe.js'
 function report (labels: string[], aborted = false): JsonReport {
   const outcomes = [...new Set(labels)].map(label => ({ label, ok: /^[23]\d\d$/.test(label) }))
   const result: LoadResult = {
-    url: 'http://web.shop.svc:80/', rate: 10, durationMs: labels.length * 100, elapsedMs: labels.length * 100 + 5, aborted, count: labels.length,
-    latencyMs: Float32Array.from(labels, () => 1), outcome: Uint16Array.from(labels, l => outcomes.findIndex(o => o.label === l)), outcomes,
-    errorCodes: {}, bytesIn: 0
+    url: 'http://web.shop.svc:80/',
+    rate: 10,
+    durationMs: labels.length * 100,
+    elapsedMs: labels.length * 100 + 5,
+    aborted,
+    count: labels.length,
+    latencyMs: Float32Array.from(labels, () => 1),
+    outcome: Uint16Array.from(labels, l => outcomes.findIndex(o => o.label === l)),
+    outcomes,
+    errorCodes: {},
+    bytesIn: 0
   }
   return toJsonReport(result)
 }

@@ -7,9 +7,21 @@ function report (statuses: Record<string, number>, p99 = 12.5, lags?: number[]):
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0)
   const succeeded = Object.entries(statuses).filter(([k]) => /^[23]\d\d$/.test(k)).reduce((a, [, n]) => a + n, 0)
   return {
-    url: 'http://127.0.0.1:1/', requests, succeeded, failed: requests - succeeded, successRatio: succeeded / requests, rate: 100, throughput: 100,
-    durationMs: 1000, elapsedMs: 1000, aborted: true, bytesIn: 0, latencyMs: { min: 1, mean: 2, p50: 2, p90: 5, p95: 8, p99, max: 30 },
-    statuses, errors: {}, bucketMs: 100,
+    url: 'http://127.0.0.1:1/',
+    requests,
+    succeeded,
+    failed: requests - succeeded,
+    successRatio: succeeded / requests,
+    rate: 100,
+    throughput: 100,
+    durationMs: 1000,
+    elapsedMs: 1000,
+    aborted: true,
+    bytesIn: 0,
+    latencyMs: { min: 1, mean: 2, p50: 2, p90: 5, p95: 8, p99, max: 30 },
+    statuses,
+    errors: {},
+    bucketMs: 100,
     timeline: (lags ?? []).map((lagMs, i) => ({ t: i * 100, requests: 0, failed: 0, statuses: {}, lagMs })),
     startedAt: 1_000_000,
     ...(lags === undefined ? {} : { maxLagMs: Math.max(...lags), lateShare: 0, maxStallMs: 0 })
@@ -32,7 +44,11 @@ t.test('a request nginx sent to more than one backend counts as retried', async 
 
 t.test('the summary splits the failures by kind and keeps the events in time order', async t => {
   const events: RunEvent[] = [{ tMs: 900, kind: 'sigterm', pod: 'a' }, { tMs: 300, kind: 'endpoint-removed', pod: 'a' }, { tMs: 31_000, kind: 'sigkill', pod: 'b' }]
-  const summary = summarizeRun(report({ 200: 90, 502: 3, 503: 1, 404: 1, reset: 2, refused: 1, timeout: 1, other: 1 }, 99.9), log, events)
+  const summary = summarizeRun(
+    report({ 200: 90, 502: 3, 503: 1, 404: 1, reset: 2, refused: 1, timeout: 1, other: 1 }, 99.9),
+    log,
+    events
+  )
   t.same(summary, {
     requests: 100, failed: 10, '5xx': 4, resets: 2, refused: 1, timeouts: 1, p99Ms: 99.9, retried: 2,
     statuses: { 200: 90, 502: 3, 503: 1, 404: 1, reset: 2, refused: 1, timeout: 1, other: 1 },

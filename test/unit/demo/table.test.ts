@@ -45,7 +45,13 @@ t.test('the slow row shows only when a run had slow requests, and how many of th
 })
 
 t.test('the scenarios side by side: failed of requests on each path, without and with lameduck', async t => {
-  const run = (clusterIP: Partial<RunSummary>, loadBalancer: Partial<RunSummary>): { clusterIP: RunSummary, loadBalancer: RunSummary } => ({ clusterIP: summary(clusterIP), loadBalancer: summary(loadBalancer) })
+  const run = (
+    clusterIP: Partial<RunSummary>,
+    loadBalancer: Partial<RunSummary>
+  ): { clusterIP: RunSummary, loadBalancer: RunSummary } => ({
+    clusterIP: summary(clusterIP),
+    loadBalancer: summary(loadBalancer)
+  })
   const table = formatScenarioTable([
     { title: 'scale-in to 1', result: { without: run({ failed: 12 }, { failed: 80 }), with: run({}, {}) } },
     { title: 'nginx rollout', result: { without: run({ failed: 3, slow: { requests: 20, failed: 3 } }, {}), with: run({ slow: { requests: 20, failed: 0 } }, {}) } }

@@ -11,7 +11,10 @@ type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void
 /** An HTTPS server with the test pair, and a client trusting it (server URL with `prefix`). */
 async function serve (t: Test, listener: Listener, prefix = ''): Promise<{ kube: KubeClient, seen: http.IncomingMessage[] }> {
   const seen: http.IncomingMessage[] = []
-  const server = https.createServer({ key: pair.key, cert: pair.cert }, (req, res) => { seen.push(req); listener(req, res) })
+  const server = https.createServer({ key: pair.key, cert: pair.cert }, (req, res) => {
+    seen.push(req)
+    listener(req, res)
+  })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const kube = createKubeClient({ server: `https://localhost:${(server.address() as AddressInfo).port}${prefix}`, tls: { ca: pair.cert, rejectUnauthorized: true }, headers: async () => ({ authorization: 'Bearer t' }) })

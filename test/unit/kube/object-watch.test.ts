@@ -63,8 +63,11 @@ const silent = pino({ level: 'silent' })
 const fast = { backoff: { initialMs: 5, maxMs: 20 } }
 
 /** watchObject on `kube` for Thing one in collection /c, with `rest` of the options. */
-function watchOne (kube: KubeClient, onChange: (o: Obj | undefined) => void, rest: Partial<ObjectWatchOptions<Obj>> = {}):
-ObjectWatch {
+function watchOne (
+  kube: KubeClient,
+  onChange: (o: Obj | undefined) => void,
+  rest: Partial<ObjectWatchOptions<Obj>> = {}
+): ObjectWatch {
   return watchObject<Obj>({ kube, collection: '/c', name: 'one', what: 'Thing one', onChange, logger: silent, ...rest })
 }
 

@@ -10,7 +10,15 @@ import { parseJsonReport } from '../../../src/load/report.js'
 
 function io (): Io & { out: string, err: string } {
   const captured = { out: '', err: '' }
-  return Object.assign(captured, { stdout: (s: string) => { captured.out += s }, stderr: (s: string) => { captured.err += s }, env: {} })
+  return Object.assign(captured, {
+    stdout: (s: string) => {
+      captured.out += s
+    },
+    stderr: (s: string) => {
+      captured.err += s
+    },
+    env: {}
+  })
 }
 
 t.test('loads a loopback server and reports, with the JSON report in a file and on stdout', async t => {

@@ -162,7 +162,8 @@ t.test('with identify: the start and each replica\'s answers, in the JSON and th
     [{ replicas: { a: { first: 1, last: 1, answers: 0.5 } } }, /replicas\.a\.answers is not a count/],
     [{ replicas: { a: { first: 1, last: 1, answers: 3 } } }, /replicas answered more requests than succeeded/]
   ]
-  for (const [change, message] of broken) t.throws(() => parseJsonReport(JSON.stringify({ ...r, ...change })), { message }, message.source)
+  for (const [change, message] of broken)
+    t.throws(() => parseJsonReport(JSON.stringify({ ...r, ...change })), { message }, message.source)
 })
 
 t.test('the generator\'s own lag: the largest, the share sent late, the stall, per bucket; read back and printed', async t => {

@@ -5,14 +5,20 @@ import type { AddressInfo } from 'node:net'
 import { classifyError, MAX_REQUESTS, runLoad, type LoadProgress, type LoadResult } from '../../../src/load/run.js'
 
 /** A loopback server whose handler sees each request's 0-based arrival number; closed at teardown. */
-async function serve (t: Test, handle: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string, hits: () => number, arrivals: number[] }> {
+async function serve (
+  t: Test,
+  handle: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void
+): Promise<{ url: string, hits: () => number, arrivals: number[] }> {
   const arrivals: number[] = []
   const server = http.createServer((req, res) => {
     arrivals.push(performance.now())
     handle(arrivals.length - 1, req, res)
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { server.closeAllConnections(); server.close() })
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => arrivals.length, arrivals }
 }
 
@@ -162,7 +168,8 @@ t.test('bad options are rejected with a clear message', async t => {
     [{ timeoutMs: 0 }, /timeout must be above 0/],
     [{ rate: 100_000, durationMs: 3_600_000 }, new RegExp(`more than ${MAX_REQUESTS} requests`)]
   ]
-  for (const [change, message] of bad) await t.rejects(runLoad({ ...ok, ...change }), { message }, JSON.stringify(change))
+  for (const [change, message] of bad)
+    await t.rejects(runLoad({ ...ok, ...change }), { message }, JSON.stringify(change))
 })
 
 t.test('classifies errors by their code, wherever it hides', async t => {

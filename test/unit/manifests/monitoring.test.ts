@@ -12,8 +12,20 @@ import { createCertificateMetrics } from '../../../src/serve/cert-metrics.js'
 
 const FILE = new URL('../../../manifests/components/monitoring/prometheusrule.yaml', import.meta.url)
 
-interface Rule { alert?: unknown, record?: unknown, expr?: unknown, for?: unknown, labels?: Record<string, unknown>, annotations?: Record<string, unknown> }
-interface RuleFile { apiVersion: string, kind: string, metadata: { name: string, namespace: string }, spec: { groups: Array<{ name: string, rules: Rule[] }> } }
+interface Rule {
+  alert?: unknown
+  record?: unknown
+  expr?: unknown
+  for?: unknown
+  labels?: Record<string, unknown>
+  annotations?: Record<string, unknown>
+}
+interface RuleFile {
+  apiVersion: string
+  kind: string
+  metadata: { name: string, namespace: string }
+  spec: { groups: Array<{ name: string, rules: Rule[] }> }
+}
 
 /** Syntax errors (lezer's error nodes) and the metric names an expression selects. */
 function analyse (expr: string): { errors: number, metrics: string[] } {

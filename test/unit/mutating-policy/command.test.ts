@@ -9,7 +9,15 @@ import type { Io } from '../../../src/common/io.js'
 
 function io (env: Record<string, string> = {}): Io & { out: string, err: string } {
   const captured = { out: '', err: '' }
-  return Object.assign(captured, { stdout: (text: string) => { captured.out += text }, stderr: (text: string) => { captured.err += text }, env })
+  return Object.assign(captured, {
+    stdout: (text: string) => {
+      captured.out += text
+    },
+    stderr: (text: string) => {
+      captured.err += text
+    },
+    env
+  })
 }
 
 t.test('the settings: serve\'s defaults, flags, LAMEDUCK_* variables and --handler', async t => {

@@ -5,7 +5,12 @@ import { buildPolicyObjects, type KubeObject } from '../../../src/mutating-polic
 import type { PolicySettings, Variable } from '../../../src/mutating-policy/settings.js'
 
 const SETTINGS: PolicySettings = { defaultSleep: 15, defaultBudget: 15, maxSleep: 300, maxGrace: 600, handler: 'sleep', excludeNamespaces: ['lameduck-system', 'kube-system'] }
-const [mutating, mutatingBinding, warnings, warningsBinding] = buildPolicyObjects(SETTINGS) as [KubeObject, KubeObject, KubeObject, KubeObject]
+const [mutating, mutatingBinding, warnings, warningsBinding] = buildPolicyObjects(SETTINGS) as [
+  KubeObject,
+  KubeObject,
+  KubeObject,
+  KubeObject
+]
 const spec = (object: KubeObject) => object.spec as Record<string, unknown> & { variables: Variable[] }
 
 t.test('four objects: the mutating policy, the warnings policy and a binding each', async t => {

@@ -163,7 +163,15 @@ t.test('polling carries on when watching fails later; close stops it all', async
   let fail: (err: Error) => void = () => {}
   let change: () => void = () => {}
   let closes = 0
-  const fake: WatchDirectory = (_dir, onChange, onError) => { change = onChange; fail = onError; return { close: () => { closes++ } } }
+  const fake: WatchDirectory = (_dir, onChange, onError) => {
+    change = onChange
+    fail = onError
+    return {
+      close: () => {
+        closes++
+      }
+    }
+  }
   const { lookup, next, replace } = await open(t, shopYaml, { watch: fake, pollIntervalMs: 10 })
   fail(new Error('watcher died'))
   t.equal(closes, 1, 'the failed watcher is closed')

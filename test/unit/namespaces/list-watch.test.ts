@@ -9,7 +9,10 @@ interface Watch { path: string, send: (e: WatchEvent) => void, end: (err?: Error
 
 const ns = (name: string, resourceVersion = '1', labels: Record<string, string> = {}): NamespaceObject & Record<string, unknown> => ({ metadata: { name, resourceVersion, labels } })
 
-function double (lists: Array<() => NamespaceObject[] | Error>, failWatch?: () => Error | undefined): KubeClient & { watches: Watch[], listed: number } {
+function double (
+  lists: Array<() => NamespaceObject[] | Error>,
+  failWatch?: () => Error | undefined
+): KubeClient & { watches: Watch[], listed: number } {
   const watches: Watch[] = []
   const client = {
     server: 'https://api',
@@ -21,13 +24,22 @@ function double (lists: Array<() => NamespaceObject[] | Error>, failWatch?: () =
       // An empty list with neither items nor metadata, the least an answer can hold.
       return (next.length === 0 ? {} : { items: next, metadata: { resourceVersion: `list-${client.listed}` } }) as T
     },
-    async text (): Promise<string> { throw new Error('list-watch reads no text') },
+    async text (): Promise<string> {
+      throw new Error('list-watch reads no text')
+    },
     async watch (path: string, onEvent: (e: WatchEvent) => void, signal: AbortSignal) {
       const refused = failWatch?.()
       if (refused !== undefined) throw refused
       let end!: (err?: Error) => void
-      const ended = new Promise<void>((resolve, reject) => { end = err => { if (err === undefined) resolve(); else reject(err) } })
-      signal.addEventListener('abort', () => { end(new Error('aborted')) })
+      const ended = new Promise<void>((resolve, reject) => {
+        end = err => {
+          if (err === undefined) resolve()
+          else reject(err)
+        }
+      })
+      signal.addEventListener('abort', () => {
+        end(new Error('aborted'))
+      })
       watches.push({ path, send: onEvent, end, signal })
       return { ended }
     },
@@ -36,7 +48,9 @@ function double (lists: Array<() => NamespaceObject[] | Error>, failWatch?: () =
   return client
 }
 
-const tick = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve)) }
+const tick = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}
 
 function record (informer: ReturnType<typeof createNamespaceListWatch>): string[] {
   const seen: string[] = []
@@ -184,7 +198,10 @@ t.test('stopped while listing: no watch; a new start meanwhile opens only its ow
   let block!: () => void
   const held = new Promise<void>(resolve => { block = resolve })
   const base = again.request.bind(again)
-  again.request = async <T>(method: string, path: string): Promise<T> => { await held; return await base<T>(method, path) }
+  again.request = async <T,>(method: string, path: string): Promise<T> => {
+    await held
+    return await base<T>(method, path)
+  }
   const lone = createNamespaceListWatch(again)
   const pending = lone.start()
   await lone.stop()

@@ -2,7 +2,10 @@ import t from 'tap'
 import { flush, ns, setup } from '../../helpers/namespaces.js'
 
 t.test('an error restarts the watch after a doubling backoff, capped, reset after a healthy period', async t => {
-  const { informer, timers, lookup, sync, count } = setup({ backoff: { initialMs: 100, maxMs: 350, healthyMs: 1000 }, silenceMs: 60_000 })
+  const { informer, timers, lookup, sync, count } = setup({
+    backoff: { initialMs: 100, maxMs: 350, healthyMs: 1000 },
+    silenceMs: 60_000
+  })
   await sync()
   informer.emit('add', ns('kept'))
   const delays: number[] = []

@@ -104,3 +104,9 @@ t.test('the input object is never changed in place', async t => {
   run(text)
   t.same(readObjects(text, 'x'), before)
 })
+
+t.test('a key given twice: read as kubectl reads it (the last one), and said among the warnings', async t => {
+  const result = run(template('Pod', `${podSpec('  ')}  restartPolicy: Never\n  restartPolicy: Always\n`))
+  t.match(YAML.parse(result.yaml), { spec: { restartPolicy: 'Always', containers: [{ lifecycle: { preStop: {} } }] } })
+  t.match(result.warnings, [/key "restartPolicy" is given twice: the last value is used, as kubectl does$/], 'told first')
+})

@@ -8,7 +8,10 @@ import { failure, fakeApiServer, writeKubeconfig, type ApiAnswer, type ApiReques
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/lameduck-system/leases/lameduck-renew'
 const stored = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lameduck-renew', namespace: 'lameduck-system', resourceVersion: '7', labels: { app: 'x' }, managedFields: [{ manager: 'kubectl' }] }, spec: { holderIdentity: 'a', renewTime: '2030-01-01T00:00:00.000000Z', leaseDurationSeconds: 60, leaseTransitions: 2 } }
 
-async function connect (t: Test, handler: (r: ApiRequest) => ApiAnswer): Promise<{ api: ReturnType<typeof connectLease>, requests: ApiRequest[] }> {
+async function connect (
+  t: Test,
+  handler: (r: ApiRequest) => ApiAnswer
+): Promise<{ api: ReturnType<typeof connectLease>, requests: ApiRequest[] }> {
   const { url, requests } = await fakeApiServer(t, handler)
   const config = await kubeClientFromFile(t, await writeKubeconfig(t, url))
   return { api: connectLease(config, 'lameduck-system', 'lameduck-renew'), requests }
@@ -26,7 +29,10 @@ t.test('reads the Lease and writes it over the version read, keeping its metadat
     metadata: { name: 'lameduck-renew', namespace: 'lameduck-system', resourceVersion: '7', labels: { app: 'x' } },
     spec: { holderIdentity: 'b', renewTime: '2030-01-01T00:01:00.000000Z', acquireTime: '2030-01-01T00:01:00.000000Z', leaseDurationSeconds: 60, leaseTransitions: 3 }
   })
-  t.equal(await api.write(lease, { holder: undefined, renewTime: undefined, durationSeconds: 60, transitions: 3 }), true)
+  t.equal(
+    await api.write(lease, { holder: undefined, renewTime: undefined, durationSeconds: 60, transitions: 3 }),
+    true
+  )
   t.same((requests[2]!.body as { spec: unknown }).spec, { leaseDurationSeconds: 60, leaseTransitions: 3 }, 'given back: no holder, no times')
 })
 

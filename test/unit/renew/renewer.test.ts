@@ -33,7 +33,16 @@ async function eventually (done: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !done(); i++) await sleep(10)
 }
 
-const result = (changes: Partial<RunResult>): RunResult => ({ changed: false, pendingUntil: undefined, ca: cert, serving: cert, caNew: false, servingNew: false, nextRenewal: new Date(Date.now() + 3_600_000), ...changes })
+const result = (changes: Partial<RunResult>): RunResult => ({
+  changed: false,
+  pendingUntil: undefined,
+  ca: cert,
+  serving: cert,
+  caNew: false,
+  servingNew: false,
+  nextRenewal: new Date(Date.now() + 3_600_000),
+  ...changes
+})
 
 t.test('runs at once under the Lease, counts what it renewed, logs the steps, and sleeps until the next renewal', async t => {
   const { logger: log, lines } = logger()
@@ -53,7 +62,14 @@ t.test('runs at once under the Lease, counts what it renewed, logs the steps, an
 t.test('another replica holds the Lease: tries again shortly, and then has nothing to do', async t => {
   const { logger: log, lines } = logger()
   const lock = lockOf([false])
-  const renewer = startRenewer({ lock, now: () => new Date(), logger: log, metrics: counting(), timing, renew: async () => result({}) })
+  const renewer = startRenewer({
+    lock,
+    now: () => new Date(),
+    logger: log,
+    metrics: counting(),
+    timing,
+    renew: async () => result({})
+  })
   await eventually(() => lock.events.includes('released'))
   await renewer.close()
   t.same(lock.events, ['busy', 'acquired', 'released'])
@@ -93,7 +109,18 @@ t.test('close waits for a run in flight, and no run follows (default timing)', a
   const inRun = new Promise<void>(resolve => { entered = resolve })
   let release!: () => void
   const gate = new Promise<void>(resolve => { release = resolve })
-  const renewer = startRenewer({ lock: lockOf([]), now: () => new Date(), logger: log, metrics: counting(), renew: async () => { runs++; entered(); await gate; return result({ nextRenewal: new Date() }) } })
+  const renewer = startRenewer({
+    lock: lockOf([]),
+    now: () => new Date(),
+    logger: log,
+    metrics: counting(),
+    renew: async () => {
+      runs++
+      entered()
+      await gate
+      return result({ nextRenewal: new Date() })
+    }
+  })
   await inRun
   let closed = false
   const closing = renewer.close().then(() => { closed = true })

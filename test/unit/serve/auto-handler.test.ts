@@ -95,7 +95,9 @@ t.test('reads the server and every page of nodes', async t => {
 })
 
 t.test('the adaptive pause comes as an image volume only where every node\'s kubelet and runtime have them', async t => {
-  const runtimeNode = (kubeletVersion: string, containerRuntimeVersion: string): object => ({ status: { nodeInfo: { kubeletVersion, containerRuntimeVersion } } })
+  const runtimeNode = (kubeletVersion: string, containerRuntimeVersion: string): object => ({
+    status: { nodeInfo: { kubeletVersion, containerRuntimeVersion } }
+  })
   const modern = await cluster(t, { version: version('v1.36.1', '1', '36'), nodes: [[runtimeNode('v1.36.1', 'containerd://2.1.4'), runtimeNode('v1.35.0', 'cri-o://1.35.2')]] })
   t.same(await readClusterChoice(modern.kc, pino({ level: 'silent' })), { handler: 'sleep', delivery: 'image-volume' })
   const old = await cluster(t, { version: version('v1.37.2', '1', '37'), nodes: [[runtimeNode('v1.37.2', 'containerd://2.1.4'), runtimeNode('v1.37.2', 'containerd://1.6.20')]] })

@@ -22,7 +22,12 @@ const seconds = (pem: string): number => Math.floor(Date.parse(new X509Certifica
 
 function capture (): { logger: pino.Logger, lines: Array<{ level: number, msg: string, certificate?: string }> } {
   const lines: Array<{ level: number, msg: string }> = []
-  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as { level: number, msg: string }); done() } })
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number, msg: string })
+      done()
+    }
+  })
   return { logger: pino({ level: 'info' }, stream), lines }
 }
 
@@ -76,7 +81,14 @@ t.test('without a ca.crt (or --self-signed), the serving certificate only; the w
   watch.close()
   t.equal(await gauge(registry, 'ca'), undefined)
   t.ok(lines.length >= 3, `warned at load and on the timer (${lines.length})`)
-  const quiet = watchCertificateExpiry({ tls: staticKeyPair(serving), certFile: undefined, metrics: createCertificateMetrics(new Registry()), logger, warnWithinMs: 0, now: () => now })
+  const quiet = watchCertificateExpiry({
+    tls: staticKeyPair(serving),
+    certFile: undefined,
+    metrics: createCertificateMetrics(new Registry()),
+    logger,
+    warnWithinMs: 0,
+    now: () => now
+  })
   await quiet.ready
   quiet.close()
 })

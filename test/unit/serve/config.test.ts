@@ -7,16 +7,43 @@ const SELF = ['--self-signed']
 
 t.test('defaults', async t => {
   const config = readServeConfig(SELF, {})
-  t.same({ ...config, excludeNamespaces: [...config.excludeNamespaces] }, {
-    host: '0.0.0.0', port: 8443, metricsPort: 9090, tlsCert: undefined, tlsKey: undefined, tlsSecret: undefined,
-    selfSigned: true, namespace: 'lameduck-system', webhookConfiguration: 'lameduck',
-    namespacesFile: undefined, kubeconfig: undefined, context: undefined,
-    defaultSleep: 15, defaultBudget: 15, maxSleep: 300,
-    maxGrace: 600, excludeNamespaces: ['lameduck-system', 'kube-system'],
-    defaultHandler: 'auto', pauseImage: 'lameduck:0.1.0', pauseDelivery: 'auto',
-    noAdvice: false, drainDelay: 5, bodyLimit: 4 * 1024 * 1024, headersTimeout: 100, requestTimeout: 110, maxConnections: 1000, logLevel: 'info',
-    renewCerts: false, renewValidity: 365 * 86400, renewCaValidity: 3650 * 86400, renewOverlap: 600, certExpiryWarning: 14 * 86400
-  })
+  t.same(
+    { ...config, excludeNamespaces: [...config.excludeNamespaces] },
+    {
+      host: '0.0.0.0',
+      port: 8443,
+      metricsPort: 9090,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsSecret: undefined,
+      selfSigned: true,
+      namespace: 'lameduck-system',
+      webhookConfiguration: 'lameduck',
+      namespacesFile: undefined,
+      kubeconfig: undefined,
+      context: undefined,
+      defaultSleep: 15,
+      defaultBudget: 15,
+      maxSleep: 300,
+      maxGrace: 600,
+      excludeNamespaces: ['lameduck-system', 'kube-system'],
+      defaultHandler: 'auto',
+      pauseImage: 'lameduck:0.1.0',
+      pauseDelivery: 'auto',
+      noAdvice: false,
+      drainDelay: 5,
+      bodyLimit: 4 * 1024 * 1024,
+      headersTimeout: 100,
+      requestTimeout: 110,
+      maxConnections: 1000,
+      logLevel: 'info',
+      renewCerts: false,
+      renewValidity: 365 * 86400,
+      renewCaValidity: 3650 * 86400,
+      renewOverlap: 600,
+      certExpiryWarning: 14 * 86400
+    }
+  )
   t.ok(Object.isFrozen(config), 'read once, then frozen')
 })
 

@@ -22,13 +22,30 @@ interface Answer { response: { patch: string, allowed: boolean }, reasons: strin
 const silent = pino({ level: 'silent' })
 const local = ['--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--drain-delay', '0']
 
-function call (port: number, path: string, body?: unknown): Promise<{ status: number, headers: Record<string, unknown>, json: Answer }> {
+function call (
+  port: number,
+  path: string,
+  body?: unknown
+): Promise<{ status: number, headers: Record<string, unknown>, json: Answer }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': 'application/json' } }, res => {
-      let text = ''
-      res.on('data', chunk => { text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, json: JSON.parse(text) }))
-    })
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: body === undefined ? 'GET' : 'POST',
+        rejectUnauthorized: false,
+        agent: false,
+        headers: { 'content-type': 'application/json' }
+      },
+      res => {
+        let text = ''
+        res.on('data', chunk => {
+          text += chunk
+        })
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, json: JSON.parse(text) }))
+      }
+    )
     req.on('error', reject)
     req.end(body === undefined ? undefined : JSON.stringify(body))
   })
@@ -138,21 +155,30 @@ t.test('--tls-secret: the pair of a Secret read through the API server, ready on
   const b64 = (text: string): string => Buffer.from(text).toString('base64')
   const data = { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert) }
   const secret = { kind: 'Secret', metadata: { name: 'pair', resourceVersion: '1' }, data }
-  const listOf = (item: unknown): ApiAnswer =>
-    ({ status: 200, body: { items: [item], metadata: { resourceVersion: '1' } } })
+  const listOf = (item: unknown): ApiAnswer => ({
+    status: 200,
+    body: { items: [item], metadata: { resourceVersion: '1' } }
+  })
   const configuration = (bundle: string): unknown => ({
     metadata: { name: 'hook', resourceVersion: '1' },
     webhooks: [{ name: 'pods.lameduck.dev', clientConfig: { caBundle: b64(bundle) } }]
   })
-  /** An API server whose webhook configuration trusts `bundle`; a watch ends at once (the client retries after a second). */
-  const apiServer = (bundle: string) => (r: ApiRequest): ApiAnswer => {
-    if (r.url.includes('watch=true')) return { status: 200, body: '' }
-    if (r.url.startsWith('/api/v1/namespaces/hooks/secrets?fieldSelector=metadata.name%3Dpair')) return listOf(secret)
-    const webhooks = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?fieldSelector=metadata.name%3Dhook'
-    if (r.url.startsWith(webhooks)) return listOf(configuration(bundle))
-    if (r.url === '/version') return { status: 200, body: { major: '1', minor: '37', gitVersion: 'v1.37.2' } }
-    return { status: 200, body: { items: [], metadata: { resourceVersion: '1' } } }
-  }
+  /**
+   * An API server whose webhook configuration trusts `bundle`; a watch ends at once (the client retries after a
+   * second).
+   */
+  const apiServer =
+    (bundle: string) =>
+    (r: ApiRequest): ApiAnswer => {
+      if (r.url.includes('watch=true')) return { status: 200, body: '' }
+      if (r.url.startsWith('/api/v1/namespaces/hooks/secrets?fieldSelector=metadata.name%3Dpair'))
+        return listOf(secret)
+      const webhooks =
+        '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?fieldSelector=metadata.name%3Dhook'
+      if (r.url.startsWith(webhooks)) return listOf(configuration(bundle))
+      if (r.url === '/version') return { status: 200, body: { major: '1', minor: '37', gitVersion: 'v1.37.2' } }
+      return { status: 200, body: { items: [], metadata: { resourceVersion: '1' } } }
+    }
   type Started = { running: Awaited<ReturnType<typeof startServe>>, requests: ApiRequest[] }
   const start = async (bundle: string): Promise<Started> => {
     const { url, requests } = await fakeApiServer(t, apiServer(bundle))
@@ -171,17 +197,25 @@ t.test('--tls-secret: the pair of a Secret read through the API server, ready on
     return answer
   }
   const trusted = await start(ca.cert)
-  t.equal((await readiness(trusted.running.port)).status, 200, 'ready: the caBundle trusts the Secret\'s pair')
+  t.equal((await readiness(trusted.running.port)).status, 200, "ready: the caBundle trusts the Secret's pair")
   const fingerprint = new X509Certificate(serving.cert).fingerprint256
-  t.equal(await servedFingerprint(trusted.running.port), fingerprint, 'the Secret\'s pair is served')
+  t.equal(await servedFingerprint(trusted.running.port), fingerprint, "the Secret's pair is served")
   const metrics = await (await fetch(`http://127.0.0.1:${trusted.running.metricsPort}/metrics`)).text()
-  t.match(metrics, /lameduck_certificate_expiry_timestamp_seconds\{certificate="ca"\} \d+/, 'the CA from the Secret\'s ca.crt')
-  const watched = trusted.requests.some(r => r.url.includes('/secrets?fieldSelector=metadata.name%3Dpair&watch=true'))
+  t.match(
+    metrics,
+    /lameduck_certificate_expiry_timestamp_seconds\{certificate="ca"\} \d+/,
+    "the CA from the Secret's ca.crt"
+  )
+  const watched = trusted.requests.some(r =>
+    r.url.includes('/secrets?fieldSelector=metadata.name%3Dpair&watch=true')
+  )
   t.ok(watched, 'then watched')
   const untrusted = await start(stranger.cert)
   const answer = await readiness(untrusted.running.port)
   t.equal(answer.status, 503)
-  t.match(answer.json.reasons, [/^the caBundle of MutatingWebhookConfiguration hook \(pods.lameduck.dev\) does not trust the served certificate/])
+  t.match(answer.json.reasons, [
+    /^the caBundle of MutatingWebhookConfiguration hook \(pods.lameduck.dev\) does not trust the served certificate/
+  ])
 })
 
 t.test('the process: SIGTERM fails readiness, keeps answering for the drain delay, then exits 0', async t => {

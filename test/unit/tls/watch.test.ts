@@ -21,9 +21,20 @@ function writePair (dir: string, pair: KeyPair): void {
 }
 
 /** Starts a watcher on `dir`'s tls.crt/tls.key and closes it when the test ends. */
-async function watchDir (t: Test, dir: string, opts: Partial<WatchKeyPairOptions> = {}): Promise<Awaited<ReturnType<typeof watchKeyPair>>> {
-  const source = await watchKeyPair({ certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), logger: silent, ...opts })
-  t.teardown(() => { source.close() })
+async function watchDir (
+  t: Test,
+  dir: string,
+  opts: Partial<WatchKeyPairOptions> = {}
+): Promise<Awaited<ReturnType<typeof watchKeyPair>>> {
+  const source = await watchKeyPair({
+    certFile: join(dir, 'tls.crt'),
+    keyFile: join(dir, 'tls.key'),
+    logger: silent,
+    ...opts
+  })
+  t.teardown(() => {
+    source.close()
+  })
   return source
 }
 
