@@ -24,12 +24,27 @@ export interface PreviewResult {
 type Json = Record<string, unknown>
 
 /** Decides on one object's Pod template; returns the object to print (a copy when changed) and its warnings. */
-function previewObject (object: Json, path: readonly string[], label: string, namespaces: NamespaceSource, limits: PolicyLimits, exclude: ReadonlySet<string>): { object: Json, warnings: string[] } {
+function previewObject (
+  object: Json,
+  path: readonly string[],
+  label: string,
+  namespaces: NamespaceSource,
+  limits: PolicyLimits,
+  exclude: ReadonlySet<string>
+): { object: Json, warnings: string[] } {
   const template = templateAt(object, path)
   const problem = checkPod(template, path.length === 0 ? label : `${label} ${path.join('.')}`)
   if (problem !== undefined) throw new Error(problem)
-  const namespaceName = isObject(object.metadata) && typeof object.metadata.namespace === 'string' ? object.metadata.namespace : 'default'
-  const decision = decide({ pod: template as Pod, namespaceName, namespace: namespaces(namespaceName), limits, excludeNamespaces: exclude, source: path.length === 0 ? 'written' : 'template' })
+  const namespaceName =
+    isObject(object.metadata) && typeof object.metadata.namespace === 'string' ? object.metadata.namespace : 'default'
+  const decision = decide({
+    pod: template as Pod,
+    namespaceName,
+    namespace: namespaces(namespaceName),
+    limits,
+    excludeNamespaces: exclude,
+    source: path.length === 0 ? 'written' : 'template'
+  })
   const warnings = decision.warnings.map(warning => `${label}: ${warning}`)
   if (decision.action === 'skip') return { object, warnings: [...warnings, `${label}: unchanged (${decision.reason})`] }
   return { object: withTemplate(object, path, decision.pod), warnings }
