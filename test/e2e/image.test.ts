@@ -1,5 +1,6 @@
 // lameduck's image as the Dockerfile makes it: `npm run image:build` (buildah bud on the Dockerfile,
-// exported as .lameduck/images/lameduck.tar), then run as the image says. There is no container
+// exported as the OCI layout .lameduck/images/lameduck.oci, what the nodes' registry is given), then
+// run as the image says. There is no container
 // runtime here, and none is needed to see what the Dockerfile made: the image's layers are unpacked
 // in order into a root file system, and its entrypoint is started there (chroot) as its user, with
 // its environment and working directory. What it must be: production dependencies only, no sources, a
@@ -23,23 +24,29 @@ const exists = (path: string): Promise<boolean> => access(path).then(() => true,
 /** The image config's part a runtime reads to start a container. */
 interface ImageConfig { Entrypoint: string[], Cmd: string[], Env: string[], WorkingDir: string, User: string }
 
-/** A docker-archive's layers, unpacked in order into `rootfs` (whiteouts applied); resolves with its config. */
-async function unpack (archive: string, rootfs: string): Promise<ImageConfig> {
+/** A blob of an OCI image layout, by its digest (`sha256:…`). */
+const blob = (layout: string, digest: string): string => join(layout, 'blobs', ...digest.split(':'))
+
+/** An OCI image layout's layers, unpacked in order into `rootfs` (whiteouts applied); resolves with its config. */
+async function unpack (layout: string, rootfs: string): Promise<ImageConfig> {
   const big = { maxBuffer: 256 * 1024 * 1024 }
-  const read = async (name: string): Promise<string> => (await run('tar', ['-xOf', archive, name], big)).stdout
-  const [manifest] = JSON.parse(await read('manifest.json')) as Array<{ Config: string, Layers: string[] }>
-  for (const layer of manifest!.Layers) {
-    const listing = await run('sh', ['-c', 'tar -xOf "$0" "$1" | tar -t', archive, layer], big)
+  const json = async <T>(path: string): Promise<T> => JSON.parse(await readFile(path, 'utf8')) as T
+  const index = await json<{ manifests: Array<{ digest: string }> }>(join(layout, 'index.json'))
+  const manifest = await json<{ config: { digest: string }, layers: Array<{ digest: string }> }>(
+    blob(layout, index.manifests[0]!.digest))
+  for (const { digest } of manifest.layers) {
+    // GNU tar reads a gzipped layer as it is, from the file.
+    const layer = blob(layout, digest)
+    const listing = await run('tar', ['-tf', layer], big)
     // A whiteout hides what a lower layer had: an opaque one the directory's content, another its file.
     for (const entry of listing.stdout.split('\n').filter(line => /(^|\/)\.wh\./.test(line))) {
       const [, dir = '', name = ''] = /^(.*?)\/?\.wh\.(.*)$/.exec(entry.replace(/^\.\//, '')) ?? []
       const remove = name === '.wh..opq' ? 'rm -rf "$0"/* "$0"/.[!.]*' : 'rm -rf "$0/$1"'
       await run('sh', ['-c', remove, join(rootfs, dir), name])
     }
-    const extract = 'tar -xOf "$0" "$1" | tar -x --numeric-owner --exclude=".wh.*" -C "$2"'
-    await run('sh', ['-c', extract, archive, layer, rootfs])
+    await run('tar', ['-xf', layer, '--numeric-owner', '--exclude=.wh.*', '-C', rootfs], big)
   }
-  return (JSON.parse(await read(manifest!.Config)) as { config: ImageConfig }).config
+  return (await json<{ config: ImageConfig }>(blob(layout, manifest.config.digest))).config
 }
 
 /** An HTTPS request to the server (its certificate is self-signed). */
@@ -72,11 +79,11 @@ else t.plan(0, 'the image\'s root file system is owned by root, and its user is 
 
 /** Unpacks the image and runs the tests on it. */
 async function imageTests (): Promise<void> {
-  const archive = await ensureLameduckImage(line => { t.comment(line) })
+  const layout = await ensureLameduckImage(line => { t.comment(line) })
   const rootfs = await mkdtemp(join(lameduckDir, 'image-test-'))
   t.teardown(() => rm(rootfs, { recursive: true, force: true }))
   await chmod(rootfs, 0o755)
-  const config = await unpack(archive, rootfs)
+  const config = await unpack(layout, rootfs)
 
   t.test('what the Dockerfile says a runtime starts: node bin/lameduck.js serve, in /app, as 65532:65532', async t => {
     t.same(config.Entrypoint, ['node', 'bin/lameduck.js'])
