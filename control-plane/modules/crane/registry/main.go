@@ -5,6 +5,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"log"
 	"net/http"
@@ -31,6 +32,12 @@ func main() {
 		Addr:              *address,
 		ReadHeaderTimeout: 5 * time.Second,
 		Handler:           registry.New(registry.WithBlobHandler(registry.NewDiskBlobHandler(*disk))),
+		// HTTP/1.1 only. The handler holds one lock while it reads an upload's body (PATCH); over
+		// HTTP/2 crane sends its layers as streams of one connection, the streams waiting for the
+		// lock stop reading, their data fills the connection's flow-control window, and the upload
+		// holding the lock never gets the rest of its body: the first push into an empty registry
+		// hung for good. One connection per upload, as HTTP/1.1 makes, cannot block another.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 	log.Printf("go-containerregistry %s: blobs in %s; serving on %s (TLS: %t)", version, *disk, *address, *cert != "")
 	var err error
